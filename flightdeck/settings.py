@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     encryption_key: SecretStr = SecretStr(DEV_ENCRYPTION_KEY)
 
     # Naming conventions (str.format templates; fields documented in domain/naming.py).
-    campaign_name_format: str = "{brand}_{objective}_{hookSetId}_{market}_{channel}_{date}_{category}"
+    campaign_name_format: str = (
+        "{brand}_{objective}_{hookSetId}_{market}_{channel}_{date}_{category}"
+    )
     ad_set_name_format: str = (
         "{audienceKey}_{placementKey}_{optimizationEvent}_{budgetType}_v{version}"
     )

@@ -144,7 +144,7 @@ class CampaignPlanIn(CamelModel):
 
 
 class GeneratedNames(CamelModel):
-    """Names derived from a plan by the naming convention (seed: campaignName, adSetNames, adNames)."""
+    """Names derived from a plan by the naming convention (seed: campaignName, adSetNames …)."""
 
     campaign_name: str
     ad_set_names: list[str]

@@ -128,7 +128,8 @@ def adset_payload(
 
 def tracking_url(tracking_base_url: str, strategis_campaign_id: str) -> str:
     """Seed: `https://r.strateg.is/route?campaignId={id}&fbclid={{fbclid}}` (macro kept literal)."""
-    return f"{tracking_base_url.rstrip('/')}/route?campaignId={strategis_campaign_id}&fbclid={{{{fbclid}}}}"
+    base = tracking_base_url.rstrip("/")
+    return f"{base}/route?campaignId={strategis_campaign_id}&fbclid={{{{fbclid}}}}"
 
 
 def tracking_campaign_name(campaign_name: str, ad_set_name: str) -> str:

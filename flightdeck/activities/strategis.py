@@ -1,0 +1,276 @@
+"""Activities that create, adopt and compensate objects on Strategis and, through its relay, on
+Facebook. Each one records the remote object in the ledger before and right after the call, in
+the same activity, so a retry, a lost response or a worker crash never creates a second object.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from flightdeck.activities.errors import to_application_error
+from flightdeck.activities.names import (
+    COMPENSATE_PLAN,
+    CREATE_RELAY_OBJECT,
+    CREATE_TRACKING_CAMPAIGN,
+    ENSURE_TEMPLATE,
+)
+from flightdeck.db.models import RemoteObject
+from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
+from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
+from flightdeck.db.repositories.strategis_templates import StrategisTemplateRepository
+from flightdeck.domain.publish import (
+    CompensateInput,
+    CompensationResult,
+    EnsureTemplateInput,
+    PlanRef,
+    RelayCreateInput,
+    TrackingCampaign,
+    TrackingCampaignInput,
+)
+from flightdeck.domain.transforms import tracking_url
+from flightdeck.platforms.errors import NonRetryableError, PlatformError
+from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
+
+ACTOR = "worker"
+# Relay objects deleted on cleanup, children first (creatives cannot be deleted via the relay,
+# and a creative without an ad never spends).
+DELETE_ORDER = ("ad", "adset", "campaign")
+RELAY_TYPE = {"campaign": "campaigns", "adset": "adsets", "ad": "ads"}
+
+
+def default_template_value(tracking_base_url: str) -> dict[str, Any]:
+    return {
+        "networkName": "facebook",
+        "route": tracking_base_url.rstrip("/") + "/route?campaignId={campaignId}&fbclid={fbclid}",
+    }
+
+
+class StrategisActivities:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        strategis: StrategisClient,
+        relay: StrategisRelayClient,
+        tracking_base_url: str,
+    ) -> None:
+        self._sessions = sessions
+        self._strategis = strategis
+        self._relay = relay
+        self._tracking_base_url = tracking_base_url
+
+    @activity.defn(name=ENSURE_TEMPLATE)
+    async def ensure_template(self, inp: EnsureTemplateInput) -> str:
+        """Get-or-create the organization's tracking template; cached in strategis_templates."""
+        tenant = uuid.UUID(inp.ref.tenant_id)
+        template_id = inp.template_id
+        if template_id is None:
+            async with self._sessions() as session:
+                cached = await StrategisTemplateRepository(session).get(
+                    tenant, inp.organization, inp.key
+                )
+            template_id = cached.strategis_template_id if cached else None
+        if template_id is None:
+            template_id = await self._find_or_create_template(inp.organization, inp.key)
+        async with self._sessions() as session, session.begin():
+            await StrategisTemplateRepository(session).upsert(
+                tenant, inp.organization, inp.key, template_id
+            )
+            plans = CampaignPlanRepository(session)
+            plan = await plans.get(tenant, uuid.UUID(inp.ref.plan_id))
+            if plan is not None and plan.strategis_template_id is None:
+                await plans.set_template_id(tenant, plan.id, template_id)
+                await CampaignRequestRepository(session).increment_done(tenant, plan.id)
+        return template_id
+
+    async def _find_or_create_template(self, organization: str, key: str) -> str:
+        try:
+            found = await self._strategis.find_template(organization, key)
+            if found is not None:
+                return str(found["id"])
+            value = default_template_value(self._tracking_base_url)
+            try:
+                created = await self._strategis.create_template(organization, key, value)
+            except NonRetryableError as exc:
+                # Another run created it between our lookup and our create: adopt that one.
+                if exc.status_code != 409:
+                    raise
+                found = await self._strategis.find_template(organization, key)
+                if found is None:
+                    raise
+                return str(found["id"])
+            return str(created["id"])
+        except PlatformError as exc:
+            raise to_application_error(exc) from exc
+
+    @activity.defn(name=CREATE_RELAY_OBJECT)
+    async def create_relay_object(self, inp: RelayCreateInput) -> str:
+        """Create a Facebook object through the relay; the relay dedups on clientRequestKey."""
+        row = await self._begin(
+            inp.ref,
+            system="facebook",
+            object_type=inp.ledger_type,
+            client_request_key=inp.client_request_key,
+            local_key=inp.local_key,
+            name=inp.name,
+            parent_external_id=inp.parent_external_id,
+            ad_set_index=inp.ad_set_index,
+            ad_index=inp.ad_index,
+        )
+        if row.state != "requested" and row.external_id:
+            return row.external_id
+        try:
+            external_id = await self._relay.create(
+                inp.object_type,
+                organization=inp.organization,
+                client_request_key=inp.client_request_key,
+                body=inp.body,
+            )
+        except PlatformError as exc:
+            await self._failed_attempt(row, exc)
+            raise to_application_error(exc) from exc
+        await self._created(inp.ref, row, external_id, {})
+        return external_id
+
+    @activity.defn(name=CREATE_TRACKING_CAMPAIGN)
+    async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> TrackingCampaign:
+        """Create (or, after an ambiguous failure, adopt) the ad set's Strategis campaign.
+
+        Strategis has no idempotency key: when an earlier attempt may have created the campaign,
+        look it up by its deterministic name and the Facebook ad set it tracks before creating.
+        """
+        properties = inp.body["properties"]
+        row = await self._begin(
+            inp.ref,
+            system="strategis",
+            object_type="tracking_campaign",
+            client_request_key=inp.client_request_key,
+            local_key=f"tracking_campaign:{inp.ad_set_index}",
+            name=inp.body["name"],
+            parent_external_id=properties["fbAdSetId"],
+            ad_set_index=inp.ad_set_index,
+        )
+        if row.state != "requested" and row.external_id:
+            return TrackingCampaign(id=row.external_id, tracking_url=row.attributes["tracking_url"])
+        try:
+            campaign_id = None
+            if activity.info().attempt > 1:
+                campaign_id = await self._adoptable_tracking_campaign(inp)
+            if campaign_id is None:
+                created = await self._strategis.create_campaign(inp.body)
+                campaign_id = str(created["id"])
+        except PlatformError as exc:
+            await self._failed_attempt(row, exc)
+            raise to_application_error(exc) from exc
+        url = tracking_url(inp.tracking_base_url, campaign_id)
+        await self._created(inp.ref, row, campaign_id, {"tracking_url": url})
+        return TrackingCampaign(id=campaign_id, tracking_url=url)
+
+    async def _adoptable_tracking_campaign(self, inp: TrackingCampaignInput) -> str | None:
+        fb_ad_set_id = inp.body["properties"]["fbAdSetId"]
+        for campaign in await self._strategis.find_campaigns(inp.organization, inp.body["name"]):
+            if campaign.get("properties", {}).get("fbAdSetId") == fb_ad_set_id:
+                activity.logger.info("adopting Strategis campaign %s", campaign["id"])
+                return str(campaign["id"])
+        return None
+
+    @activity.defn(name=COMPENSATE_PLAN)
+    async def compensate_plan(self, inp: CompensateInput) -> CompensationResult:
+        """Pause (on failure) or delete (on cancel with cleanup) what a plan created.
+
+        Idempotent: rows already in the target state are skipped, so a retry resumes.
+        """
+        tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
+        async with self._sessions() as session:
+            rows = await RemoteObjectLedger(session).list_for_plan(tenant, plan_id)
+        result = CompensationResult()
+        live = [r for r in rows if r.external_id and r.state in ("created", "paused")]
+        facebook = {t: [r for r in live if r.system == "facebook" and r.object_type == t]
+                    for t in DELETE_ORDER}  # fmt: skip
+        if inp.mode == "delete":
+            for object_type in DELETE_ORDER:
+                for row in facebook[object_type]:
+                    await self._set_relay_status(inp, row, "DELETED")
+                    result.deleted += 1
+        else:
+            for row in facebook["campaign"]:
+                if row.state == "created":
+                    await self._set_relay_status(inp, row, "PAUSED")
+                    result.paused += 1
+        for row in live:
+            if row.system == "strategis" and row.object_type == "tracking_campaign":
+                if row.state == "created":
+                    await self._call(
+                        self._strategis.update_campaign(row.external_id or "", {"status": "paused"})
+                    )
+                    await self._mark(inp.ref, row, "paused")
+                    result.paused += 1
+        return result
+
+    async def _set_relay_status(self, inp: CompensateInput, row: RemoteObject, status: str) -> None:
+        try:
+            await self._relay.update(
+                RELAY_TYPE[row.object_type],  # type: ignore[arg-type]
+                row.external_id or "",
+                organization=inp.organization,
+                fields={"status": status},
+            )
+        except NonRetryableError as exc:
+            # Already deleted on the platform (Graph error 100/33): nothing left to do.
+            if exc.subcode != 33:
+                raise to_application_error(exc) from exc
+        except PlatformError as exc:
+            raise to_application_error(exc) from exc
+        await self._mark(inp.ref, row, "deleted" if status == "DELETED" else "paused")
+
+    async def _call(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except PlatformError as exc:
+            raise to_application_error(exc) from exc
+
+    # -- ledger bookkeeping --------------------------------------------------------------------
+
+    async def _begin(self, ref: PlanRef, **fields: Any) -> RemoteObject:
+        async with self._sessions() as session, session.begin():
+            return await RemoteObjectLedger(session).begin(
+                uuid.UUID(ref.tenant_id), campaign_plan_id=uuid.UUID(ref.plan_id), **fields
+            )
+
+    async def _created(
+        self, ref: PlanRef, row: RemoteObject, external_id: str, attributes: dict[str, Any]
+    ) -> None:
+        tenant = uuid.UUID(ref.tenant_id)
+        async with self._sessions() as session, session.begin():
+            await RemoteObjectLedger(session).mark_created(row.id, external_id, attributes)
+            await CampaignRequestRepository(session).increment_done(tenant, row.campaign_plan_id)
+            await AuditLogRepository(session).add(
+                tenant_id=tenant,
+                actor=ACTOR,
+                action="remote_object.created",
+                entity_type=f"{row.system}.{row.object_type}",
+                entity_id=external_id,
+                details={"clientRequestKey": row.client_request_key, "planId": ref.plan_id},
+            )
+
+    async def _mark(self, ref: PlanRef, row: RemoteObject, state: str) -> None:
+        async with self._sessions() as session, session.begin():
+            await RemoteObjectLedger(session).mark_state(row.id, state)
+            await AuditLogRepository(session).add(
+                tenant_id=uuid.UUID(ref.tenant_id),
+                actor=ACTOR,
+                action=f"remote_object.{state}",
+                entity_type=f"{row.system}.{row.object_type}",
+                entity_id=row.external_id or row.client_request_key,
+                details={"planId": ref.plan_id},
+            )
+
+    async def _failed_attempt(self, row: RemoteObject, exc: PlatformError) -> None:
+        if isinstance(exc, NonRetryableError):
+            async with self._sessions() as session, session.begin():
+                await RemoteObjectLedger(session).mark_failed(row.id, str(exc))

@@ -1,0 +1,61 @@
+"""The FastAPI application: starts, inspects and steers publish workflows."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
+from flightdeck.api.routes import campaign_mappings, campaign_plans, jobs
+from flightdeck.settings import Settings
+
+
+def create_app(
+    settings: Settings,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    temporal: Client | None = None,
+) -> FastAPI:
+    """Build the app. Without `sessions`/`temporal`, the lifespan connects to what settings say."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if sessions is None:
+                from flightdeck.db.bootstrap import resolve_database_url
+                from flightdeck.db.engine import create_engine, create_sessionmaker
+
+                url, server = await resolve_database_url(settings.database_url, settings.data_dir)
+                engine = create_engine(url)
+                stack.push_async_callback(engine.dispose)
+                app.state.sessions = create_sessionmaker(engine)
+                app.state.embedded_postgres = server
+            if temporal is None:
+                from flightdeck.temporal import connect
+
+                app.state.temporal = await connect(settings)
+            yield
+
+    app = FastAPI(
+        title="Flightdeck",
+        version="0.1.0",
+        description="Publish campaign plans to ad platforms as durable Temporal workflows.",
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions
+    app.state.temporal = temporal
+    install_error_handlers(app)
+    for router in (campaign_plans.router, campaign_mappings.router, jobs.router):
+        app.include_router(router, prefix="/api/v1")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

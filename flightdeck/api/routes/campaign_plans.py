@@ -1,0 +1,270 @@
+"""`/api/v1/campaign-plans`: submit a plan, look it up, watch it, cancel it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import IntegrityError
+from temporalio.service import RPCError
+
+from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.publishing import (
+    TERMINAL_PLAN_STATUSES,
+    load_mapping,
+    parse_uuid,
+    start_publish,
+)
+from flightdeck.db.models import CampaignPlan
+from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
+from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.domain.mapping import CampaignMapping
+from flightdeck.domain.naming import NamingConvention, generate_names
+from flightdeck.domain.plans import CamelModel, CampaignPlanIn, PlanStatus
+from flightdeck.domain.publish import CancelRequest, total_remote_steps
+from flightdeck.settings import Settings
+from flightdeck.temporal import publish_workflow_id
+from flightdeck.workflows.publish_plan import PublishPlanWorkflow
+
+router = APIRouter(prefix="/campaign-plans", tags=["campaign plans"])
+
+SSE_POLL_SECONDS = 0.25
+
+
+class PlanAccepted(CamelModel):
+    id: str
+    request_id: str
+    workflow_id: str
+    status: str
+
+
+class PlanOut(CamelModel):
+    id: str
+    request_id: str
+    workflow_id: str
+    status: str
+    hook_set_id: str
+    campaign_name: str
+    ad_set_names: list[str]
+    ad_names: list[list[str]]
+    strategis_template_id: str | None
+    plan: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlanPage(CamelModel):
+    items: list[PlanOut]
+    next_cursor: str | None
+
+
+class CancelAccepted(CamelModel):
+    id: str
+    status: str
+    cleanup: bool
+
+
+def naming_convention(settings: Settings) -> NamingConvention:
+    return NamingConvention(
+        settings.campaign_name_format, settings.ad_set_name_format, settings.ad_name_format
+    )
+
+
+def _accepted(plan: CampaignPlan) -> PlanAccepted:
+    return PlanAccepted(
+        id=str(plan.id),
+        request_id=plan.request_id,
+        workflow_id=plan.workflow_id,
+        status=plan.status,
+    )
+
+
+def plan_out(plan: CampaignPlan) -> PlanOut:
+    return PlanOut(
+        id=str(plan.id),
+        request_id=plan.request_id,
+        workflow_id=plan.workflow_id,
+        status=plan.status,
+        hook_set_id=plan.hook_set_id,
+        campaign_name=plan.campaign_name,
+        ad_set_names=list(plan.ad_set_names),
+        ad_names=[list(n) for n in plan.ad_names],
+        strategis_template_id=plan.strategis_template_id,
+        plan=dict(plan.plan),
+        created_at=plan.created_at,
+        updated_at=plan.updated_at,
+    )
+
+
+async def _get_plan(session: SessionDep, tenant_id: uuid.UUID, plan_id: str) -> CampaignPlan:
+    parsed = parse_uuid(plan_id)
+    plan = await CampaignPlanRepository(session).get(tenant_id, parsed) if parsed else None
+    if plan is None:
+        raise not_found("campaign plan")
+    return plan
+
+
+@router.post("", status_code=202, response_model=PlanAccepted)
+async def create_campaign_plan(
+    body: CampaignPlanIn,
+    response: Response,
+    tenant: TenantDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+) -> PlanAccepted:
+    """Store a plan and start publishing it. The same requestId again returns the existing plan
+    (200) and starts nothing new."""
+    plans = CampaignPlanRepository(session)
+    existing = await plans.get_by_request_id(tenant.id, body.request_id)
+    if existing is None:
+        names = generate_names(body, naming_convention(settings))
+        workflow_id = publish_workflow_id(str(tenant.id), body.request_id)
+        try:
+            plan = await plans.create(tenant.id, body, names, workflow_id)
+            requests = CampaignRequestRepository(session)
+            await requests.create(tenant.id, body.request_id, plan.id, workflow_id)
+            await requests.update_progress(
+                tenant.id, plan.id, status="pending", done=0, total=total_remote_steps(body)
+            )
+            await AuditLogRepository(session).add(
+                tenant_id=tenant.id,
+                actor="api",
+                action="campaign_plan.created",
+                entity_type="campaign_plan",
+                entity_id=str(plan.id),
+                details={"requestId": body.request_id},
+            )
+            await session.commit()
+        except IntegrityError:
+            # A concurrent POST with the same requestId won the race: answer with its plan.
+            await session.rollback()
+            existing = await plans.get_by_request_id(tenant.id, body.request_id)
+            if existing is None:
+                raise
+    if existing is not None:
+        response.status_code = 200
+        plan = existing
+        if plan.status != "pending":
+            return _accepted(plan)
+    # Pending: not started yet (or a previous start failed); starting again attaches if running.
+    try:
+        await start_publish(temporal, settings, plan)
+    except RPCError as exc:
+        raise ApiError(503, "temporal_unavailable", "could not start the workflow; retry") from exc
+    return _accepted(plan)
+
+
+@router.get("", response_model=PlanPage)
+async def list_campaign_plans(
+    tenant: TenantDep,
+    session: SessionDep,
+    hook_set_id: Annotated[str | None, Query(alias="hookSetId")] = None,
+    status: Annotated[PlanStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+) -> PlanPage:
+    """List plans, newest first, by hook set and status (seed's query patterns)."""
+    try:
+        items, next_cursor = await CampaignPlanRepository(session).list(
+            tenant.id, hook_set_id=hook_set_id, status=status, limit=limit, cursor=cursor
+        )
+    except ValueError as exc:
+        raise ApiError(422, "validation_error", [{"field": "cursor", "message": str(exc)}]) from exc
+    return PlanPage(items=[plan_out(p) for p in items], next_cursor=next_cursor)
+
+
+@router.get("/{plan_id}", response_model=PlanOut)
+async def get_campaign_plan(plan_id: str, tenant: TenantDep, session: SessionDep) -> PlanOut:
+    return plan_out(await _get_plan(session, tenant.id, plan_id))
+
+
+@router.get("/{plan_id}/mapping", response_model=CampaignMapping)
+async def get_campaign_mapping(
+    plan_id: str, tenant: TenantDep, session: SessionDep
+) -> CampaignMapping:
+    """Every ID across Flightdeck, Strategis and Facebook, ordered by ad set and ad index."""
+    return await load_mapping(session, await _get_plan(session, tenant.id, plan_id))
+
+
+@router.post("/{plan_id}/cancel", status_code=202, response_model=CancelAccepted)
+async def cancel_campaign_plan(
+    plan_id: str,
+    tenant: TenantDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    cleanup: bool = False,
+) -> CancelAccepted:
+    """Cancel a running publish. With `cleanup=true` what was created is deleted on Facebook and
+    paused on Strategis; without it, the campaign is paused."""
+    plan = await _get_plan(session, tenant.id, plan_id)
+    if plan.status in TERMINAL_PLAN_STATUSES:
+        raise ApiError(409, "conflict", f"the run has already ended ({plan.status})")
+    handle = temporal.get_workflow_handle(plan.workflow_id)
+    try:
+        await handle.signal(
+            PublishPlanWorkflow.set_cleanup_on_cancel, CancelRequest(cleanup=cleanup)
+        )
+        await handle.cancel()
+    except RPCError as exc:
+        raise ApiError(409, "conflict", "the run is not running") from exc
+    await AuditLogRepository(session).add(
+        tenant_id=tenant.id,
+        actor="api",
+        action="campaign_plan.cancel_requested",
+        entity_type="campaign_plan",
+        entity_id=str(plan.id),
+        details={"cleanup": cleanup},
+    )
+    await session.commit()
+    return CancelAccepted(id=str(plan.id), status="cancelling", cleanup=cleanup)
+
+
+@router.get("/{plan_id}/events", response_class=StreamingResponse)
+async def stream_campaign_plan_events(
+    plan_id: str, request: Request, tenant: TenantDep, session: SessionDep
+) -> StreamingResponse:
+    """Server-Sent Events: `progress` on every change, then `complete` when the run ends."""
+    plan = await _get_plan(session, tenant.id, plan_id)
+    sessions = request.app.state.sessions
+    return StreamingResponse(
+        _progress_events(sessions, tenant.id, plan.id, request),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _progress_events(
+    sessions: Any, tenant_id: uuid.UUID, plan_id: uuid.UUID, request: Request
+) -> AsyncIterator[str]:
+    last: dict[str, Any] | None = None
+    while not await request.is_disconnected():
+        async with sessions() as session:
+            progress = await CampaignRequestRepository(session).get_for_plan(tenant_id, plan_id)
+        if progress is None:
+            return
+        current = {
+            "status": progress.status,
+            "step": progress.step,
+            "done": progress.progress_done,
+            "total": progress.progress_total,
+        }
+        if current != last:
+            yield _sse("progress", current)
+            last = current
+        if progress.status in TERMINAL_PLAN_STATUSES:
+            yield _sse("complete", current)
+            return
+        await asyncio.sleep(SSE_POLL_SECONDS)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"

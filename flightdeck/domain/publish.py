@@ -1,0 +1,119 @@
+"""Inputs and outputs of the publish workflow and its activities (one pydantic model each).
+
+Only identifiers and platform payloads go through Temporal history: never tokens or API keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames
+
+RelayObjectType = Literal["campaigns", "adsets", "adcreatives", "ads"]
+CompensationMode = Literal["pause", "delete"]
+
+
+class PublishPlanInput(BaseModel):
+    tenant_id: str
+    plan_id: str
+    plan: CampaignPlanIn
+    names: GeneratedNames
+    template_key: str
+    tracking_base_url: str
+    strategis_task_queue: str = "strategis"
+    activity_timeout_seconds: float = 60.0
+
+
+class Progress(BaseModel):
+    step: str = "queued"
+    done: int = 0
+    total: int = 0
+    status: str = "pending"
+
+
+class PublishResult(BaseModel):
+    plan_id: str
+    status: str
+    facebook_campaign_id: str | None = None
+    created_objects: int = 0
+
+
+class PlanRef(BaseModel):
+    tenant_id: str
+    plan_id: str
+    request_id: str
+
+
+class EnsureTemplateInput(BaseModel):
+    ref: PlanRef
+    organization: str
+    key: str
+    template_id: str | None = None
+
+
+class RelayCreateInput(BaseModel):
+    """One Facebook object to create through the Strategis relay, with its ledger coordinates."""
+
+    ref: PlanRef
+    object_type: RelayObjectType
+    ledger_type: str
+    local_key: str
+    client_request_key: str
+    organization: str
+    name: str
+    body: dict[str, Any]
+    parent_external_id: str | None = None
+    ad_set_index: int | None = None
+    ad_index: int | None = None
+
+
+class TrackingCampaignInput(BaseModel):
+    ref: PlanRef
+    organization: str
+    ad_set_index: int
+    client_request_key: str
+    body: dict[str, Any]
+    tracking_base_url: str
+
+
+class TrackingCampaign(BaseModel):
+    id: str
+    tracking_url: str
+
+
+class CompensateInput(BaseModel):
+    ref: PlanRef
+    organization: str
+    mode: CompensationMode
+
+
+class CompensationResult(BaseModel):
+    paused: int = 0
+    deleted: int = 0
+
+
+class PlanStatusInput(BaseModel):
+    ref: PlanRef
+    status: str
+    step: str | None = None
+
+
+class PlanFailureInput(BaseModel):
+    ref: PlanRef
+    step: str
+    error_type: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancelRequest(BaseModel):
+    cleanup: bool = False
+
+
+def total_remote_steps(plan: CampaignPlanIn) -> int:
+    """Steps the progress counts: template, campaign, per ad set (ad set, tracking campaign),
+    per ad (creative, ad)."""
+    ads = sum(len(a.ads) for a in plan.ad_sets)
+    return 2 + 2 * len(plan.ad_sets) + 2 * ads

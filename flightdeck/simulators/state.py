@@ -1,0 +1,133 @@
+"""The simulators' shared in-memory state: objects by platform and type, id sequences, the
+relay's idempotency cache, the request log and the fault plan.
+
+One `SimulatorState` lives on `app.state.sim`; every router reads and mutates it, taking
+`lock` around any check-then-write so concurrent requests see a consistent store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from flightdeck.settings import DEV_STRATEGIS_API_KEY
+from flightdeck.simulators.faults import FaultPlan
+
+# platform -> object types it stores. The admin surface is generic over this mapping, so a new
+# simulated platform only adds an entry here (and its router).
+OBJECT_TYPES: dict[str, tuple[str, ...]] = {
+    "strategis": ("templates", "campaigns"),
+    "facebook": ("campaigns", "adsets", "adcreatives", "ads"),
+}
+
+# Facebook ids are numeric strings of this magnitude (ad objects created in 2024 look alike).
+FACEBOOK_FIRST_ID = 120_210_000_000_001
+STRATEGIS_ID_PREFIX = {"templates": "tpl", "campaigns": "stg"}
+
+Store = dict[str, dict[str, Any]]
+
+
+@dataclass
+class RequestLogEntry:
+    """One request a simulated platform received (admin: `GET /_sim/requests`)."""
+
+    platform: str
+    method: str
+    path: str
+    client_request_key: str | None = None
+    organization: str | None = None
+    status: int | None = None
+    created_object_id: str | None = None
+    # "error" (injected failure, not processed) or "lost_response" (processed, answer dropped).
+    fault: str | None = None
+    replayed: bool = False
+    at: float = field(default_factory=time.time)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "clientRequestKey": self.client_request_key,
+            "organization": self.organization,
+            "createdObjectId": self.created_object_id,
+            "fault": self.fault,
+            "replayed": self.replayed,
+            "at": self.at,
+        }
+
+
+@dataclass(frozen=True)
+class CachedCreate:
+    """The first answer to a relay create, replayed for the same (organization, key, body)."""
+
+    fingerprint: str
+    status_code: int
+    body: dict[str, Any]
+
+
+@dataclass
+class SimulatorState:
+    api_key: str = DEV_STRATEGIS_API_KEY
+    objects: dict[str, dict[str, Store]] = field(default_factory=dict)
+    relay_idempotency: dict[tuple[str, str], CachedCreate] = field(default_factory=dict)
+    relay_calls: dict[str, deque[float]] = field(default_factory=dict)
+    disabled_organizations: set[str] = field(default_factory=set)
+    requests: list[RequestLogEntry] = field(default_factory=list)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Sequences survive reset(): an id handed out before a reset must never name a different
+    # object afterwards (a workflow still running from an earlier test may hold it).
+    _next_facebook_id: int = FACEBOOK_FIRST_ID
+    _next_strategis_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._empty_objects()
+
+    def _empty_objects(self) -> None:
+        self.objects = {
+            platform: {kind: {} for kind in kinds} for platform, kinds in OBJECT_TYPES.items()
+        }
+
+    def store(self, platform: str, kind: str) -> Store:
+        """The objects of one type, by id, in creation order."""
+        return self.objects[platform][kind]
+
+    def new_facebook_id(self) -> str:
+        object_id = str(self._next_facebook_id)
+        self._next_facebook_id += 1
+        return object_id
+
+    def new_strategis_id(self, kind: str) -> str:
+        number = self._next_strategis_id.get(kind, 1)
+        self._next_strategis_id[kind] = number + 1
+        return f"{STRATEGIS_ID_PREFIX[kind]}_{number:06d}"
+
+    def log_request(self, platform: str, method: str, path: str) -> RequestLogEntry:
+        entry = RequestLogEntry(platform=platform, method=method, path=path)
+        self.requests.append(entry)
+        return entry
+
+    def reset(self) -> None:
+        """Forget every object, cached response, fault rule, disabled credential and log entry."""
+        self._empty_objects()
+        self.relay_idempotency.clear()
+        self.relay_calls.clear()
+        self.disabled_organizations.clear()
+        self.requests.clear()
+        self.faults.configure(seed=0, rules=[])
+
+
+def get_state(request: Request) -> SimulatorState:
+    """FastAPI dependency: the state shared by every router of the simulator app."""
+    state: SimulatorState = request.app.state.sim
+    return state
+
+
+StateDep = Annotated[SimulatorState, Depends(get_state)]

@@ -1,0 +1,60 @@
+"""Temporal client wiring shared by the API, the worker and the CLI."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from flightdeck.settings import Settings
+
+TENANT_ID = SearchAttributeKey.for_keyword("TenantId")
+CAMPAIGN_PLAN_ID = SearchAttributeKey.for_keyword("CampaignPlanId")
+HOOK_SET_ID = SearchAttributeKey.for_keyword("HookSetId")
+CAMPAIGN_SET_ID = SearchAttributeKey.for_keyword("CampaignSetId")
+PLATFORM = SearchAttributeKey.for_keyword("Platform")
+
+SEARCH_ATTRIBUTES = (TENANT_ID, CAMPAIGN_PLAN_ID, HOOK_SET_ID, CAMPAIGN_SET_ID, PLATFORM)
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def publish_workflow_id(tenant_id: str, request_id: str) -> str:
+    """Business key of a publish run: one run per tenant and requestId, ever."""
+    return f"publish-{tenant_id}-{request_id}"
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> None:
+    """Register Flightdeck's custom search attributes if the server lacks them (idempotent)."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
+
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    missing = {
+        key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        for key in SEARCH_ATTRIBUTES
+        if key.name not in existing.custom_attributes
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+
+
+def search_attribute_flags() -> list[str]:
+    """`temporal server start-dev` flags declaring our search attributes up front."""
+    flags: list[str] = []
+    for key in SEARCH_ATTRIBUTES:
+        flags += ["--search-attribute", f"{key.name}=Keyword"]
+    return flags

@@ -1,0 +1,91 @@
+"""Builds and runs the Temporal workers: one per task queue, in one process.
+
+- `flightdeck` (settings.task_queue): workflows + their Postgres bookkeeping (local activities).
+- `strategis` (settings.strategis_task_queue): every Strategis / relay call, rate-limited for the
+  whole queue by the Temporal server (`max_task_queue_activities_per_second`), so the platform
+  budget holds across all workflows and worker processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from flightdeck.activities.plans import PlanActivities
+from flightdeck.activities.strategis import StrategisActivities
+from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
+from flightdeck.settings import Settings
+from flightdeck.workflows.publish_plan import PublishPlanWorkflow
+
+WORKFLOWS = [PublishPlanWorkflow]
+
+
+@dataclass
+class PlatformTransports:
+    """Optional httpx transports (tests route clients to in-process simulators)."""
+
+    strategis: httpx.AsyncBaseTransport | None = None
+    relay: httpx.AsyncBaseTransport | None = None
+
+
+@contextlib.asynccontextmanager
+async def running_workers(
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    transports: PlatformTransports | None = None,
+) -> AsyncIterator[list[Worker]]:
+    """Start every worker; stop them (and close their HTTP clients) on exit."""
+    transports = transports or PlatformTransports()
+    api_key = settings.strategis_api_key.get_secret_value()
+    async with (
+        StrategisClient(
+            settings.strategis_base_url,
+            api_key,
+            timeout=settings.http_timeout_seconds,
+            transport=transports.strategis,
+        ) as strategis,
+        StrategisRelayClient(
+            settings.strategis_relay_base_url,
+            api_key,
+            timeout=settings.http_timeout_seconds,
+            transport=transports.relay,
+        ) as relay,
+    ):
+        plans = PlanActivities(sessions)
+        strategis_acts = StrategisActivities(
+            sessions, strategis, relay, settings.strategis_tracking_base_url
+        )
+        workers = [
+            Worker(
+                client,
+                task_queue=settings.task_queue,
+                workflows=WORKFLOWS,
+                activities=[plans.set_status, plans.record_failure],
+            ),
+            Worker(
+                client,
+                task_queue=settings.strategis_task_queue,
+                activities=[
+                    strategis_acts.ensure_template,
+                    strategis_acts.create_relay_object,
+                    strategis_acts.create_tracking_campaign,
+                    strategis_acts.compensate_plan,
+                ],
+                max_concurrent_activities=100,
+                max_task_queue_activities_per_second=settings.strategis_rate_limit,
+            ),
+        ]
+        tasks = [asyncio.create_task(w.run()) for w in workers]
+        try:
+            yield workers
+        finally:
+            await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
