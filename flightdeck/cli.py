@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from typing import Any
 
 from flightdeck.settings import Settings, get_settings
 
@@ -61,7 +62,7 @@ async def _database_url(settings: Settings) -> str:
     return url
 
 
-async def serve(app: object, host: str, port: int) -> None:
+async def serve(app: Any, host: str, port: int) -> None:
     import uvicorn
 
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")

@@ -1,0 +1,1 @@
+"""Postgres: models, repositories, migrations, engine/bootstrap."""

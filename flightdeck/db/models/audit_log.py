@@ -1,0 +1,27 @@
+"""Append-only audit log: who did what to which entity, with details."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flightdeck.db.models.base import Base, CreatedAt
+
+
+class AuditEntry(CreatedAt, Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_tenant_entity_created", "tenant_id", "entity_type", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id"))
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(100))
+    entity_id: Mapped[str] = mapped_column(String(400))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

@@ -1,0 +1,40 @@
+"""The remote-object ledger: every object Flightdeck asked a platform to create, written before
+the call (`requested`) and right after it (`created` + external id)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flightdeck.db.models.base import Base, Timestamps, UUIDPrimaryKey
+
+LEDGER_STATES = ("requested", "created", "failed", "paused", "deleted")
+
+
+class RemoteObject(UUIDPrimaryKey, Timestamps, Base):
+    __tablename__ = "remote_objects"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "system", "client_request_key"),
+        Index("ix_remote_objects_external", "tenant_id", "system", "object_type", "external_id"),
+    )
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
+    campaign_plan_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaign_plans.id"), index=True
+    )
+    system: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str] = mapped_column(String(50))
+    local_key: Mapped[str] = mapped_column(String(255))
+    client_request_key: Mapped[str] = mapped_column(String(400))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(20), default="requested")
+    name: Mapped[str | None] = mapped_column(Text)
+    parent_external_id: Mapped[str | None] = mapped_column(String(255))
+    ad_set_index: Mapped[int | None] = mapped_column(Integer)
+    ad_index: Mapped[int | None] = mapped_column(Integer)
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    last_error: Mapped[str | None] = mapped_column(Text)
