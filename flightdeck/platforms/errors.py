@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -297,3 +299,179 @@ def _int(value: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return None
+
+
+# -- Reddit Ads API ----------------------------------------------------------------------------
+# Reddit's error body is `{"error": {"code", "message", "fields": [{field, message}]}}` (fields
+# on 400 only) and its 429 says when to come back in the IETF `RateLimit` header, not in
+# Retry-After (../shared/platforms/reddit-ads-api.md §4-5). Its OAuth endpoints answer in
+# OAuth's own shape, `{"error": "invalid_grant"}`.
+
+
+class RefreshTokenInvalid(AuthExpiredError):
+    """Reddit refused the refresh token (`invalid_grant`: used, revoked or expired). Only a
+    new consent, with a new authorization code, can reconnect the account."""
+
+
+@dataclass(frozen=True)
+class RateLimitPolicyState:
+    """One policy of the IETF `RateLimit-Policy` / `RateLimit` headers: `quota` requests per
+    `window` seconds, `remaining` of them for `reset` more seconds (None where not sent)."""
+
+    policy: str
+    quota: int | None = None
+    window: float | None = None
+    remaining: int | None = None
+    reset: float | None = None
+
+
+# One item of a structured-field list: a quoted name or a token, then `;key=value` parameters.
+_SF_ITEM = re.compile(
+    r'\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<token>[A-Za-z*][\w:/.*+-]*))'
+    r'(?P<params>(?:\s*;\s*[a-z*][a-z0-9_.*-]*(?:=(?:"(?:[^"\\]|\\.)*"|[^;,\s]*))?)*)\s*(?:,|$)'
+)
+_SF_PARAM = re.compile(r';\s*([a-z*][a-z0-9_.*-]*)(?:=("(?:[^"\\]|\\.)*"|[^;,\s]*))?')
+
+
+def parse_ratelimit_headers(headers: Mapping[str, str]) -> dict[str, RateLimitPolicyState]:
+    """The policies in `RateLimit-Policy: "p";q=200;w=60` and `RateLimit: "p";r=0;t=42`,
+    by name. The older draft's single-policy `RateLimit-Limit/-Remaining/-Reset` headers are
+    read too, as policy `"default"`. Unparseable parts are skipped, never raised."""
+    states: dict[str, dict[str, float]] = {}
+    for name in ("RateLimit-Policy", "RateLimit"):
+        for policy, params in _structured_list(_header(headers, name) or ""):
+            states.setdefault(policy, {}).update(params)
+    legacy = {
+        key: _number(_header(headers, f"RateLimit-{header}"))
+        for key, header in (("q", "Limit"), ("r", "Remaining"), ("t", "Reset"))
+    }
+    if not states and any(value is not None for value in legacy.values()):
+        states["default"] = {k: v for k, v in legacy.items() if v is not None}
+    return {
+        policy: RateLimitPolicyState(
+            policy,
+            quota=_whole(params.get("q")),
+            window=params.get("w"),
+            remaining=_whole(params.get("r")),
+            reset=params.get("t"),
+        )
+        for policy, params in states.items()
+    }
+
+
+def ratelimit_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds until the caller may try again: the latest reset among exhausted policies
+    (all policies when none says r=0), else Retry-After, else None."""
+    policies = list(parse_ratelimit_headers(headers).values())
+    exhausted = [p for p in policies if p.remaining == 0] or policies
+    resets = [p.reset for p in exhausted if p.reset is not None]
+    return max(resets) if resets else parse_retry_after(headers)
+
+
+def classify_reddit_error(
+    status_code: int,
+    body: Any,
+    headers: Mapping[str, str],
+    *,
+    request: str | None = None,
+) -> PlatformError:
+    """Classify a Reddit Ads API error response.
+
+    429 is rate limited, waiting for the exhausted policy's reset (`RateLimit: …;t=`). 5xx
+    and 408 are retryable. 401 is auth-expired (the caller refreshes the token once and
+    retries). 400 validation, 403 scope or permission, 404 (also a wrong verb) and the other
+    4xx are non-retryable; a 400's message names every failing field.
+    """
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    fields: dict[str, Any] = {
+        "platform": "reddit",
+        "status_code": status_code,
+        "code": _int(error.get("code")),
+        "details": {k: v for k, v in error.items() if k not in ("code", "message")},
+        "request": request,
+    }
+    message = _reddit_message(error, body, status_code)
+    if status_code == 429:
+        return RateLimitedError(message, retry_after=ratelimit_retry_after(headers), **fields)
+    if status_code >= 500 or status_code == 408:
+        return RetryableError(message, **fields)
+    if status_code == 401:
+        return AuthExpiredError(message, **fields)
+    return NonRetryableError(message, **fields)
+
+
+def classify_reddit_oauth_error(
+    status_code: int,
+    body: Any,
+    headers: Mapping[str, str],
+    *,
+    refreshing: bool,
+    request: str | None = None,
+) -> PlatformError:
+    """Classify an answer of Reddit's token endpoint (`{"error": "invalid_grant"}`).
+
+    `invalid_grant` while refreshing is `RefreshTokenInvalid`; for a code exchange it is
+    auth-expired (the code was used or expired: the user must consent again). A refused
+    client (401, `invalid_client`) or request is non-retryable configuration; 429 and 5xx
+    are retryable.
+    """
+    error = body.get("error") if isinstance(body, dict) else None
+    fields: dict[str, Any] = {
+        "platform": "reddit",
+        "status_code": status_code,
+        "details": body if isinstance(body, dict) else {"body": _snippet(body)},
+        "request": request,
+    }
+    message = f"token endpoint: {error}" if isinstance(error, str) else f"HTTP {status_code}"
+    if status_code == 429:
+        return RateLimitedError(message, retry_after=ratelimit_retry_after(headers), **fields)
+    if status_code >= 500 or status_code == 408:
+        return RetryableError(message, **fields)
+    if error == "invalid_grant":
+        return (RefreshTokenInvalid if refreshing else AuthExpiredError)(message, **fields)
+    return NonRetryableError(message, **fields)
+
+
+def _reddit_message(error: Mapping[str, Any], body: Any, status_code: int) -> str:
+    """Reddit's message, then each failing field: `Bad Request: data/name: 'ab' is too short`."""
+    message = error.get("message")
+    text = message if isinstance(message, str) and message else None
+    entries = error.get("fields")
+    problems = [
+        f"{entry.get('field')}: {entry.get('message')}"
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    if problems:
+        return f"{text or 'Bad Request'}: {'; '.join(problems)}"
+    if text:
+        return text
+    return _snippet(body) if body not in (None, "", {}) else f"HTTP {status_code}"
+
+
+def _structured_list(value: str) -> list[tuple[str, dict[str, float]]]:
+    items = []
+    for match in _SF_ITEM.finditer(value):
+        name = match.group("quoted") if match.group("quoted") is not None else match["token"]
+        if not name:
+            continue
+        params = {
+            key: number
+            for key, raw in _SF_PARAM.findall(match.group("params") or "")
+            if (number := _number(raw.strip('"'))) is not None
+        }
+        items.append((name, params))
+    return items
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _whole(value: float | None) -> int | None:
+    return int(value) if value is not None else None

@@ -32,12 +32,14 @@ async def read_state(state: StateDep) -> dict[str, Any]:
 async def edit_object(
     platform: str, object_type: str, object_id: str, fields: dict[str, Any], state: StateDep
 ) -> dict[str, Any]:
-    """Change stored fields directly, bypassing validation (a platform-side edit)."""
+    """Change stored fields directly, bypassing validation (a platform-side edit). The object's
+    modification time moves as the platform's own would, unless the edit sets it."""
     items = state.objects.get(platform, {}).get(object_type)
     obj = items.get(object_id) if items is not None else None
     if obj is None:
         raise HTTPException(404, f"no {platform} {object_type} {object_id!r}")
     async with state.lock:
+        state.touch(platform, obj)
         obj.update({k: v for k, v in fields.items() if k != "id"})
     return obj
 

@@ -2,6 +2,7 @@
 
     /strategis/...  Strategis API          (strategis.py)
     /relay/...      Strategis Facebook relay (relay.py)
+    /reddit/...     Reddit Ads API v3 and Reddit OAuth (reddit.py)
     /_sim/...       admin: state, faults, reset, request log (admin.py)
 
 A new platform adds its router, its object types in `state.OBJECT_TYPES` and a `FaultSurface`.
@@ -12,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
-from flightdeck.simulators import admin, relay, strategis
+from flightdeck.simulators import admin, reddit, relay, strategis
 from flightdeck.simulators.faults import FaultInjectionMiddleware, FaultSurface
 from flightdeck.simulators.graph_errors import render_graph_fault
 from flightdeck.simulators.state import SimulatorState
@@ -20,6 +21,7 @@ from flightdeck.simulators.state import SimulatorState
 SURFACES = (
     FaultSurface("strategis", "/strategis", strategis.render_strategis_fault),
     FaultSurface("relay", "/relay", render_graph_fault),
+    FaultSurface("reddit", "/reddit", reddit.render_reddit_fault),
 )
 
 
@@ -28,12 +30,15 @@ def create_simulator_app(api_key: str = DEV_STRATEGIS_API_KEY) -> FastAPI:
     state = SimulatorState(api_key=api_key)
     app = FastAPI(
         title="Flightdeck platform simulators",
-        description="Stateful emulations of the Strategis API and its Facebook relay.",
+        description="Stateful emulations of the Strategis API, its Facebook relay and the "
+        "Reddit Ads API.",
     )
     app.state.sim = state
     app.include_router(strategis.router, prefix="/strategis", tags=["strategis"])
     app.include_router(relay.router, prefix="/relay", tags=["relay"])
     app.include_router(admin.router, prefix="/_sim", tags=["simulator admin"])
     app.include_router(relay.admin_router, prefix="/_sim/relay", tags=["simulator admin"])
+    app.include_router(reddit.router, prefix="/reddit", tags=["reddit"])
+    app.include_router(reddit.admin_router, prefix="/_sim/reddit", tags=["simulator admin"])
     app.add_middleware(FaultInjectionMiddleware, state=state, surfaces=SURFACES)
     return app

@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
+from flightdeck.simulators import reddit_state
 from flightdeck.simulators.faults import FaultPlan
 
 # platform -> object types it stores. The admin surface is generic over this mapping, so a new
@@ -23,6 +25,12 @@ from flightdeck.simulators.faults import FaultPlan
 OBJECT_TYPES: dict[str, tuple[str, ...]] = {
     "strategis": ("templates", "campaigns"),
     "facebook": ("campaigns", "adsets", "adcreatives", "ads"),
+    "reddit": reddit_state.OBJECT_TYPES,
+}
+# Where a platform records an object's last change, and its clock in the platform's format:
+# platform-side edits (`PATCH /_sim/state/...`) move it as the platform itself would.
+MODIFIED_AT: dict[str, tuple[str, Callable[[], str]]] = {
+    "reddit": ("modified_at", reddit_state.reddit_time),
 }
 
 # Facebook ids are numeric strings of this magnitude (ad objects created in 2024 look alike).
@@ -81,6 +89,8 @@ class SimulatorState:
     disabled_organizations: set[str] = field(default_factory=set)
     requests: list[RequestLogEntry] = field(default_factory=list)
     faults: FaultPlan = field(default_factory=FaultPlan)
+    # Reddit's OAuth apps and tokens, rate-limit windows and id sequences.
+    reddit: reddit_state.RedditRuntime = field(default_factory=reddit_state.RedditRuntime)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Sequences survive reset(): an id handed out before a reset must never name a different
     # object afterwards (a workflow still running from an earlier test may hold it).
@@ -89,6 +99,7 @@ class SimulatorState:
 
     def __post_init__(self) -> None:
         self._empty_objects()
+        reddit_state.seed_world(self.objects["reddit"])
 
     def _empty_objects(self) -> None:
         self.objects = {
@@ -109,14 +120,25 @@ class SimulatorState:
         self._next_strategis_id[kind] = number + 1
         return f"{STRATEGIS_ID_PREFIX[kind]}_{number:06d}"
 
+    def touch(self, platform: str, obj: dict[str, Any]) -> None:
+        """Record a change to `obj` the way its platform does (Reddit bumps `modified_at`),
+        on the objects that keep such a time (Reddit's posts do not)."""
+        if platform not in MODIFIED_AT:
+            return
+        field_name, now = MODIFIED_AT[platform]
+        if field_name in obj:
+            obj[field_name] = now()
+
     def log_request(self, platform: str, method: str, path: str) -> RequestLogEntry:
         entry = RequestLogEntry(platform=platform, method=method, path=path)
         self.requests.append(entry)
         return entry
 
     def reset(self) -> None:
-        """Forget every object, cached response, fault rule, disabled credential and log entry."""
+        """Forget every object, cached response, fault rule, disabled credential and log entry
+        (and Reddit's OAuth apps, tokens and rate-limit overrides; its seeded world returns)."""
         self._empty_objects()
+        self.reddit.reset(self.objects["reddit"])
         self.relay_idempotency.clear()
         self.relay_calls.clear()
         self.disabled_organizations.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -80,6 +81,16 @@ class System:
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
         return job
+
+    async def record_history(self, workflow_id: str, name: str) -> None:
+        """With FLIGHTDECK_RECORD_HISTORIES=dir, keep this run's history for the replay test."""
+        target = os.environ.get("FLIGHTDECK_RECORD_HISTORIES")
+        if target:
+            history = await self.client.get_workflow_handle(workflow_id).fetch_history()
+            path = Path(target) / f"{name}.json"
+            path.write_text(
+                json.dumps({"workflowId": workflow_id, "history": json.loads(history.to_json())})
+            )
 
     async def sim_counts(self) -> dict[str, dict[str, int]]:
         state = (await self.sim.get("/_sim/state")).json()["platforms"]

@@ -25,6 +25,7 @@ async def test_5xx_429_and_lost_responses_never_duplicate(rig: System) -> None:
     )  # fmt: skip
     accepted = await rig.publish(make_plan())
     job = await rig.wait_job(accepted["workflowId"], timeout=120)
+    await rig.record_history(accepted["workflowId"], "publish_completed_after_faults")
     assert job["status"] == "completed", job
     counts = await rig.sim_counts()
     assert counts["facebook"] == EXPECTED
@@ -49,6 +50,7 @@ async def test_non_retryable_validation_error_fails_the_run_and_pauses(rig: Syst
     plan["adSets"][1]["dailyBudget"] = "500000"  # $0.50: under the platform's minimum
     accepted = await rig.publish(plan)
     job = await rig.wait_job(accepted["workflowId"])
+    await rig.record_history(accepted["workflowId"], "publish_failed_validation")
     assert job["status"] == "failed"
     assert job["error"].startswith("facebook_adset[1]:")
     mapping = (
@@ -81,6 +83,7 @@ async def test_cancel_with_cleanup_deletes_what_was_created(rig: System) -> None
     )
     assert response.status_code == 202 and response.json()["cleanup"] is True
     job = await rig.wait_job(accepted["workflowId"])
+    await rig.record_history(accepted["workflowId"], "publish_cancelled_cleanup")
     assert job["status"] == "canceled"
     state = (await rig.sim.get("/_sim/state")).json()["platforms"]["facebook"]
     created = [o for kind in ("campaigns", "adsets", "ads") for o in state[kind]["items"]]

@@ -14,6 +14,7 @@ async def test_happy_path_maps_every_id(rig: System) -> None:
     accepted = await rig.publish(plan)
     assert accepted["status"] == "pending" and accepted["requestId"] == plan["requestId"]
     job = await rig.wait_job(accepted["workflowId"])
+    await rig.record_history(accepted["workflowId"], "publish_completed")
     assert job["status"] == "completed", job
     assert job["progress"] == {"step": "done", "done": 14, "total": 14}
 

@@ -6,10 +6,12 @@ from typing import Any
 
 
 async def test_state_lists_every_platform_and_type(sim: Any) -> None:
-    assert await sim.counts() == {
+    counts = await sim.counts()
+    assert {platform: counts[platform] for platform in ("strategis", "facebook")} == {
         "strategis": {"templates": 0, "campaigns": 0},
         "facebook": {"campaigns": 0, "adsets": 0, "adcreatives": 0, "ads": 0},
     }
+    assert counts["reddit"]["campaigns"] == 0  # the rest is tests/simulators/test_sim_reddit.py
     campaign_id = await sim.campaign()
     items = (await sim.state())["facebook"]["campaigns"]["items"]
     assert [c["id"] for c in items] == [campaign_id]

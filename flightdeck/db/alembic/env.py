@@ -1,43 +1,75 @@
-"""Alembic environment: async engine, Flightdeck's metadata, URL from the caller or settings."""
+"""Alembic environment: async engine (run_sync), Flightdeck's metadata, URL from the caller.
+
+The URL comes from `config.attributes["url"]` (flightdeck.db.migrate), else the ini's
+`sqlalchemy.url`, else FLIGHTDECK_DATABASE_URL. Runs its own event loop, so programmatic
+callers run Alembic commands in a worker thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
 from flightdeck.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
 
+# Only the alembic CLI configures logging; programmatic callers keep their own configuration.
+if config.cmd_opts is not None and config.config_file_name is not None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-def _url() -> str:
-    url = config.attributes.get("url") or os.environ.get("FLIGHTDECK_DATABASE_URL")
+
+def database_url() -> str:
+    url = (
+        config.attributes.get("url")
+        or config.get_main_option("sqlalchemy.url")
+        or os.environ.get("FLIGHTDECK_DATABASE_URL")
+    )
     if not url:
         raise RuntimeError("no database URL: pass one to flightdeck.db.migrate or set it")
     return str(url)
 
 
-def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+def configure(**options: Any) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        compare_type=True,
+        # Server defaults carry meaning here (status, attributes, timestamps): check them too.
+        compare_server_default=True,
+        **options,
+    )
+
+
+def run_migrations(connection: Connection) -> None:
+    configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
 
 
-async def _run_async() -> None:
-    engine = create_async_engine(_url())
-    async with engine.connect() as connection:
-        await connection.run_sync(_run)
-    await engine.dispose()
+async def run_migrations_online() -> None:
+    engine = create_async_engine(database_url(), poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run_migrations)
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_offline() -> None:
+    configure(url=database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
 
 
 if context.is_offline_mode():
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    run_migrations_offline()
 else:
-    asyncio.run(_run_async())
+    asyncio.run(run_migrations_online())

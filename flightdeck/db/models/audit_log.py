@@ -12,13 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from flightdeck.db.models.base import Base, CreatedAt
 
 
-class AuditEntry(CreatedAt, Base):
+class AuditLogEntry(CreatedAt, Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_tenant_entity_created", "tenant_id", "entity_type", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    # Nullable: system-wide actions (e.g. creating a tenant's first key) belong to no tenant yet.
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id"))
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -26,7 +25,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Fetch server-generated values (timestamps) in the INSERT/UPDATE itself (RETURNING), so an
     # async caller never triggers a lazy load by reading `created_at` after a flush.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class UUIDPrimaryKey:
@@ -38,12 +37,16 @@ class UUIDPrimaryKey:
     )
 
 
-class TenantOwned:
-    """A row that belongs to one tenant; repositories always filter on `tenant_id`."""
+class TenantOwned(Base):
+    """A row that belongs to one tenant; repositories always filter on `tenant_id`.
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("tenants.id"), index=True, sort_order=_OWNER
-    )
+    Each table indexes `tenant_id` with an index that leads with it (its own, or a composite one
+    that its queries need anyway), so there is no redundant single-column index to maintain.
+    """
+
+    __abstract__ = True
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), sort_order=_OWNER)
 
 
 class CreatedAt:

@@ -1,35 +1,43 @@
-"""Seed 000's tables: campaign plans, their requests (progress) and errors, Strategis templates."""
+"""Campaign plans (seed 000): the validated plan, its generated names and its publish status."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
-from typing import Any
+import datetime as dt
+from typing import Any, get_args
 
-from sqlalchemy import ARRAY, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import CheckConstraint, Date, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flightdeck.db.models.base import Base, CreatedAt, Timestamps, UUIDPrimaryKey
+from flightdeck.db.models.base import TenantOwned, Timestamps, UUIDPrimaryKey
+from flightdeck.domain.plans import PlanStatus
+
+PLAN_STATUSES: tuple[str, ...] = get_args(PlanStatus)
 
 
-class CampaignPlan(UUIDPrimaryKey, Timestamps, Base):
+def status_check(column: str = "status") -> CheckConstraint:
+    """`status IN (…)` for tables whose status follows the plan's lifecycle."""
+    values = ", ".join(f"'{value}'" for value in PLAN_STATUSES)
+    return CheckConstraint(f"{column} IN ({values})", name=column)
+
+
+class CampaignPlan(UUIDPrimaryKey, Timestamps, TenantOwned):
     __tablename__ = "campaign_plans"
     __table_args__ = (
         UniqueConstraint("tenant_id", "request_id"),
         Index("ix_campaign_plans_tenant_hook_set", "tenant_id", "hook_set_id"),
         Index("ix_campaign_plans_tenant_status", "tenant_id", "status"),
         Index("ix_campaign_plans_tenant_created", "tenant_id", "created_at", "id"),
+        status_check(),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
     request_id: Mapped[str] = mapped_column(String(255))
     brand: Mapped[str] = mapped_column(String(255))
     objective: Mapped[str] = mapped_column(String(100))
     hook_set_id: Mapped[str] = mapped_column(String(255))
     market: Mapped[str] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(10))
-    date: Mapped[date] = mapped_column(Date)
+    date: Mapped[dt.date] = mapped_column(Date)
     category: Mapped[str] = mapped_column(String(100))
     ad_account_id: Mapped[str] = mapped_column(String(255))
     organization: Mapped[str] = mapped_column(String(255))
@@ -38,47 +46,9 @@ class CampaignPlan(UUIDPrimaryKey, Timestamps, Base):
     strategis_template_id: Mapped[str | None] = mapped_column(String(255))
     campaign_name: Mapped[str] = mapped_column(Text)
     ad_set_names: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    # A list of lists of different lengths: a Postgres 2-D array would have to be rectangular.
     ad_names: Mapped[list[list[str]]] = mapped_column(JSONB)
+    # The full validated plan, as the camelCase JSON the API accepted.
     plan: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    status: Mapped[str] = mapped_column(String(50), default="pending")
+    status: Mapped[str] = mapped_column(String(50), default="pending", server_default="pending")
     workflow_id: Mapped[str] = mapped_column(String(400))
-
-
-class CampaignRequest(UUIDPrimaryKey, Timestamps, Base):
-    """Idempotency and live status of one publish request (seed's `campaign_requests`)."""
-
-    __tablename__ = "campaign_requests"
-    __table_args__ = (UniqueConstraint("tenant_id", "request_id"),)
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
-    request_id: Mapped[str] = mapped_column(String(255))
-    campaign_plan_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("campaign_plans.id"), unique=True
-    )
-    workflow_id: Mapped[str] = mapped_column(String(400), unique=True)
-    status: Mapped[str] = mapped_column(String(50), default="pending")
-    step: Mapped[str | None] = mapped_column(String(100))
-    progress_done: Mapped[int] = mapped_column(Integer, default=0)
-    progress_total: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class CampaignError(UUIDPrimaryKey, CreatedAt, Base):
-    __tablename__ = "campaign_errors"
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
-    campaign_plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("campaign_plans.id"), index=True)
-    request_id: Mapped[str] = mapped_column(String(255))
-    step: Mapped[str] = mapped_column(String(100))
-    error_type: Mapped[str | None] = mapped_column(String(100))
-    error_message: Mapped[str] = mapped_column(Text)
-    error_details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-
-
-class StrategisTemplate(UUIDPrimaryKey, CreatedAt, Base):
-    __tablename__ = "strategis_templates"
-    __table_args__ = (UniqueConstraint("tenant_id", "organization", "key"),)
-
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
-    organization: Mapped[str] = mapped_column(String(255))
-    key: Mapped[str] = mapped_column(String(255))
-    strategis_template_id: Mapped[str] = mapped_column(String(255))

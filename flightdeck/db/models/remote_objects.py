@@ -6,23 +6,32 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flightdeck.db.models.base import Base, Timestamps, UUIDPrimaryKey
+from flightdeck.db.models.base import TenantOwned, Timestamps, UUIDPrimaryKey
 
 LEDGER_STATES = ("requested", "created", "failed", "paused", "deleted")
 
 
-class RemoteObject(UUIDPrimaryKey, Timestamps, Base):
+class RemoteObject(UUIDPrimaryKey, Timestamps, TenantOwned):
     __tablename__ = "remote_objects"
     __table_args__ = (
         UniqueConstraint("tenant_id", "system", "client_request_key"),
         Index("ix_remote_objects_external", "tenant_id", "system", "object_type", "external_id"),
+        CheckConstraint(f"state IN {LEDGER_STATES!r}", name="state"),
     )
 
-    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id"), index=True)
     campaign_plan_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("campaign_plans.id"), index=True
     )
@@ -31,10 +40,12 @@ class RemoteObject(UUIDPrimaryKey, Timestamps, Base):
     local_key: Mapped[str] = mapped_column(String(255))
     client_request_key: Mapped[str] = mapped_column(String(400))
     external_id: Mapped[str | None] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(20), default="requested")
+    state: Mapped[str] = mapped_column(String(20), default="requested", server_default="requested")
     name: Mapped[str | None] = mapped_column(Text)
     parent_external_id: Mapped[str | None] = mapped_column(String(255))
     ad_set_index: Mapped[int | None] = mapped_column(Integer)
     ad_index: Mapped[int | None] = mapped_column(Integer)
-    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    attributes: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""The audit log: append and read, newest first."""
+"""The audit log: append entries, read them back newest first."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flightdeck.db.models import AuditEntry
-from flightdeck.db.repositories.base import Repository
+from flightdeck.db.models import AuditLogEntry
+from flightdeck.db.repositories.base import RepositoryBase
 
 
-class AuditLogRepository(Repository):
+class AuditLogRepository(RepositoryBase[AuditLogEntry]):
+    """Entries may belong to no tenant (system actions), so scoping is explicit here."""
+
+    model = AuditLogEntry
+
     async def add(
         self,
         *,
@@ -22,18 +26,16 @@ class AuditLogRepository(Repository):
         entity_type: str,
         entity_id: str,
         details: dict[str, Any] | None = None,
-    ) -> None:
-        self.session.add(
-            AuditEntry(
-                tenant_id=tenant_id,
-                actor=actor,
-                action=action,
-                entity_type=entity_type,
-                entity_id=entity_id,
-                details=details,
-            )
+    ) -> AuditLogEntry:
+        entry = AuditLogEntry(
+            tenant_id=tenant_id,
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            details=details,
         )
-        await self.session.flush()
+        return await self._add(entry)
 
     async def list(
         self,
@@ -42,11 +44,12 @@ class AuditLogRepository(Repository):
         entity_type: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
-    ) -> list[AuditEntry]:
-        query = select(AuditEntry).where(AuditEntry.tenant_id == tenant_id)
+    ) -> list[AuditLogEntry]:
+        """The tenant's entries, newest first, optionally of one entity type and since a time."""
+        statement = select(AuditLogEntry).where(AuditLogEntry.tenant_id == tenant_id)
         if entity_type is not None:
-            query = query.where(AuditEntry.entity_type == entity_type)
+            statement = statement.where(AuditLogEntry.entity_type == entity_type)
         if since is not None:
-            query = query.where(AuditEntry.created_at >= since)
-        query = query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)
-        return list((await self.session.scalars(query)).all())
+            statement = statement.where(AuditLogEntry.created_at >= since)
+        statement = statement.order_by(AuditLogEntry.created_at.desc(), AuditLogEntry.id.desc())
+        return await self._all(statement.limit(limit))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
-
 from flightdeck.db.models import CampaignError
-from flightdeck.db.repositories.base import Repository
+from flightdeck.db.repositories.base import TenantScopedRepository
 
 
-class CampaignErrorRepository(Repository):
+class CampaignErrorRepository(TenantScopedRepository[CampaignError]):
+    model = CampaignError
+
     async def add(
         self,
         tenant_id: uuid.UUID,
@@ -24,7 +24,6 @@ class CampaignErrorRepository(Repository):
         details: dict[str, Any] | None = None,
     ) -> CampaignError:
         row = CampaignError(
-            id=uuid.uuid4(),
             tenant_id=tenant_id,
             campaign_plan_id=campaign_plan_id,
             request_id=request_id,
@@ -33,15 +32,11 @@ class CampaignErrorRepository(Repository):
             error_message=message,
             error_details=details,
         )
-        self.session.add(row)
-        await self.session.flush()
-        await self.session.refresh(row)
-        return row
+        return await self._add(row)
 
     async def list_for_plan(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> list[CampaignError]:
-        query = (
-            select(CampaignError)
-            .where(CampaignError.tenant_id == tenant_id, CampaignError.campaign_plan_id == plan_id)
-            .order_by(CampaignError.created_at, CampaignError.id)
+        """The plan's errors, oldest first."""
+        statement = self._select(tenant_id, CampaignError.campaign_plan_id == plan_id).order_by(
+            CampaignError.created_at, CampaignError.id
         )
-        return list((await self.session.scalars(query)).all())
+        return await self._all(statement)

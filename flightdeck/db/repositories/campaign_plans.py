@@ -1,5 +1,5 @@
-"""Campaign plans: create, look up (by id, requestId, Facebook campaign id), list with keyset
-pagination, and status/template updates. Always tenant-scoped."""
+"""Campaign plans: create, look up (by id, requestId, Facebook campaign id), list newest first
+with keyset pagination, and status/template updates. Always tenant-scoped."""
 
 from __future__ import annotations
 
@@ -9,32 +9,42 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, tuple_
 
 from flightdeck.db.models import CampaignPlan, RemoteObject
-from flightdeck.db.repositories.base import Repository
+from flightdeck.db.repositories.base import TenantScopedRepository
 from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames
+
+MAX_PAGE_SIZE = 500
 
 
 def encode_cursor(plan: CampaignPlan) -> str:
-    raw = json.dumps([plan.created_at.isoformat(), str(plan.id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    """Opaque cursor: the (created_at, id) of the last plan on a page."""
+    raw = json.dumps([plan.created_at.isoformat(), str(plan.id)], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Inverse of `encode_cursor`; ValueError("invalid cursor") for anything else."""
     try:
-        created, plan_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created), uuid.UUID(plan_id)
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, plan_id = json.loads(raw)
+        position = datetime.fromisoformat(created), uuid.UUID(plan_id)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise ValueError("invalid cursor") from exc
+    if position[0].tzinfo is None:
+        raise ValueError("invalid cursor")
+    return position
 
 
-class CampaignPlanRepository(Repository):
+class CampaignPlanRepository(TenantScopedRepository[CampaignPlan]):
+    model = CampaignPlan
+
     async def create(
         self, tenant_id: uuid.UUID, plan: CampaignPlanIn, names: GeneratedNames, workflow_id: str
     ) -> CampaignPlan:
+        """Store a validated plan (status `pending`) with its generated names."""
         row = CampaignPlan(
-            id=uuid.uuid4(),
             tenant_id=tenant_id,
             request_id=plan.request_id,
             brand=plan.brand,
@@ -48,48 +58,42 @@ class CampaignPlanRepository(Repository):
             organization=plan.organization,
             domain=plan.domain,
             destination=plan.destination,
+            # Recorded by the publish run once the template is resolved (a counted step), even
+            # when the plan names one.
             strategis_template_id=None,
             campaign_name=names.campaign_name,
-            ad_set_names=names.ad_set_names,
-            ad_names=names.ad_names,
+            ad_set_names=list(names.ad_set_names),
+            ad_names=[list(ad_names) for ad_names in names.ad_names],
             plan=plan.model_dump(mode="json", by_alias=True),
             status="pending",
             workflow_id=workflow_id,
         )
-        self.session.add(row)
-        await self.session.flush()
-        await self.session.refresh(row)
-        return row
+        return await self._add(row)
 
     async def get(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> CampaignPlan | None:
-        return await self.session.scalar(
-            select(CampaignPlan).where(
-                CampaignPlan.tenant_id == tenant_id, CampaignPlan.id == plan_id
-            )
-        )
+        return await self._one_or_none(self._select(tenant_id, CampaignPlan.id == plan_id))
 
     async def get_by_request_id(self, tenant_id: uuid.UUID, request_id: str) -> CampaignPlan | None:
-        return await self.session.scalar(
-            select(CampaignPlan).where(
-                CampaignPlan.tenant_id == tenant_id, CampaignPlan.request_id == request_id
-            )
+        return await self._one_or_none(
+            self._select(tenant_id, CampaignPlan.request_id == request_id)
         )
 
     async def find_by_facebook_campaign_id(
         self, tenant_id: uuid.UUID, fb_campaign_id: str
     ) -> CampaignPlan | None:
-        query = (
-            select(CampaignPlan)
+        """The plan whose ledger holds this Facebook campaign id."""
+        statement = (
+            self._select(tenant_id)
             .join(RemoteObject, RemoteObject.campaign_plan_id == CampaignPlan.id)
             .where(
-                CampaignPlan.tenant_id == tenant_id,
                 RemoteObject.tenant_id == tenant_id,
                 RemoteObject.system == "facebook",
                 RemoteObject.object_type == "campaign",
                 RemoteObject.external_id == fb_campaign_id,
             )
+            .limit(1)
         )
-        return await self.session.scalar(query)
+        return await self._one_or_none(statement)
 
     async def list(
         self,
@@ -100,37 +104,40 @@ class CampaignPlanRepository(Repository):
         limit: int = 50,
         cursor: str | None = None,
     ) -> tuple[list[CampaignPlan], str | None]:
-        """Newest first; the cursor is the (created_at, id) of the last item returned."""
-        query = select(CampaignPlan).where(CampaignPlan.tenant_id == tenant_id)
-        if hook_set_id is not None:
-            query = query.where(CampaignPlan.hook_set_id == hook_set_id)
-        if status is not None:
-            query = query.where(CampaignPlan.status == status)
+        """A page of plans, newest first, and the cursor of the next page (None on the last)."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
+        statement = self._filtered(tenant_id, hook_set_id=hook_set_id, status=status)
         if cursor is not None:
-            created, plan_id = decode_cursor(cursor)
-            query = query.where(
-                or_(
-                    CampaignPlan.created_at < created,
-                    and_(CampaignPlan.created_at == created, CampaignPlan.id < plan_id),
-                )
+            created_at, plan_id = decode_cursor(cursor)
+            statement = statement.where(
+                tuple_(CampaignPlan.created_at, CampaignPlan.id) < tuple_(created_at, plan_id)
             )
-        query = query.order_by(CampaignPlan.created_at.desc(), CampaignPlan.id.desc())
-        rows = list((await self.session.scalars(query.limit(limit + 1))).all())
-        next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-        return rows[:limit], next_cursor
+        statement = statement.order_by(CampaignPlan.created_at.desc(), CampaignPlan.id.desc())
+        rows = await self._all(statement.limit(limit + 1))
+        page = rows[:limit]
+        return page, encode_cursor(page[-1]) if len(rows) > limit else None
 
-    async def set_status(self, tenant_id: uuid.UUID, plan_id: uuid.UUID, status: str) -> None:
-        await self.session.execute(
-            update(CampaignPlan)
-            .where(CampaignPlan.tenant_id == tenant_id, CampaignPlan.id == plan_id)
-            .values(status=status)
+    def _filtered(
+        self, tenant_id: uuid.UUID, *, hook_set_id: str | None, status: str | None
+    ) -> Select[CampaignPlan]:
+        statement = self._select(tenant_id)
+        if hook_set_id is not None:
+            statement = statement.where(CampaignPlan.hook_set_id == hook_set_id)
+        if status is not None:
+            statement = statement.where(CampaignPlan.status == status)
+        return statement
+
+    async def set_status(
+        self, tenant_id: uuid.UUID, plan_id: uuid.UUID, status: str
+    ) -> CampaignPlan | None:
+        return await self._update_returning(
+            tenant_id, [CampaignPlan.id == plan_id], {"status": status}
         )
 
     async def set_template_id(
         self, tenant_id: uuid.UUID, plan_id: uuid.UUID, template_id: str
-    ) -> None:
-        await self.session.execute(
-            update(CampaignPlan)
-            .where(CampaignPlan.tenant_id == tenant_id, CampaignPlan.id == plan_id)
-            .values(strategis_template_id=template_id)
+    ) -> CampaignPlan | None:
+        return await self._update_returning(
+            tenant_id, [CampaignPlan.id == plan_id], {"strategis_template_id": template_id}
         )

@@ -1,21 +1,23 @@
-"""Publish requests: workflow id, status and progress counters of a plan's run."""
+"""Publish requests: one per plan, holding its workflow id, status and progress counters."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func
 
 from flightdeck.db.models import CampaignRequest
-from flightdeck.db.repositories.base import Repository
+from flightdeck.db.repositories.base import TenantScopedRepository
 
 
-class CampaignRequestRepository(Repository):
+class CampaignRequestRepository(TenantScopedRepository[CampaignRequest]):
+    model = CampaignRequest
+
     async def create(
         self, tenant_id: uuid.UUID, request_id: str, plan_id: uuid.UUID, workflow_id: str
     ) -> CampaignRequest:
         row = CampaignRequest(
-            id=uuid.uuid4(),
             tenant_id=tenant_id,
             request_id=request_id,
             campaign_plan_id=plan_id,
@@ -24,27 +26,20 @@ class CampaignRequestRepository(Repository):
             progress_done=0,
             progress_total=0,
         )
-        self.session.add(row)
-        await self.session.flush()
-        return row
+        return await self._add(row)
 
     async def get_by_workflow_id(
         self, tenant_id: uuid.UUID, workflow_id: str
     ) -> CampaignRequest | None:
-        return await self.session.scalar(
-            select(CampaignRequest).where(
-                CampaignRequest.tenant_id == tenant_id, CampaignRequest.workflow_id == workflow_id
-            )
+        return await self._one_or_none(
+            self._select(tenant_id, CampaignRequest.workflow_id == workflow_id)
         )
 
     async def get_for_plan(
         self, tenant_id: uuid.UUID, plan_id: uuid.UUID
     ) -> CampaignRequest | None:
-        return await self.session.scalar(
-            select(CampaignRequest).where(
-                CampaignRequest.tenant_id == tenant_id,
-                CampaignRequest.campaign_plan_id == plan_id,
-            )
+        return await self._one_or_none(
+            self._select(tenant_id, CampaignRequest.campaign_plan_id == plan_id)
         )
 
     async def update_progress(
@@ -56,32 +51,33 @@ class CampaignRequestRepository(Repository):
         step: str | None = None,
         done: int | None = None,
         total: int | None = None,
-    ) -> None:
-        values = {
-            key: value
-            for key, value in (
-                ("status", status),
-                ("step", step),
-                ("progress_done", done),
-                ("progress_total", total),
-            )
-            if value is not None
-        }
-        if values:
-            await self.session.execute(self._for_plan(tenant_id, plan_id).values(**values))
+    ) -> CampaignRequest | None:
+        """Set the given fields (None leaves a field as it is); returns the updated row."""
+        changes = {"status": status, "step": step, "progress_done": done, "progress_total": total}
+        values = {key: value for key, value in changes.items() if value is not None}
+        if not values:
+            return await self.get_for_plan(tenant_id, plan_id)
+        return await self._for_plan(tenant_id, plan_id, values)
 
-    async def increment_done(self, tenant_id: uuid.UUID, plan_id: uuid.UUID | None) -> None:
-        """One more remote object created (atomic, in the caller's transaction)."""
+    async def increment_done(
+        self, tenant_id: uuid.UUID, plan_id: uuid.UUID | None, by: int = 1
+    ) -> CampaignRequest | None:
+        """Count `by` more finished steps, atomically, never past the total once it is known.
+
+        `plan_id` may be None (a ledger row outside any plan): then there is nothing to count.
+        """
         if plan_id is None:
-            return
-        await self.session.execute(
-            self._for_plan(tenant_id, plan_id).values(
-                progress_done=CampaignRequest.progress_done + 1
-            )
+            return None
+        done = CampaignRequest.progress_done + by
+        capped = case(
+            (CampaignRequest.progress_total > 0, func.least(done, CampaignRequest.progress_total)),
+            else_=done,
         )
+        return await self._for_plan(tenant_id, plan_id, {"progress_done": capped})
 
-    @staticmethod
-    def _for_plan(tenant_id: uuid.UUID, plan_id: uuid.UUID):  # type: ignore[no-untyped-def]
-        return update(CampaignRequest).where(
-            CampaignRequest.tenant_id == tenant_id, CampaignRequest.campaign_plan_id == plan_id
+    async def _for_plan(
+        self, tenant_id: uuid.UUID, plan_id: uuid.UUID, values: dict[str, Any]
+    ) -> CampaignRequest | None:
+        return await self._update_returning(
+            tenant_id, [CampaignRequest.campaign_plan_id == plan_id], values
         )

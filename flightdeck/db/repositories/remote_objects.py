@@ -2,7 +2,7 @@
 
 `begin` is insert-or-get on (tenant, system, client request key): calling it again for the same
 object returns the same row and never resets one already `created`, which is what makes a
-retried activity safe.
+retried activity safe. The `mark_*` methods take the row id `begin` returned.
 """
 
 from __future__ import annotations
@@ -10,20 +10,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import case, literal, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from flightdeck.db.models import RemoteObject
-from flightdeck.db.repositories.base import Repository
+from flightdeck.db.models import LEDGER_STATES, RemoteObject
+from flightdeck.db.repositories.base import TenantScopedRepository
 
-_TYPE_ORDER = case(
+# Parents before children, so a listing reads like the object tree.
+_TYPE_RANK = case(
     {"template": 0, "campaign": 1, "adset": 2, "tracking_campaign": 3, "creative": 4, "ad": 5},
     value=RemoteObject.object_type,
     else_=9,
 )
+# A failure is recorded only while nothing exists remotely; it never overwrites a created object.
+_FAILABLE_STATES = ("requested", "failed")
 
 
-class RemoteObjectLedger(Repository):
+class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
+    model = RemoteObject
+
     async def begin(
         self,
         tenant_id: uuid.UUID,
@@ -38,8 +43,8 @@ class RemoteObjectLedger(Repository):
         ad_set_index: int | None = None,
         ad_index: int | None = None,
     ) -> RemoteObject:
-        """Record the intent to create (state `requested`), or return the existing record."""
-        await self.session.execute(
+        """Record the intent to create (state `requested`), or return the existing record as is."""
+        inserted = await self._returning(
             insert(RemoteObject)
             .values(
                 id=uuid.uuid4(),
@@ -56,57 +61,90 @@ class RemoteObjectLedger(Repository):
                 ad_index=ad_index,
                 attributes={},
             )
-            .on_conflict_do_nothing(index_elements=["tenant_id", "system", "client_request_key"])
+            .on_conflict_do_nothing(
+                index_elements=[
+                    RemoteObject.tenant_id,
+                    RemoteObject.system,
+                    RemoteObject.client_request_key,
+                ]
+            )
+            .returning(RemoteObject)
         )
-        row = await self.get(tenant_id, system, client_request_key)
-        assert row is not None
+        row = inserted or await self.get(tenant_id, system, client_request_key)
+        assert row is not None, "ON CONFLICT fired, so the row exists"
         return row
 
     async def get(
         self, tenant_id: uuid.UUID, system: str, client_request_key: str
     ) -> RemoteObject | None:
-        return await self.session.scalar(
-            select(RemoteObject)
-            .where(
-                RemoteObject.tenant_id == tenant_id,
-                RemoteObject.system == system,
-                RemoteObject.client_request_key == client_request_key,
-            )
-            .execution_options(populate_existing=True)
-        )
+        statement = self._select(
+            tenant_id,
+            RemoteObject.system == system,
+            RemoteObject.client_request_key == client_request_key,
+        ).execution_options(populate_existing=True)
+        return await self._one_or_none(statement)
+
+    async def find_by_external_id(
+        self, tenant_id: uuid.UUID, system: str, object_type: str, external_id: str
+    ) -> RemoteObject | None:
+        """The ledger row of a platform object, by the id the platform gave it."""
+        statement = self._select(
+            tenant_id,
+            RemoteObject.system == system,
+            RemoteObject.object_type == object_type,
+            RemoteObject.external_id == external_id,
+        ).limit(1)
+        return await self._one_or_none(statement)
 
     async def mark_created(
         self, row_id: uuid.UUID, external_id: str, attributes: dict[str, Any] | None = None
-    ) -> None:
-        row = await self.session.get(RemoteObject, row_id, populate_existing=True)
-        assert row is not None
-        row.external_id = external_id
-        row.state = "created"
-        row.last_error = None
-        row.attributes = {**(row.attributes or {}), **(attributes or {})}
-        await self.session.flush()
+    ) -> RemoteObject | None:
+        """The platform created it: store its id now, merging `attributes` into the row's."""
+        merged = RemoteObject.attributes.op("||")(literal(attributes or {}, JSONB))
+        values = {
+            "state": "created",
+            "external_id": external_id,
+            "last_error": None,
+            "attributes": merged,
+        }
+        return await self._update_row(row_id, values)
 
     async def mark_state(
         self, row_id: uuid.UUID, state: str, last_error: str | None = None
-    ) -> None:
+    ) -> RemoteObject | None:
+        """Move the row to `state` (e.g. `paused`, `deleted`); `last_error` is kept unless given."""
+        if state not in LEDGER_STATES:
+            raise ValueError(f"unknown ledger state {state!r}")
         values: dict[str, Any] = {"state": state}
         if last_error is not None:
             values["last_error"] = last_error
-        await self.session.execute(
-            update(RemoteObject).where(RemoteObject.id == row_id).values(**values)
-        )
+        return await self._update_row(row_id, values)
 
-    async def mark_failed(self, row_id: uuid.UUID, error: str) -> None:
-        await self.mark_state(row_id, "failed", last_error=error)
+    async def mark_failed(self, row_id: uuid.UUID, error: str) -> RemoteObject | None:
+        """Record a failed create; a row that already has a remote object is left unchanged
+        (returns None then)."""
+        values = {"state": "failed", "last_error": error}
+        return await self._update_row(row_id, values, RemoteObject.state.in_(_FAILABLE_STATES))
 
     async def list_for_plan(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> list[RemoteObject]:
-        query = (
-            select(RemoteObject)
-            .where(RemoteObject.tenant_id == tenant_id, RemoteObject.campaign_plan_id == plan_id)
-            .order_by(
-                _TYPE_ORDER,
-                RemoteObject.ad_set_index.nulls_first(),
-                RemoteObject.ad_index.nulls_first(),
-            )
+        """A plan's ledger, by object type (parents first), then ad set and ad index."""
+        statement = self._select(tenant_id, RemoteObject.campaign_plan_id == plan_id).order_by(
+            _TYPE_RANK,
+            RemoteObject.object_type,
+            RemoteObject.ad_set_index.asc().nulls_first(),
+            RemoteObject.ad_index.asc().nulls_first(),
+            RemoteObject.system,
+            RemoteObject.created_at,
         )
-        return list((await self.session.scalars(query)).all())
+        return await self._all(statement)
+
+    async def _update_row(
+        self, row_id: uuid.UUID, values: dict[str, Any], *where: Any
+    ) -> RemoteObject | None:
+        # By id alone: the id came from a tenant-scoped `begin`, and ids are unguessable UUIDs.
+        return await self._returning(
+            update(RemoteObject)
+            .where(RemoteObject.id == row_id, *where)
+            .values(**values)
+            .returning(RemoteObject)
+        )

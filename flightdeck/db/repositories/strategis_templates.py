@@ -1,23 +1,24 @@
-"""Strategis template ids cached per (tenant, organization, key) (seed step 2)."""
+"""Strategis template ids cached per (tenant, organization, key) (seed 000, step 2)."""
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import StrategisTemplate
-from flightdeck.db.repositories.base import Repository
+from flightdeck.db.repositories.base import TenantScopedRepository
 
 
-class StrategisTemplateRepository(Repository):
+class StrategisTemplateRepository(TenantScopedRepository[StrategisTemplate]):
+    model = StrategisTemplate
+
     async def get(
         self, tenant_id: uuid.UUID, organization: str, key: str
     ) -> StrategisTemplate | None:
-        return await self.session.scalar(
-            select(StrategisTemplate).where(
-                StrategisTemplate.tenant_id == tenant_id,
+        return await self._one_or_none(
+            self._select(
+                tenant_id,
                 StrategisTemplate.organization == organization,
                 StrategisTemplate.key == key,
             )
@@ -25,7 +26,8 @@ class StrategisTemplateRepository(Repository):
 
     async def upsert(
         self, tenant_id: uuid.UUID, organization: str, key: str, strategis_template_id: str
-    ) -> None:
+    ) -> StrategisTemplate:
+        """Insert, or point the existing (tenant, organization, key) at the new template id."""
         statement = insert(StrategisTemplate).values(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
@@ -33,9 +35,14 @@ class StrategisTemplateRepository(Repository):
             key=key,
             strategis_template_id=strategis_template_id,
         )
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["tenant_id", "organization", "key"],
-                set_={"strategis_template_id": statement.excluded.strategis_template_id},
-            )
+        statement = statement.on_conflict_do_update(
+            index_elements=[
+                StrategisTemplate.tenant_id,
+                StrategisTemplate.organization,
+                StrategisTemplate.key,
+            ],
+            set_={"strategis_template_id": statement.excluded.strategis_template_id},
         )
+        row = await self._returning(statement.returning(StrategisTemplate))
+        assert row is not None, "an upsert always returns its row"
+        return row

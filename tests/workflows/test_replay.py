@@ -1,0 +1,35 @@
+"""Replay recorded histories of PublishPlanWorkflow with the current code.
+
+A change to the workflow that would break runs already in flight (non-determinism) fails here.
+Histories are recorded from the end-to-end tests:
+    FLIGHTDECK_RECORD_HISTORIES=tests/histories ./scripts/test.sh tests/e2e
+Re-record only when a change is deliberately incompatible (and patched with workflow.patched).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from flightdeck.workflows.publish_plan import PublishPlanWorkflow
+
+HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
+
+
+def test_histories_are_recorded() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {"publish_completed", "publish_failed_validation", "publish_cancelled_cleanup"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays_with_current_code(path: Path) -> None:
+    recorded = json.loads(path.read_text())
+    history = WorkflowHistory.from_json(recorded["workflowId"], recorded["history"])
+    replayer = Replayer(workflows=[PublishPlanWorkflow], data_converter=pydantic_data_converter)
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, result.replay_failure
