@@ -15,8 +15,7 @@ raised as classified `platforms.errors.PlatformError`s; no error shows a token, 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
-from types import TracebackType
-from typing import Any, Literal, Protocol, Self
+from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -27,6 +26,7 @@ from flightdeck.platforms.errors import (
     classify_reddit_error,
     classify_transport_error,
 )
+from flightdeck.platforms.http import HttpClientOwner
 from flightdeck.platforms.reddit_oauth import (
     PLATFORM,
     RedditOAuthClient,
@@ -65,7 +65,7 @@ class TokenProvider(Protocol):
     def __call__(self, *, force_refresh: bool = False) -> Awaitable[str]: ...
 
 
-class RedditAdsClient:
+class RedditAdsClient(HttpClientOwner):
     """Reddit Ads API v3. Every request carries the current bearer token; a 401 gets one retry
     with a freshly refreshed token. Lists follow `pagination.next_url` to the end."""
 
@@ -89,20 +89,6 @@ class RedditAdsClient:
             timeout=timeout,
             transport=transport,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     def __repr__(self) -> str:
         return f"RedditAdsClient(base_url={self._base!r})"

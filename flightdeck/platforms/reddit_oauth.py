@@ -14,8 +14,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import httpx
@@ -27,6 +26,7 @@ from flightdeck.platforms.errors import (
     classify_reddit_oauth_error,
     classify_transport_error,
 )
+from flightdeck.platforms.http import HttpClientOwner
 
 PLATFORM = "reddit"
 DEFAULT_SCOPES = ("adsread", "adsedit")
@@ -58,7 +58,7 @@ def code_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-class RedditOAuthClient:
+class RedditOAuthClient(HttpClientOwner):
     """Reddit's authorize URL and token endpoint (`https://www.reddit.com` in production)."""
 
     def __init__(
@@ -80,20 +80,6 @@ class RedditOAuthClient:
             timeout=timeout,
             transport=transport,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     def __repr__(self) -> str:
         return f"RedditOAuthClient(base={self._base!r}, client_id={self._client_id!r})"

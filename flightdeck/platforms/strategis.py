@@ -8,8 +8,7 @@ Every failure is raised as a classified `platforms.errors.PlatformError`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +21,7 @@ from flightdeck.platforms.errors import (
     classify_strategis_error,
     classify_transport_error,
 )
+from flightdeck.platforms.http import HttpClientOwner
 
 RelayObjectType = Literal["campaigns", "adsets", "adcreatives", "ads"]
 RelayUpdatableType = Literal["campaigns", "adsets", "ads"]
@@ -29,7 +29,7 @@ RELAY_OBJECT_TYPES = frozenset({"campaigns", "adsets", "adcreatives", "ads"})
 RELAY_UPDATABLE_TYPES = frozenset({"campaigns", "adsets", "ads"})
 
 
-class _JsonApi:
+class _JsonApi(HttpClientOwner):
     """An authenticated JSON-over-HTTP client whose failures become PlatformErrors."""
 
     platform = "strategis"
@@ -50,20 +50,6 @@ class _JsonApi:
             timeout=timeout,
             transport=transport,
         )
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={str(self._http.base_url)!r})"

@@ -48,6 +48,14 @@ def big_plan(ad_sets: int, ads: int, **overrides: Any) -> dict[str, Any]:
     return plan
 
 
+def _without_stack_traces(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "" if k == "stackTrace" else _without_stack_traces(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_stack_traces(v) for v in value]
+    return value
+
+
 @dataclass
 class System:
     api: httpx.AsyncClient
@@ -83,14 +91,14 @@ class System:
         return job
 
     async def record_history(self, workflow_id: str, name: str) -> None:
-        """With FLIGHTDECK_RECORD_HISTORIES=dir, keep this run's history for the replay test."""
+        """With FLIGHTDECK_RECORD_HISTORIES=dir, keep this run's history for the replay test
+        (stack traces dropped: they hold this machine's paths and replay never reads them)."""
         target = os.environ.get("FLIGHTDECK_RECORD_HISTORIES")
         if target:
             history = await self.client.get_workflow_handle(workflow_id).fetch_history()
             path = Path(target) / f"{name}.json"
-            path.write_text(
-                json.dumps({"workflowId": workflow_id, "history": json.loads(history.to_json())})
-            )
+            events = _without_stack_traces(json.loads(history.to_json()))
+            path.write_text(json.dumps({"workflowId": workflow_id, "history": events}))
 
     async def sim_counts(self) -> dict[str, dict[str, int]]:
         state = (await self.sim.get("/_sim/state")).json()["platforms"]
