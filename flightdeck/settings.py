@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # A fixed development key so `flightdeck dev` works out of the box; refused outside development.
 DEV_ENCRYPTION_KEY = "ZmxpZ2h0ZGVjay1kZXZlbG9wbWVudC1rZXktMzJieXQ="
 DEV_STRATEGIS_API_KEY = "dev-strategis-api-key"
+DEV_REDDIT_CLIENT_SECRET = "dev-reddit-client-secret"
 
 
 class Settings(BaseSettings):
@@ -58,6 +59,31 @@ class Settings(BaseSettings):
 
     publish_activity_timeout_seconds: float = Field(default=60.0, gt=0)
 
+    # Reddit Ads (seed 002). Production: https://ads-api.reddit.com/api/v3 and
+    # https://www.reddit.com; dev points at the simulators.
+    reddit_ads_base_url: str = "http://127.0.0.1:8100/reddit/api/v3"
+    reddit_oauth_base_url: str = "http://127.0.0.1:8100/reddit"
+    reddit_client_id: str = "flightdeck-dev"
+    reddit_client_secret: SecretStr = SecretStr(DEV_REDDIT_CLIENT_SECRET)
+    reddit_redirect_uri: str = "http://127.0.0.1:8000/api/v1/ad-accounts/reddit/callback"
+    # Reddit asks for `<platform>:<app id>:<version> (by /u/<username>)`.
+    reddit_user_agent: str = "python:flightdeck:v0.1.0 (by /u/flightdeck)"
+    reddit_task_queue: str = "reddit"
+    # Activities per second on the `reddit` task queue, for all workers together. The Ads API's
+    # campaign-management write policy is 200 per 60 s; stay just under it.
+    reddit_rate_limit: float = Field(default=3.2, gt=0)
+    # Set sync: campaigns per child workflow, and child workflows running at once.
+    sync_batch_size: int = Field(default=25, ge=1, le=500)
+    sync_window: int = Field(default=4, ge=1, le=100)
+    # Failed-campaign retry sweep (a Temporal Schedule) and its attempt cap.
+    sync_retry_interval_seconds: float = Field(default=300.0, gt=0)
+    sync_max_attempts: int = Field(default=3, ge=1)
+    # Circuit breaker per platform, shared by all workers through Postgres.
+    circuit_window_seconds: float = Field(default=300.0, gt=0)
+    circuit_failure_ratio: float = Field(default=0.5, gt=0, lt=1)
+    circuit_min_calls: int = Field(default=10, ge=1)
+    circuit_cooldown_seconds: float = Field(default=60.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":
@@ -65,6 +91,8 @@ class Settings(BaseSettings):
                 raise ValueError("FLIGHTDECK_ENCRYPTION_KEY must be set in production")
             if self.strategis_api_key.get_secret_value() == DEV_STRATEGIS_API_KEY:
                 raise ValueError("FLIGHTDECK_STRATEGIS_API_KEY must be set in production")
+            if self.reddit_client_secret.get_secret_value() == DEV_REDDIT_CLIENT_SECRET:
+                raise ValueError("FLIGHTDECK_REDDIT_CLIENT_SECRET must be set in production")
         return self
 
 

@@ -1,0 +1,99 @@
+"""`CampaignSetPlatformAdapter` (seed 002): one interface per ad platform for pushing a
+campaign set's entities. The sync activities depend only on this; adding a Meta or Google
+adapter means one new implementation here, never a workflow change.
+
+Contract for every implementation:
+- `create_*` is called only when the entity has no platform ID. Platforms without an
+  idempotency key (Reddit) are protected by `find_*`: after an ambiguous failure the
+  activity first looks the entity up by its name inside its parent and adopts it.
+- `update_*` gets the desired content and the `base` (what was last pushed successfully);
+  it sends only the fields whose platform value differs, and makes no call when none does.
+- `set_status` pauses, resumes, archives or deletes (platform words chosen by the adapter).
+- Errors are `flightdeck.platforms.errors.PlatformError` subclasses, classified once.
+- Keywords travel with their ad group (`AdGroupSpec.keywords`); on Reddit they are the ad
+  group's `targeting.keywords` / `excluded_keywords`, so a keyword change is an ad-group update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from flightdeck.domain.campaign_sets import (
+    AdGroupSpec,
+    AdSpec,
+    CampaignSpec,
+    EntityStatus,
+    EntityType,
+    PlatformObject,
+)
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """Which platform account to write to, and its defaults (no secrets here)."""
+
+    account_id: str  # Reddit: the ad account id (a2_…)
+    funding_instrument_id: str | None = None
+    profile_id: str | None = None  # Reddit: the profile (t2_…) that owns ad posts
+
+
+class CampaignSetPlatformAdapter(Protocol):
+    platform: str
+
+    async def create_campaign(
+        self, account: AccountContext, spec: CampaignSpec
+    ) -> PlatformObject: ...
+
+    async def find_campaign(self, account: AccountContext, name: str) -> PlatformObject | None: ...
+
+    async def update_campaign(
+        self,
+        account: AccountContext,
+        platform_id: str,
+        spec: CampaignSpec,
+        base: CampaignSpec | None,
+    ) -> PlatformObject: ...
+
+    async def create_ad_group(
+        self,
+        account: AccountContext,
+        campaign_platform_id: str,
+        campaign: CampaignSpec,
+        spec: AdGroupSpec,
+    ) -> PlatformObject: ...
+
+    async def find_ad_group(
+        self, account: AccountContext, campaign_platform_id: str, name: str
+    ) -> PlatformObject | None: ...
+
+    async def update_ad_group(
+        self,
+        account: AccountContext,
+        platform_id: str,
+        campaign: CampaignSpec,
+        spec: AdGroupSpec,
+        base: AdGroupSpec | None,
+    ) -> PlatformObject: ...
+
+    async def create_ad(
+        self, account: AccountContext, ad_group_platform_id: str, spec: AdSpec
+    ) -> PlatformObject: ...
+
+    async def find_ad(
+        self, account: AccountContext, ad_group_platform_id: str, name: str
+    ) -> PlatformObject | None: ...
+
+    async def update_ad(
+        self, account: AccountContext, platform_id: str, spec: AdSpec, base: AdSpec | None
+    ) -> PlatformObject: ...
+
+    async def set_status(
+        self,
+        account: AccountContext,
+        entity_type: EntityType,
+        platform_id: str,
+        status: EntityStatus | str,
+    ) -> PlatformObject:
+        """`status` is ours ("paused", "active") or "archived"/"deleted" for removal."""
+        ...
