@@ -9,6 +9,7 @@ worker on this machine. Usage: .venv/bin/python bench/publish.py
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import sys
 import time
 import uuid
@@ -28,7 +29,6 @@ CONCURRENT_PLANS = 20
 
 async def main() -> None:
     import asyncpg
-    import uvicorn
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
@@ -38,7 +38,6 @@ async def main() -> None:
     from flightdeck.db.tenants import create_tenant_with_key
     from flightdeck.dev import temporal_binary
     from flightdeck.settings import Settings
-    from flightdeck.simulators.app import create_simulator_app
     from flightdeck.temporal import SEARCH_ATTRIBUTES
     from flightdeck.worker import running_workers
     from tests.conftest import ADMIN_DSN, free_port
@@ -54,13 +53,15 @@ async def main() -> None:
         dev_server_existing_path=temporal_binary(),
         search_attributes=list(SEARCH_ATTRIBUTES),
     )
+    # The simulators run in their own process, as a remote platform would: sharing the worker's
+    # event loop would bill their request handling to Flightdeck.
     port = free_port()
-    sim_server = uvicorn.Server(
-        uvicorn.Config(create_simulator_app(), port=port, log_level="warning")
+    sim_proc = subprocess.Popen(
+        [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    sim_task = asyncio.create_task(sim_server.serve())
-    while not sim_server.started:
-        await asyncio.sleep(0.02)
+    await wait_until_serving(f"http://127.0.0.1:{port}/_sim/state")
     sim_url = f"http://127.0.0.1:{port}"
     settings = Settings(
         environment="test",
@@ -96,16 +97,21 @@ async def main() -> None:
                         for a in accepted
                     )
                 )
-                return time.perf_counter() - start
+                elapsed = time.perf_counter() - start
+                last_run_ids.append(accepted[0].json()["workflowId"])
+                return elapsed
+
+            last_run_ids: list[str] = []
 
             await publish_all(1)  # warm-up (template cache, worker caches)
             single = min([await publish_all(1) for _ in range(3)])
+            breakdown = await history_breakdown(env.client, last_run_ids[-1])
             sequential = await sequential_baseline(sim_url, settings)
             many = await publish_all(CONCURRENT_PLANS)
             counts = (await sim.get("/_sim/state")).json()["platforms"]
     finally:
-        sim_server.should_exit = True
-        await sim_task
+        sim_proc.terminate()
+        sim_proc.wait(timeout=10)
         await engine.dispose()
         await env.shutdown()
         admin = await asyncpg.connect(ADMIN_DSN)
@@ -122,8 +128,59 @@ async def main() -> None:
     print(f"speed-up over sequential:           {sequential / single:.2f}x   (target >= 3x)")
     print(f"{CONCURRENT_PLANS} plans at once:                 {many:.3f} s, "
           f"{CONCURRENT_PLANS * calls / many:.0f} remote calls/s")  # fmt: skip
+    print(breakdown)
     fb = counts["facebook"]
     print(f"objects in simulator: {fb['ads']['count']} ads, {fb['adsets']['count']} ad sets")
+
+
+async def wait_until_serving(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"simulators did not start serving {url}")
+            await asyncio.sleep(0.1)
+
+
+async def history_breakdown(client: object, workflow_id: str) -> str:
+    """Where one run's time went, from its event history: the wait between an activity being
+    scheduled and a worker starting it, its execution, and the gap from an activity completing
+    to the workflow scheduling the next one (workflow-task round trips)."""
+    from temporalio.api.enums.v1 import EventType
+    from temporalio.client import Client
+
+    assert isinstance(client, Client)
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    at = {e.event_id: e.event_time.ToDatetime() for e in history.events}
+    scheduled: dict[int, object] = {}
+    waits, runs, gaps = [], [], []
+    last_completed = None
+    for e in history.events:
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+            sid = e.activity_task_started_event_attributes.scheduled_event_id
+            waits.append((at[e.event_id] - at[sid]).total_seconds())
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            a = e.activity_task_completed_event_attributes
+            runs.append((at[e.event_id] - at[a.started_event_id]).total_seconds())
+            last_completed = at[e.event_id]
+        elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and last_completed:
+            gaps.append((at[e.event_id] - last_completed).total_seconds())
+            scheduled[e.event_id] = at[e.event_id]
+    total = (at[history.events[-1].event_id] - at[history.events[0].event_id]).total_seconds()
+
+    def avg(xs: list[float]) -> float:
+        return 1000 * sum(xs) / max(len(xs), 1)
+
+    return (
+        f"one run's history ({len(history.events)} events, {total:.3f} s first to last): "
+        f"schedule->start {avg(waits):.0f} ms avg, activity {avg(runs):.0f} ms avg, "
+        f"complete->next schedule {avg(gaps):.0f} ms avg"
+    )
 
 
 async def sequential_baseline(sim_url: str, settings: object) -> float:

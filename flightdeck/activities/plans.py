@@ -29,7 +29,7 @@ class PlanActivities:
         async with self._sessions() as session, session.begin():
             await CampaignPlanRepository(session).set_status(tenant, plan_id, inp.status)
             await CampaignRequestRepository(session).update_progress(
-                tenant, plan_id, status=inp.status, step=inp.step
+                tenant, plan_id, status=inp.status, step=inp.step, done=inp.done
             )
             await AuditLogRepository(session).add(
                 tenant_id=tenant,
@@ -55,7 +55,7 @@ class PlanActivities:
             )
             await CampaignPlanRepository(session).set_status(tenant, plan_id, "failed")
             await CampaignRequestRepository(session).update_progress(
-                tenant, plan_id, status="failed", step=inp.step
+                tenant, plan_id, status="failed", step=inp.step, done=inp.done
             )
             await AuditLogRepository(session).add(
                 tenant_id=tenant,

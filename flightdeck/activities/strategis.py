@@ -21,7 +21,6 @@ from flightdeck.activities.names import (
 from flightdeck.db.models import RemoteObject
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
-from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.strategis_templates import StrategisTemplateRepository
 from flightdeck.domain.publish import (
@@ -85,7 +84,6 @@ class StrategisActivities:
             plan = await plans.get(tenant, uuid.UUID(inp.ref.plan_id))
             if plan is not None and plan.strategis_template_id is None:
                 await plans.set_template_id(tenant, plan.id, template_id)
-                await CampaignRequestRepository(session).increment_done(tenant, plan.id)
         return template_id
 
     async def _find_or_create_template(self, organization: str, key: str) -> str:
@@ -248,7 +246,6 @@ class StrategisActivities:
         tenant = uuid.UUID(ref.tenant_id)
         async with self._sessions() as session, session.begin():
             await RemoteObjectLedger(session).mark_created(row.id, external_id, attributes)
-            await CampaignRequestRepository(session).increment_done(tenant, row.campaign_plan_id)
             await AuditLogRepository(session).add(
                 tenant_id=tenant,
                 actor=ACTOR,

@@ -98,6 +98,7 @@ class PlanStatusInput(BaseModel):
     ref: PlanRef
     status: str
     step: str | None = None
+    done: int | None = None  # remote steps finished so far (the workflow's own count)
 
 
 class PlanFailureInput(BaseModel):
@@ -106,6 +107,7 @@ class PlanFailureInput(BaseModel):
     error_type: str
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
+    done: int | None = None
 
 
 class CancelRequest(BaseModel):

@@ -277,7 +277,7 @@ class PublishPlanWorkflow:
         self._progress.status = status
         await workflow.execute_local_activity(
             SET_PLAN_STATUS,
-            PlanStatusInput(ref=self._ref, status=status, step=step),
+            PlanStatusInput(ref=self._ref, status=status, step=step, done=self._progress.done),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=BOOKKEEPING_RETRY,
         )
@@ -299,6 +299,7 @@ class PublishPlanWorkflow:
                 error_type=error_type,
                 message=_message(failure.cause),
                 details=details,
+                done=self._progress.done,
             ),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=BOOKKEEPING_RETRY,

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
@@ -26,6 +27,7 @@ from flightdeck.db.models import CampaignPlan
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.domain.mapping import CampaignMapping
 from flightdeck.domain.naming import NamingConvention, generate_names
 from flightdeck.domain.plans import CamelModel, CampaignPlanIn, PlanStatus
@@ -249,12 +251,13 @@ async def _progress_events(
     while not await request.is_disconnected():
         async with sessions() as session:
             progress = await CampaignRequestRepository(session).get_for_plan(tenant_id, plan_id)
-        if progress is None:
-            return
+            if progress is None:
+                return
+            done = await _live_done(session, tenant_id, plan_id, progress.progress_done)
         current = {
             "status": progress.status,
             "step": progress.step,
-            "done": progress.progress_done,
+            "done": done,
             "total": progress.progress_total,
         }
         if current != last:
@@ -264,6 +267,17 @@ async def _progress_events(
             yield _sse("complete", current)
             return
         await asyncio.sleep(SSE_POLL_SECONDS)
+
+
+async def _live_done(
+    session: AsyncSession, tenant_id: uuid.UUID, plan_id: uuid.UUID, recorded: int
+) -> int:
+    """Steps done: the ledger's created objects plus the tracking template, or what the run
+    recorded when it ended, whichever is further along."""
+    plan = await CampaignPlanRepository(session).get(tenant_id, plan_id)
+    template = 1 if plan is not None and plan.strategis_template_id else 0
+    created = await RemoteObjectLedger(session).count_created(tenant_id, plan_id)
+    return max(recorded, created + template)
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import case, literal, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from flightdeck.db.models import LEDGER_STATES, RemoteObject
@@ -125,6 +125,21 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
         (returns None then)."""
         values = {"state": "failed", "last_error": error}
         return await self._update_row(row_id, values, RemoteObject.state.in_(_FAILABLE_STATES))
+
+    async def count_created(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> int:
+        """How many of a plan's remote objects exist (created, and maybe paused or deleted
+        since): the live progress count, read from the ledger rather than a shared counter row
+        that every concurrent activity would have to lock."""
+        statement = (
+            select(func.count())
+            .select_from(RemoteObject)
+            .where(
+                RemoteObject.tenant_id == tenant_id,
+                RemoteObject.campaign_plan_id == plan_id,
+                RemoteObject.external_id.is_not(None),
+            )
+        )
+        return int(await self.session.scalar(statement) or 0)
 
     async def list_for_plan(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> list[RemoteObject]:
         """A plan's ledger, by object type (parents first), then ad set and ad index."""
