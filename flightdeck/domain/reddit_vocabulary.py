@@ -99,6 +99,27 @@ DEFAULT_OPTIMIZATION_GOALS: dict[str, str] = {
     "VIDEO_VIEWABLE_IMPRESSIONS": "VIDEO_VIEW_6S",  # the spec's advice since March 2026
 }
 GOAL_TYPES: dict[str, str] = {"daily": "DAILY_SPEND", "lifetime": "LIFETIME_SPEND"}
+# Under campaign budget optimization the campaign bids, and its `bid_type` enum has no CPV:
+# ASSUMED: a video-views campaign pays per 6-second view, matching its VIDEO_VIEW_6S goal.
+CAMPAIGN_BID_TYPES: dict[str, str] = {"CPV": "CPV6"}
+# Our call to action -> the post's `call_to_action`, which Reddit takes as the button's text.
+CALLS_TO_ACTION: dict[str, str] = {
+    "LEARN_MORE": "Learn More",
+    "SHOP_NOW": "Shop Now",
+    "SIGN_UP": "Sign Up",
+    "DOWNLOAD": "Download",
+    "INSTALL": "Install",
+    "GET_A_QUOTE": "Get a Quote",
+    "CONTACT_US": "Contact Us",
+    "APPLY_NOW": "Apply Now",
+    "BOOK_NOW": "Book Now",
+    "ORDER_NOW": "Order Now",
+    "SEE_MENU": "See Menu",
+    "PLAY_NOW": "Play Now",
+    "WATCH_NOW": "Watch Now",
+    "VIEW_MORE": "View More",
+    "GET_SHOWTIMES": "Get Showtimes",
+}
 
 _V = TypeVar("_V")
 
@@ -174,6 +195,19 @@ def reddit_bidding(
                 f"a CPM bid must be between {from_micros(low)} and {from_micros(high)}"
             )
     return fields
+
+
+def campaign_bidding(objective: str) -> dict[str, Any]:
+    """`bid_strategy` and `bid_type` of a budget-optimized campaign (its ad groups must match):
+    automatic bidding on the objective's billing event. `objective` is Reddit's."""
+    fields = reddit_bidding("automatic", objective)
+    fields["bid_type"] = CAMPAIGN_BID_TYPES.get(fields["bid_type"], fields["bid_type"])
+    return fields
+
+
+def reddit_call_to_action(call_to_action: str) -> str:
+    """Our call to action (SHOP_NOW) as the button text Reddit takes ("Shop Now")."""
+    return _lookup(CALLS_TO_ACTION, "call to action", call_to_action)
 
 
 def optimization_goal(objective: str, goal: str | None = None) -> str | None:
