@@ -125,6 +125,7 @@ async def run_dev(settings: Settings) -> None:
                 api = f"http://{settings.api_host}:{settings.api_port}"
                 await _wait_http(f"{api}/healthz")
                 await _wait_http(f"http://127.0.0.1:{settings.simulators_port}/_sim/state")
+                await register_reddit_app(settings)
                 async with sessions() as session:
                     _tenant, key = await create_tenant_with_key(session, "demo")
                 await _publish_example(settings, api, key)
@@ -145,6 +146,20 @@ async def _wait_http(url: str) -> None:
                     return
             await asyncio.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
+
+
+async def register_reddit_app(settings: Settings) -> None:
+    """Tell the Reddit simulator about Flightdeck's OAuth app, as a developer would register it
+    at reddit.com/prefs/apps, so connecting an ad account works out of the box."""
+    app = {
+        "clientId": settings.reddit_client_id,
+        "clientSecret": settings.reddit_client_secret.get_secret_value(),
+        "redirectUri": settings.reddit_redirect_uri,
+    }
+    url = f"http://127.0.0.1:{settings.simulators_port}/_sim/reddit/oauth/apps"
+    async with httpx.AsyncClient(timeout=10) as http:
+        (await http.post(url, json=app)).raise_for_status()
+    print(f"- Reddit simulator: OAuth app {settings.reddit_client_id!r} registered")
 
 
 async def _publish_example(settings: Settings, api: str, key: str) -> None:

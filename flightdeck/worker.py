@@ -4,6 +4,8 @@
 - `strategis` (settings.strategis_task_queue): every Strategis / relay call, rate-limited for the
   whole queue by the Temporal server (`max_task_queue_activities_per_second`), so the platform
   budget holds across all workflows and worker processes.
+- `reddit` (settings.reddit_task_queue): every Reddit Ads write of the set sync, one call per
+  activity, paced by `reddit_rate_limit` for all workers together.
 """
 
 from __future__ import annotations
@@ -18,13 +20,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from flightdeck.accounts.reddit import RedditAccountService
+from flightdeck.activities.adapters import PlatformAdapters
 from flightdeck.activities.plans import PlanActivities
 from flightdeck.activities.strategis import StrategisActivities
+from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
+from flightdeck.crypto import TokenCipher
+from flightdeck.db.circuit_breaker import CircuitBreakerService
+from flightdeck.platforms.reddit_oauth import RedditOAuthClient
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
+from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
+from flightdeck.workflows.sync_campaign_set import (
+    SyncCampaignBatchWorkflow,
+    SyncCampaignSetWorkflow,
+)
 
-WORKFLOWS = [PublishPlanWorkflow]
+WORKFLOWS = [
+    PublishPlanWorkflow,
+    SyncCampaignSetWorkflow,
+    SyncCampaignBatchWorkflow,
+    RetryFailedSyncsWorkflow,
+]
 
 
 @dataclass
@@ -33,6 +51,7 @@ class PlatformTransports:
 
     strategis: httpx.AsyncBaseTransport | None = None
     relay: httpx.AsyncBaseTransport | None = None
+    reddit: httpx.AsyncBaseTransport | None = None
 
 
 @contextlib.asynccontextmanager
@@ -58,7 +77,27 @@ async def running_workers(
             timeout=settings.http_timeout_seconds,
             transport=transports.relay,
         ) as relay,
+        RedditOAuthClient(
+            settings.reddit_oauth_base_url,
+            settings.reddit_client_id,
+            settings.reddit_client_secret.get_secret_value(),
+            timeout=settings.http_timeout_seconds,
+            transport=transports.reddit,
+            user_agent=settings.reddit_user_agent,
+        ) as reddit_oauth,
     ):
+        reddit_accounts = RedditAccountService(
+            sessions,
+            reddit_oauth,
+            TokenCipher.from_settings(settings),
+            settings,
+            ads_transport=transports.reddit,
+        )
+        adapters = PlatformAdapters(reddit_accounts)
+        sync_acts = SyncActivities(
+            sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
+        )
+        sweep_acts = RetrySweepActivities(sessions)
         plans = PlanActivities(sessions)
         strategis_acts = StrategisActivities(
             sessions, strategis, relay, settings.strategis_tracking_base_url
@@ -68,7 +107,14 @@ async def running_workers(
                 client,
                 task_queue=settings.task_queue,
                 workflows=WORKFLOWS,
-                activities=[plans.set_status, plans.record_failure],
+                activities=[
+                    plans.set_status,
+                    plans.record_failure,
+                    sync_acts.prepare_set_sync,
+                    sync_acts.finish_set_sync,
+                    sync_acts.record_campaign_outcome,
+                    sweep_acts.find_retryable_syncs,
+                ],
             ),
             Worker(
                 client,
@@ -82,6 +128,13 @@ async def running_workers(
                 max_concurrent_activities=100,
                 max_task_queue_activities_per_second=settings.strategis_rate_limit,
             ),
+            Worker(
+                client,
+                task_queue=settings.reddit_task_queue,
+                activities=[sync_acts.push_entity],
+                max_concurrent_activities=100,
+                max_task_queue_activities_per_second=settings.reddit_rate_limit,
+            ),
         ]
         tasks = [asyncio.create_task(w.run()) for w in workers]
         try:
@@ -89,3 +142,4 @@ async def running_workers(
         finally:
             await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
             await asyncio.gather(*tasks, return_exceptions=True)
+            await adapters.aclose()

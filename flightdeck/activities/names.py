@@ -9,3 +9,12 @@ CREATE_TRACKING_CAMPAIGN = "strategis.create_tracking_campaign"
 COMPENSATE_PLAN = "strategis.compensate_plan"
 SET_PLAN_STATUS = "plans.set_status"
 RECORD_PLAN_FAILURE = "plans.record_failure"
+
+# Campaign-set sync (seed 002). `sync.push_entity` runs on the platform's task queue (rate
+# limited); the bookkeeping ones run on the main queue.
+PREPARE_SET_SYNC = "sync.prepare_set_sync"
+FINISH_SET_SYNC = "sync.finish_set_sync"
+PUSH_ENTITY = "sync.push_entity"
+RECORD_CAMPAIGN_OUTCOME = "sync.record_campaign_outcome"
+FIND_RETRYABLE_SYNCS = "sync.find_retryable_syncs"
+START_SET_SYNC = "sync.start_set_sync"

@@ -16,6 +16,7 @@ from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.publish import PlanFailureInput, PlanStatusInput
 
 
@@ -26,7 +27,7 @@ class PlanActivities:
     @activity.defn(name=SET_PLAN_STATUS)
     async def set_status(self, inp: PlanStatusInput) -> None:
         tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
-        async with self._sessions() as session, session.begin():
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
             await CampaignPlanRepository(session).set_status(tenant, plan_id, inp.status)
             await CampaignRequestRepository(session).update_progress(
                 tenant, plan_id, status=inp.status, step=inp.step, done=inp.done
@@ -43,7 +44,7 @@ class PlanActivities:
     @activity.defn(name=RECORD_PLAN_FAILURE)
     async def record_failure(self, inp: PlanFailureInput) -> None:
         tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
-        async with self._sessions() as session, session.begin():
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
             await CampaignErrorRepository(session).add(
                 tenant,
                 campaign_plan_id=plan_id,

@@ -23,6 +23,7 @@ from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.strategis_templates import StrategisTemplateRepository
+from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.publish import (
     CompensateInput,
     CompensationResult,
@@ -69,14 +70,14 @@ class StrategisActivities:
         tenant = uuid.UUID(inp.ref.tenant_id)
         template_id = inp.template_id
         if template_id is None:
-            async with self._sessions() as session:
+            async with tenant_session(self._sessions, tenant) as session:
                 cached = await StrategisTemplateRepository(session).get(
                     tenant, inp.organization, inp.key
                 )
             template_id = cached.strategis_template_id if cached else None
         if template_id is None:
             template_id = await self._find_or_create_template(inp.organization, inp.key)
-        async with self._sessions() as session, session.begin():
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
             await StrategisTemplateRepository(session).upsert(
                 tenant, inp.organization, inp.key, template_id
             )
@@ -184,7 +185,7 @@ class StrategisActivities:
         Idempotent: rows already in the target state are skipped, so a retry resumes.
         """
         tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
-        async with self._sessions() as session:
+        async with tenant_session(self._sessions, tenant) as session:
             rows = await RemoteObjectLedger(session).list_for_plan(tenant, plan_id)
         result = CompensationResult()
         live = [r for r in rows if r.external_id and r.state in ("created", "paused")]
@@ -235,7 +236,7 @@ class StrategisActivities:
     # -- ledger bookkeeping --------------------------------------------------------------------
 
     async def _begin(self, ref: PlanRef, **fields: Any) -> RemoteObject:
-        async with self._sessions() as session, session.begin():
+        async with tenant_session(self._sessions, ref.tenant_id) as session, session.begin():
             return await RemoteObjectLedger(session).begin(
                 uuid.UUID(ref.tenant_id), campaign_plan_id=uuid.UUID(ref.plan_id), **fields
             )
@@ -244,7 +245,7 @@ class StrategisActivities:
         self, ref: PlanRef, row: RemoteObject, external_id: str, attributes: dict[str, Any]
     ) -> None:
         tenant = uuid.UUID(ref.tenant_id)
-        async with self._sessions() as session, session.begin():
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
             await RemoteObjectLedger(session).mark_created(row.id, external_id, attributes)
             await AuditLogRepository(session).add(
                 tenant_id=tenant,
@@ -256,7 +257,7 @@ class StrategisActivities:
             )
 
     async def _mark(self, ref: PlanRef, row: RemoteObject, state: str) -> None:
-        async with self._sessions() as session, session.begin():
+        async with tenant_session(self._sessions, ref.tenant_id) as session, session.begin():
             await RemoteObjectLedger(session).mark_state(row.id, state)
             await AuditLogRepository(session).add(
                 tenant_id=uuid.UUID(ref.tenant_id),
@@ -269,5 +270,5 @@ class StrategisActivities:
 
     async def _failed_attempt(self, row: RemoteObject, exc: PlatformError) -> None:
         if isinstance(exc, NonRetryableError):
-            async with self._sessions() as session, session.begin():
+            async with tenant_session(self._sessions, row.tenant_id) as session, session.begin():
                 await RemoteObjectLedger(session).mark_failed(row.id, str(exc))

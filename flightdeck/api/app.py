@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
-from flightdeck.api.routes import campaign_mappings, campaign_plans, jobs
+from flightdeck.api.routes import (
+    ad_accounts,
+    audit_log,
+    campaign_mappings,
+    campaign_plans,
+    campaign_sets,
+    jobs,
+    set_sync,
+)
 from flightdeck.settings import Settings
 
 
@@ -53,6 +61,10 @@ def create_app(
     install_error_handlers(app)
     for router in (campaign_plans.router, campaign_mappings.router, jobs.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(ad_accounts.router, prefix="/api/v1")
+    app.include_router(campaign_sets.router, prefix="/api/v1")
+    app.include_router(set_sync.router, prefix="/api/v1")
+    app.include_router(audit_log.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

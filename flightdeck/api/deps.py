@@ -13,6 +13,7 @@ from temporalio.client import Client
 from flightdeck.api.errors import ApiError
 from flightdeck.db.models import Tenant
 from flightdeck.db.repositories.tenants import ApiKeyRepository
+from flightdeck.db.tenancy import scope_to_tenant
 from flightdeck.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
@@ -47,6 +48,8 @@ async def get_tenant(
     tenant = await ApiKeyRepository(session).resolve(credentials.credentials)
     if tenant is None:
         raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
+    # From here on the request sees only its tenant's rows, whatever a query forgets.
+    await scope_to_tenant(session, tenant.id)
     return tenant
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -9,12 +11,27 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from flightdeck.db.tenancy import APP_ROLE
 
-def create_engine(url: str) -> AsyncEngine:
-    """An asyncpg engine whose pool checks connections before handing them out."""
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+def create_engine(url: str, *, role: str | None = APP_ROLE) -> AsyncEngine:
+    """An asyncpg engine whose pool checks connections before handing them out.
+
+    Connections run as `role` (the migrations create `flightdeck_app`), so the row-level
+    security policies apply even when the login user owns the tables or is a superuser.
+    `role=None` keeps the login user (migrations, and databases not yet migrated).
+    """
+    connect_args: dict[str, Any] = {}
+    if role:
+        connect_args["server_settings"] = {"role": role}
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded attributes after commit (no lazy reload in async code)."""
+    """Sessions that keep loaded attributes after commit (no lazy reload in async code).
+
+    A session runs in the system scope unless opened with `tenancy.tenant_session` or narrowed
+    with `tenancy.scope_to_tenant` (see db/tenancy.py)."""
     return async_sessionmaker(engine, expire_on_commit=False)

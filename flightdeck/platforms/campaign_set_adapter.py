@@ -76,9 +76,20 @@ class CampaignSetPlatformAdapter(Protocol):
         base: AdGroupSpec | None,
     ) -> PlatformObject: ...
 
+    async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
+        """The creative an ad shows, made before the ad (Reddit: the post the ad promotes).
+        Its own call, so each platform write is one rate-limited activity."""
+        ...
+
     async def create_ad(
-        self, account: AccountContext, ad_group_platform_id: str, spec: AdSpec
-    ) -> PlatformObject: ...
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        spec: AdSpec,
+        creative_id: str | None = None,
+    ) -> PlatformObject:
+        """Without `creative_id`, the creative is made first, in the same call."""
+        ...
 
     async def find_ad(
         self, account: AccountContext, ad_group_platform_id: str, name: str

@@ -107,10 +107,9 @@ class RedditCampaignSetAdapter:
 
     # -- ads ------------------------------------------------------------------------------
 
-    async def create_ad(
-        self, account: AccountContext, ad_group_platform_id: str, spec: AdSpec
-    ) -> PlatformObject:
-        """The post first (under the account's profile), then the ad promoting it."""
+    async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
+        """The post the ad promotes, under the account's profile. Posts have no name to find
+        them by, so a lost answer can leave an unused (never promoted, never billed) post."""
         if not account.profile_id:
             raise NonRetryableError(
                 "a Reddit ad needs a profile to own its post: the account has no profile_id",
@@ -120,9 +119,22 @@ class RedditCampaignSetAdapter:
         with _payload_errors():
             post_data = payloads.post_create(spec)
         post = await self._client.create_post(account.profile_id, post_data)
+        return PlatformObject(platform_id=str(post["id"]), status="CREATED")
+
+    async def create_ad(
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        spec: AdSpec,
+        creative_id: str | None = None,
+    ) -> PlatformObject:
+        """The ad promoting `creative_id` (a post), or a new post made first."""
+        post_id = creative_id or (await self.create_ad_creative(account, spec)).platform_id
         with _payload_errors():
-            data = payloads.ad_create(ad_group_platform_id, str(post["id"]), spec)
-        return _object(await self._client.create_ad(account.account_id, data))
+            data = payloads.ad_create(ad_group_platform_id, post_id, spec)
+        created = _object(await self._client.create_ad(account.account_id, data))
+        created.extra_ids.setdefault("post_id", post_id)
+        return created
 
     async def find_ad(
         self, account: AccountContext, ad_group_platform_id: str, name: str

@@ -28,6 +28,7 @@ from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
+from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.mapping import CampaignMapping
 from flightdeck.domain.naming import NamingConvention, generate_names
 from flightdeck.domain.plans import CamelModel, CampaignPlanIn, PlanStatus
@@ -249,7 +250,7 @@ async def _progress_events(
 ) -> AsyncIterator[str]:
     last: dict[str, Any] | None = None
     while not await request.is_disconnected():
-        async with sessions() as session:
+        async with tenant_session(sessions, tenant_id) as session:
             progress = await CampaignRequestRepository(session).get_for_plan(tenant_id, plan_id)
             if progress is None:
                 return

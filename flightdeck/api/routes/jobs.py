@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from temporalio.client import WorkflowQueryFailedError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, TemporalDep, TenantDep
 from flightdeck.api.errors import not_found
-from flightdeck.api.publishing import workflow_status
+from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.domain.plans import CamelModel
 from flightdeck.domain.publish import Progress
+from flightdeck.domain.sync import SyncProgress, SyncTotals
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
+from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -26,10 +31,17 @@ class JobProgress(CamelModel):
     total: int
 
 
+class SetJobProgress(JobProgress):
+    """A set sync counts campaigns: done = synced + failed."""
+
+    synced: int
+    failed: int
+
+
 class JobOut(CamelModel):
     workflow_id: str
     status: str
-    progress: JobProgress
+    progress: SetJobProgress | JobProgress
     result: dict[str, Any] | None = None
     error: str | None = None
 
@@ -39,6 +51,8 @@ async def get_job(
     workflow_id: str, tenant: TenantDep, session: SessionDep, temporal: TemporalDep
 ) -> JobOut:
     """Status from Temporal when reachable, progress from the workflow (live) or Postgres."""
+    if workflow_id.startswith(SET_JOB_PREFIXES):
+        return await _set_job(workflow_id, tenant.id, session, temporal)
     job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)
     if job is None:
         raise not_found("job")
@@ -63,4 +77,47 @@ async def get_job(
         result = {"campaignPlanId": str(job.campaign_plan_id), "status": job.status}
     return JobOut(
         workflow_id=workflow_id, status=status, progress=progress, result=result, error=error
+    )
+
+
+SET_JOB_PREFIXES = ("sync-set-", "status-set-")
+
+
+async def _set_job(
+    workflow_id: str, tenant_id: uuid.UUID, session: AsyncSession, temporal: Client
+) -> JobOut:
+    """A campaign-set sync or pause/resume job: its set's latest run of that kind."""
+    set_id = parse_uuid(workflow_id.split("-set-", 1)[1])
+    found = await SetSyncRepository(session).set_with_account(tenant_id, set_id) if set_id else None
+    status = await workflow_status(temporal, workflow_id) if found else None
+    if found is None or status is None:
+        raise not_found("job")
+    handle = temporal.get_workflow_handle(workflow_id, result_type=SyncTotals)
+    step = "push" if workflow_id.startswith("sync-set-") else "status"
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    if status == "running":
+        try:
+            live: SyncProgress = await handle.query(SyncCampaignSetWorkflow.progress)
+            synced, failed, total = live.synced, live.failed, live.total
+            step = live.operation
+        except (RPCError, WorkflowQueryFailedError):
+            synced = failed = total = 0
+    else:
+        try:
+            totals = await handle.result()
+            result = totals.model_dump(by_alias=True, mode="json")
+            synced, failed, total = totals.synced, totals.failed, totals.total
+        except WorkflowFailureError as exc:
+            error = str(exc.cause or exc)
+            synced = failed = total = 0
+    progress = SetJobProgress(
+        step=step, done=synced + failed, total=total, synced=synced, failed=failed
+    )
+    return JobOut(
+        workflow_id=workflow_id,
+        status="queued" if status == "running" and total == 0 else status,
+        progress=progress,
+        result=result,
+        error=error,
     )

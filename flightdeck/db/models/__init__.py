@@ -1,24 +1,44 @@
 """Every table, importable from one place (Alembic reads `Base.metadata` from here)."""
 
+from flightdeck.db.models.ad_accounts import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
 from flightdeck.db.models.audit_log import AuditLogEntry
 from flightdeck.db.models.base import Base
 from flightdeck.db.models.campaign_errors import CampaignError
 from flightdeck.db.models.campaign_plans import PLAN_STATUSES, CampaignPlan
 from flightdeck.db.models.campaign_requests import CampaignRequest
+from flightdeck.db.models.campaign_sets import (
+    AdGroup,
+    CampaignSet,
+    GeneratedAd,
+    GeneratedCampaign,
+    Keyword,
+)
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
+from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
 from flightdeck.db.models.tenants import ApiKey, Tenant
 
 __all__ = [
+    "AD_ACCOUNT_STATUSES",
     "LEDGER_STATES",
     "PLAN_STATUSES",
+    "AdAccount",
+    "AdGroup",
     "ApiKey",
     "AuditLogEntry",
     "Base",
     "CampaignError",
     "CampaignPlan",
     "CampaignRequest",
+    "CampaignSet",
+    "CircuitBreaker",
+    "GeneratedAd",
+    "GeneratedCampaign",
+    "Keyword",
+    "OAuthState",
+    "PlatformCall",
     "RemoteObject",
     "StrategisTemplate",
+    "SyncRecord",
     "Tenant",
 ]

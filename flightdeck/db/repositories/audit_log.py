@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from flightdeck.db.models import AuditLogEntry
 from flightdeck.db.repositories.base import RepositoryBase
@@ -44,11 +44,24 @@ class AuditLogRepository(RepositoryBase[AuditLogEntry]):
         entity_type: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
+        entity: str | None = None,
+        action: str | None = None,
     ) -> list[AuditLogEntry]:
-        """The tenant's entries, newest first, optionally of one entity type and since a time."""
+        """The tenant's entries, newest first, optionally of one entity type, one entity (its id
+        or its type), one action (or action prefix ending in '.'), and since a time."""
         statement = select(AuditLogEntry).where(AuditLogEntry.tenant_id == tenant_id)
         if entity_type is not None:
             statement = statement.where(AuditLogEntry.entity_type == entity_type)
+        if entity is not None:
+            statement = statement.where(
+                or_(AuditLogEntry.entity_id == entity, AuditLogEntry.entity_type == entity)
+            )
+        if action is not None:
+            statement = statement.where(
+                AuditLogEntry.action.startswith(action)
+                if action.endswith(".")
+                else AuditLogEntry.action == action
+            )
         if since is not None:
             statement = statement.where(AuditLogEntry.created_at >= since)
         statement = statement.order_by(AuditLogEntry.created_at.desc(), AuditLogEntry.id.desc())

@@ -1,0 +1,328 @@
+"""Campaign-set sync (seed 002 phases 3–5): start it in the background, watch it, pause and
+resume a set on the platform. The work runs in `SyncCampaignSetWorkflow`.
+
+    POST /campaign-sets/{setId}/sync          202 {jobId, status}; a running sync is joined
+    GET  /campaign-sets/{setId}/sync-status   {status, progress: {synced, failed, total}, errors}
+    GET  /campaign-sets/{setId}/sync-stream   SSE: sync-progress per campaign, sync-complete
+    POST /campaign-sets/{setId}/pause|resume  202 {jobId, status}: the platform, not only here
+
+The job id is the workflow id (`sync-set-{setId}`, `status-set-{setId}`): it names the set's
+latest run of that kind, so `GET /jobs/{jobId}` always shows the one that matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.service import RPCError
+
+from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.publishing import parse_uuid
+from flightdeck.db.circuit_breaker import CircuitBreakerService
+from flightdeck.db.models import CampaignSet, GeneratedCampaign
+from flightdeck.db.repositories.set_sync import SetSyncRepository
+from flightdeck.db.tenancy import tenant_session
+from flightdeck.domain.campaign_sets import CamelModel
+from flightdeck.domain.sync import SyncOperation, SyncSetInput
+from flightdeck.settings import Settings
+from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID
+from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+
+router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
+
+SSE_POLL_SECONDS = 0.25
+RUNNING = WorkflowExecutionStatus.RUNNING
+
+
+def sync_workflow_id(set_id: uuid.UUID | str) -> str:
+    return f"sync-set-{set_id}"
+
+
+def status_workflow_id(set_id: uuid.UUID | str) -> str:
+    return f"status-set-{set_id}"
+
+
+class SyncAccepted(CamelModel):
+    job_id: str
+    status: Literal["queued", "running"]
+
+
+class SyncProgressOut(CamelModel):
+    synced: int
+    failed: int
+    total: int
+
+
+class SyncErrorOut(CamelModel):
+    campaign_id: str
+    message: str
+
+
+class SyncStatusOut(CamelModel):
+    status: str
+    progress: SyncProgressOut
+    errors: list[SyncErrorOut]
+    last_synced_at: str | None = None
+    job_id: str
+
+
+@router.post("/{set_id}/sync", status_code=202, response_model=SyncAccepted)
+async def sync_campaign_set(
+    set_id: str,
+    tenant: TenantDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    request: Request,
+) -> SyncAccepted:
+    """Push the set to its platform in the background; joins a sync already running."""
+    return await _start(set_id, "push", tenant.id, session, temporal, settings, request)
+
+
+@router.post("/{set_id}/pause", status_code=202, response_model=SyncAccepted)
+async def pause_campaign_set(
+    set_id: str,
+    tenant: TenantDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    request: Request,
+) -> SyncAccepted:
+    """Pause every synced campaign of the set on the platform (then locally)."""
+    return await _start(set_id, "pause", tenant.id, session, temporal, settings, request)
+
+
+@router.post("/{set_id}/resume", status_code=202, response_model=SyncAccepted)
+async def resume_campaign_set(
+    set_id: str,
+    tenant: TenantDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    request: Request,
+) -> SyncAccepted:
+    """Set every synced campaign of the set active again on the platform (then locally)."""
+    return await _start(set_id, "resume", tenant.id, session, temporal, settings, request)
+
+
+@router.get("/{set_id}/sync-status", response_model=SyncStatusOut)
+async def sync_status(set_id: str, tenant: TenantDep, session: SessionDep) -> SyncStatusOut:
+    campaign_set = await _get_set(session, tenant.id, set_id)
+    progress, errors = await _progress(session, tenant.id, campaign_set.id)
+    return SyncStatusOut(
+        status=campaign_set.sync_status,
+        progress=progress,
+        errors=errors,
+        last_synced_at=campaign_set.last_synced_at.isoformat()
+        if campaign_set.last_synced_at
+        else None,
+        job_id=sync_workflow_id(campaign_set.id),
+    )
+
+
+@router.get("/{set_id}/sync-stream", response_class=StreamingResponse)
+async def sync_stream(
+    set_id: str, request: Request, tenant: TenantDep, session: SessionDep
+) -> StreamingResponse:
+    """Server-Sent Events until the set's current sync ends:
+    `sync-progress` {campaignId, status, platformId} each time a campaign finishes, then
+    `sync-complete` {synced, failed, errors}."""
+    campaign_set = await _get_set(session, tenant.id, set_id)
+    return StreamingResponse(
+        _events(request.app.state.sessions, tenant.id, campaign_set.id, request),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+# -- starting -------------------------------------------------------------------------------
+
+
+async def _start(
+    set_id: str,
+    operation: SyncOperation,
+    tenant_id: uuid.UUID,
+    session: AsyncSession,
+    temporal: Client,
+    settings: Settings,
+    request: Request,
+) -> SyncAccepted:
+    campaign_set = await _get_set(session, tenant_id, set_id)
+    if campaign_set.ad_account_id is None:
+        detail = [{"field": "adAccountId", "message": "the set has no ad account to sync to"}]
+        raise ApiError(422, "validation_error", detail)
+    workflow_id = (
+        sync_workflow_id(campaign_set.id)
+        if operation == "push"
+        else status_workflow_id(campaign_set.id)
+    )
+    if operation == "push" and await _is_running(temporal, workflow_id):
+        return SyncAccepted(job_id=workflow_id, status="running")
+    verdict = await CircuitBreakerService.from_settings(request.app.state.sessions, settings).check(
+        campaign_set.platform
+    )
+    if not verdict.allowed:
+        raise ApiError(
+            503,
+            "circuit_open",
+            f"{campaign_set.platform} is failing too often "
+            f"({(verdict.failure_ratio or 0):.0%} of recent calls); try again later",
+            {"Retry-After": str(verdict.retry_after_seconds)},
+        )
+    await SetSyncRepository(session).mark_set(tenant_id, campaign_set.id, sync_status="syncing")
+    await session.commit()
+    handle = await temporal.start_workflow(
+        SyncCampaignSetWorkflow.run,
+        SyncSetInput(
+            tenant_id=str(tenant_id),
+            set_id=str(campaign_set.id),
+            operation=operation,
+            batch_size=settings.sync_batch_size,
+            window=settings.sync_window,
+            platform_task_queue=settings.reddit_task_queue,
+            activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+        ),
+        id=workflow_id,
+        task_queue=settings.task_queue,
+        # Push: a second request joins the running sync. Pause/resume: the latest intent wins.
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
+        if operation == "push"
+        else WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        execution_timeout=timedelta(days=1),
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(TENANT_ID, str(tenant_id)),
+                SearchAttributePair(CAMPAIGN_SET_ID, str(campaign_set.id)),
+                SearchAttributePair(PLATFORM, campaign_set.platform),
+            ]
+        ),
+    )
+    return SyncAccepted(job_id=handle.id, status="queued")
+
+
+async def _is_running(temporal: Client, workflow_id: str) -> bool:
+    try:
+        description = await temporal.get_workflow_handle(workflow_id).describe()
+    except RPCError:
+        return False
+    return description.status == RUNNING
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+async def _get_set(session: AsyncSession, tenant_id: uuid.UUID, set_id: str) -> CampaignSet:
+    parsed = parse_uuid(set_id)
+    found = await SetSyncRepository(session).set_with_account(tenant_id, parsed) if parsed else None
+    if found is None:
+        raise not_found("campaign set")
+    return found[0]
+
+
+async def _progress(
+    session: AsyncSession, tenant_id: uuid.UUID, set_id: uuid.UUID
+) -> tuple[SyncProgressOut, list[SyncErrorOut]]:
+    live = (
+        GeneratedCampaign.tenant_id == tenant_id,
+        GeneratedCampaign.campaign_set_id == set_id,
+        GeneratedCampaign.deleted_at.is_(None),
+    )
+    synced, failed, total = (
+        await session.execute(
+            select(
+                func.count().filter(GeneratedCampaign.sync_status == "synced"),
+                func.count().filter(GeneratedCampaign.sync_status == "failed"),
+                func.count(),
+            ).where(*live)
+        )
+    ).one()
+    failures = await session.execute(
+        select(GeneratedCampaign.id, GeneratedCampaign.sync_error)
+        .where(*live, GeneratedCampaign.sync_status == "failed")
+        .order_by(GeneratedCampaign.position)
+        .limit(100)
+    )
+    errors = [
+        SyncErrorOut(campaign_id=str(cid), message=message or "failed")
+        for cid, message in failures.all()
+    ]
+    return SyncProgressOut(synced=synced, failed=failed, total=total), errors
+
+
+async def _events(
+    sessions: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID,
+    set_id: uuid.UUID,
+    request: Request,
+) -> AsyncIterator[str]:
+    seen: dict[uuid.UUID, tuple[str, str | None]] = {}
+    first = True
+    while not await request.is_disconnected():
+        async with tenant_session(sessions, tenant_id) as session:
+            campaign_set = await session.get(CampaignSet, set_id, populate_existing=True)
+            if campaign_set is None:
+                return
+            rows = await session.execute(
+                select(
+                    GeneratedCampaign.id,
+                    GeneratedCampaign.sync_status,
+                    GeneratedCampaign.platform_campaign_id,
+                )
+                .where(
+                    GeneratedCampaign.tenant_id == tenant_id,
+                    GeneratedCampaign.campaign_set_id == set_id,
+                    GeneratedCampaign.deleted_at.is_(None),
+                )
+                .order_by(GeneratedCampaign.position)
+            )
+            progress, errors = await _progress(session, tenant_id, set_id)
+        for campaign_id, status, platform_id in rows.all():
+            current = (status, platform_id)
+            if seen.get(campaign_id) != current:
+                seen[campaign_id] = current
+                # The first look only reports what is already finished.
+                if not first or status in ("synced", "failed"):
+                    yield _sse(
+                        "sync-progress",
+                        {
+                            "campaignId": str(campaign_id),
+                            "status": status,
+                            "platformId": platform_id,
+                        },
+                    )
+        first = False
+        if campaign_set.sync_status != "syncing":
+            yield _sse(
+                "sync-complete",
+                {
+                    "status": campaign_set.sync_status,
+                    "synced": progress.synced,
+                    "failed": progress.failed,
+                    "total": progress.total,
+                    "errors": [e.model_dump(by_alias=True) for e in errors],
+                },
+            )
+            return
+        await asyncio.sleep(SSE_POLL_SECONDS)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"

@@ -1,0 +1,101 @@
+"""Sync bookkeeping for campaign sets (seed 002): one sync record per entity and platform, and
+the per-platform call log and circuit breaker state that all workers share."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, get_args
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    false,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flightdeck.db.models.base import Base, TenantOwned, Timestamps, UUIDPrimaryKey
+from flightdeck.db.models.campaign_sets import SYNC_STATUSES, in_check
+from flightdeck.domain.campaign_sets import PLATFORMS, EntityType
+
+ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
+SYNC_RECORD_STATES = ("requested", "created", "synced", "failed", "deleted")
+CIRCUIT_STATES = ("closed", "open", "half_open")
+
+
+class SyncRecord(UUIDPrimaryKey, Timestamps, TenantOwned):
+    """Where one entity stands on one platform.
+
+    `synced_snapshot` is the entity's spec as last pushed successfully: the base an update
+    diffs against (send only changed fields) and, later, the common ancestor for three-way
+    conflict detection. `error_log` is a list of `{at, message, code?}`.
+    """
+
+    __tablename__ = "sync_records"
+    __table_args__ = (
+        UniqueConstraint("entity_type", "entity_id", "platform"),
+        Index("ix_sync_records_tenant_sync_status", "tenant_id", "sync_status"),
+        in_check("entity_type", ENTITY_TYPES),
+        in_check("platform", PLATFORMS),
+        in_check("state", SYNC_RECORD_STATES),
+        in_check("sync_status", SYNC_STATUSES),
+    )
+
+    entity_type: Mapped[str] = mapped_column(String(20))
+    # Polymorphic (campaign, ad group or ad), so no foreign key.
+    entity_id: Mapped[uuid.UUID]
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_id: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="requested", server_default="requested")
+    sync_status: Mapped[str] = mapped_column(
+        String(20), default="pending", server_default="pending"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error_log: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    synced_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    permanently_failed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class PlatformCall(Base):
+    """One call to a platform API and whether it worked: the circuit breaker's input."""
+
+    __tablename__ = "platform_calls"
+    __table_args__ = (Index("ix_platform_calls_platform_at", "platform", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id"))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CircuitBreaker(Base):
+    """Per-platform circuit state (seed: open above 50% failures in 5 minutes)."""
+
+    __tablename__ = "circuit_breakers"
+    __table_args__ = (in_check("state", CIRCUIT_STATES),)
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed")
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failure_ratio: Mapped[Decimal | None] = mapped_column(Numeric(5, 4))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )

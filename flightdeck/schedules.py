@@ -1,0 +1,68 @@
+"""Temporal Schedules Flightdeck owns, created idempotently at bootstrap (`flightdeck worker`,
+`flightdeck dev`) and visible on the Web UI's Schedules page.
+
+- `sync-retry-sweep`: RetryFailedSyncsWorkflow every `sync_retry_interval_seconds` (5 min),
+  overlap SKIP (a slow sweep is never doubled).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from flightdeck.domain.sync import RetrySweepInput
+from flightdeck.settings import Settings
+from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
+
+RETRY_SWEEP_SCHEDULE_ID = "sync-retry-sweep"
+
+
+def retry_sweep_schedule(settings: Settings) -> Schedule:
+    arg = RetrySweepInput(
+        platform="reddit",
+        max_attempts=settings.sync_max_attempts,
+        interval_seconds=settings.sync_retry_interval_seconds,
+        batch_size=settings.sync_batch_size,
+        window=settings.sync_window,
+        platform_task_queue=settings.reddit_task_queue,
+    )
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            RetryFailedSyncsWorkflow.run,
+            arg,
+            id="sync-retry-sweep-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(every=timedelta(seconds=settings.sync_retry_interval_seconds))
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
+    """Create every schedule, or bring an existing one up to date with the settings."""
+    schedule = retry_sweep_schedule(settings)
+    try:
+        await client.create_schedule(RETRY_SWEEP_SCHEDULE_ID, schedule)
+    except ScheduleAlreadyRunningError:
+
+        def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=schedule)
+
+        await client.get_schedule_handle(RETRY_SWEEP_SCHEDULE_ID).update(replace)
+    return [RETRY_SWEEP_SCHEDULE_ID]

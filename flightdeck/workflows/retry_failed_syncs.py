@@ -1,0 +1,76 @@
+"""RetryFailedSyncsWorkflow: the failed-sync sweep, run by a Temporal Schedule (every 5 min).
+
+Seed 002 §7.2: campaigns whose sync failed are tried again with exponential backoff until
+they have failed `max_attempts` times; then they are marked permanently failed, with an audit
+entry. Each set with campaigns due gets a `SyncCampaignSetWorkflow` for just those campaigns
+(id `sync-set-{setId}`: a set already syncing is left alone). The sweep does not wait for them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from flightdeck.activities.names import FIND_RETRYABLE_SYNCS
+    from flightdeck.domain.sync import (
+        RetrySweepInput,
+        RetrySweepPlan,
+        RetrySweepResult,
+        SyncSetInput,
+    )
+    from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID
+    from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+
+
+def sync_workflow_id(set_id: str) -> str:
+    return f"sync-set-{set_id}"
+
+
+@workflow.defn
+class RetryFailedSyncsWorkflow:
+    @workflow.run
+    async def run(self, inp: RetrySweepInput) -> RetrySweepResult:
+        plan = await workflow.execute_activity(
+            FIND_RETRYABLE_SYNCS,
+            inp,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+            result_type=RetrySweepPlan,
+        )
+        result = RetrySweepResult(given_up=plan.given_up)
+        for due in plan.due:
+            workflow_id = sync_workflow_id(due.set_id)
+            try:
+                await workflow.start_child_workflow(
+                    SyncCampaignSetWorkflow.run,
+                    SyncSetInput(
+                        tenant_id=due.tenant_id,
+                        set_id=due.set_id,
+                        operation="push",
+                        campaign_ids=due.campaign_ids,
+                        batch_size=inp.batch_size,
+                        window=inp.window,
+                        platform_task_queue=inp.platform_task_queue,
+                        activity_timeout_seconds=inp.activity_timeout_seconds,
+                        trigger="retry_sweep",
+                    ),
+                    id=workflow_id,
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                    search_attributes=TypedSearchAttributes(
+                        [
+                            SearchAttributePair(TENANT_ID, due.tenant_id),
+                            SearchAttributePair(CAMPAIGN_SET_ID, due.set_id),
+                            SearchAttributePair(PLATFORM, inp.platform),
+                        ]
+                    ),
+                )
+            except WorkflowAlreadyStartedError:
+                result.skipped_running.append(workflow_id)
+                continue
+            result.started.append(workflow_id)
+        return result

@@ -1,0 +1,111 @@
+"""Postgres row-level security: the second line of tenant isolation under the repositories."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from flightdeck.db.bootstrap import to_asyncpg_dsn
+from flightdeck.db.models import AuditLogEntry, Base, CampaignPlan, Tenant
+from flightdeck.db.tenancy import APP_ROLE, SYSTEM_SCOPE, scope_of, scope_to_tenant
+from tests.db.conftest import PlanFactory
+
+
+def tenant_owned_tables() -> list[str]:
+    return sorted(
+        name for name, table in Base.metadata.tables.items() if "tenant_id" in table.columns
+    )
+
+
+async def test_every_tenant_owned_table_has_a_forced_policy(database_url: str) -> None:
+    tables = [*tenant_owned_tables(), "tenants"]
+    assert len(tables) > 8  # the seed-000 and seed-002 tables at least
+    connection = await asyncpg.connect(to_asyncpg_dsn(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies "
+            "FROM pg_class c WHERE c.relname = ANY($1::text[]) AND c.relkind = 'r'",
+            tables,
+        )
+    finally:
+        await connection.close()
+    found = {row["relname"]: row for row in rows}
+    assert sorted(found) == sorted(tables)
+    unprotected = [
+        name
+        for name, row in found.items()
+        if not (row["relrowsecurity"] and row["relforcerowsecurity"] and row["policies"] == 1)
+    ]
+    assert unprotected == []
+
+
+async def test_the_application_connects_as_the_app_role(session: AsyncSession) -> None:
+    assert await session.scalar(text("SELECT current_user")) == APP_ROLE
+    is_superuser = await session.scalar(
+        text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+    )
+    assert is_superuser is False  # superusers would bypass every policy
+
+
+async def test_a_tenant_scope_hides_other_tenants_rows_from_unfiltered_queries(
+    session: AsyncSession, tenant: Tenant, other_tenant: Tenant, make_plan: PlanFactory
+) -> None:
+    await make_plan(tenant.id)
+    await make_plan(other_tenant.id)
+    assert scope_of(session) == SYSTEM_SCOPE
+    everyone = await session.scalar(
+        select(func.count()).select_from(CampaignPlan).where(
+            CampaignPlan.tenant_id.in_([tenant.id, other_tenant.id])
+        )
+    )
+    assert everyone == 2
+
+    await scope_to_tenant(session, tenant.id)
+    # No tenant filter at all: the policy alone decides what is visible.
+    owners = (await session.scalars(select(CampaignPlan.tenant_id))).all()
+    assert set(owners) == {tenant.id}
+    assert (await session.scalars(select(Tenant.id))).all() == [tenant.id]
+    other_plans = await session.scalar(
+        select(func.count()).select_from(CampaignPlan).where(
+            CampaignPlan.tenant_id == other_tenant.id
+        )
+    )
+    assert other_plans == 0
+
+
+async def test_a_tenant_scope_cannot_write_another_tenants_rows(
+    session: AsyncSession, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    await scope_to_tenant(session, tenant.id)
+    session.add(
+        AuditLogEntry(
+            tenant_id=other_tenant.id,
+            actor="test",
+            action="forged",
+            entity_type="x",
+            entity_id=str(uuid.uuid4()),
+        )
+    )
+    with pytest.raises(DBAPIError, match="row-level security"):
+        await session.flush()
+
+
+async def test_a_connection_without_any_scope_sees_nothing(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Fail closed: a connection that never names a scope (not through our sessions) reads no
+    tenant rows at all."""
+    connection = await asyncpg.connect(
+        to_asyncpg_dsn(database_url), server_settings={"role": APP_ROLE}
+    )
+    try:
+        assert await connection.fetchval("SELECT count(*) FROM tenants") == 0
+        assert await connection.fetchval("SELECT count(*) FROM api_keys") == 0
+    finally:
+        await connection.close()
