@@ -60,9 +60,9 @@ async def test_a_tenant_scope_hides_other_tenants_rows_from_unfiltered_queries(
     await make_plan(other_tenant.id)
     assert scope_of(session) == SYSTEM_SCOPE
     everyone = await session.scalar(
-        select(func.count()).select_from(CampaignPlan).where(
-            CampaignPlan.tenant_id.in_([tenant.id, other_tenant.id])
-        )
+        select(func.count())
+        .select_from(CampaignPlan)
+        .where(CampaignPlan.tenant_id.in_([tenant.id, other_tenant.id]))
     )
     assert everyone == 2
 
@@ -72,9 +72,9 @@ async def test_a_tenant_scope_hides_other_tenants_rows_from_unfiltered_queries(
     assert set(owners) == {tenant.id}
     assert (await session.scalars(select(Tenant.id))).all() == [tenant.id]
     other_plans = await session.scalar(
-        select(func.count()).select_from(CampaignPlan).where(
-            CampaignPlan.tenant_id == other_tenant.id
-        )
+        select(func.count())
+        .select_from(CampaignPlan)
+        .where(CampaignPlan.tenant_id == other_tenant.id)
     )
     assert other_plans == 0
 
