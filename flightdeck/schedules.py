@@ -37,6 +37,10 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
         batch_size=settings.sync_batch_size,
         window=settings.sync_window,
         platform_task_queue=settings.reddit_task_queue,
+        activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+        max_batches_per_run=settings.sync_batches_per_run,
+        call_max_attempts=settings.sync_call_max_attempts,
+        retry_initial_seconds=settings.sync_retry_initial_seconds,
     )
     return Schedule(
         action=ScheduleActionStartWorkflow(

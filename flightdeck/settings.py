@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # Set sync: campaigns per child workflow, and child workflows running at once.
     sync_batch_size: int = Field(default=25, ge=1, le=500)
     sync_window: int = Field(default=4, ge=1, le=100)
+    # Child workflows per run of the set's workflow before it continues as new.
+    sync_batches_per_run: int = Field(default=20, ge=1, le=500)
+    # Retries of one platform call inside a sync (5xx, timeouts; 429s wait the server's reset
+    # time), starting at `sync_retry_initial_seconds` and doubling; then the campaign fails.
+    sync_call_max_attempts: int = Field(default=8, ge=1)
+    sync_retry_initial_seconds: float = Field(default=1.0, gt=0)
     # Failed-campaign retry sweep (a Temporal Schedule) and its attempt cap.
     sync_retry_interval_seconds: float = Field(default=300.0, gt=0)
     sync_max_attempts: int = Field(default=3, ge=1)

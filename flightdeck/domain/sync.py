@@ -58,6 +58,8 @@ class SyncSetInput(BaseModel):
     platform_task_queue: str = "reddit"
     activity_timeout_seconds: float = 60.0
     max_batches_per_run: int = 20
+    call_max_attempts: int = 8
+    retry_initial_seconds: float = 1.0
     # Carried across continue-as-new:
     planned_ids: list[str] | None = None
     offset: int = 0
@@ -96,6 +98,8 @@ class CampaignBatchInput(BaseModel):
     campaign_ids: list[str]
     platform_task_queue: str = "reddit"
     activity_timeout_seconds: float = 60.0
+    call_max_attempts: int = 8
+    retry_initial_seconds: float = 1.0
 
 
 class CampaignOutcome(BaseModel):
@@ -164,6 +168,9 @@ class RetrySweepInput(BaseModel):
     window: int = 4
     platform_task_queue: str = "reddit"
     activity_timeout_seconds: float = 60.0
+    max_batches_per_run: int = 20
+    call_max_attempts: int = 8
+    retry_initial_seconds: float = 1.0
 
 
 class RetryableSet(BaseModel):

@@ -52,15 +52,19 @@ with workflow.unsafe.imports_passed_through():
         SyncTotals,
     )
 
-# Transient platform trouble (5xx, timeouts, 429 after the server's reset time) is retried a
-# few times inside the sync; what still fails marks its campaign failed for the retry sweep.
-PLATFORM_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=60),
-    maximum_attempts=8,
-    non_retryable_error_types=[NON_RETRYABLE, REAUTH_REQUIRED],
-)
+
+
+def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
+    """Transient platform trouble (5xx, timeouts, 429 after the server's reset time) is retried
+    a few times inside the sync; what still fails marks its campaign failed for the sweep."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=inp.retry_initial_seconds),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=60),
+        maximum_attempts=inp.call_max_attempts,
+        non_retryable_error_types=[NON_RETRYABLE, REAUTH_REQUIRED],
+    )
+
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_attempts=20,
@@ -194,6 +198,8 @@ class SyncCampaignSetWorkflow:
                     campaign_ids=campaign_ids,
                     platform_task_queue=inp.platform_task_queue,
                     activity_timeout_seconds=inp.activity_timeout_seconds,
+                    call_max_attempts=inp.call_max_attempts,
+                    retry_initial_seconds=inp.retry_initial_seconds,
                 ),
                 # Unique per sync job (the first run id survives continue-as-new).
                 id=f"{info.workflow_id}-{info.first_execution_run_id[:8]}-batch-{n}",
@@ -306,7 +312,7 @@ class SyncCampaignBatchWorkflow:
                 ),
                 task_queue=inp.platform_task_queue,
                 start_to_close_timeout=timedelta(seconds=inp.activity_timeout_seconds),
-                retry_policy=PLATFORM_RETRY,
+                retry_policy=platform_retry(inp),
                 result_type=PushEntityResult,
             )
         except ActivityError as err:

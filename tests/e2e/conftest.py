@@ -12,19 +12,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from flightdeck.api.app import create_app
 from flightdeck.db.engine import create_engine, create_sessionmaker
+from flightdeck.db.models import CircuitBreaker, PlatformCall
 from flightdeck.db.tenants import create_tenant_with_key
 from flightdeck.settings import Settings
 from flightdeck.worker import running_workers
 
+REDDIT_CLIENT_ID = "flightdeck-e2e"
+REDDIT_CLIENT_SECRET = "e2e-reddit-secret-do-not-leak"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
 TERMINAL = ("completed", "failed", "canceled", "cancelled", "terminated", "timed_out")
 
@@ -107,6 +113,63 @@ class System:
             for platform, kinds in state.items()
         }
 
+    async def connect_reddit(self, headers: dict[str, str] | None = None) -> str:
+        """Play the user's browser through Reddit's consent (the simulator approves at once);
+        returns the connected ad account's Flightdeck id."""
+        headers = headers or self.headers
+        start = await self.api.get("/api/v1/ad-accounts/reddit/connect", headers=headers)
+        assert start.status_code == 200, start.text
+        consent = await self.sim.get(start.json()["authorizeUrl"], follow_redirects=False)
+        assert consent.status_code == 302, consent.text
+        query = parse_qs(urlsplit(consent.headers["location"]).query)
+        callback = await self.api.get(
+            "/api/v1/ad-accounts/reddit/callback",
+            params={"code": query["code"][0], "state": query["state"][0]},
+        )
+        assert callback.status_code == 200, callback.text
+        account_id: str = callback.json()["id"]
+        return account_id
+
+    async def create_set(
+        self,
+        campaigns: list[dict[str, Any]],
+        account_id: str | None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        body = {"name": f"set-{uuid.uuid4().hex[:6]}", "adAccountId": account_id}
+        response = await self.api.post(
+            "/api/v1/campaign-sets",
+            json=body | {"campaigns": campaigns},
+            headers=headers or self.headers,
+        )
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    async def sync(
+        self, set_id: str, operation: str = "sync", headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Start (or join) the set's sync, pause or resume and wait for the job to end."""
+        headers = headers or self.headers
+        response = await self.api.post(
+            f"/api/v1/campaign-sets/{set_id}/{operation}", headers=headers
+        )
+        assert response.status_code == 202, response.text
+        job_id = response.json()["jobId"]
+        handle = self.client.get_workflow_handle(job_id)
+        async with asyncio.timeout(90):
+            while (await handle.describe()).status.name.lower() not in TERMINAL:  # type: ignore[union-attr]
+                await asyncio.sleep(0.1)
+        job = await self.api.get(f"/api/v1/jobs/{job_id}", headers=headers)
+        assert job.status_code == 200, job.text
+        result: dict[str, Any] = job.json()
+        return result
+
+    async def reddit_objects(self, kind: str) -> list[dict[str, Any]]:
+        state = (await self.sim.get("/_sim/state")).json()["platforms"]["reddit"]
+        items: list[dict[str, Any]] = state.get(kind, {}).get("items", [])
+        return items
+
     async def faults(self, *rules: dict[str, Any], seed: int = 0) -> None:
         response = await self.sim.post("/_sim/faults", json={"seed": seed, "rules": list(rules)})
         assert response.status_code == 200, response.text
@@ -127,6 +190,22 @@ async def system(
         strategis_task_queue=f"strategis-{suffix}",
         strategis_rate_limit=1000,
         publish_activity_timeout_seconds=10,
+        reddit_ads_base_url=f"{simulator_url}/reddit/api/v3",
+        reddit_oauth_base_url=f"{simulator_url}/reddit",
+        reddit_client_id=REDDIT_CLIENT_ID,
+        reddit_client_secret=SecretStr(REDDIT_CLIENT_SECRET),
+        reddit_redirect_uri="http://api/api/v1/ad-accounts/reddit/callback",
+        reddit_task_queue=f"reddit-{suffix}",
+        reddit_rate_limit=1000,
+        # Small batches and runs, so a 10-campaign set uses several children and continues
+        # as new; quick retries and a quick circuit breaker, so failure tests finish fast.
+        sync_batch_size=3,
+        sync_window=2,
+        sync_batches_per_run=2,
+        sync_call_max_attempts=5,
+        sync_retry_initial_seconds=0.1,
+        circuit_min_calls=5,
+        circuit_cooldown_seconds=2,
     )
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)
@@ -147,6 +226,16 @@ async def rig(system: System) -> AsyncIterator[System]:
     """The shared system with the simulators emptied, no faults and a fresh tenant (so nothing
     cached from an earlier test, e.g. a Strategis template id, points into the emptied state)."""
     await system.sim.post("/_sim/reset")
+    app = {
+        "clientId": REDDIT_CLIENT_ID,
+        "clientSecret": REDDIT_CLIENT_SECRET,
+        "redirectUri": system.settings.reddit_redirect_uri,
+    }
+    assert (await system.sim.post("/_sim/reddit/oauth/apps", json=app)).status_code == 201
+    async with system.sessions() as session, session.begin():
+        # The circuit breaker is shared by design; one test's failures must not refuse another's.
+        await session.execute(delete(PlatformCall))
+        await session.execute(delete(CircuitBreaker))
     system.headers = await system.new_tenant_headers()
     yield system
     await system.sim.post("/_sim/faults", json={"rules": []})
