@@ -85,6 +85,7 @@ async def _serve_simulators(host: str, port: int) -> None:
 
 async def _run_worker(settings: Settings) -> None:
     from flightdeck.db.engine import create_engine, create_sessionmaker
+    from flightdeck.schedules import ensure_schedules
     from flightdeck.temporal import connect, ensure_search_attributes
     from flightdeck.worker import running_workers
 
@@ -92,7 +93,9 @@ async def _run_worker(settings: Settings) -> None:
     engine = create_engine(url)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
-    print(f"worker polling {settings.task_queue!r} and {settings.strategis_task_queue!r}")
+    schedules = await ensure_schedules(client, settings)
+    queues = (settings.task_queue, settings.strategis_task_queue, settings.reddit_task_queue)
+    print(f"worker polling {', '.join(map(repr, queues))}; schedules: {', '.join(schedules)}")
     sys.stdout.flush()
     try:
         async with running_workers(client, create_sessionmaker(engine), settings):

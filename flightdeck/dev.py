@@ -98,6 +98,7 @@ async def run_dev(settings: Settings) -> None:
     from flightdeck.db.engine import create_engine, create_sessionmaker
     from flightdeck.db.migrate import upgrade_to_head
     from flightdeck.db.tenants import create_tenant_with_key
+    from flightdeck.schedules import ensure_schedules
     from flightdeck.simulators.app import create_simulator_app
     from flightdeck.temporal import connect, ensure_search_attributes
     from flightdeck.worker import running_workers
@@ -111,6 +112,8 @@ async def run_dev(settings: Settings) -> None:
         sessions = create_sessionmaker(engine)
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)
+        schedules = await ensure_schedules(client, settings)
+        print(f"- Temporal schedules: {', '.join(schedules)}")
         servers = [
             asyncio.create_task(
                 serve(create_simulator_app(), "127.0.0.1", settings.simulators_port)

@@ -112,6 +112,11 @@ class SyncActivities:
                 )
                 await repo.mark_set(tenant, set_id, sync_status="syncing")
                 await repo.mark_campaigns_syncing(tenant, ids)
+                if inp.trigger != "retry_sweep":
+                    # A person asked: failed campaigns get their full number of retries again.
+                    await SyncRecordRepository(session).reset_attempts(
+                        tenant, "campaign", ids, campaign_set.platform
+                    )
                 await _audit(
                     session,
                     tenant,
@@ -131,6 +136,8 @@ class SyncActivities:
         tenant, campaign_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.campaign_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             records = SyncRecordRepository(session)
+            if inp.status == "synced":
+                await records.reset_attempts(tenant, "campaign", [campaign_id], inp.platform)
             if inp.status == "failed":
                 if await records.get(tenant, "campaign", campaign_id, inp.platform) is None:
                     await records.begin(tenant, "campaign", campaign_id, inp.platform)
@@ -382,6 +389,7 @@ class SyncActivities:
                 inp.platform,
                 platform_id=platform_id,
                 snapshot=spec.model_dump(mode="json"),
+                reset_attempts=entity_type != "campaign",
             )
             await CampaignSetRepository(session).record_sync_result(
                 tenant,

@@ -102,17 +102,20 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
         *,
         platform_id: str,
         snapshot: dict[str, Any],
+        reset_attempts: bool = True,
     ) -> SyncRecord | None:
-        """The platform has exactly `snapshot` (the spec pushed): the base for the next diff."""
-        values = {
+        """The platform has exactly `snapshot` (the spec pushed): the base for the next diff.
+        `reset_attempts=False` keeps the failure count (a campaign's own push succeeded, but
+        whether the campaign as a whole did is decided after its subtree)."""
+        values: dict[str, Any] = {
             "state": "synced",
             "sync_status": "synced",
             "platform_id": platform_id,
             "synced_snapshot": snapshot,
             "last_synced_at": datetime.now(UTC),
-            "attempts": 0,
-            "permanently_failed": False,
         }
+        if reset_attempts:
+            values |= {"attempts": 0, "permanently_failed": False}
         return await self._set(tenant_id, entity_type, entity_id, platform, values)
 
     async def mark_failed(
@@ -150,6 +153,25 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
         """The entity was deleted on the platform."""
         values = {"state": "deleted", "sync_status": "synced", "last_synced_at": datetime.now(UTC)}
         return await self._set(tenant_id, entity_type, entity_id, platform, values)
+
+    async def reset_attempts(
+        self,
+        tenant_id: uuid.UUID,
+        entity_type: EntityType,
+        entity_ids: list[uuid.UUID],
+        platform: str,
+    ) -> None:
+        """Start the failure count afresh (the entity synced, or a person asked for a sync)."""
+        await self.session.execute(
+            update(SyncRecord)
+            .where(
+                SyncRecord.tenant_id == tenant_id,
+                SyncRecord.entity_type == entity_type,
+                SyncRecord.entity_id.in_(entity_ids),
+                SyncRecord.platform == platform,
+            )
+            .values(attempts=0, permanently_failed=False)
+        )
 
     async def list_retryable(
         self, platform: str, max_attempts: int, *, limit: int = 500

@@ -1,0 +1,109 @@
+"""The failed-sync retry sweep (seed 002 §7.2) and the Temporal Schedule that runs it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from temporalio.client import ScheduleOverlapPolicy
+
+from flightdeck.domain.sync import RetrySweepInput, RetrySweepResult
+from flightdeck.schedules import RETRY_SWEEP_SCHEDULE_ID, ensure_schedules
+from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
+from tests.e2e.conftest import System
+from tests.e2e.test_set_sync import campaign, requests
+
+
+async def sweep(rig: System) -> RetrySweepResult:
+    settings = rig.settings
+    return await rig.client.execute_workflow(
+        RetryFailedSyncsWorkflow.run,
+        RetrySweepInput(
+            max_attempts=3,
+            interval_seconds=300,
+            batch_size=settings.sync_batch_size,
+            window=settings.sync_window,
+            platform_task_queue=settings.reddit_task_queue,
+            call_max_attempts=settings.sync_call_max_attempts,
+            retry_initial_seconds=settings.sync_retry_initial_seconds,
+        ),
+        id=f"sweep-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+        result_type=RetrySweepResult,
+    )
+
+
+async def campaign_record(rig: System, campaign_id: str) -> Any:
+    async with rig.sessions() as session:
+        result = await session.execute(
+            text(
+                "SELECT attempts, permanently_failed, sync_status FROM sync_records "
+                "WHERE entity_type = 'campaign' AND entity_id = :id"
+            ),
+            {"id": campaign_id},
+        )
+        return result.one()
+
+
+async def backdate_failure(rig: System, campaign_id: str) -> None:
+    """As if the backoff's wait had passed (interval × 2^(attempts-1) is at most 20 min here)."""
+    async with rig.sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "UPDATE sync_records SET updated_at = now() - interval '1 day' "
+                "WHERE entity_id = :id"
+            ),
+            {"id": campaign_id},
+        )
+
+
+async def test_failed_campaigns_are_retried_with_backoff_then_given_up(rig: System) -> None:
+    account = await rig.connect_reddit()
+    bad = {"group": {"optimizationGoal": "NOT_A_REDDIT_GOAL"}}
+    created = await rig.create_set([campaign(0), campaign(1, **bad)], account)
+    set_id, failing = created["id"], created["campaigns"][1]["id"]
+    job = await rig.sync(set_id)
+    assert (job["progress"]["synced"], job["progress"]["failed"]) == (1, 1)
+    assert tuple(await campaign_record(rig, failing)) == (1, False, "failed")
+
+    # Not due yet: the first retry waits one interval after the failure. (The sweep works
+    # across tenants: other tests' failures are not due either, being just as recent.)
+    assert f"sync-set-{set_id}" not in (await sweep(rig)).started
+
+    for attempt in (2, 3):
+        await backdate_failure(rig, failing)
+        result = await sweep(rig)
+        assert f"sync-set-{set_id}" in result.started, result
+        retried = await rig.wait_job(f"sync-set-{set_id}")
+        assert retried["progress"]["total"] == 1  # only the failed campaign is retried
+        assert tuple(await campaign_record(rig, failing)) == (attempt, False, "failed")
+
+    await backdate_failure(rig, failing)
+    result = await sweep(rig)
+    assert f"sync-set-{set_id}" not in result.started and result.given_up == 1
+    assert tuple(await campaign_record(rig, failing)) == (3, True, "failed")
+    audit = (
+        await rig.api.get(
+            "/api/v1/audit-log",
+            params={"action": "campaign.sync_permanently_failed"},
+            headers=rig.headers,
+        )
+    ).json()["items"]
+    assert [e["entityId"] for e in audit] == [failing]
+    # The campaign that synced was never pushed again.
+    assert len(await requests(rig, "POST", r"/campaigns$")) == 2
+    assert await requests(rig, "PATCH", r"/campaigns/") == []
+
+
+async def test_bootstrap_creates_the_sweep_schedule_once(rig: System) -> None:
+    await ensure_schedules(rig.client, rig.settings)
+    await ensure_schedules(rig.client, rig.settings)
+    ids = [s.id async for s in await rig.client.list_schedules()]
+    assert ids.count(RETRY_SWEEP_SCHEDULE_ID) == 1
+    described = await rig.client.get_schedule_handle(RETRY_SWEEP_SCHEDULE_ID).describe()
+    schedule = described.schedule
+    assert schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
+    assert [i.every for i in schedule.spec.intervals] == [timedelta(minutes=5)]
+    assert schedule.action.workflow == "RetryFailedSyncsWorkflow"  # type: ignore[attr-defined]
