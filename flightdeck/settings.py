@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Activities per second on the `reddit` task queue, for all workers together. The Ads API's
     # campaign-management write policy is 200 per 60 s; stay just under it.
     reddit_rate_limit: float = Field(default=3.2, gt=0)
+    # Ad posts count against Reddit's creative-management policy (also 200 per 60 s): they run
+    # on `<reddit_task_queue>-creative` with a budget of their own.
+    reddit_creative_rate_limit: float = Field(default=3.2, gt=0)
     # Set sync: campaigns per child workflow, and child workflows running at once.
     sync_batch_size: int = Field(default=25, ge=1, le=500)
     sync_window: int = Field(default=4, ge=1, le=100)

@@ -5,7 +5,8 @@
   whole queue by the Temporal server (`max_task_queue_activities_per_second`), so the platform
   budget holds across all workflows and worker processes.
 - `reddit` (settings.reddit_task_queue): every Reddit Ads write of the set sync, one call per
-  activity, paced by `reddit_rate_limit` for all workers together.
+  activity, paced by `reddit_rate_limit` for all workers together; `reddit-creative` the same
+  for ad posts, which Reddit counts against another policy (`reddit_creative_rate_limit`).
 """
 
 from __future__ import annotations
@@ -134,6 +135,13 @@ async def running_workers(
                 activities=[sync_acts.push_entity],
                 max_concurrent_activities=100,
                 max_task_queue_activities_per_second=settings.reddit_rate_limit,
+            ),
+            Worker(
+                client,
+                task_queue=f"{settings.reddit_task_queue}-creative",
+                activities=[sync_acts.push_entity],
+                max_concurrent_activities=100,
+                max_task_queue_activities_per_second=settings.reddit_creative_rate_limit,
             ),
         ]
         tasks = [asyncio.create_task(w.run()) for w in workers]

@@ -53,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
     )
 
 
-
 def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
     """Transient platform trouble (5xx, timeouts, 429 after the server's reset time) is retried
     a few times inside the sync; what still fails marks its campaign failed for the sweep."""
@@ -65,11 +64,18 @@ def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
         non_retryable_error_types=[NON_RETRYABLE, REAUTH_REQUIRED],
     )
 
+
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_attempts=20,
     non_retryable_error_types=[NON_RETRYABLE, REAUTH_REQUIRED],
 )
+
+
+def task_queue_for(platform_queue: str, entity_type: PushEntityType) -> str:
+    """One queue per platform rate-limit policy: Reddit counts posts against its
+    creative-management policy, everything else against campaign-management writes."""
+    return f"{platform_queue}-creative" if entity_type == "post" else platform_queue
 
 
 class _Fatal(Exception):
@@ -310,7 +316,7 @@ class SyncCampaignBatchWorkflow:
                     operation=inp.operation,
                     set_id=inp.set_id,
                 ),
-                task_queue=inp.platform_task_queue,
+                task_queue=task_queue_for(inp.platform_task_queue, entity_type),
                 start_to_close_timeout=timedelta(seconds=inp.activity_timeout_seconds),
                 retry_policy=platform_retry(inp),
                 result_type=PushEntityResult,

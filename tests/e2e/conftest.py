@@ -197,6 +197,7 @@ async def system(
         reddit_redirect_uri="http://api/api/v1/ad-accounts/reddit/callback",
         reddit_task_queue=f"reddit-{suffix}",
         reddit_rate_limit=1000,
+        reddit_creative_rate_limit=1000,
         # Small batches and runs, so a 10-campaign set uses several children and continues
         # as new; quick retries and a quick circuit breaker, so failure tests finish fast.
         sync_batch_size=3,

@@ -44,6 +44,7 @@ def crash_settings(rig: System) -> tuple[Settings, dict[str, str]]:
         "strategis_relay_base_url", "task_queue", "strategis_task_queue", "strategis_rate_limit",
         "reddit_ads_base_url", "reddit_oauth_base_url", "reddit_client_id",
         "reddit_client_secret", "reddit_redirect_uri", "reddit_task_queue", "reddit_rate_limit",
+        "reddit_creative_rate_limit",
         "sync_batch_size", "sync_window", "sync_batches_per_run", "sync_call_max_attempts",
         "sync_retry_initial_seconds", "publish_activity_timeout_seconds",
     ]  # fmt: skip
