@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from flightdeck.platforms.errors import (
     AuthExpiredError,
@@ -27,7 +27,15 @@ def to_application_error(exc: PlatformError) -> ApplicationError:
     }
     if isinstance(exc, RateLimitedError):
         delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
-        return ApplicationError(str(exc), details, type="RateLimited", next_retry_delay=delay)
+        # Expected under load and retried after the server's delay: BENIGN keeps it out of
+        # the error logs and failure metrics.
+        return ApplicationError(
+            str(exc),
+            details,
+            type="RateLimited",
+            next_retry_delay=delay,
+            category=ApplicationErrorCategory.BENIGN,
+        )
     if isinstance(exc, NonRetryableError | AuthExpiredError):
         return ApplicationError(str(exc), details, type=NON_RETRYABLE_TYPE, non_retryable=True)
     return ApplicationError(str(exc), details, type="RetryablePlatformError")

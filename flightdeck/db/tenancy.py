@@ -11,8 +11,9 @@ filter still cannot read or write another tenant's rows.
 - Any other session runs in the system scope (`*`): migrations, the CLI, API-key lookup before
   the tenant is known, and sweeps that work across tenants.
 
-The application connects as the `flightdeck_app` role (setting `FLIGHTDECK_DATABASE_ROLE`),
-which the policies apply to even when the login user owns the tables or is a superuser.
+The application's connections switch to the `flightdeck_app` role (`db/engine.py`; migration
+0003 creates it and lets the login user assume it), which the policies bind even when the login
+user owns the tables or is a superuser.
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -16,6 +15,8 @@ from flightdeck.db.bootstrap import (
     to_asyncpg_dsn,
     to_sqlalchemy_url,
 )
+from flightdeck.db.migrate import upgrade_to_head
+from flightdeck.db.tenancy import APP_ROLE
 from tests.db.support import ADMIN_DSN, drop_database, unique_database_name
 
 CLOSED_PORT_DSN = "postgresql://postgres@127.0.0.1:1/postgres"
@@ -80,20 +81,21 @@ def test_embedded_url_prefers_the_unix_socket() -> None:
     assert embedded_url(on_tcp, "fd") == "postgresql+asyncpg://postgres@127.0.0.1:54321/fd"
 
 
-@pytest.mark.skipif(
-    os.environ.get("FLIGHTDECK_TEST_EMBEDDED_PG") != "1",
-    reason="starts a pgserver Postgres (as root it also adds a 'pgserver' system user); "
-    "set FLIGHTDECK_TEST_EMBEDDED_PG=1 to run",
-)
 async def test_without_a_local_server_an_embedded_one_starts(tmp_path: Path) -> None:
+    """The last resort of `flightdeck dev` on a machine without Postgres: the `pgserver` wheel's
+    own server (as root, pgserver runs it as a 'pgserver' system user it adds), migrated to
+    head, row-level security included."""
     url, server = await resolve_database_url(
         None, tmp_path, database="flightdeck", local_admin_dsn=CLOSED_PORT_DSN
     )
     try:
         assert server is not None
         assert url.startswith("postgresql+asyncpg://postgres@/flightdeck?host=")
-        connection = await asyncpg.connect(to_asyncpg_dsn(url))
+        await upgrade_to_head(url)
+        connection = await asyncpg.connect(to_asyncpg_dsn(url), server_settings={"role": APP_ROLE})
         assert await connection.fetchval("SELECT current_database()") == "flightdeck"
+        assert await connection.fetchval("SELECT current_user") == APP_ROLE
+        assert await connection.fetchval("SELECT count(*) FROM tenants") == 0
         await connection.close()
     finally:
         cast(Any, server).cleanup()
