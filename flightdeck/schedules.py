@@ -3,6 +3,7 @@
 
 - `sync-retry-sweep`: RetryFailedSyncsWorkflow every `sync_retry_interval_seconds` (5 min),
   overlap SKIP (a slow sweep is never doubled).
+- `sync-back`: SyncBackWorkflow every `sync_back_interval_seconds` (15 min), overlap SKIP.
 """
 
 from __future__ import annotations
@@ -23,10 +24,43 @@ from temporalio.client import (
 )
 
 from flightdeck.domain.sync import RetrySweepInput
+from flightdeck.domain.sync_back_io import SyncBackInput
 from flightdeck.settings import Settings
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
+from flightdeck.workflows.sync_back import SyncBackWorkflow
 
 RETRY_SWEEP_SCHEDULE_ID = "sync-retry-sweep"
+SYNC_BACK_SCHEDULE_ID = "sync-back"
+
+
+def sync_back_input(
+    settings: Settings, trigger: str, tenant_id: str | None = None
+) -> SyncBackInput:
+    return SyncBackInput(
+        platform="reddit",
+        trigger=trigger,
+        tenant_id=tenant_id,
+        escalate_after_seconds=settings.conflict_escalation_seconds,
+        read_task_queue=f"{settings.reddit_task_queue}-read",
+        write_task_queue=settings.reddit_task_queue,
+    )
+
+
+def sync_back_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            SyncBackWorkflow.run,
+            sync_back_input(settings, "schedule"),
+            id="sync-back-cycle",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(every=timedelta(seconds=settings.sync_back_interval_seconds))
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
 
 
 def retry_sweep_schedule(settings: Settings) -> Schedule:
@@ -60,13 +94,21 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
 
 async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     """Create every schedule, or bring an existing one up to date with the settings."""
-    schedule = retry_sweep_schedule(settings)
+    wanted = {
+        RETRY_SWEEP_SCHEDULE_ID: retry_sweep_schedule(settings),
+        SYNC_BACK_SCHEDULE_ID: sync_back_schedule(settings),
+    }
+    for schedule_id, schedule in wanted.items():
+        await _create_or_update(client, schedule_id, schedule)
+    return list(wanted)
+
+
+async def _create_or_update(client: Client, schedule_id: str, schedule: Schedule) -> None:
     try:
-        await client.create_schedule(RETRY_SWEEP_SCHEDULE_ID, schedule)
+        await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
 
         def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
             return ScheduleUpdate(schedule=schedule)
 
-        await client.get_schedule_handle(RETRY_SWEEP_SCHEDULE_ID).update(replace)
-    return [RETRY_SWEEP_SCHEDULE_ID]
+        await client.get_schedule_handle(schedule_id).update(replace)

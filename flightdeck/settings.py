@@ -87,6 +87,12 @@ class Settings(BaseSettings):
     # Failed-campaign retry sweep (a Temporal Schedule) and its attempt cap.
     sync_retry_interval_seconds: float = Field(default=300.0, gt=0)
     sync_max_attempts: int = Field(default=3, ge=1)
+    # Sync-back (seed 002 §6): the Schedule's interval, and how long a conflict may wait for a
+    # person before it escalates (an alert + audit entry; it keeps waiting).
+    sync_back_interval_seconds: float = Field(default=900.0, gt=0)
+    conflict_escalation_seconds: float = Field(default=86_400.0, gt=0)
+    # Page size of the sync-back's list calls (Reddit's maximum is 1000).
+    sync_back_page_size: int = Field(default=1000, ge=1, le=1000)
     # Circuit breaker per platform, shared by all workers through Postgres.
     circuit_window_seconds: float = Field(default=300.0, gt=0)
     circuit_failure_ratio: float = Field(default=0.5, gt=0, lt=1)

@@ -26,6 +26,7 @@ from flightdeck.activities.adapters import PlatformAdapters
 from flightdeck.activities.plans import PlanActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
+from flightdeck.activities.sync_back import SyncBackActivities
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
@@ -33,6 +34,7 @@ from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
+from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 from flightdeck.workflows.sync_campaign_set import (
     SyncCampaignBatchWorkflow,
     SyncCampaignSetWorkflow,
@@ -43,6 +45,8 @@ WORKFLOWS = [
     SyncCampaignSetWorkflow,
     SyncCampaignBatchWorkflow,
     RetryFailedSyncsWorkflow,
+    SyncBackWorkflow,
+    ConflictWorkflow,
 ]
 
 
@@ -94,11 +98,12 @@ async def running_workers(
             settings,
             ads_transport=transports.reddit,
         )
-        adapters = PlatformAdapters(reddit_accounts)
+        adapters = PlatformAdapters(reddit_accounts, poll_page_size=settings.sync_back_page_size)
         sync_acts = SyncActivities(
             sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
         )
         sweep_acts = RetrySweepActivities(sessions)
+        back_acts = SyncBackActivities(sessions, adapters)
         plans = PlanActivities(sessions)
         strategis_acts = StrategisActivities(
             sessions, strategis, relay, settings.strategis_tracking_base_url
@@ -115,6 +120,8 @@ async def running_workers(
                     sync_acts.finish_set_sync,
                     sync_acts.record_campaign_outcome,
                     sweep_acts.find_retryable_syncs,
+                    back_acts.list_accounts,
+                    back_acts.escalate_conflict,
                 ],
             ),
             Worker(
@@ -132,9 +139,16 @@ async def running_workers(
             Worker(
                 client,
                 task_queue=settings.reddit_task_queue,
-                activities=[sync_acts.push_entity],
+                activities=[sync_acts.push_entity, back_acts.apply_resolution],
                 max_concurrent_activities=100,
                 max_task_queue_activities_per_second=settings.reddit_rate_limit,
+            ),
+            # Sync-back polls: list calls, paced by Reddit's read policy through its 429s.
+            Worker(
+                client,
+                task_queue=f"{settings.reddit_task_queue}-read",
+                activities=[back_acts.sync_account],
+                max_concurrent_activities=4,
             ),
             Worker(
                 client,

@@ -11,13 +11,16 @@ import uuid
 
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
+from flightdeck.platforms.platform_poller import PlatformPoller
 from flightdeck.platforms.reddit import RedditAdsClient
 from flightdeck.platforms.reddit_adapter import RedditCampaignSetAdapter
+from flightdeck.platforms.reddit_poller import RedditPlatformPoller
 
 
 class PlatformAdapters:
-    def __init__(self, reddit: RedditAccountService) -> None:
+    def __init__(self, reddit: RedditAccountService, *, poll_page_size: int = 1000) -> None:
         self._reddit = reddit
+        self._poll_page_size = poll_page_size
         self._open: dict[
             tuple[uuid.UUID, uuid.UUID], tuple[RedditAdsClient, RedditCampaignSetAdapter]
         ] = {}
@@ -31,6 +34,15 @@ class PlatformAdapters:
             client = self._reddit.ads_client(tenant_id, ad_account_id)
             self._open[key] = (client, RedditCampaignSetAdapter(client))
         return self._open[key][1], context
+
+    async def poller(
+        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID
+    ) -> tuple[PlatformPoller, AccountContext]:
+        """The account's `PlatformPoller` (sync-back), on the same client as its adapter."""
+        await self(tenant_id, ad_account_id)
+        client, _ = self._open[(tenant_id, ad_account_id)]
+        context = await self._reddit.account_context(tenant_id, ad_account_id)
+        return RedditPlatformPoller(client, page_size=self._poll_page_size), context
 
     async def aclose(self) -> None:
         for client, _ in self._open.values():

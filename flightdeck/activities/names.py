@@ -18,3 +18,9 @@ PUSH_ENTITY = "sync.push_entity"
 RECORD_CAMPAIGN_OUTCOME = "sync.record_campaign_outcome"
 FIND_RETRYABLE_SYNCS = "sync.find_retryable_syncs"
 START_SET_SYNC = "sync.start_set_sync"
+
+# Sync-back and conflicts (seed 002 §6).
+LIST_SYNC_BACK_ACCOUNTS = "sync_back.list_accounts"
+SYNC_BACK_ACCOUNT = "sync_back.sync_account"
+APPLY_CONFLICT_RESOLUTION = "sync_back.apply_resolution"
+ESCALATE_CONFLICT = "sync_back.escalate_conflict"

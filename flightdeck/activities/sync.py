@@ -144,8 +144,8 @@ class SyncActivities:
                 await records.mark_failed(
                     tenant, "campaign", campaign_id, inp.platform, message=inp.error or "failed"
                 )
-            await CampaignSetRepository(session).record_sync_result(
-                tenant, "campaign", campaign_id, sync_status=inp.status, sync_error=inp.error
+            await SetSyncRepository(session).finish_campaign(
+                tenant, campaign_id, inp.status, inp.error
             )
 
     @activity.defn(name=FINISH_SET_SYNC)
@@ -213,19 +213,24 @@ class SyncActivities:
             return await self._remove(
                 tenant, inp, "campaign", row.platform_campaign_id, adapter, account
             )
-        pushed, action = await self._create_or_update(
-            tenant,
-            inp,
-            "campaign",
-            row.platform_campaign_id,
-            spec,
-            record,
-            create=lambda: adapter.create_campaign(account, spec),
-            find=lambda: adapter.find_campaign(account, spec.name),
-            update=lambda base: adapter.update_campaign(
-                account, row.platform_campaign_id or "", spec, base
-            ),
-        )
+        pushed: str | None
+        action: PushAction
+        if row.sync_status == "conflict":  # waits for its resolution; its children may go
+            pushed, action = row.platform_campaign_id, "skipped"
+        else:
+            pushed, action = await self._create_or_update(
+                tenant,
+                inp,
+                "campaign",
+                row.platform_campaign_id,
+                spec,
+                record,
+                create=lambda: adapter.create_campaign(account, spec),
+                find=lambda: adapter.find_campaign(account, spec.name),
+                update=lambda base: adapter.update_campaign(
+                    account, row.platform_campaign_id or "", spec, base
+                ),
+            )
         children = [
             AdGroupChildren(
                 ad_group_id=str(group.id),
@@ -272,6 +277,10 @@ class SyncActivities:
                 f"ad group {ad_group_id}: its campaign is not on the platform yet",
                 type=NON_RETRYABLE,
                 non_retryable=True,
+            )
+        if row.sync_status == "conflict":  # waits for its resolution
+            return PushEntityResult(
+                entity_id=inp.entity_id, platform_id=row.platform_ad_group_id, action="skipped"
             )
         campaign_spec, spec = to_campaign_spec(campaign), to_ad_group_spec(row, keywords)
         pushed, action = await self._create_or_update(

@@ -18,6 +18,7 @@ from flightdeck.api.routes import (
     campaign_sets,
     jobs,
     set_sync,
+    sync_back,
 )
 from flightdeck.settings import Settings
 
@@ -65,6 +66,7 @@ def create_app(
     app.include_router(campaign_sets.router, prefix="/api/v1")
     app.include_router(set_sync.router, prefix="/api/v1")
     app.include_router(audit_log.router, prefix="/api/v1")
+    app.include_router(sync_back.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

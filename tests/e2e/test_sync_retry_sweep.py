@@ -10,7 +10,7 @@ from sqlalchemy import text
 from temporalio.client import ScheduleOverlapPolicy
 
 from flightdeck.domain.sync import RetrySweepInput, RetrySweepResult
-from flightdeck.schedules import RETRY_SWEEP_SCHEDULE_ID, ensure_schedules
+from flightdeck.schedules import RETRY_SWEEP_SCHEDULE_ID, SYNC_BACK_SCHEDULE_ID, ensure_schedules
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from tests.e2e.conftest import System
 from tests.e2e.test_set_sync import campaign, requests
@@ -97,13 +97,17 @@ async def test_failed_campaigns_are_retried_with_backoff_then_given_up(rig: Syst
     assert await requests(rig, "PATCH", r"/campaigns/") == []
 
 
-async def test_bootstrap_creates_the_sweep_schedule_once(rig: System) -> None:
+async def test_bootstrap_creates_each_schedule_once(rig: System) -> None:
     await ensure_schedules(rig.client, rig.settings)
     await ensure_schedules(rig.client, rig.settings)
     ids = [s.id async for s in await rig.client.list_schedules()]
-    assert ids.count(RETRY_SWEEP_SCHEDULE_ID) == 1
-    described = await rig.client.get_schedule_handle(RETRY_SWEEP_SCHEDULE_ID).describe()
-    schedule = described.schedule
-    assert schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
-    assert [i.every for i in schedule.spec.intervals] == [timedelta(minutes=5)]
-    assert schedule.action.workflow == "RetryFailedSyncsWorkflow"  # type: ignore[attr-defined]
+    expected = {
+        RETRY_SWEEP_SCHEDULE_ID: ("RetryFailedSyncsWorkflow", timedelta(minutes=5)),
+        SYNC_BACK_SCHEDULE_ID: ("SyncBackWorkflow", timedelta(minutes=15)),
+    }
+    for schedule_id, (workflow, every) in expected.items():
+        assert ids.count(schedule_id) == 1
+        schedule = (await rig.client.get_schedule_handle(schedule_id).describe()).schedule
+        assert schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
+        assert [i.every for i in schedule.spec.intervals] == [every]
+        assert schedule.action.workflow == workflow  # type: ignore[attr-defined]

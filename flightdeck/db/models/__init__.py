@@ -16,9 +16,13 @@ from flightdeck.db.models.campaign_sets import (
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
 from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
+from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, Tenant
 
 __all__ = [
+    "Alert",
+    "SyncBackRun",
+    "SyncConflict",
     "AD_ACCOUNT_STATUSES",
     "LEDGER_STATES",
     "PLAN_STATUSES",

@@ -151,8 +151,29 @@ class SetSyncRepository:
     ) -> None:
         await self.session.execute(
             update(GeneratedCampaign)
-            .where(GeneratedCampaign.tenant_id == tenant_id, GeneratedCampaign.id.in_(campaign_ids))
+            .where(
+                GeneratedCampaign.tenant_id == tenant_id,
+                GeneratedCampaign.id.in_(campaign_ids),
+                GeneratedCampaign.sync_status != "conflict",  # waits for its resolution
+            )
             .values(sync_status="syncing")
+        )
+
+    async def finish_campaign(
+        self, tenant_id: uuid.UUID, campaign_id: uuid.UUID, status: str, error: str | None
+    ) -> None:
+        """A campaign's outcome, unless it is in conflict (that waits for a person)."""
+        values: dict[str, Any] = {"sync_status": status, "sync_error": error}
+        if status == "synced":
+            values["last_synced_at"] = datetime.now(UTC)
+        await self.session.execute(
+            update(GeneratedCampaign)
+            .where(
+                GeneratedCampaign.tenant_id == tenant_id,
+                GeneratedCampaign.id == campaign_id,
+                GeneratedCampaign.sync_status != "conflict",
+            )
+            .values(**values)
         )
 
     # -- the retry sweep (across tenants: run it in the system scope) -------------------------

@@ -17,32 +17,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 ROLE = "flightdeck_app"
-POLICY = "tenant_isolation"
-SCOPE = "current_setting('flightdeck.tenant_id', true)"
-
-
-def visible(column: str) -> str:
-    return f"({SCOPE} = '*' OR {column}::text = {SCOPE})"
-
-
-def enable_tenant_rls(table: str, column: str = "tenant_id") -> None:
-    op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
-    op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
-    op.execute(
-        f'CREATE POLICY {POLICY} ON "{table}" USING {visible(column)} WITH CHECK {visible(column)}'
-    )
-
-
-def disable_tenant_rls(table: str) -> None:
-    op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
-    op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
-    op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
 
 
 def tenant_tables() -> list[str]:

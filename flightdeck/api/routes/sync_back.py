@@ -1,0 +1,238 @@
+"""Sync-back and conflicts (seed 002 §6).
+
+POST /sync-back/run                 run a sync-back cycle for this tenant now → 202 {jobId}
+GET  /sync-back/runs                recent cycles per ad account, with what each changed
+GET  /conflicts?status=open         conflicts with base, local and platform values
+GET  /conflicts/{id}
+POST /conflicts/{id}/resolve        {"resolution": "use_local" | "use_platform"}: a Temporal
+                                    update to the entity's ConflictWorkflow; its validator
+                                    rejects an invalid or stale resolution (409/422)
+GET  /alerts                        e.g. conflicts escalated for waiting too long
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.publishing import parse_uuid
+from flightdeck.db.models import SyncConflict
+from flightdeck.db.repositories.sync_back import (
+    AlertRepository,
+    ConflictRepository,
+    SyncBackRunRepository,
+)
+from flightdeck.domain.campaign_sets import CamelModel
+from flightdeck.domain.sync_back_io import ResolutionResult, ResolveConflict
+from flightdeck.schedules import sync_back_input
+from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
+
+router = APIRouter(tags=["sync-back"])
+
+
+class SyncBackStarted(CamelModel):
+    job_id: str
+    status: Literal["queued"] = "queued"
+
+
+class SyncBackRunOut(CamelModel):
+    id: str
+    cycle_id: str
+    trigger: str
+    ad_account_id: str
+    status: str
+    api_calls: int
+    entities_checked: int
+    rows_changed: int
+    conflicts_opened: int
+    deleted_on_platform: int
+    changes: list[dict[str, Any]]
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class ConflictField(CamelModel):
+    field: str
+    base: Any
+    local: Any
+    platform: Any
+
+
+class ConflictOut(CamelModel):
+    id: str
+    entity_type: str
+    entity_id: str
+    platform: str
+    platform_id: str
+    fields: list[ConflictField]
+    status: str
+    resolution: str | None
+    detected_at: datetime
+    resolved_at: datetime | None
+    escalated_at: datetime | None
+    workflow_id: str
+
+
+class ConflictPage(CamelModel):
+    items: list[ConflictOut]
+
+
+class ResolveIn(CamelModel):
+    resolution: Literal["use_local", "use_platform"]
+
+
+class ResolutionOut(CamelModel):
+    conflict_id: str
+    resolution: str
+    entity_type: str
+    entity_id: str
+    applied: dict[str, Any]
+    platform_fields_sent: list[str]
+
+
+class AlertOut(CamelModel):
+    id: str
+    kind: str
+    entity_type: str
+    entity_id: str
+    message: str
+    details: dict[str, Any] | None
+    created_at: datetime
+
+
+@router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
+async def run_sync_back(
+    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+) -> SyncBackStarted:
+    """Pull platform-side changes for this tenant's connected accounts now."""
+    handle = await temporal.start_workflow(
+        SyncBackWorkflow.run,
+        sync_back_input(settings, "api", str(tenant.id)),
+        id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
+        task_queue=settings.task_queue,
+    )
+    return SyncBackStarted(job_id=handle.id)
+
+
+@router.get("/sync-back/runs", response_model=list[SyncBackRunOut])
+async def list_sync_back_runs(
+    tenant: TenantDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> list[SyncBackRunOut]:
+    rows = await SyncBackRunRepository(session).list(tenant.id, limit)
+    return [
+        SyncBackRunOut(
+            id=str(r.id),
+            cycle_id=r.cycle_id,
+            trigger=r.trigger,
+            ad_account_id=str(r.ad_account_id),
+            status=r.status,
+            api_calls=r.api_calls,
+            entities_checked=r.entities_checked,
+            rows_changed=r.rows_changed,
+            conflicts_opened=r.conflicts_opened,
+            deleted_on_platform=r.deleted_on_platform,
+            changes=r.changes,
+            error=r.error,
+            started_at=r.created_at,
+            finished_at=r.finished_at,
+        )
+        for r in rows
+    ]
+
+
+@router.get("/conflicts", response_model=ConflictPage)
+async def list_conflicts(
+    tenant: TenantDep,
+    session: SessionDep,
+    status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ConflictPage:
+    rows = await ConflictRepository(session).list(tenant.id, status, limit)
+    return ConflictPage(items=[_conflict(r) for r in rows])
+
+
+@router.get("/conflicts/{conflict_id}", response_model=ConflictOut)
+async def get_conflict(conflict_id: str, tenant: TenantDep, session: SessionDep) -> ConflictOut:
+    return _conflict(await _load(session, tenant.id, conflict_id))
+
+
+@router.post("/conflicts/{conflict_id}/resolve", response_model=ResolutionOut)
+async def resolve_conflict(
+    conflict_id: str, body: ResolveIn, tenant: TenantDep, session: SessionDep, temporal: TemporalDep
+) -> ResolutionOut:
+    conflict = await _load(session, tenant.id, conflict_id)
+    if conflict.status != "open":
+        raise ApiError(409, "stale_resolution", f"conflict {conflict.id} is already resolved")
+    handle = temporal.get_workflow_handle(conflict.workflow_id)
+    try:
+        result: ResolutionResult = await handle.execute_update(
+            ConflictWorkflow.resolve,
+            ResolveConflict(conflict_id=str(conflict.id), resolution=body.resolution),
+        )
+    except WorkflowUpdateFailedError as exc:
+        message = str(exc.cause or exc)
+        raise ApiError(
+            409, "stale_resolution" if "stale" in message else "rejected", message
+        ) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ApiError(409, "stale_resolution", "the conflict is no longer waiting") from None
+        raise
+    return ResolutionOut.model_validate(result.model_dump())
+
+
+@router.get("/alerts", response_model=list[AlertOut])
+async def list_alerts(
+    tenant: TenantDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[AlertOut]:
+    rows = await AlertRepository(session).list(tenant.id, limit)
+    return [
+        AlertOut(
+            id=str(r.id),
+            kind=r.kind,
+            entity_type=r.entity_type,
+            entity_id=r.entity_id,
+            message=r.message,
+            details=r.details,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+async def _load(session: Any, tenant_id: uuid.UUID, conflict_id: str) -> SyncConflict:
+    parsed = parse_uuid(conflict_id)
+    conflict = await ConflictRepository(session).get(tenant_id, parsed) if parsed else None
+    if conflict is None:
+        raise not_found("conflict")
+    return conflict
+
+
+def _conflict(row: SyncConflict) -> ConflictOut:
+    return ConflictOut(
+        id=str(row.id),
+        entity_type=row.entity_type,
+        entity_id=str(row.entity_id),
+        platform=row.platform,
+        platform_id=row.platform_id,
+        fields=[
+            ConflictField(
+                field=f["field"], base=f["base"], local=f["local"], platform=f["platform"]
+            )
+            for f in row.fields
+        ],
+        status=row.status,
+        resolution=row.resolution,
+        detected_at=row.created_at,
+        resolved_at=row.resolved_at,
+        escalated_at=row.escalated_at,
+        workflow_id=row.workflow_id,
+    )

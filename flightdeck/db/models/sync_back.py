@@ -1,0 +1,93 @@
+"""Scheduled sync-back (seed 002 §6): what each cycle found per ad account, the conflicts that
+wait for a person, and the alerts raised when one waits too long."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import DateTime, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flightdeck.db.models.base import CreatedAt, TenantOwned, Timestamps, UUIDPrimaryKey
+from flightdeck.db.models.campaign_sets import in_check
+from flightdeck.domain.campaign_sets import PLATFORMS
+
+CONFLICT_STATUSES = ("open", "resolved")
+RESOLUTIONS = ("use_local", "use_platform")
+CONFLICT_ENTITY_TYPES = ("campaign", "ad_group")
+RUN_STATUSES = ("running", "completed", "failed")
+
+
+class SyncBackRun(UUIDPrimaryKey, Timestamps, TenantOwned):
+    """One ad account in one sync-back cycle: calls made, rows changed, conflicts opened.
+    `changes` lists each applied change `{entityType, entityId, field, from, to}` (capped)."""
+
+    __tablename__ = "sync_back_runs"
+    __table_args__ = (
+        Index("ix_sync_back_runs_tenant_created", "tenant_id", "created_at"),
+        in_check("status", RUN_STATUSES),
+    )
+
+    cycle_id: Mapped[str] = mapped_column(String(200))  # the cycle's workflow id
+    trigger: Mapped[str] = mapped_column(String(20))
+    ad_account_id: Mapped[uuid.UUID]
+    status: Mapped[str] = mapped_column(String(20), default="running", server_default="running")
+    api_calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    entities_checked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    conflicts_opened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    deleted_on_platform: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    changes: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, default=list, server_default=text("'[]'::jsonb")
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SyncConflict(UUIDPrimaryKey, Timestamps, TenantOwned):
+    """Both sides changed the same fields of one entity since its last sync. `fields` is
+    `[{field, base, local, platform}]`; one open conflict per entity (its workflow's state)."""
+
+    __tablename__ = "sync_conflicts"
+    __table_args__ = (
+        Index("ix_sync_conflicts_tenant_status", "tenant_id", "status"),
+        Index(
+            "uq_sync_conflicts_open_entity",
+            "entity_type",
+            "entity_id",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+        ),
+        in_check("entity_type", CONFLICT_ENTITY_TYPES),
+        in_check("platform", PLATFORMS),
+        in_check("status", CONFLICT_STATUSES),
+        in_check("resolution", RESOLUTIONS),
+    )
+
+    entity_type: Mapped[str] = mapped_column(String(20))
+    entity_id: Mapped[uuid.UUID]
+    platform: Mapped[str] = mapped_column(String(20))
+    platform_id: Mapped[str] = mapped_column(String(100))
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    workflow_id: Mapped[str] = mapped_column(String(200))
+
+
+class Alert(UUIDPrimaryKey, CreatedAt, TenantOwned):
+    """Something a person should look at (e.g. a conflict unresolved for too long)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_tenant_created", "tenant_id", "created_at"),)
+
+    kind: Mapped[str] = mapped_column(String(50))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

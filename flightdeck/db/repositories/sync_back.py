@@ -1,0 +1,286 @@
+"""Sync-back bookkeeping (seed 002 §6): cycle runs per account, conflicts, alerts, and the
+local writes that take a platform-side change (never marking anything to be pushed back)."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from flightdeck.db.models import (
+    AdGroup,
+    Alert,
+    CampaignSet,
+    GeneratedCampaign,
+    SyncBackRun,
+    SyncConflict,
+    SyncRecord,
+)
+from flightdeck.db.models.ad_accounts import AdAccount
+from flightdeck.db.repositories.base import TenantScopedRepository
+
+MAX_CHANGES_KEPT = 500
+
+
+class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
+    model = SyncBackRun
+
+    async def start(
+        self, tenant_id: uuid.UUID, *, cycle_id: str, trigger: str, ad_account_id: uuid.UUID
+    ) -> SyncBackRun:
+        return await self._add(
+            SyncBackRun(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                cycle_id=cycle_id,
+                trigger=trigger,
+                ad_account_id=ad_account_id,
+                status="running",
+                changes=[],
+            )
+        )
+
+    async def finish(
+        self,
+        tenant_id: uuid.UUID,
+        run_id: uuid.UUID,
+        *,
+        status: str,
+        api_calls: int,
+        entities_checked: int,
+        changes: builtins.list[dict[str, Any]],
+        conflicts_opened: int,
+        deleted_on_platform: int,
+        error: str | None = None,
+    ) -> SyncBackRun | None:
+        values = {
+            "status": status,
+            "api_calls": api_calls,
+            "entities_checked": entities_checked,
+            "rows_changed": len({(c["entityType"], c["entityId"]) for c in changes}),
+            "changes": changes[:MAX_CHANGES_KEPT],
+            "conflicts_opened": conflicts_opened,
+            "deleted_on_platform": deleted_on_platform,
+            "error": error,
+            "finished_at": datetime.now(UTC),
+        }
+        return await self._update_returning(tenant_id, [SyncBackRun.id == run_id], values)
+
+    async def list(self, tenant_id: uuid.UUID, limit: int = 50) -> builtins.list[SyncBackRun]:
+        statement = self._select(tenant_id).order_by(SyncBackRun.created_at.desc(), SyncBackRun.id)
+        return await self._all(statement.limit(limit))
+
+
+class ConflictRepository(TenantScopedRepository[SyncConflict]):
+    model = SyncConflict
+
+    async def open(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        entity_type: str,
+        entity_id: uuid.UUID,
+        platform: str,
+        platform_id: str,
+        fields: builtins.list[dict[str, Any]],
+        workflow_id: str,
+    ) -> tuple[SyncConflict, bool]:
+        """The entity's open conflict: a new one, or (False) the one already open."""
+        inserted = await self._returning(
+            insert(SyncConflict)
+            .values(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                platform=platform,
+                platform_id=platform_id,
+                fields=fields,
+                status="open",
+                workflow_id=workflow_id,
+            )
+            .on_conflict_do_nothing(
+                index_elements=[SyncConflict.entity_type, SyncConflict.entity_id],
+                index_where=SyncConflict.status == "open",
+            )
+            .returning(SyncConflict)
+        )
+        if inserted is not None:
+            return inserted, True
+        existing = await self.open_for(tenant_id, entity_type, entity_id)
+        assert existing is not None, "the partial unique index fired, so it exists"
+        return existing, False
+
+    async def open_for(
+        self, tenant_id: uuid.UUID, entity_type: str, entity_id: uuid.UUID
+    ) -> SyncConflict | None:
+        statement = self._select(
+            tenant_id,
+            SyncConflict.entity_type == entity_type,
+            SyncConflict.entity_id == entity_id,
+            SyncConflict.status == "open",
+        )
+        return await self._one_or_none(statement.execution_options(populate_existing=True))
+
+    async def get(self, tenant_id: uuid.UUID, conflict_id: uuid.UUID) -> SyncConflict | None:
+        statement = self._select(tenant_id, SyncConflict.id == conflict_id)
+        return await self._one_or_none(statement.execution_options(populate_existing=True))
+
+    async def list(
+        self, tenant_id: uuid.UUID, status: str | None = None, limit: int = 100
+    ) -> builtins.list[SyncConflict]:
+        statement = self._select(tenant_id)
+        if status is not None:
+            statement = statement.where(SyncConflict.status == status)
+        statement = statement.order_by(SyncConflict.created_at.desc(), SyncConflict.id)
+        return await self._all(statement.limit(limit))
+
+    async def resolve(
+        self, tenant_id: uuid.UUID, conflict_id: uuid.UUID, resolution: str
+    ) -> SyncConflict | None:
+        """Close an open conflict (None if it is not open any more)."""
+        values = {"status": "resolved", "resolution": resolution, "resolved_at": datetime.now(UTC)}
+        return await self._update_returning(
+            tenant_id, [SyncConflict.id == conflict_id, SyncConflict.status == "open"], values
+        )
+
+    async def mark_escalated(
+        self, tenant_id: uuid.UUID, conflict_id: uuid.UUID
+    ) -> SyncConflict | None:
+        return await self._update_returning(
+            tenant_id,
+            [SyncConflict.id == conflict_id, SyncConflict.escalated_at.is_(None)],
+            {"escalated_at": datetime.now(UTC)},
+        )
+
+
+class AlertRepository(TenantScopedRepository[Alert]):
+    model = Alert
+
+    async def add(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        kind: str,
+        entity_type: str,
+        entity_id: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+    ) -> Alert:
+        return await self._add(
+            Alert(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                kind=kind,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                message=message,
+                details=details,
+            )
+        )
+
+    async def list(self, tenant_id: uuid.UUID, limit: int = 100) -> builtins.list[Alert]:
+        statement = self._select(tenant_id).order_by(Alert.created_at.desc(), Alert.id)
+        return await self._all(statement.limit(limit))
+
+
+class SyncedEntities:
+    """The synced campaigns and ad groups of one ad account, with their sync records."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def accounts_to_poll(
+        self, platform: str, tenant_id: uuid.UUID | None = None
+    ) -> builtins.list[tuple[uuid.UUID, uuid.UUID]]:
+        """(tenant, ad account) pairs of connected accounts with synced campaigns."""
+        statement = (
+            select(AdAccount.tenant_id, AdAccount.id)
+            .where(
+                AdAccount.platform == platform,
+                AdAccount.status == "active",
+                select(GeneratedCampaign.id)
+                .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
+                .where(
+                    CampaignSet.ad_account_id == AdAccount.id,
+                    GeneratedCampaign.platform_campaign_id.is_not(None),
+                )
+                .exists(),
+            )
+            .order_by(AdAccount.tenant_id, AdAccount.id)
+        )
+        if tenant_id is not None:
+            statement = statement.where(AdAccount.tenant_id == tenant_id)
+        rows = await self.session.execute(statement)
+        return [(tenant, account) for tenant, account in rows.all()]
+
+    async def campaigns(
+        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
+    ) -> builtins.list[tuple[GeneratedCampaign, SyncRecord | None]]:
+        rows = await self.session.execute(
+            select(GeneratedCampaign, SyncRecord)
+            .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
+            .outerjoin(
+                SyncRecord,
+                (SyncRecord.entity_type == "campaign")
+                & (SyncRecord.entity_id == GeneratedCampaign.id)
+                & (SyncRecord.platform == platform),
+            )
+            .where(
+                GeneratedCampaign.tenant_id == tenant_id,
+                CampaignSet.ad_account_id == ad_account_id,
+                GeneratedCampaign.platform_campaign_id.is_not(None),
+                GeneratedCampaign.deleted_at.is_(None),
+            )
+        )
+        return [(c, r) for c, r in rows.all()]
+
+    async def ad_groups(
+        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
+    ) -> builtins.list[tuple[AdGroup, GeneratedCampaign, SyncRecord | None]]:
+        rows = await self.session.execute(
+            select(AdGroup, GeneratedCampaign, SyncRecord)
+            .join(GeneratedCampaign, GeneratedCampaign.id == AdGroup.campaign_id)
+            .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
+            .outerjoin(
+                SyncRecord,
+                (SyncRecord.entity_type == "ad_group")
+                & (SyncRecord.entity_id == AdGroup.id)
+                & (SyncRecord.platform == platform),
+            )
+            .where(
+                AdGroup.tenant_id == tenant_id,
+                CampaignSet.ad_account_id == ad_account_id,
+                AdGroup.platform_ad_group_id.is_not(None),
+                AdGroup.deleted_at.is_(None),
+                GeneratedCampaign.deleted_at.is_(None),
+            )
+        )
+        return [(g, c, r) for g, c, r in rows.all()]
+
+    async def write_local(self, model: Any, entity_id: uuid.UUID, values: dict[str, Any]) -> None:
+        """Columns taken from the platform: not a local edit, so nothing becomes pending."""
+        if values:
+            await self.session.execute(update(model).where(model.id == entity_id).values(**values))
+
+    async def set_sync_status(self, model: Any, entity_id: uuid.UUID, status: str) -> None:
+        await self.session.execute(
+            update(model).where(model.id == entity_id).values(sync_status=status)
+        )
+
+    async def set_snapshot(self, record_id: uuid.UUID, snapshot: dict[str, Any]) -> None:
+        await self.session.execute(
+            update(SyncRecord).where(SyncRecord.id == record_id).values(synced_snapshot=snapshot)
+        )
+
+    async def mark_deleted_on_platform(self, model: Any, entity_id: uuid.UUID) -> None:
+        """Gone on the platform: hidden locally (soft delete) and never recreated by a push."""
+        await self.session.execute(
+            update(model)
+            .where(model.id == entity_id)
+            .values(deleted_at=datetime.now(UTC), sync_status="synced")
+        )

@@ -1,0 +1,106 @@
+"""Inputs and outputs of the sync-back and conflict workflows (seed 002 §6). Only ids, counts
+and field values travel through history; tokens never do."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Resolution = Literal["use_local", "use_platform"]
+RESOLUTIONS: tuple[str, ...] = ("use_local", "use_platform")
+ConflictEntityType = Literal["campaign", "ad_group"]
+
+
+class SyncBackInput(BaseModel):
+    platform: str = "reddit"
+    trigger: str = "schedule"
+    tenant_id: str | None = None  # a manual run covers one tenant; the schedule covers all
+    escalate_after_seconds: float = 86_400.0
+    read_task_queue: str = "reddit-read"
+    write_task_queue: str = "reddit"
+
+
+class AccountToPoll(BaseModel):
+    tenant_id: str
+    ad_account_id: str
+
+
+class AccountList(BaseModel):
+    accounts: list[AccountToPoll] = Field(default_factory=list)
+
+
+class SyncBackAccountInput(BaseModel):
+    tenant_id: str
+    ad_account_id: str
+    platform: str = "reddit"
+    cycle_id: str
+    trigger: str = "schedule"
+
+
+class ConflictRef(BaseModel):
+    conflict_id: str
+    entity_type: ConflictEntityType
+    entity_id: str
+
+
+class SyncBackAccountResult(BaseModel):
+    run_id: str
+    api_calls: int = 0
+    entities_checked: int = 0
+    rows_changed: int = 0
+    conflicts: list[ConflictRef] = Field(default_factory=list)
+    deleted_on_platform: int = 0
+
+
+class SyncBackResult(BaseModel):
+    accounts: int = 0
+    api_calls: int = 0
+    rows_changed: int = 0
+    conflicts_opened: int = 0
+    deleted_on_platform: int = 0
+    failed_accounts: list[str] = Field(default_factory=list)
+
+
+class ConflictInput(BaseModel):
+    tenant_id: str
+    conflict_id: str
+    entity_type: ConflictEntityType
+    entity_id: str
+    escalate_after_seconds: float = 86_400.0
+    write_task_queue: str = "reddit"
+
+
+class ResolveConflict(BaseModel):
+    conflict_id: str
+    resolution: str
+
+
+class ApplyResolutionInput(BaseModel):
+    tenant_id: str
+    conflict_id: str
+    resolution: Resolution
+
+
+class ResolutionResult(BaseModel):
+    conflict_id: str
+    resolution: Resolution
+    entity_type: str
+    entity_id: str
+    applied: dict[str, Any] = Field(default_factory=dict)  # field -> the value now on both sides
+    platform_fields_sent: list[str] = Field(default_factory=list)
+
+
+class EscalateInput(BaseModel):
+    tenant_id: str
+    conflict_id: str
+    waited_seconds: float
+
+
+class ConflictState(BaseModel):
+    conflict_id: str
+    entity_type: str
+    entity_id: str
+    status: Literal["open", "resolved"] = "open"
+    escalated: bool = False
+    resolution: Resolution | None = None

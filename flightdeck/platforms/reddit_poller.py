@@ -1,0 +1,158 @@
+"""`PlatformPoller` for Reddit: the account-wide campaign and ad-group lists (ads on request)
+at `page.size` 1000, read back into our vocabulary.
+
+A cycle costs ceil(n / 1000) requests per list (at least one), against the 400-per-minute
+campaign-management read policy (reddit-ads-api.md §4). `calls` counts the pages requested:
+`RedditAdsClient.paginate` follows `pagination.next_url` itself, so the count is taken from
+what came back, a page holding `page.size` items until the last (a 401 answered by a token
+refresh and a retry is one more request, not counted).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+from flightdeck.domain import reddit_vocabulary as vocab
+from flightdeck.domain.campaign_sets import Budget
+from flightdeck.domain.sync_back import (
+    PlatformAdGroupState,
+    PlatformAdState,
+    PlatformCampaignState,
+    PlatformSnapshot,
+)
+from flightdeck.platforms.campaign_set_adapter import AccountContext
+from flightdeck.platforms.platform_poller import PlatformPoller
+from flightdeck.platforms.reddit import MAX_PAGE_SIZE, RedditAdsClient
+
+PLATFORM = "reddit"
+DELETED = "DELETED"
+BUDGET_TYPES_FROM_REDDIT = {reddit: ours for ours, reddit in vocab.GOAL_TYPES.items()}
+
+
+class RedditPlatformPoller:
+    """Reads one Reddit ad account per `AccountContext` through `RedditAdsClient`."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self, client: RedditAdsClient, *, page_size: int = MAX_PAGE_SIZE, include_ads: bool = False
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be 1-{MAX_PAGE_SIZE}, not {page_size}")
+        self._client = client
+        self._page_size = page_size
+        self._include_ads = include_ads
+
+    async def fetch_campaign_status(
+        self, account: AccountContext, platform_campaign_id: str
+    ) -> PlatformCampaignState:
+        return campaign_state(await self._client.get_campaign(platform_campaign_id))
+
+    async def fetch_all(self, account: AccountContext) -> PlatformSnapshot:
+        campaigns, campaign_calls = await self._list(account, "campaigns")
+        ad_groups, ad_group_calls = await self._list(account, "ad_groups")
+        snapshot = PlatformSnapshot(
+            campaigns={c.platform_id: c for c in map(campaign_state, campaigns)},
+            ad_groups={g.platform_id: g for g in map(ad_group_state, ad_groups)},
+            calls=campaign_calls + ad_group_calls,
+        )
+        if self._include_ads:
+            ads, ad_calls = await self._list(account, "ads")
+            snapshot.ads = {a.platform_id: a for a in map(ad_state, ads)}
+            snapshot.calls += ad_calls
+        return snapshot
+
+    async def _list(
+        self, account: AccountContext, collection: str
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Every object of one account-wide list, and the pages it took."""
+        path = f"/ad_accounts/{quote(account.account_id, safe='')}/{collection}"
+        params = {"page.size": str(self._page_size)}
+        items = [item async for item in self._client.paginate(path, params)]
+        return items, max(1, math.ceil(len(items) / self._page_size))
+
+
+# -- Reddit objects in our words ------------------------------------------------------------
+
+
+def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
+    cbo = bool(obj.get("is_campaign_budget_optimization"))
+    return PlatformCampaignState(
+        platform_id=str(obj["id"]),
+        name=str(obj.get("name") or ""),
+        status=_status(obj),
+        budget=_budget(obj) if cbo else None,
+        spend_cap=_money(obj.get("spend_cap")),
+        modified_at=_time(obj.get("modified_at")),
+        deleted=obj.get("configured_status") == DELETED,
+    )
+
+
+def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
+    return PlatformAdGroupState(
+        platform_id=str(obj["id"]),
+        campaign_platform_id=str(obj.get("campaign_id") or ""),
+        name=str(obj.get("name") or ""),
+        status=_status(obj),
+        budget=_budget(obj),
+        bid_amount=_money(obj.get("bid_value")),
+        modified_at=_time(obj.get("modified_at")),
+        deleted=obj.get("configured_status") == DELETED,
+    )
+
+
+def ad_state(obj: Mapping[str, Any]) -> PlatformAdState:
+    campaign_id = obj.get("campaign_id")
+    return PlatformAdState(
+        platform_id=str(obj["id"]),
+        ad_group_platform_id=str(obj.get("ad_group_id") or ""),
+        campaign_platform_id=str(campaign_id) if campaign_id else None,
+        name=str(obj.get("name") or ""),
+        status=_status(obj),
+        modified_at=_time(obj.get("modified_at")),
+        deleted=obj.get("configured_status") == DELETED,
+    )
+
+
+def _status(obj: Mapping[str, Any]) -> str:
+    configured = str(obj.get("configured_status") or "")
+    effective = obj.get("effective_status")
+    return vocab.status_from_reddit(configured, str(effective) if effective else None)
+
+
+def _budget(obj: Mapping[str, Any]) -> Budget | None:
+    """`goal_type` + `goal_value` as our budget; a goal type we have no word for is an error,
+    not a missing budget (which sync-back would take as the budget's removal)."""
+    goal_type, amount = obj.get("goal_type"), _money(obj.get("goal_value"))
+    if not goal_type or not amount:
+        return None
+    if goal_type not in BUDGET_TYPES_FROM_REDDIT:
+        raise vocab.UnmappedValueError(
+            "Reddit goal_type", goal_type, sorted(BUDGET_TYPES_FROM_REDDIT)
+        )
+    return Budget.model_validate({"type": BUDGET_TYPES_FROM_REDDIT[goal_type], "amount": amount})
+
+
+def _money(micros: Any) -> Decimal | None:
+    if isinstance(micros, bool) or not isinstance(micros, int):
+        return None
+    return vocab.from_micros(micros)
+
+
+def _time(value: Any) -> datetime | None:
+    """Reddit's ISO 8601 times (`…Z`); None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _conforms(poller: RedditPlatformPoller) -> PlatformPoller:
+    return poller  # mypy proves the Protocol is implemented

@@ -1,0 +1,202 @@
+"""Scheduled bidirectional sync (seed 002 §6).
+
+    SyncBackWorkflow   (Temporal Schedule `sync-back`, every 15 min, overlap skip; or
+                        `POST /api/v1/sync-back/run` for one tenant)
+      list the connected accounts with synced entities ─► per account: poll the platform's
+      list endpoints and compare three ways (base = the snapshot of the last sync) ─►
+      take platform-only changes locally, mark platform deletions, open conflicts ─►
+      a ConflictWorkflow per conflicted entity
+
+    ConflictWorkflow   (id `conflict-{entityType}-{entityId}`)
+      holds the conflict, answers `state`, waits for the `resolve` update (validated: an
+      unknown, stale or invalid resolution is rejected before anything is written), applies
+      it (use_local pushes the local value; use_platform writes the platform's locally) and
+      escalates once (alert + audit) if nobody answers in time — then keeps waiting.
+
+Local stays the source of truth for what Flightdeck pushes: the sync-back never writes to the
+platform; only a resolution does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from flightdeck.activities.names import (
+        APPLY_CONFLICT_RESOLUTION,
+        ESCALATE_CONFLICT,
+        LIST_SYNC_BACK_ACCOUNTS,
+        SYNC_BACK_ACCOUNT,
+    )
+    from flightdeck.domain.sync_back_io import (
+        RESOLUTIONS,
+        AccountList,
+        ApplyResolutionInput,
+        ConflictInput,
+        ConflictRef,
+        ConflictState,
+        EscalateInput,
+        ResolutionResult,
+        ResolveConflict,
+        SyncBackAccountInput,
+        SyncBackAccountResult,
+        SyncBackInput,
+        SyncBackResult,
+    )
+
+READ_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=5,
+    non_retryable_error_types=["NonRetryablePlatformError", "AccountReauthRequired"],
+)
+BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
+
+
+def conflict_workflow_id(entity_type: str, entity_id: str) -> str:
+    return f"conflict-{entity_type}-{entity_id}"
+
+
+@workflow.defn
+class SyncBackWorkflow:
+    @workflow.run
+    async def run(self, inp: SyncBackInput) -> SyncBackResult:
+        accounts = await workflow.execute_activity(
+            LIST_SYNC_BACK_ACCOUNTS,
+            inp,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=BOOKKEEPING_RETRY,
+            result_type=AccountList,
+        )
+        result = SyncBackResult(accounts=len(accounts.accounts))
+        cycle_id = workflow.info().workflow_id
+        for account in accounts.accounts:
+            try:
+                polled = await workflow.execute_activity(
+                    SYNC_BACK_ACCOUNT,
+                    SyncBackAccountInput(
+                        tenant_id=account.tenant_id,
+                        ad_account_id=account.ad_account_id,
+                        platform=inp.platform,
+                        cycle_id=cycle_id,
+                        trigger=inp.trigger,
+                    ),
+                    task_queue=inp.read_task_queue,
+                    start_to_close_timeout=timedelta(minutes=10),
+                    retry_policy=READ_RETRY,
+                    result_type=SyncBackAccountResult,
+                )
+            except ActivityError:
+                # One account's trouble (e.g. it must be reconnected) must not stop the others;
+                # its run row says what happened.
+                result.failed_accounts.append(account.ad_account_id)
+                continue
+            result.api_calls += polled.api_calls
+            result.rows_changed += polled.rows_changed
+            result.deleted_on_platform += polled.deleted_on_platform
+            for conflict in polled.conflicts:
+                started = await self._start_conflict(inp, account.tenant_id, conflict)
+                result.conflicts_opened += int(started)
+        return result
+
+    async def _start_conflict(
+        self, inp: SyncBackInput, tenant_id: str, conflict: ConflictRef
+    ) -> bool:
+        try:
+            await workflow.start_child_workflow(
+                ConflictWorkflow.run,
+                ConflictInput(
+                    tenant_id=tenant_id,
+                    conflict_id=conflict.conflict_id,
+                    entity_type=conflict.entity_type,
+                    entity_id=conflict.entity_id,
+                    escalate_after_seconds=inp.escalate_after_seconds,
+                    write_task_queue=inp.write_task_queue,
+                ),
+                id=conflict_workflow_id(conflict.entity_type, conflict.entity_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            return False  # the entity's conflict is already waiting for a person
+        return True
+
+
+@workflow.defn
+class ConflictWorkflow:
+    def __init__(self) -> None:
+        self._state: ConflictState | None = None
+        self._input: ConflictInput | None = None
+        self._result: ResolutionResult | None = None
+        self._lock = asyncio.Lock()
+
+    @workflow.query
+    def state(self) -> ConflictState | None:
+        return self._state
+
+    @workflow.update
+    async def resolve(self, request: ResolveConflict) -> ResolutionResult:
+        async with self._lock:
+            if self._result is not None:  # a concurrent duplicate got here first
+                return self._result
+            assert self._input is not None and self._state is not None
+            self._result = await workflow.execute_activity(
+                APPLY_CONFLICT_RESOLUTION,
+                ApplyResolutionInput(
+                    tenant_id=self._input.tenant_id,
+                    conflict_id=request.conflict_id,
+                    resolution=request.resolution,  # type: ignore[arg-type]  # validated
+                ),
+                task_queue=self._input.write_task_queue,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=READ_RETRY,
+                result_type=ResolutionResult,
+            )
+            self._state.status = "resolved"
+            self._state.resolution = self._result.resolution
+            return self._result
+
+    @resolve.validator
+    def _validate(self, request: ResolveConflict) -> None:
+        """Rejected before anything is written to history: the API answers with a 4xx."""
+        if request.resolution not in RESOLUTIONS:
+            raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+        state = self._state
+        if state is None:
+            raise ValueError("the conflict is still being set up; try again")
+        if request.conflict_id != state.conflict_id:
+            raise ValueError(f"stale: conflict {request.conflict_id} is not this entity's open one")
+        if state.status != "open" or self._lock.locked():
+            raise ValueError(f"stale: conflict {state.conflict_id} is already being resolved")
+
+    @workflow.run
+    async def run(self, inp: ConflictInput) -> ConflictState:
+        self._input = inp
+        self._state = ConflictState(
+            conflict_id=inp.conflict_id, entity_type=inp.entity_type, entity_id=inp.entity_id
+        )
+        try:
+            await workflow.wait_condition(
+                lambda: self._result is not None,
+                timeout=timedelta(seconds=inp.escalate_after_seconds),
+            )
+        except TimeoutError:
+            await workflow.execute_activity(
+                ESCALATE_CONFLICT,
+                EscalateInput(
+                    tenant_id=inp.tenant_id,
+                    conflict_id=inp.conflict_id,
+                    waited_seconds=inp.escalate_after_seconds,
+                ),
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=BOOKKEEPING_RETRY,
+            )
+            self._state.escalated = True
+            await workflow.wait_condition(lambda: self._result is not None)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
