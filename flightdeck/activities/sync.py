@@ -190,6 +190,7 @@ class SyncActivities:
         except ReauthRequired as exc:
             raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
         except PlatformError as exc:
+            await self._audit_failure(tenant, inp, exc)
             if not isinstance(exc, RetryableError):
                 await self._failed(tenant, inp, str(exc))
             raise to_application_error(exc) from exc
@@ -522,6 +523,24 @@ class SyncActivities:
             raise
         await self._breaker.record(platform, tenant, ok=True, status_code=None)
         return result
+
+    async def _audit_failure(
+        self, tenant: uuid.UUID, inp: PushEntityInput, exc: PlatformError
+    ) -> None:
+        """Every failed platform call is in the audit log too (successes are, as the change
+        they made). The message is the client's, which never carries a token."""
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            await _audit(
+                session,
+                tenant,
+                "platform_call.failed",
+                inp.entity_id,
+                entity_type=f"{inp.platform}.{inp.entity_type}",
+                statusCode=exc.status_code,
+                retryable=isinstance(exc, RetryableError),
+                attempt=activity.info().attempt,
+                error=str(exc)[:1000],
+            )
 
     async def _failed(self, tenant: uuid.UUID, inp: PushEntityInput, message: str) -> None:
         """A non-retryable failure of an ad group or ad (a campaign's own outcome is recorded

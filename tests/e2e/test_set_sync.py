@@ -40,6 +40,15 @@ def campaign(i: int, **overrides: Any) -> dict[str, Any]:
     } | overrides
 
 
+async def batch_id(rig: System, set_id: str, n: int) -> str:
+    """The id of batch `n` of the set's latest sync (its children are named after it)."""
+    prefix = f"sync-set-{set_id}-"
+    ids = [wf.id async for wf in rig.client.list_workflows(f"WorkflowId STARTS_WITH '{prefix}'")]
+    matching = [i for i in ids if i.endswith(f"-batch-{n}")]
+    assert matching, ids
+    return matching[0]
+
+
 async def requests(rig: System, method: str, path: str) -> list[dict[str, Any]]:
     response = await rig.sim.get(
         "/_sim/requests", params={"platform": "reddit", "method": method, "path": path}
@@ -81,6 +90,8 @@ async def test_ten_campaigns_are_synced_in_the_background(rig: System) -> None:
     local_ids = {c["platformCampaignId"] for c in tree["campaigns"]}
     assert local_ids == remote_ids
     assert all(c["syncStatus"] == "synced" for c in tree["campaigns"])
+    await rig.record_history(f"sync-set-{set_id}", "sync_set_completed")
+    await rig.record_history(await batch_id(rig, set_id, 0), "sync_batch_completed")
 
     # 10 campaigns in batches of 3, 2 batches per run: the set's workflow continued as new.
     runs = [wf async for wf in rig.client.list_workflows(f"WorkflowId = 'sync-set-{set_id}'")]
@@ -160,9 +171,16 @@ async def test_two_of_ten_failing_is_a_partial_success(rig: System) -> None:
         await rig.api.get(f"/api/v1/campaign-sets/{set_id}/sync-status", headers=rig.headers)
     ).json()
     assert status["progress"] == {"synced": 8, "failed": 2, "total": 10}
+    await rig.record_history(await batch_id(rig, set_id, 1), "sync_batch_partial_failure")
     failed_ids = {created["campaigns"][i]["id"] for i in (3, 7)}
     assert {e["campaignId"] for e in status["errors"]} == failed_ids
     assert all("optimization_goal" in e["message"] for e in status["errors"]), status["errors"]
+    failed_calls = (
+        await rig.api.get(
+            "/api/v1/audit-log", params={"action": "platform_call.failed"}, headers=rig.headers
+        )
+    ).json()["items"]
+    assert len(failed_calls) == 2 and {e["details"]["statusCode"] for e in failed_calls} == {400}
     # The failing campaigns exist on Reddit (their ad group was refused), the rest complete.
     assert len(await rig.reddit_objects("campaigns")) == 10
     assert len(await rig.reddit_objects("ad_groups")) == 8
@@ -216,6 +234,7 @@ async def test_a_dead_refresh_token_fails_the_sync_clearly_without_retrying(rig:
     job = await rig.sync(created["id"])
     assert job["status"] == "failed", job
     assert "must be reconnected" in job["error"]
+    await rig.record_history(f"sync-set-{created['id']}", "sync_set_reauth_required")
     assert len(await requests(rig, "POST", r"access_token")) - tokens_before == 1
     got = await rig.api.get(f"/api/v1/ad-accounts/{account}", headers=rig.headers)
     assert got.json()["status"] == "reauth_required"

@@ -34,8 +34,9 @@ async def edit_on_reddit(rig: System, kind: str, platform_id: str, **fields: Any
 async def sync_back(rig: System) -> dict[str, Any]:
     started = await rig.api.post("/api/v1/sync-back/run", headers=rig.headers)
     assert started.status_code == 202, started.text
-    result: dict[str, Any] = await rig.client.get_workflow_handle(started.json()["jobId"]).result()
-    return result
+    job_id = started.json()["jobId"]
+    result: dict[str, Any] = await rig.client.get_workflow_handle(job_id).result()
+    return result | {"_workflow_id": job_id}
 
 
 async def open_conflicts(rig: System) -> list[dict[str, Any]]:
@@ -79,6 +80,21 @@ async def test_a_campaign_paused_on_reddit_is_paused_locally_after_one_cycle(rig
     assert len(await requests(rig, "PATCH", ".")) == patches
 
 
+async def test_an_ad_group_budget_changed_on_reddit_is_taken_locally(rig: System) -> None:
+    tree = await synced_set(rig, count=1)
+    group = tree["campaigns"][0]["adGroups"][0]
+    await edit_on_reddit(rig, "ad_groups", group["platformAdGroupId"], goal_value=35_000_000)
+    result = await sync_back(rig)
+    assert (result["rows_changed"], result["conflicts_opened"]) == (1, 0)
+    got = (await rig.api.get(f"/api/v1/ad-groups/{group['id']}", headers=rig.headers)).json()
+    assert float(got["budget"]["amount"]) == 35 and got["budget"]["type"] == "daily"
+    assert got["syncStatus"] == "synced"
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    (change,) = runs[0]["changes"]
+    assert change["field"] == "budget" and change["source"] == "platform"
+    assert float(change["from"]["amount"]) == 50 and float(change["to"]["amount"]) == 35
+
+
 async def both_sides_change_the_budget(rig: System) -> tuple[dict[str, Any], dict[str, Any]]:
     tree = await synced_set(rig, count=1)
     group = tree["campaigns"][0]["adGroups"][0]
@@ -92,6 +108,7 @@ async def both_sides_change_the_budget(rig: System) -> tuple[dict[str, Any], dic
     result = await sync_back(rig)
     assert result["conflicts_opened"] == 1
     (conflict,) = await open_conflicts(rig)
+    await rig.record_history(result["_workflow_id"], "sync_back_conflict")
     return group, conflict
 
 
@@ -124,6 +141,7 @@ async def test_use_local_pushes_the_local_value_to_reddit(rig: System) -> None:
     )
     assert resolved.status_code == 200, resolved.text
     assert resolved.json()["platformFieldsSent"] == ["goal_value"]
+    await rig.record_history(conflict["workflowId"], "conflict_resolved_use_local")
     remote = [
         g for g in await rig.reddit_objects("ad_groups") if g["id"] == group["platformAdGroupId"]
     ]

@@ -1,4 +1,5 @@
-"""Replay recorded histories of PublishPlanWorkflow with the current code.
+"""Replay recorded histories of every workflow (publish, set sync and its batches, sync-back,
+conflicts) with the current code.
 
 A change to the workflow that would break runs already in flight (non-determinism) fails here.
 Histories are recorded from the end-to-end tests:
@@ -16,20 +17,30 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from flightdeck.workflows.publish_plan import PublishPlanWorkflow
+from flightdeck.worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 
 
 def test_histories_are_recorded() -> None:
     names = {path.stem for path in HISTORIES}
-    assert {"publish_completed", "publish_failed_validation", "publish_cancelled_cleanup"} <= names
+    assert {
+        "publish_completed",
+        "publish_failed_validation",
+        "publish_cancelled_cleanup",
+        "sync_set_completed",
+        "sync_batch_completed",
+        "sync_batch_partial_failure",
+        "sync_set_reauth_required",
+        "sync_back_conflict",
+        "conflict_resolved_use_local",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_recorded_history_replays_with_current_code(path: Path) -> None:
     recorded = json.loads(path.read_text())
     history = WorkflowHistory.from_json(recorded["workflowId"], recorded["history"])
-    replayer = Replayer(workflows=[PublishPlanWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
