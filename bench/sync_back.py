@@ -138,6 +138,8 @@ async def main(campaigns: int) -> None:
     print(f"changed on the platform: {changed} campaigns paused ({CHANGED_SHARE:.0%})")
     print(f"API calls made by the cycle:   {result['api_calls']}")
     print(f"wall time of one cycle:        {wall:.2f} s")
+    print(f"  reading Reddit (list calls): {result['poll_seconds']:.2f} s")
+    print(f"  load + compare + write:      {result['compare_seconds']:.2f} s")
     print(f"entities compared:             {run['entitiesChecked']}")
     print(f"rows changed:                  {result['rows_changed']}")
     print(f"conflicts opened:              {result['conflicts_opened']}")

@@ -13,6 +13,7 @@ Nothing here writes to the platform; only `apply_resolution` with `use_local` do
 
 from __future__ import annotations
 
+import time
 import uuid
 from decimal import Decimal
 from typing import Any, cast
@@ -94,6 +95,7 @@ class SyncBackActivities:
             run = await SyncBackRunRepository(session).start(
                 tenant, cycle_id=inp.cycle_id, trigger=inp.trigger, ad_account_id=account_id
             )
+        started = time.perf_counter()
         try:
             poller, context = await self._platforms.poller(tenant, account_id)
             snapshot: PlatformSnapshot = await poller.fetch_all(context)
@@ -102,6 +104,7 @@ class SyncBackActivities:
             if isinstance(exc, ReauthRequired | AccountNotFound):
                 raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
             raise to_application_error(exc) from exc
+        polled = time.perf_counter()
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             cycle = _Cycle(session, tenant, inp.platform, snapshot)
             await cycle.run(account_id)
@@ -122,6 +125,8 @@ class SyncBackActivities:
             rows_changed=len({(c["entityType"], c["entityId"]) for c in cycle.changes}),
             conflicts=cycle.conflicts,
             deleted_on_platform=cycle.deleted,
+            poll_seconds=polled - started,
+            compare_seconds=time.perf_counter() - polled,
         )
 
     @activity.defn(name=APPLY_CONFLICT_RESOLUTION)

@@ -51,6 +51,8 @@ class SyncBackAccountResult(BaseModel):
     rows_changed: int = 0
     conflicts: list[ConflictRef] = Field(default_factory=list)
     deleted_on_platform: int = 0
+    poll_seconds: float = 0.0  # reading the platform
+    compare_seconds: float = 0.0  # loading, comparing and writing locally
 
 
 class SyncBackResult(BaseModel):
@@ -60,6 +62,8 @@ class SyncBackResult(BaseModel):
     conflicts_opened: int = 0
     deleted_on_platform: int = 0
     failed_accounts: list[str] = Field(default_factory=list)
+    poll_seconds: float = 0.0
+    compare_seconds: float = 0.0
 
 
 class ConflictInput(BaseModel):

@@ -100,6 +100,8 @@ class SyncBackWorkflow:
             result.api_calls += polled.api_calls
             result.rows_changed += polled.rows_changed
             result.deleted_on_platform += polled.deleted_on_platform
+            result.poll_seconds += polled.poll_seconds
+            result.compare_seconds += polled.compare_seconds
             for conflict in polled.conflicts:
                 started = await self._start_conflict(inp, account.tenant_id, conflict)
                 result.conflicts_opened += int(started)

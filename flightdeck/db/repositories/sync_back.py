@@ -6,6 +6,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -24,6 +25,9 @@ from flightdeck.db.models.ad_accounts import AdAccount
 from flightdeck.db.repositories.base import TenantScopedRepository
 
 MAX_CHANGES_KEPT = 500
+# A cycle holds thousands of loaded rows: an UPDATE by id must not scan them all to keep them
+# in step (SQLAlchemy's default), which made a cycle quadratic in the account's size.
+NO_SYNC = {"synchronize_session": False}
 
 
 class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
@@ -220,16 +224,12 @@ class SyncedEntities:
 
     async def campaigns(
         self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
-    ) -> builtins.list[tuple[GeneratedCampaign, SyncRecord | None]]:
+    ) -> builtins.list[tuple[Any, Any]]:
+        """(campaign, its sync record or None) for the account's live synced campaigns, as
+        plain rows: a cycle reads tens of thousands, which ORM objects made slow."""
         rows = await self.session.execute(
-            select(GeneratedCampaign, SyncRecord)
+            select(*GeneratedCampaign.__table__.columns)
             .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
-            .outerjoin(
-                SyncRecord,
-                (SyncRecord.entity_type == "campaign")
-                & (SyncRecord.entity_id == GeneratedCampaign.id)
-                & (SyncRecord.platform == platform),
-            )
             .where(
                 GeneratedCampaign.tenant_id == tenant_id,
                 CampaignSet.ad_account_id == ad_account_id,
@@ -237,21 +237,18 @@ class SyncedEntities:
                 GeneratedCampaign.deleted_at.is_(None),
             )
         )
-        return [(c, r) for c, r in rows.all()]
+        campaigns = rows.all()
+        records = await self._records(tenant_id, "campaign", platform)
+        return [(row, records.get(row.id)) for row in campaigns]
 
     async def ad_groups(
         self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
-    ) -> builtins.list[tuple[AdGroup, GeneratedCampaign, SyncRecord | None]]:
+    ) -> builtins.list[tuple[Any, Any, Any]]:
+        """(ad group, None, its sync record or None) for the account's live synced ad groups."""
         rows = await self.session.execute(
-            select(AdGroup, GeneratedCampaign, SyncRecord)
+            select(*AdGroup.__table__.columns)
             .join(GeneratedCampaign, GeneratedCampaign.id == AdGroup.campaign_id)
             .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
-            .outerjoin(
-                SyncRecord,
-                (SyncRecord.entity_type == "ad_group")
-                & (SyncRecord.entity_id == AdGroup.id)
-                & (SyncRecord.platform == platform),
-            )
             .where(
                 AdGroup.tenant_id == tenant_id,
                 CampaignSet.ad_account_id == ad_account_id,
@@ -260,21 +257,46 @@ class SyncedEntities:
                 GeneratedCampaign.deleted_at.is_(None),
             )
         )
-        return [(g, c, r) for g, c, r in rows.all()]
+        groups = rows.all()
+        records = await self._records(tenant_id, "ad_group", platform)
+        return [(row, None, records.get(row.id)) for row in groups]
+
+    async def _records(
+        self, tenant_id: uuid.UUID, entity_type: str, platform: str
+    ) -> dict[uuid.UUID, SimpleNamespace]:
+        """The tenant's sync records of one entity type, by entity id. Read apart and matched
+        here rather than joined: with statistics not yet gathered after a big sync, the planner
+        chose a nested loop that made the join quadratic (2.3 s for 3,000 campaigns)."""
+        rows = await self.session.execute(
+            select(SyncRecord.id, SyncRecord.entity_id, SyncRecord.synced_snapshot).where(
+                SyncRecord.tenant_id == tenant_id,
+                SyncRecord.entity_type == entity_type,
+                SyncRecord.platform == platform,
+            )
+        )
+        return {
+            entity_id: SimpleNamespace(id=record_id, synced_snapshot=snapshot)
+            for record_id, entity_id, snapshot in rows.all()
+        }
 
     async def write_local(self, model: Any, entity_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Columns taken from the platform: not a local edit, so nothing becomes pending."""
         if values:
-            await self.session.execute(update(model).where(model.id == entity_id).values(**values))
+            await self.session.execute(
+                update(model).where(model.id == entity_id).values(**values),
+                execution_options=NO_SYNC,
+            )
 
     async def set_sync_status(self, model: Any, entity_id: uuid.UUID, status: str) -> None:
         await self.session.execute(
-            update(model).where(model.id == entity_id).values(sync_status=status)
+            update(model).where(model.id == entity_id).values(sync_status=status),
+            execution_options=NO_SYNC,
         )
 
     async def set_snapshot(self, record_id: uuid.UUID, snapshot: dict[str, Any]) -> None:
         await self.session.execute(
-            update(SyncRecord).where(SyncRecord.id == record_id).values(synced_snapshot=snapshot)
+            update(SyncRecord).where(SyncRecord.id == record_id).values(synced_snapshot=snapshot),
+            execution_options=NO_SYNC,
         )
 
     async def mark_deleted_on_platform(self, model: Any, entity_id: uuid.UUID) -> None:
@@ -282,5 +304,6 @@ class SyncedEntities:
         await self.session.execute(
             update(model)
             .where(model.id == entity_id)
-            .values(deleted_at=datetime.now(UTC), sync_status="synced")
+            .values(deleted_at=datetime.now(UTC), sync_status="synced"),
+            execution_options=NO_SYNC,
         )
