@@ -9,16 +9,13 @@ worker on this machine. Usage: .venv/bin/python bench/publish.py
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import bench_system  # noqa: E402
 from tests.e2e.conftest import big_plan  # noqa: E402  (reuse the test plan builder)
 
 LATENCY_MS = 50
@@ -28,95 +25,31 @@ CONCURRENT_PLANS = 20
 
 
 async def main() -> None:
-    import asyncpg
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+    async with bench_system(strategis_rate_limit=10_000) as bench:
+        env, api, sim = bench.env, bench.api, bench.sim
+        await sim.post("/_sim/faults", json={"rules": [{"latencyMs": LATENCY_MS}]})
+        last_run_ids: list[str] = []
 
-    from flightdeck.api.app import create_app
-    from flightdeck.db.engine import create_engine, create_sessionmaker
-    from flightdeck.db.migrate import upgrade_to_head
-    from flightdeck.db.tenants import create_tenant_with_key
-    from flightdeck.dev import temporal_binary
-    from flightdeck.settings import Settings
-    from flightdeck.temporal import SEARCH_ATTRIBUTES
-    from flightdeck.worker import running_workers
-    from tests.conftest import ADMIN_DSN, free_port
+        async def publish_all(n: int) -> float:
+            await bench.new_tenant()
+            plans = [big_plan(AD_SETS, ADS) for _ in range(n)]
+            start = time.perf_counter()
+            accepted = await asyncio.gather(
+                *(api.post("/api/v1/campaign-plans", json=p) for p in plans)
+            )
+            await asyncio.gather(
+                *(env.client.get_workflow_handle(a.json()["workflowId"]).result() for a in accepted)
+            )
+            elapsed = time.perf_counter() - start
+            last_run_ids.append(accepted[0].json()["workflowId"])
+            return elapsed
 
-    db = f"flightdeck_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
-    await upgrade_to_head(url)
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    )
-    # The simulators run in their own process, as a remote platform would: sharing the worker's
-    # event loop would bill their request handling to Flightdeck.
-    port = free_port()
-    sim_proc = subprocess.Popen(
-        [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    await wait_until_serving(f"http://127.0.0.1:{port}/_sim/state")
-    sim_url = f"http://127.0.0.1:{port}"
-    settings = Settings(
-        environment="test",
-        database_url=url,
-        temporal_address=env.client.service_client.config.target_host,
-        strategis_base_url=f"{sim_url}/strategis",
-        strategis_relay_base_url=f"{sim_url}/relay",
-        strategis_rate_limit=10_000,
-    )
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    app = create_app(settings, sessions=sessions, temporal=env.client)
-    try:
-        async with (
-            running_workers(env.client, sessions, settings),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
-            httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
-        ):
-            await sim.post("/_sim/faults", json={"rules": [{"latencyMs": LATENCY_MS}]})
-
-            async def publish_all(n: int) -> float:
-                async with sessions() as session:
-                    _, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
-                headers = {"Authorization": f"Bearer {key}"}
-                plans = [big_plan(AD_SETS, ADS) for _ in range(n)]
-                start = time.perf_counter()
-                accepted = await asyncio.gather(
-                    *(api.post("/api/v1/campaign-plans", json=p, headers=headers) for p in plans)
-                )
-                await asyncio.gather(
-                    *(
-                        env.client.get_workflow_handle(a.json()["workflowId"]).result()
-                        for a in accepted
-                    )
-                )
-                elapsed = time.perf_counter() - start
-                last_run_ids.append(accepted[0].json()["workflowId"])
-                return elapsed
-
-            last_run_ids: list[str] = []
-
-            await publish_all(1)  # warm-up (template cache, worker caches)
-            single = min([await publish_all(1) for _ in range(3)])
-            breakdown = await history_breakdown(env.client, last_run_ids[-1])
-            sequential = await sequential_baseline(sim_url, settings)
-            many = await publish_all(CONCURRENT_PLANS)
-            counts = (await sim.get("/_sim/state")).json()["platforms"]
-    finally:
-        sim_proc.terminate()
-        sim_proc.wait(timeout=10)
-        await engine.dispose()
-        await env.shutdown()
-        admin = await asyncpg.connect(ADMIN_DSN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
+        await publish_all(1)  # warm-up (template cache, worker caches)
+        single = min([await publish_all(1) for _ in range(3)])
+        breakdown = await history_breakdown(env.client, last_run_ids[-1])
+        sequential = await sequential_baseline(bench.sim_url, bench.settings)
+        many = await publish_all(CONCURRENT_PLANS)
+        counts = (await sim.get("/_sim/state")).json()["platforms"]
 
     calls = 2 + 2 * AD_SETS + 2 * AD_SETS * ADS
     ideal = DAG_DEPTH * LATENCY_MS / 1000
@@ -131,20 +64,6 @@ async def main() -> None:
     print(breakdown)
     fb = counts["facebook"]
     print(f"objects in simulator: {fb['ads']['count']} ads, {fb['adsets']['count']} ad sets")
-
-
-async def wait_until_serving(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(url)).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"simulators did not start serving {url}")
-            await asyncio.sleep(0.1)
 
 
 async def history_breakdown(client: object, workflow_id: str) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
 import time
 import uuid
@@ -22,8 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.publish import wait_until_serving  # noqa: E402
-from bench.sync_set import CLIENT_ID, CLIENT_SECRET, connect  # noqa: E402
+from bench.harness import bench_system  # noqa: E402
 
 CHUNK = 500
 CHANGED_SHARE = 0.01
@@ -46,92 +44,28 @@ def campaign(i: int) -> dict[str, Any]:
 
 
 async def main(campaigns: int) -> None:
-    import asyncpg
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+    async with bench_system() as bench:
+        api, sim = bench.api, bench.sim
+        tenant = await bench.new_tenant()
+        account = await bench.connect_reddit()
+        # Seeding is not what is measured: lift the write limits for it.
+        big = {"quota": 10_000_000, "window": 60}
+        limits = {"policies": {"ads-campaign-management-write": big}}
+        (await sim.post("/_sim/reddit/rate-limits", json=limits)).raise_for_status()
+        seed_start = time.perf_counter()
+        set_id = await create_local_set(api, account, campaigns)
+        await seed_synced_state(
+            bench.sessions, bench.settings, tenant.id, uuid.UUID(account), set_id
+        )
+        (await sim.post("/_sim/reddit/rate-limits", json={"policies": {}})).raise_for_status()
+        seeded = time.perf_counter() - seed_start
+        changed = await change_on_platform(sim, campaigns)
 
-    from flightdeck.api.app import create_app
-    from flightdeck.db.engine import create_engine, create_sessionmaker
-    from flightdeck.db.migrate import upgrade_to_head
-    from flightdeck.db.tenants import create_tenant_with_key
-    from flightdeck.dev import temporal_binary
-    from flightdeck.settings import Settings
-    from flightdeck.temporal import SEARCH_ATTRIBUTES
-    from flightdeck.worker import running_workers
-    from tests.conftest import ADMIN_DSN, free_port
-
-    db = f"flightdeck_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
-    await upgrade_to_head(url)
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    )
-    port = free_port()
-    sim_proc = subprocess.Popen(
-        [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sim_url = f"http://127.0.0.1:{port}"
-    await wait_until_serving(f"{sim_url}/_sim/state")
-    settings = Settings(
-        environment="test",
-        database_url=url,
-        temporal_address=env.client.service_client.config.target_host,
-        reddit_ads_base_url=f"{sim_url}/reddit/api/v3",
-        reddit_oauth_base_url=f"{sim_url}/reddit",
-        reddit_client_id=CLIENT_ID,
-        reddit_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
-        reddit_redirect_uri="http://api/api/v1/ad-accounts/reddit/callback",
-    )
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    app = create_app(settings, sessions=sessions, temporal=env.client)
-    try:
-        async with (
-            running_workers(env.client, sessions, settings),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
-            httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
-        ):
-            oauth_app = {
-                "clientId": CLIENT_ID,
-                "clientSecret": CLIENT_SECRET,
-                "redirectUri": settings.reddit_redirect_uri,
-            }
-            (await sim.post("/_sim/reddit/oauth/apps", json=oauth_app)).raise_for_status()
-            # Seeding is not what is measured: lift the write limits for it.
-            big = {"quota": 10_000_000, "window": 60}
-            limits = {"policies": {"ads-campaign-management-write": big}}
-            (await sim.post("/_sim/reddit/rate-limits", json=limits)).raise_for_status()
-            async with sessions() as session:
-                tenant, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
-            api.headers["Authorization"] = f"Bearer {key}"
-            account = await connect(api, sim)
-            seed_start = time.perf_counter()
-            set_id = await create_local_set(api, account, campaigns)
-            await seed_synced_state(sessions, settings, tenant.id, uuid.UUID(account), set_id)
-            (await sim.post("/_sim/reddit/rate-limits", json={"policies": {}})).raise_for_status()
-            seeded = time.perf_counter() - seed_start
-            changed = await change_on_platform(sim, campaigns)
-
-            start = time.perf_counter()
-            started = (await api.post("/api/v1/sync-back/run")).raise_for_status().json()
-            result = await env.client.get_workflow_handle(started["jobId"]).result()
-            wall = time.perf_counter() - start
-            runs = (await api.get("/api/v1/sync-back/runs")).json()
-    finally:
-        sim_proc.terminate()
-        sim_proc.wait(timeout=10)
-        await engine.dispose()
-        await env.shutdown()
-        admin = await asyncpg.connect(ADMIN_DSN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
+        start = time.perf_counter()
+        started = (await api.post("/api/v1/sync-back/run")).raise_for_status().json()
+        result = await bench.env.client.get_workflow_handle(started["jobId"]).result()
+        wall = time.perf_counter() - start
+        runs = (await api.get("/api/v1/sync-back/runs")).json()
 
     run = runs[0]
     print(f"synced: {campaigns} campaigns + {campaigns} ad groups (seeded in {seeded:.1f} s)")

@@ -15,23 +15,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.publish import wait_until_serving  # noqa: E402
+from bench.harness import bench_system  # noqa: E402
 
 WRITE_POLICY = "ads-campaign-management-write"
 CREATIVE_POLICY = "ads-creative-management"
-CLIENT_ID, CLIENT_SECRET = "flightdeck-bench", "bench-secret"
 CHUNK = 500  # campaigns per POST (the API's limit for one request)
 
 
@@ -61,93 +57,25 @@ def campaign(i: int) -> dict[str, Any]:
 
 
 async def main(campaigns: int, limit: float) -> None:
-    import asyncpg
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    from temporalio.testing import WorkflowEnvironment
+    # The task queues' budgets sit just under the platform's limits: the limiter, not Reddit's
+    # 429s, paces the sync.
+    async with bench_system(
+        reddit_rate_limit=limit * 0.97, reddit_creative_rate_limit=limit * 0.97
+    ) as bench:
+        api, sim = bench.api, bench.sim
+        window = {"quota": max(1, round(limit * 10)), "window": 10}
+        policies = {WRITE_POLICY: window, CREATIVE_POLICY: window}
+        (await sim.post("/_sim/reddit/rate-limits", json={"policies": policies})).raise_for_status()
+        await bench.new_tenant()
+        account = await bench.connect_reddit()
+        set_id = await create_set(api, account, campaigns)
 
-    from flightdeck.api.app import create_app
-    from flightdeck.db.engine import create_engine, create_sessionmaker
-    from flightdeck.db.migrate import upgrade_to_head
-    from flightdeck.db.tenants import create_tenant_with_key
-    from flightdeck.dev import temporal_binary
-    from flightdeck.settings import Settings
-    from flightdeck.temporal import SEARCH_ATTRIBUTES
-    from flightdeck.worker import running_workers
-    from tests.conftest import ADMIN_DSN, free_port
-
-    db = f"flightdeck_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{db}"')
-    await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
-    await upgrade_to_head(url)
-    env = await WorkflowEnvironment.start_local(
-        data_converter=pydantic_data_converter,
-        dev_server_existing_path=temporal_binary(),
-        search_attributes=list(SEARCH_ATTRIBUTES),
-    )
-    port = free_port()
-    sim_proc = subprocess.Popen(
-        [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    sim_url = f"http://127.0.0.1:{port}"
-    await wait_until_serving(f"{sim_url}/_sim/state")
-    settings = Settings(
-        environment="test",
-        database_url=url,
-        temporal_address=env.client.service_client.config.target_host,
-        reddit_ads_base_url=f"{sim_url}/reddit/api/v3",
-        reddit_oauth_base_url=f"{sim_url}/reddit",
-        reddit_client_id=CLIENT_ID,
-        reddit_client_secret=CLIENT_SECRET,  # type: ignore[arg-type]
-        reddit_redirect_uri="http://api/api/v1/ad-accounts/reddit/callback",
-        # The task queues' budgets sit just under the platform's limits: the limiter, not
-        # Reddit's 429s, paces the sync.
-        reddit_rate_limit=limit * 0.97,
-        reddit_creative_rate_limit=limit * 0.97,
-    )
-    engine = create_engine(url)
-    sessions = create_sessionmaker(engine)
-    app = create_app(settings, sessions=sessions, temporal=env.client)
-    try:
-        async with (
-            running_workers(env.client, sessions, settings),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
-            httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
-        ):
-            oauth_app = {
-                "clientId": CLIENT_ID,
-                "clientSecret": CLIENT_SECRET,
-                "redirectUri": settings.reddit_redirect_uri,
-            }
-            (await sim.post("/_sim/reddit/oauth/apps", json=oauth_app)).raise_for_status()
-            window = {"quota": max(1, round(limit * 10)), "window": 10}
-            policies = {WRITE_POLICY: window, CREATIVE_POLICY: window}
-            (
-                await sim.post("/_sim/reddit/rate-limits", json={"policies": policies})
-            ).raise_for_status()
-            async with sessions() as session:
-                _, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
-            api.headers["Authorization"] = f"Bearer {key}"
-            account = await connect(api, sim)
-            set_id = await create_set(api, account, campaigns)
-
-            start = time.perf_counter()
-            accepted = (await api.post(f"/api/v1/campaign-sets/{set_id}/sync")).json()
-            job = await wait(api, accepted["jobId"])
-            wall = time.perf_counter() - start
-            log = (await sim.get("/_sim/requests", params={"platform": "reddit"})).json()
-            longest = await longest_history(env.client, accepted["jobId"])
-    finally:
-        sim_proc.terminate()
-        sim_proc.wait(timeout=10)
-        await engine.dispose()
-        await env.shutdown()
-        admin = await asyncpg.connect(ADMIN_DSN)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-        await admin.close()
+        start = time.perf_counter()
+        accepted = (await api.post(f"/api/v1/campaign-sets/{set_id}/sync")).json()
+        job = await wait(api, accepted["jobId"])
+        wall = time.perf_counter() - start
+        log = (await sim.get("/_sim/requests", params={"platform": "reddit"})).json()
+        longest = await longest_history(bench.env.client, accepted["jobId"])
 
     writes = [
         r for r in log
@@ -170,18 +98,6 @@ async def main(campaigns: int, limit: float) -> None:
         f"failures:                      {progress['failed']} of {progress['total']}   (target 0)"
     )
     print(f"largest history of any run:    {longest} events   (target well under 10,000)")
-
-
-async def connect(api: httpx.AsyncClient, sim: httpx.AsyncClient) -> str:
-    start = (await api.get("/api/v1/ad-accounts/reddit/connect")).raise_for_status().json()
-    consent = await sim.get(start["authorizeUrl"], follow_redirects=False)
-    query = parse_qs(urlsplit(consent.headers["location"]).query)
-    callback = await api.get(
-        "/api/v1/ad-accounts/reddit/callback",
-        params={"code": query["code"][0], "state": query["state"][0]},
-    )
-    account: str = callback.raise_for_status().json()["id"]
-    return account
 
 
 async def create_set(api: httpx.AsyncClient, account: str, campaigns: int) -> str:

@@ -134,6 +134,8 @@ async def running_workers(
                     strategis_acts.compensate_plan,
                 ],
                 max_concurrent_activities=100,
+                # A publish fans out 20+ creates at once: enough pollers to take them together.
+                max_concurrent_activity_task_polls=20,
                 max_task_queue_activities_per_second=settings.strategis_rate_limit,
             ),
             Worker(

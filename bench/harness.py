@@ -1,0 +1,145 @@
+"""What every benchmark runs on: a fresh Postgres database, a Temporal dev server, the platform
+simulators in their own process (as a remote platform would be: sharing the worker's event
+loop would bill their request handling to Flightdeck), the workers and the API in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET = "flightdeck-bench", "bench-secret"
+
+
+@dataclass
+class Bench:
+    env: Any  # temporalio.testing.WorkflowEnvironment
+    settings: Any  # flightdeck.settings.Settings
+    sessions: Any
+    api: httpx.AsyncClient
+    sim: httpx.AsyncClient
+    sim_url: str
+
+    async def new_tenant(self) -> Any:
+        """A fresh tenant whose API key the `api` client now sends; returns the tenant."""
+        from flightdeck.db.tenants import create_tenant_with_key
+
+        async with self.sessions() as session:
+            tenant, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
+        self.api.headers["Authorization"] = f"Bearer {key}"
+        return tenant
+
+    async def connect_reddit(self) -> str:
+        """Register the OAuth app with the simulator and connect its ad account; its id."""
+        app = {
+            "clientId": REDDIT_CLIENT_ID,
+            "clientSecret": REDDIT_CLIENT_SECRET,
+            "redirectUri": self.settings.reddit_redirect_uri,
+        }
+        (await self.sim.post("/_sim/reddit/oauth/apps", json=app)).raise_for_status()
+        start = (await self.api.get("/api/v1/ad-accounts/reddit/connect")).raise_for_status()
+        consent = await self.sim.get(start.json()["authorizeUrl"], follow_redirects=False)
+        query = parse_qs(urlsplit(consent.headers["location"]).query)
+        callback = await self.api.get(
+            "/api/v1/ad-accounts/reddit/callback",
+            params={"code": query["code"][0], "state": query["state"][0]},
+        )
+        account: str = callback.raise_for_status().json()["id"]
+        return account
+
+
+@contextlib.asynccontextmanager
+async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
+    import asyncpg
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from flightdeck.api.app import create_app
+    from flightdeck.db.engine import create_engine, create_sessionmaker
+    from flightdeck.db.migrate import upgrade_to_head
+    from flightdeck.dev import temporal_binary
+    from flightdeck.settings import Settings
+    from flightdeck.temporal import SEARCH_ATTRIBUTES
+    from flightdeck.worker import running_workers
+    from tests.conftest import ADMIN_DSN, free_port
+
+    db = f"flightdeck_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    await admin.close()
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
+    await upgrade_to_head(url)
+    env = await WorkflowEnvironment.start_local(
+        data_converter=pydantic_data_converter,
+        dev_server_existing_path=temporal_binary(),
+        search_attributes=list(SEARCH_ATTRIBUTES),
+    )
+    port = free_port()
+    sim_proc = subprocess.Popen(
+        [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    sim_url = f"http://127.0.0.1:{port}"
+    engine = None
+    try:
+        await wait_until_serving(f"{sim_url}/_sim/state")
+        settings = Settings(
+            **{
+                "environment": "test",
+                "database_url": url,
+                "temporal_address": env.client.service_client.config.target_host,
+                "strategis_base_url": f"{sim_url}/strategis",
+                "strategis_relay_base_url": f"{sim_url}/relay",
+                "reddit_ads_base_url": f"{sim_url}/reddit/api/v3",
+                "reddit_oauth_base_url": f"{sim_url}/reddit",
+                "reddit_client_id": REDDIT_CLIENT_ID,
+                "reddit_client_secret": REDDIT_CLIENT_SECRET,
+                "reddit_redirect_uri": "http://api/api/v1/ad-accounts/reddit/callback",
+                **overrides,
+            }
+        )
+        engine = create_engine(url)
+        sessions = create_sessionmaker(engine)
+        app = create_app(settings, sessions=sessions, temporal=env.client)
+        async with (
+            running_workers(env.client, sessions, settings),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
+            httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
+        ):
+            yield Bench(env, settings, sessions, api, sim, sim_url)
+    finally:
+        sim_proc.terminate()
+        sim_proc.wait(timeout=10)
+        if engine is not None:
+            await engine.dispose()
+        await env.shutdown()
+        admin = await asyncpg.connect(ADMIN_DSN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.close()
+
+
+async def wait_until_serving(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"simulators did not start serving {url}")
+            await asyncio.sleep(0.1)
