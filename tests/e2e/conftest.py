@@ -207,6 +207,7 @@ async def system(
         sync_retry_initial_seconds=0.1,
         circuit_min_calls=5,
         sync_back_page_size=10,  # so a cycle over a few dozen entities spans several pages
+        conflict_escalation_seconds=3,  # an unanswered conflict escalates within a test
         circuit_cooldown_seconds=2,
     )
     engine = create_engine(database_url)

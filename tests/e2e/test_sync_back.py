@@ -4,6 +4,7 @@ a person resolves through a Temporal update."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -231,3 +232,35 @@ async def test_a_cycle_reads_many_pages_with_calls_per_page(rig: System) -> None
     assert result["api_calls"] == 6  # 3 pages of campaigns + 3 of ad groups, not 50 reads
     runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
     assert runs[0]["entitiesChecked"] == 50 and runs[0]["rowsChanged"] == 0
+
+
+async def test_an_unanswered_conflict_escalates_and_keeps_waiting(rig: System) -> None:
+    """The rig escalates after 3 s (production: FLIGHTDECK_CONFLICT_ESCALATION_SECONDS)."""
+    _, conflict = await both_sides_change_the_budget(rig)
+    alerts: list[dict[str, Any]] = []
+    async with asyncio.timeout(30):
+        while not alerts:
+            alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()
+            await asyncio.sleep(0.2)
+    (alert,) = alerts
+    assert (
+        alert["kind"] == "conflict_escalated" and alert["details"]["conflictId"] == conflict["id"]
+    )
+    assert "budget" in alert["message"]
+    got = (await rig.api.get(f"/api/v1/conflicts/{conflict['id']}", headers=rig.headers)).json()
+    assert got["status"] == "open" and got["escalatedAt"] is not None
+    audit = (
+        await rig.api.get(
+            "/api/v1/audit-log", params={"action": "conflict.escalated"}, headers=rig.headers
+        )
+    ).json()["items"]
+    assert [e["details"]["conflictId"] for e in audit] == [conflict["id"]]
+    # Still waiting: a person can resolve it after the escalation.
+    resolved = await rig.api.post(
+        f"/api/v1/conflicts/{conflict['id']}/resolve",
+        json={"resolution": "use_platform"},
+        headers=rig.headers,
+    )
+    assert resolved.status_code == 200
+    state = await rig.client.get_workflow_handle(conflict["workflowId"]).result()
+    assert state["escalated"] is True and state["status"] == "resolved"
