@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import uvicorn
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,19 +27,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """A uniquely named database on the local server, migrated to head, dropped afterwards."""
-    from flightdeck.db.migrate import upgrade_to_head
+    """A fresh migrated database for the session. tests/db and tests/api get one each of their
+    own, since their tests count rows."""
+    from tests.db.support import migrated_database
 
-    name = f"flightdeck_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    await upgrade_to_head(url)
-    yield url
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with migrated_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

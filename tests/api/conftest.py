@@ -12,22 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flightdeck.api.app import create_app
 from flightdeck.db.engine import create_engine, create_sessionmaker
-from flightdeck.db.migrate import upgrade_to_head
 from flightdeck.db.tenants import create_tenant_with_key
 from flightdeck.settings import Settings
-from tests.db.support import create_database, drop_database, unique_database_name
+from tests.db.support import migrated_database
 
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """A uniquely named database on 127.0.0.1:5432, migrated to head, dropped afterwards."""
-    name = unique_database_name()
-    url = await create_database(name)
-    try:
-        await upgrade_to_head(url)
+    """A database of these tests' own: they count rows that other suites would add."""
+    async with migrated_database() as url:
         yield url
-    finally:
-        await drop_database(name)
 
 
 @pytest.fixture(scope="session")

@@ -11,16 +11,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from flightdeck.db.engine import create_engine
-from flightdeck.db.migrate import upgrade_to_head
 from flightdeck.db.models import CampaignPlan, Tenant
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.tenants import TenantRepository
 from tests.db.support import (
-    create_database,
-    drop_database,
+    migrated_database,
     names_for,
     plan_in,
-    unique_database_name,
 )
 
 PlanFactory = Callable[..., Awaitable[CampaignPlan]]
@@ -28,14 +25,9 @@ PlanFactory = Callable[..., Awaitable[CampaignPlan]]
 
 @pytest.fixture(scope="session")
 async def database_url() -> AsyncIterator[str]:
-    """A uniquely named database on 127.0.0.1:5432, migrated to head, dropped afterwards."""
-    name = unique_database_name()
-    url = await create_database(name)
-    try:
-        await upgrade_to_head(url)
+    """A database of these tests' own: they count rows that other suites would add."""
+    async with migrated_database() as url:
         yield url
-    finally:
-        await drop_database(name)
 
 
 @pytest.fixture(scope="session")

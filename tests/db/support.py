@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,20 @@ async def drop_database(name: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def migrated_database() -> AsyncIterator[str]:
+    """A uniquely named database on 127.0.0.1:5432, migrated to head, dropped afterwards."""
+    from flightdeck.db.migrate import upgrade_to_head
+
+    name = unique_database_name()
+    url = await create_database(name)
+    try:
+        await upgrade_to_head(url)
+        yield url
+    finally:
+        await drop_database(name)
 
 
 def unique_database_name() -> str:
