@@ -246,13 +246,13 @@ class StrategisActivities:
     ) -> None:
         tenant = uuid.UUID(ref.tenant_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await RemoteObjectLedger(session).mark_created(row.id, external_id, attributes)
-            await AuditLogRepository(session).add(
-                tenant_id=tenant,
+            await RemoteObjectLedger(session).mark_created_audited(
+                row.id,
+                external_id,
+                attributes,
                 actor=ACTOR,
                 action="remote_object.created",
                 entity_type=f"{row.system}.{row.object_type}",
-                entity_id=external_id,
                 details={"clientRequestKey": row.client_request_key, "planId": ref.plan_id},
             )
 

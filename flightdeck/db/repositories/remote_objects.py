@@ -11,9 +11,10 @@ import uuid
 from typing import Any
 
 from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from flightdeck.db.models import LEDGER_STATES, RemoteObject
+from flightdeck.db.models import LEDGER_STATES, AuditLogEntry, RemoteObject
 from flightdeck.db.repositories.base import TenantScopedRepository
 
 # Parents before children, so a listing reads like the object tree.
@@ -108,6 +109,40 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
             "attributes": merged,
         }
         return await self._update_row(row_id, values)
+
+    async def mark_created_audited(
+        self,
+        row_id: uuid.UUID,
+        external_id: str,
+        attributes: dict[str, Any],
+        *,
+        actor: str,
+        action: str,
+        entity_type: str,
+        details: dict[str, Any],
+    ) -> None:
+        """`mark_created` and its audit-log entry in one statement (one round trip: this sits
+        on the critical path of every publish step)."""
+        merged = RemoteObject.attributes.op("||")(literal(attributes, JSONB))
+        created = (
+            update(RemoteObject)
+            .where(RemoteObject.id == row_id)
+            .values(state="created", external_id=external_id, last_error=None, attributes=merged)
+            .returning(RemoteObject.tenant_id)
+            .cte("created")
+        )
+        entry = select(
+            created.c.tenant_id,
+            literal(actor),
+            literal(action),
+            literal(entity_type),
+            literal(external_id),
+            literal(details, JSONB),
+        ).select_from(created)
+        columns = ["tenant_id", "actor", "action", "entity_type", "entity_id", "details"]
+        await self.session.execute(
+            insert_into(AuditLogEntry).from_select(columns, entry).add_cte(created)
+        )
 
     async def mark_state(
         self, row_id: uuid.UUID, state: str, last_error: str | None = None

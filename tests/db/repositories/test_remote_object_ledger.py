@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from flightdeck.db.engine import create_sessionmaker
-from flightdeck.db.models import RemoteObject, Tenant
+from flightdeck.db.models import AuditLogEntry, RemoteObject, Tenant
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.tenants import TenantRepository
 from tests.db.conftest import PlanFactory
@@ -101,6 +101,31 @@ async def test_mark_created_merges_attributes_and_clears_the_error(
     assert created.attributes == {"a": 1, "b": 2}
     assert (created.state, created.last_error) == ("created", None)
     assert created.updated_at >= created.created_at
+
+
+async def test_mark_created_audited_records_both_in_one_statement(
+    session: AsyncSession, tenant: Tenant
+) -> None:
+    ledger = RemoteObjectLedger(session)
+    row = await ledger.begin(tenant.id, **adset())
+    await ledger.mark_created_audited(
+        row.id,
+        "fb-9",
+        {"tracking_url": "https://t/9"},
+        actor="worker",
+        action="remote_object.created",
+        entity_type="facebook.adset",
+        details={"clientRequestKey": "adset-req1-0"},
+    )
+    session.expunge_all()
+    stored = await ledger.get(tenant.id, "facebook", "adset-req1-0")
+    assert stored is not None
+    assert (stored.state, stored.external_id) == ("created", "fb-9")
+    assert stored.attributes == {"tracking_url": "https://t/9"}
+    entry = await session.scalar(select(AuditLogEntry).where(AuditLogEntry.entity_id == "fb-9"))
+    assert entry is not None and entry.tenant_id == tenant.id
+    assert (entry.action, entry.entity_type) == ("remote_object.created", "facebook.adset")
+    assert entry.details == {"clientRequestKey": "adset-req1-0"}
 
 
 async def test_mark_failed_never_overwrites_a_created_object(
