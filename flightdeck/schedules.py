@@ -26,6 +26,7 @@ from temporalio.client import (
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
 from flightdeck.settings import Settings
+from flightdeck.temporal import read_task_queue
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import SyncBackWorkflow
 
@@ -41,7 +42,7 @@ def sync_back_input(
         trigger=trigger,
         tenant_id=tenant_id,
         escalate_after_seconds=settings.conflict_escalation_seconds,
-        read_task_queue=f"{settings.reddit_task_queue}-read",
+        read_task_queue=read_task_queue(settings.reddit_task_queue),
         write_task_queue=settings.reddit_task_queue,
     )
 

@@ -30,6 +30,31 @@ def publish_workflow_id(tenant_id: str, request_id: str) -> str:
     return f"publish-{tenant_id}-{request_id}"
 
 
+def sync_workflow_id(set_id: object) -> str:
+    """A set's push to its platform: one at a time per set; a second request joins it."""
+    return f"sync-set-{set_id}"
+
+
+def status_workflow_id(set_id: object) -> str:
+    """A set's pause or resume on its platform (the latest request wins)."""
+    return f"status-set-{set_id}"
+
+
+def conflict_workflow_id(entity_type: str, entity_id: object) -> str:
+    """The workflow holding one entity's open sync-back conflict."""
+    return f"conflict-{entity_type}-{entity_id}"
+
+
+def creative_task_queue(platform_queue: str) -> str:
+    """Ad creatives (Reddit posts): the platform's creative rate-limit policy."""
+    return f"{platform_queue}-creative"
+
+
+def read_task_queue(platform_queue: str) -> str:
+    """Sync-back reads: the platform's read policy."""
+    return f"{platform_queue}-read"
+
+
 async def ensure_search_attributes(client: Client, namespace: str) -> None:
     """Register Flightdeck's custom search attributes if the server lacks them (idempotent)."""
     from temporalio.api.enums.v1 import IndexedValueType

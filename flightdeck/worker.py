@@ -32,6 +32,7 @@ from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
+from flightdeck.temporal import creative_task_queue, read_task_queue
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
@@ -148,13 +149,13 @@ async def running_workers(
             # Sync-back polls: list calls, paced by Reddit's read policy through its 429s.
             Worker(
                 client,
-                task_queue=f"{settings.reddit_task_queue}-read",
+                task_queue=read_task_queue(settings.reddit_task_queue),
                 activities=[back_acts.sync_account],
                 max_concurrent_activities=4,
             ),
             Worker(
                 client,
-                task_queue=f"{settings.reddit_task_queue}-creative",
+                task_queue=creative_task_queue(settings.reddit_task_queue),
                 activities=[sync_acts.push_entity],
                 max_concurrent_activities=100,
                 max_task_queue_activities_per_second=settings.reddit_creative_rate_limit,

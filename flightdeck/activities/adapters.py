@@ -39,9 +39,8 @@ class PlatformAdapters:
         self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID
     ) -> tuple[PlatformPoller, AccountContext]:
         """The account's `PlatformPoller` (sync-back), on the same client as its adapter."""
-        await self(tenant_id, ad_account_id)
+        _, context = await self(tenant_id, ad_account_id)
         client, _ = self._open[(tenant_id, ad_account_id)]
-        context = await self._reddit.account_context(tenant_id, ad_account_id)
         return RedditPlatformPoller(client, page_size=self._poll_page_size), context
 
     async def aclose(self) -> None:

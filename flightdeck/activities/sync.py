@@ -28,7 +28,7 @@ from flightdeck.activities.names import (
     RECORD_CAMPAIGN_OUTCOME,
 )
 from flightdeck.db.circuit_breaker import CircuitBreakerService
-from flightdeck.db.models import AdGroup, GeneratedCampaign
+from flightdeck.db.models import GeneratedCampaign
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
@@ -96,21 +96,21 @@ class SyncActivities:
         """Check the set and its account, mark it syncing, and list the campaigns to process."""
         tenant, set_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.set_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            repo = SetSyncRepository(session)
+            repo, sets = SetSyncRepository(session), CampaignSetRepository(session)
             found = await repo.set_with_account(tenant, set_id)
             if found is None:
                 raise ApplicationError(f"campaign set {set_id} not found", non_retryable=True)
             campaign_set, account = found
             problem = _account_problem(campaign_set.platform, account)
             if problem is not None:
-                await repo.mark_set(tenant, set_id, sync_status="failed")
+                await sets.set_status(tenant, set_id, sync_status="failed")
                 await _audit(session, tenant, "campaign_set.sync_refused", set_id, error=problem)
             else:
                 only = [uuid.UUID(c) for c in inp.campaign_ids] if inp.campaign_ids else None
                 ids = await repo.campaign_ids_to_sync(
                     tenant, set_id, only, with_platform_id=inp.operation != "push"
                 )
-                await repo.mark_set(tenant, set_id, sync_status="syncing")
+                await sets.set_status(tenant, set_id, sync_status="syncing")
                 await repo.mark_campaigns_syncing(tenant, ids)
                 if inp.trigger != "retry_sweep":
                     # A person asked: failed campaigns get their full number of retries again.
@@ -160,8 +160,12 @@ class SyncActivities:
             sync_status = "synced"
         status = {"pause": "paused", "resume": "active"}.get(inp.operation)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await SetSyncRepository(session).mark_set(
-                tenant, set_id, sync_status=sync_status, status=status, synced=not inp.fatal_error
+            await CampaignSetRepository(session).set_status(
+                tenant,
+                set_id,
+                sync_status=sync_status,
+                status=status,
+                last_synced_at=None if inp.fatal_error else utcnow(),
             )
             await _audit(
                 session,
@@ -306,12 +310,12 @@ class SyncActivities:
             found = await SetSyncRepository(session).ad_with_parent(tenant, ad_id)
         if found is None:
             raise ApplicationError(f"ad {ad_id} not found", non_retryable=True)
-        ad, group = found
+        ad, group, ad_account_id = found
         if ad.platform_post_id or ad.platform_ad_id or ad.deleted_at is not None:
             return PushEntityResult(
                 entity_id=inp.entity_id, platform_id=ad.platform_post_id, action="skipped"
             )
-        adapter, account = await self._adapter_for_ad_group(tenant, group)
+        adapter, account = await self._account_adapter(tenant, ad_account_id)
         post = await self._call(
             inp.platform, tenant, adapter.create_ad_creative(account, to_ad_spec(ad))
         )
@@ -330,8 +334,8 @@ class SyncActivities:
             record = await SyncRecordRepository(session).get(tenant, "ad", ad_id, inp.platform)
         if found is None:
             raise ApplicationError(f"ad {ad_id} not found", non_retryable=True)
-        ad, group = found
-        adapter, account = await self._adapter_for_ad_group(tenant, group)
+        ad, group, ad_account_id = found
+        adapter, account = await self._account_adapter(tenant, ad_account_id)
         if ad.deleted_at is not None or group.deleted_at is not None:
             return await self._remove(tenant, inp, "ad", ad.platform_ad_id, adapter, account)
         parent_id = group.platform_ad_group_id
@@ -497,17 +501,12 @@ class SyncActivities:
         except AccountNotFound as exc:
             raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
 
-    async def _adapter_for_ad_group(
-        self, tenant: uuid.UUID, group: AdGroup
+    async def _account_adapter(
+        self, tenant: uuid.UUID, ad_account_id: uuid.UUID | None
     ) -> tuple[CampaignSetPlatformAdapter, AccountContext]:
-        async with tenant_session(self._sessions, tenant) as session:
-            campaign = await session.get(GeneratedCampaign, group.campaign_id)
-            assert campaign is not None
-            campaign_set = await CampaignSetRepository(session).get(
-                tenant, campaign.campaign_set_id
-            )
-        assert campaign_set is not None and campaign_set.ad_account_id is not None
-        return await self._adapter(tenant, campaign_set.ad_account_id)
+        if ad_account_id is None:
+            raise ApplicationError("the campaign set has no ad account", non_retryable=True)
+        return await self._adapter(tenant, ad_account_id)
 
     async def _call(self, platform: str, tenant: uuid.UUID, call: Awaitable[T]) -> T:
         """One platform call, its outcome fed to the circuit breaker: a failure is the platform

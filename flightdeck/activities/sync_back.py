@@ -65,6 +65,7 @@ from flightdeck.domain.sync_back_io import (
 )
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError
+from flightdeck.temporal import conflict_workflow_id
 
 ACTOR = "sync-back"
 MODELS: dict[str, Any] = {"campaign": GeneratedCampaign, "ad_group": AdGroup}
@@ -334,8 +335,6 @@ class _Cycle:
 
     async def _conflict(self, entity_type: str, entity: Any, comparison: Comparison) -> None:
         fields = [f.model_dump(mode="json") for f in comparison.conflicts]
-        from flightdeck.workflows.sync_back import conflict_workflow_id
-
         conflict, created = await ConflictRepository(self.session).open(
             self.tenant,
             entity_type=entity_type,
@@ -468,7 +467,7 @@ async def _load_entity(
         tenant, cast(EntityType, entity_type), entity_id, platform
     )
     if entity_type == "campaign":
-        campaign = await repo.campaign_tree(tenant, entity_id)
+        campaign = await repo.campaign(tenant, entity_id)
         if campaign is None:
             raise ApplicationError(f"campaign {entity_id} not found", non_retryable=True)
         return campaign, campaign, record, []

@@ -23,12 +23,8 @@ with workflow.unsafe.imports_passed_through():
         RetrySweepResult,
         SyncSetInput,
     )
-    from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID
+    from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID, sync_workflow_id
     from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
-
-
-def sync_workflow_id(set_id: str) -> str:
-    return f"sync-set-{set_id}"
 
 
 @workflow.defn

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         SyncBackInput,
         SyncBackResult,
     )
+    from flightdeck.temporal import conflict_workflow_id
 
 READ_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -57,10 +58,6 @@ READ_RETRY = RetryPolicy(
     non_retryable_error_types=["NonRetryablePlatformError", "AccountReauthRequired"],
 )
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
-
-
-def conflict_workflow_id(entity_type: str, entity_id: str) -> str:
-    return f"conflict-{entity_type}-{entity_id}"
 
 
 @workflow.defn

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         SyncStartInput,
         SyncTotals,
     )
+    from flightdeck.temporal import creative_task_queue
 
 
 def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
@@ -75,7 +76,7 @@ BOOKKEEPING_RETRY = RetryPolicy(
 def task_queue_for(platform_queue: str, entity_type: PushEntityType) -> str:
     """One queue per platform rate-limit policy: Reddit counts posts against its
     creative-management policy, everything else against campaign-management writes."""
-    return f"{platform_queue}-creative" if entity_type == "post" else platform_queue
+    return creative_task_queue(platform_queue) if entity_type == "post" else platform_queue
 
 
 class _Fatal(Exception):

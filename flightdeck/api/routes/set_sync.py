@@ -23,40 +23,37 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found
-from flightdeck.api.publishing import parse_uuid
+from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import CampaignSet, GeneratedCampaign
+from flightdeck.db.repositories.campaign_sets import CampaignSetRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync import SyncOperation, SyncSetInput
 from flightdeck.settings import Settings
-from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID
+from flightdeck.temporal import (
+    CAMPAIGN_SET_ID,
+    PLATFORM,
+    TENANT_ID,
+    status_workflow_id,
+    sync_workflow_id,
+)
 from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
 SSE_POLL_SECONDS = 0.25
-RUNNING = WorkflowExecutionStatus.RUNNING
-
-
-def sync_workflow_id(set_id: uuid.UUID | str) -> str:
-    return f"sync-set-{set_id}"
-
-
-def status_workflow_id(set_id: uuid.UUID | str) -> str:
-    return f"status-set-{set_id}"
 
 
 class SyncAccepted(CamelModel):
@@ -173,7 +170,7 @@ async def _start(
         if operation == "push"
         else status_workflow_id(campaign_set.id)
     )
-    if operation == "push" and await _is_running(temporal, workflow_id):
+    if operation == "push" and await workflow_status(temporal, workflow_id) == "running":
         return SyncAccepted(job_id=workflow_id, status="running")
     verdict = await CircuitBreakerService.from_settings(request.app.state.sessions, settings).check(
         campaign_set.platform
@@ -186,7 +183,9 @@ async def _start(
             f"({(verdict.failure_ratio or 0):.0%} of recent calls); try again later",
             {"Retry-After": str(verdict.retry_after_seconds)},
         )
-    await SetSyncRepository(session).mark_set(tenant_id, campaign_set.id, sync_status="syncing")
+    await CampaignSetRepository(session).set_status(
+        tenant_id, campaign_set.id, sync_status="syncing"
+    )
     await session.commit()
     handle = await temporal.start_workflow(
         SyncCampaignSetWorkflow.run,
@@ -219,14 +218,6 @@ async def _start(
         ),
     )
     return SyncAccepted(job_id=handle.id, status="queued")
-
-
-async def _is_running(temporal: Client, workflow_id: str) -> bool:
-    try:
-        description = await temporal.get_workflow_handle(workflow_id).describe()
-    except RPCError:
-        return False
-    return description.status == RUNNING
 
 
 # -- reading --------------------------------------------------------------------------------

@@ -113,38 +113,31 @@ class SetSyncRepository:
 
     async def ad_with_parent(
         self, tenant_id: uuid.UUID, ad_id: uuid.UUID
-    ) -> tuple[GeneratedAd, AdGroup] | None:
+    ) -> tuple[GeneratedAd, AdGroup, uuid.UUID | None] | None:
+        """The ad, its ad group and its set's ad account, in one query (every ad and post push
+        starts here)."""
         row = await self.session.execute(
-            select(GeneratedAd, AdGroup)
+            select(GeneratedAd, AdGroup, CampaignSet.ad_account_id)
             .join(AdGroup, AdGroup.id == GeneratedAd.ad_group_id)
+            .join(GeneratedCampaign, GeneratedCampaign.id == AdGroup.campaign_id)
+            .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
             .where(GeneratedAd.tenant_id == tenant_id, GeneratedAd.id == ad_id)
         )
         found = row.first()
-        return (found[0], found[1]) if found else None
+        return (found[0], found[1], found[2]) if found else None
+
+    async def campaign(
+        self, tenant_id: uuid.UUID, campaign_id: uuid.UUID
+    ) -> GeneratedCampaign | None:
+        return await self.session.scalar(
+            select(GeneratedCampaign).where(
+                GeneratedCampaign.tenant_id == tenant_id, GeneratedCampaign.id == campaign_id
+            )
+        )
 
     async def set_entity_status(self, model: Any, entity_id: uuid.UUID, status: str) -> None:
         """Pause/resume made on the platform: the local status follows, not a content edit."""
         await self.session.execute(update(model).where(model.id == entity_id).values(status=status))
-
-    async def mark_set(
-        self,
-        tenant_id: uuid.UUID,
-        set_id: uuid.UUID,
-        *,
-        sync_status: str,
-        status: str | None = None,
-        synced: bool = False,
-    ) -> None:
-        values: dict[str, Any] = {"sync_status": sync_status}
-        if status is not None:
-            values["status"] = status
-        if synced:
-            values["last_synced_at"] = datetime.now(UTC)
-        await self.session.execute(
-            update(CampaignSet)
-            .where(CampaignSet.tenant_id == tenant_id, CampaignSet.id == set_id)
-            .values(**values)
-        )
 
     async def mark_campaigns_syncing(
         self, tenant_id: uuid.UUID, campaign_ids: list[uuid.UUID]
