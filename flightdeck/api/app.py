@@ -19,6 +19,7 @@ from flightdeck.api.routes import (
     jobs,
     set_sync,
     sync_back,
+    users,
 )
 from flightdeck.settings import Settings
 
@@ -67,6 +68,7 @@ def create_app(
     app.include_router(set_sync.router, prefix="/api/v1")
     app.include_router(audit_log.router, prefix="/api/v1")
     app.include_router(sync_back.router, prefix="/api/v1")
+    app.include_router(users.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
