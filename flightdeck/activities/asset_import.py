@@ -51,7 +51,6 @@ from flightdeck.db.repositories.campaign_assets import CampaignAssetRepository
 from flightdeck.db.repositories.campaign_spaces import CampaignSpaceRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.asset_import import (
-    IMPORT_FAILED,
     DiscoveredAsset,
     DiscoverResult,
     FinishImportInput,
@@ -61,6 +60,7 @@ from flightdeck.domain.asset_import import (
     ImportRunRef,
     ImportTotals,
 )
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.asset_importer import AssetImporters, ImportNotPossible, ImportSource
 from flightdeck.platforms.errors import PlatformError
 from flightdeck.platforms.safe_fetch import FetchFailed, FetchRefused, SafeFetcher
@@ -90,7 +90,8 @@ class ImportLimits:
 
 
 def _fail(message: str) -> ApplicationError:
-    return ApplicationError(message, type=IMPORT_FAILED, non_retryable=True)
+    """The import cannot go on as things stand: retrying cannot help."""
+    return failure(Failure.INVALID_STATE, message)
 
 
 class AssetImportActivities:
@@ -329,6 +330,7 @@ class AssetImportActivities:
             await AuditLogRepository(session).add(
                 tenant_id=tenant,
                 actor=ACTOR,
+                user_id=run.user_id,
                 action=f"asset_import.{status}",
                 entity_type="campaign_space",
                 entity_id=str(run.campaign_space_id),

@@ -22,6 +22,7 @@ from flightdeck.api.routes import (
     jobs,
     set_sync,
     sync_back,
+    users,
 )
 from flightdeck.settings import Settings
 
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(set_sync.router, prefix="/api/v1")
     app.include_router(audit_log.router, prefix="/api/v1")
     app.include_router(sync_back.router, prefix="/api/v1")
+    app.include_router(users.router, prefix="/api/v1")
     for router in (campaign_spaces.router, asset_imports.router, campaign_assets.router):
         app.include_router(router, prefix="/api/v1")
 

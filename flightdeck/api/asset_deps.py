@@ -8,16 +8,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flightdeck.api.deps import SessionDep, SettingsDep, TenantDep, bearer
+from flightdeck.api.deps import PrincipalDep, SettingsDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
 from flightdeck.assets.library import AssetLibrary, Limits
-from flightdeck.db.models import ApiKey
 from flightdeck.db.repositories.audit_log import AuditLogRepository
-from flightdeck.db.repositories.tenants import hash_key
 from flightdeck.storage import create_blob_store
 
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -35,24 +31,13 @@ def get_library(request: Request, settings: SettingsDep) -> AssetLibrary:
     return library
 
 
-async def get_actor(
-    tenant: TenantDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str | None:
-    """Who is calling, as recorded on what they create: their API key (`key:<id>`)."""
-    if credentials is None:
-        return None
-    key_id = await session.scalar(
-        select(ApiKey.id).where(
-            ApiKey.tenant_id == tenant.id, ApiKey.key_hash == hash_key(credentials.credentials)
-        )
-    )
-    return f"key:{key_id}" if key_id else None
+def get_actor(principal: PrincipalDep) -> str:
+    """Who is calling, as recorded on what they create: their user id."""
+    return str(principal.user_id)
 
 
 LibraryDep = Annotated[AssetLibrary, Depends(get_library)]
-ActorDep = Annotated[str | None, Depends(get_actor)]
+ActorDep = Annotated[str, Depends(get_actor)]
 
 
 def parse_id(value: str, what: str) -> uuid.UUID:
@@ -75,9 +60,10 @@ async def audit(
     actor: str | None,
     **details: Any,
 ) -> None:
+    """An audit entry in the request's transaction (the user comes from the session)."""
+    del actor  # the API session already acts as the caller (`act_as`)
     await AuditLogRepository(session).add(
         tenant_id=tenant_id,
-        actor=actor or "api",
         action=action,
         entity_type=action.split(".")[0],
         entity_id=str(entity_id),

@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 
 from flightdeck.domain.campaign_spaces import CampaignAssetType, CampaignImportSource
 
-IMPORT_FAILED = "ImportFailed"  # a non-retryable error type: the run cannot go on
 ImportStatus = Literal["queued", "running", "completed", "failed"]
 
 

@@ -27,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         PREPARE_ASSET_IMPORT,
     )
     from flightdeck.domain.asset_import import (
-        IMPORT_FAILED,
         DiscoverResult,
         FinishImportInput,
         ImportBatchInput,
@@ -38,14 +37,14 @@ with workflow.unsafe.imports_passed_through():
         ImportSpaceInput,
         ImportTotals,
     )
-    from flightdeck.domain.sync import NON_RETRYABLE
+    from flightdeck.failures import NON_RETRYABLE, Failure, failure
 
 MAX_BATCHES_PER_RUN = 100
 HEARTBEAT = timedelta(seconds=30)
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_attempts=20,
-    non_retryable_error_types=[IMPORT_FAILED],
+    non_retryable_error_types=NON_RETRYABLE,
 )
 # Platform reads and downloads: transient trouble (5xx, 429 after the server's delay) is
 # retried; what is refused for good (bad account, refused archive) fails the run at once.
@@ -54,7 +53,7 @@ WORK_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=10,
-    non_retryable_error_types=[IMPORT_FAILED, NON_RETRYABLE],
+    non_retryable_error_types=NON_RETRYABLE,
 )
 
 
@@ -127,7 +126,7 @@ class ImportCampaignSpaceWorkflow:
         self._show(totals, "done")
         self._progress.status = "failed" if error else "completed"
         if error:
-            raise ApplicationError(error, type=IMPORT_FAILED, non_retryable=True)
+            raise failure(Failure.INVALID_STATE, error)
         return totals
 
     def _show(self, totals: ImportTotals, step: str) -> None:

@@ -48,7 +48,8 @@ async def test_create_and_read_back(api: httpx.AsyncClient, headers: dict[str, s
     assert created["assetCount"] == 0 and created["totalAssetSizeBytes"] == 0
     assert created["isActive"] is True and created["isTemplate"] is False
     assert created["importSource"] == "manual_upload"
-    assert created["userId"].startswith("key:")
+    me = (await api.get("/api/v1/me", headers=headers)).json()
+    assert created["userId"] == me["userId"]
     got = await api.get(f"{BASE}/{created['id']}", headers=headers)
     assert got.status_code == 200
     assert got.json() == created
@@ -314,3 +315,16 @@ async def test_every_endpoint_is_tenant_isolated(
     assert untouched == mine
     assert (await api.get(BASE)).status_code == 401
     assert (await api.get(f"{BASE}/not-a-uuid", headers=headers)).status_code == 404
+
+
+async def test_viewers_read_but_cannot_write(
+    api: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    mine = await create(api, headers)
+    made = await api.post("/api/v1/users", json={"name": "vic", "role": "viewer"}, headers=headers)
+    assert made.status_code == 201, made.text
+    viewer = {"Authorization": f"Bearer {made.json()['apiKey']['apiKey']}"}
+    assert (await api.get(f"{BASE}/{mine['id']}", headers=viewer)).status_code == 200
+    refused = await api.post(BASE, json=space(), headers=viewer)
+    assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
+    assert (await api.delete(f"{BASE}/{mine['id']}", headers=viewer)).status_code == 403

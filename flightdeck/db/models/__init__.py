@@ -20,7 +20,7 @@ from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
 from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
 from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
-from flightdeck.db.models.tenants import ApiKey, Tenant
+from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
 __all__ = [
     "AssetBlob",
@@ -50,8 +50,10 @@ __all__ = [
     "Keyword",
     "OAuthState",
     "PlatformCall",
+    "PublishTarget",
     "RemoteObject",
     "StrategisTemplate",
     "SyncRecord",
     "Tenant",
+    "User",
 ]

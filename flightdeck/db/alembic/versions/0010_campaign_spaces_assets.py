@@ -10,7 +10,7 @@ and a unique (space, type, external id) so imports never add the same platform o
 row-level security.
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0010"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
