@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
@@ -126,6 +127,8 @@ async def read_upload_form(
     """The form's fields and its (staged) file. FormError for a bad or oversized upload; the
     caller owns `form.file` and must discard it if it does not keep it."""
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if content_type == b"application/x-www-form-urlencoded":
+        return await _url_encoded(request, allowed_fields)  # text fields only (copy assets)
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise FormError(415, "Content-Type", "must be multipart/form-data with a boundary")
@@ -160,6 +163,28 @@ async def read_upload_form(
         _drop(reader)
         raise FormError(400, file_field, "the file part is incomplete")
     return reader.form
+
+
+async def _url_encoded(request: Request, allowed: Collection[str]) -> UploadForm:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FIELD_BYTES * 4:
+            raise FormError(
+                413, "body", f"a form without a file is at most {MAX_FIELD_BYTES * 4:,} bytes"
+            )
+    form = UploadForm()
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise FormError(422, "body", "is not UTF-8 text") from None
+    for name, value in pairs:
+        if name not in allowed:
+            raise FormError(422, name or "(unnamed)", "unknown form field")
+        if name in form.fields or len(form.fields) >= MAX_FIELDS:
+            raise FormError(422, name, "repeated or too many form fields")
+        form.fields[name] = value
+    return form
 
 
 def _drop(reader: _Reader) -> None:

@@ -43,10 +43,12 @@ def inspect_image(path: Path, mime_type: str, *, max_pixels: int, thumb_size: in
                         f"{max_pixels:,} allowed (decompression bomb?)"
                     )
                 return ImageInfo(width, height, _thumbnail(image, thumb_size))
-        except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        except UnidentifiedImageError as exc:
             raise ImageRefused("the file is not a readable image") from exc
-        except Image.DecompressionBombWarning as exc:
-            raise ImageRefused("the image has too many pixels (decompression bomb?)") from exc
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageRefused(
+                f"the image has more pixels than the {max_pixels:,} allowed (decompression bomb?)"
+            ) from exc
         except (OSError, SyntaxError, ValueError) as exc:
             if isinstance(exc, ImageRefused):
                 raise

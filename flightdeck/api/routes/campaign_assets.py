@@ -293,7 +293,7 @@ def _text_values(fields: UploadFields, has_file: bool) -> dict[str, Any]:
                 "file", f"a {fields.asset_type} asset is text: send {text_field}, no file"
             )
         if not getattr(fields, text_field or ""):
-            raise invalid(_camel(text_field or ""), f"required for a {fields.asset_type} asset")
+            raise invalid(text_field or "", f"required for a {fields.asset_type} asset")
         if fields.asset_name is None:
             text = str(getattr(fields, text_field or ""))
             values["asset_name"] = text[:80]

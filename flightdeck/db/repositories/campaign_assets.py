@@ -219,13 +219,14 @@ class CampaignAssetRepository(TenantScopedRepository[CampaignAsset]):
             where.append(CampaignAsset.tags.contains(array(list(filters.tags))))
         if filters.import_source is not None:
             where.append(CampaignAsset.import_source == filters.import_source)
-        bounds = (
-            (filters.min_width, CampaignAsset.width >= filters.min_width),
-            (filters.max_width, CampaignAsset.width <= filters.max_width),
-            (filters.min_height, CampaignAsset.height >= filters.min_height),
-            (filters.max_height, CampaignAsset.height <= filters.max_height),
-        )
-        where.extend(condition for bound, condition in bounds if bound is not None)
+        if filters.min_width is not None:
+            where.append(CampaignAsset.width >= filters.min_width)
+        if filters.max_width is not None:
+            where.append(CampaignAsset.width <= filters.max_width)
+        if filters.min_height is not None:
+            where.append(CampaignAsset.height >= filters.min_height)
+        if filters.max_height is not None:
+            where.append(CampaignAsset.height <= filters.max_height)
         if search:
             where.append(CampaignAsset.search_vector.op("@@")(search_query(search)))
         return where
