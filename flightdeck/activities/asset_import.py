@@ -227,7 +227,14 @@ class AssetImportActivities:
             if found.media_url or found.archive_entry is not None:
                 staged = await self._receive(found, archive)
             await self._store(tenant, run, space, item, found, staged)
-        except (FetchRefused, TooLarge, EmptyFile, ImageRefused, WrongFileType) as exc:
+        except (
+            FetchRefused,
+            TooLarge,
+            EmptyFile,
+            ImageRefused,
+            WrongFileType,
+            ArchiveRefused,
+        ) as exc:
             await self._finish_item(tenant, item, "failed", error=str(exc))
         except FetchFailed as exc:
             await self._finish_item(tenant, item, "failed", error=f"download failed: {exc}")

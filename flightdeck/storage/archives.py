@@ -98,18 +98,22 @@ def _check_entry(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
 
 def extract_into(path: Path, entry: ArchiveEntry, intake: Intake) -> None:
     """Stream one entry into `intake`, stopping at the first byte past its declared size."""
-    with zipfile.ZipFile(path) as archive:
-        info = archive.infolist()[entry.index]
-        if info.filename != entry.name:
-            raise ArchiveRefused("the archive changed while it was being imported")
-        written = 0
-        with archive.open(info) as source:
-            for chunk in iter(lambda: source.read(READ_CHUNK), b""):
-                written += len(chunk)
-                if written > entry.size:
-                    intake.abort()
-                    raise TooLarge(entry.size)
-                intake.write(chunk)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.infolist()[entry.index]
+            if info.filename != entry.name:
+                raise ArchiveRefused("the archive changed while it was being imported")
+            written = 0
+            with archive.open(info) as source:
+                for chunk in iter(lambda: source.read(READ_CHUNK), b""):
+                    written += len(chunk)
+                    if written > entry.size:
+                        intake.abort()
+                        raise TooLarge(entry.size)
+                    intake.write(chunk)
+    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+        intake.abort()
+        raise ArchiveRefused(f"{entry.display_name!r} is corrupt ({exc})") from exc
 
 
 def iter_chunks(path: Path) -> Iterator[bytes]:

@@ -63,13 +63,14 @@ class S3BlobStore(BlobStore):
         return self._prefix + check_key(key)
 
     async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        name = self._key(key)
         extra = {"ContentType": content_type}
         try:
             await asyncio.to_thread(
                 self._client.upload_file,
                 str(path),
                 self._bucket,
-                self._key(key),
+                name,
                 ExtraArgs=extra,
                 Config=self._transfer,
             )
@@ -80,11 +81,12 @@ class S3BlobStore(BlobStore):
                 path.unlink()
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        name = self._key(key)
         try:
             await asyncio.to_thread(
                 self._client.put_object,
                 Bucket=self._bucket,
-                Key=self._key(key),
+                Key=name,
                 Body=data,
                 ContentType=content_type,
             )
@@ -92,10 +94,9 @@ class S3BlobStore(BlobStore):
             raise _storage_error("upload", key, exc) from exc
 
     async def exists(self, key: str) -> bool:
+        name = self._key(key)
         try:
-            await asyncio.to_thread(
-                self._client.head_object, Bucket=self._bucket, Key=self._key(key)
-            )
+            await asyncio.to_thread(self._client.head_object, Bucket=self._bucket, Key=name)
         except Exception as exc:
             if _is_missing(exc):
                 return False
@@ -103,19 +104,17 @@ class S3BlobStore(BlobStore):
         return True
 
     async def delete(self, key: str) -> None:
+        name = self._key(key)
         try:
-            await asyncio.to_thread(
-                self._client.delete_object, Bucket=self._bucket, Key=self._key(key)
-            )
+            await asyncio.to_thread(self._client.delete_object, Bucket=self._bucket, Key=name)
         except Exception as exc:
             if not _is_missing(exc):
                 raise _storage_error("delete", key, exc) from exc
 
     async def open(self, key: str) -> AsyncIterator[bytes]:  # type: ignore[override]
+        name = self._key(key)
         try:
-            answer = await asyncio.to_thread(
-                self._client.get_object, Bucket=self._bucket, Key=self._key(key)
-            )
+            answer = await asyncio.to_thread(self._client.get_object, Bucket=self._bucket, Key=name)
         except Exception as exc:
             if _is_missing(exc):
                 raise BlobNotFound(key) from None
@@ -143,7 +142,12 @@ def _is_missing(exc: Exception) -> bool:
     return code in _MISSING
 
 
-def _storage_error(action: str, key: str, exc: Exception) -> StorageError:
-    response = getattr(exc, "response", None)
-    code = (response or {}).get("Error", {}).get("Code") if response else type(exc).__name__
-    return StorageError(f"S3 {action} of {key} failed ({code})")
+def _storage_error(action: str, key: str, exc: BaseException) -> StorageError:
+    """Only S3's error code goes into the message (boto3 wraps it: look down the chain)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        response = getattr(seen, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code"):
+            return StorageError(f"S3 {action} of {key} failed ({response['Error']['Code']})")
+        seen = seen.__cause__ or seen.__context__
+    return StorageError(f"S3 {action} of {key} failed ({type(exc).__name__})")
