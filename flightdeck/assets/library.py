@@ -55,7 +55,8 @@ class Limits:
 
 def asset_type_for(family: str) -> str:
     """The asset type a file of this family becomes when nobody said (zip imports)."""
-    return {"image": "image", "video": "video", "document": "document"}.get(family, "other")
+    kinds = {"image": "image", "video": "video", "document": "document", "text": "document"}
+    return kinds.get(family, "other")
 
 
 def check_type(asset_type: str, facts: FileFacts) -> None:

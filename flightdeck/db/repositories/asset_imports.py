@@ -19,6 +19,7 @@ from flightdeck.db.models import (
     CampaignPlan,
     RemoteObject,
 )
+from flightdeck.db.models.asset_imports import ACTIVE_RUN
 from flightdeck.db.repositories.base import TenantScopedRepository
 from flightdeck.domain.asset_import import ImportTotals
 
@@ -61,7 +62,7 @@ class AssetImportRepository(TenantScopedRepository[AssetImportRun]):
             )
             .on_conflict_do_nothing(
                 index_elements=["campaign_space_id"],
-                index_where=AssetImportRun.status.in_(ACTIVE),
+                index_where=ACTIVE_RUN,  # the partial unique index's own predicate
             )
             .returning(AssetImportRun.id)
         )

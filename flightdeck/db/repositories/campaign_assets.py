@@ -119,10 +119,10 @@ class CampaignAssetRepository(TenantScopedRepository[CampaignAsset]):
     ) -> tuple[CampaignAsset, bool]:
         """Like `create`, for a platform object: if the space already has this (type,
         external id) — a re-run, or an activity retried — that asset is returned (→ False)."""
-        asset_id = uuid.uuid4()
+        row_values = {"id": uuid.uuid4()} | dict(values)
         inserted = await self.session.scalar(
             insert(CampaignAsset)
-            .values(id=asset_id, tenant_id=tenant_id, campaign_space_id=space_id, **values)
+            .values(tenant_id=tenant_id, campaign_space_id=space_id, **row_values)
             .on_conflict_do_nothing(
                 index_elements=["campaign_space_id", "asset_type", "external_asset_id"],
                 index_where=CampaignAsset.external_asset_id.is_not(None),
