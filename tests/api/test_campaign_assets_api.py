@@ -495,3 +495,38 @@ async def test_every_endpoint_is_tenant_isolated(
     assert asset["id"] not in [item["id"] for item in listed["items"]]
     assert (await lib.get(url, headers=headers)).json()["title"] is None
     assert (await lib.get(f"{ASSETS}/{uuid.uuid4()}", headers=headers)).status_code == 404
+
+
+async def test_concurrent_writes_keep_one_copy_and_true_counters(
+    lib: httpx.AsyncClient, headers: dict[str, str], root: Path
+) -> None:
+    import asyncio
+
+    space = await new_space(lib, headers)
+    data = png(seed=123_456)
+    answers = await asyncio.gather(*(upload(lib, headers, space, data) for _ in range(6)))
+    created = [a for a in answers if a.status_code == 201]
+    assert len(created) == 1 and all(a.status_code in (200, 201) for a in answers)
+    assert {a.json()["id"] for a in answers} == {created[0].json()["id"]}
+    assert await space_counts(lib, headers, space) == (1, len(data))
+
+    asset = created[0].json()
+    deletes = await asyncio.gather(
+        *(lib.delete(f"{ASSETS}/{asset['id']}", headers=headers) for _ in range(5))
+    )
+    assert sorted(d.status_code for d in deletes) == [204, 404, 404, 404, 404]
+    assert await space_counts(lib, headers, space) == (0, 0)
+
+    shared = png(seed=654_321)
+    twins = [
+        (await upload(lib, headers, space, shared, skip_duplicate_check="true")).json()
+        for _ in range(4)
+    ]
+    path = root / "store" / twins[0]["storagePath"]
+    hard = {"hard": "true"}
+    gone = await asyncio.gather(
+        *(lib.delete(f"{ASSETS}/{t['id']}", params=hard, headers=headers) for t in twins)
+    )
+    assert [g.status_code for g in gone] == [204] * 4
+    assert not path.exists()  # the last one out removed the bytes, exactly once
+    assert await space_counts(lib, headers, space) == (0, 0)
