@@ -9,6 +9,13 @@ and a unique (space, type, external id) so imports never add the same platform o
 `asset_import_items` (import jobs and what each found). Every table is tenant-owned, under
 row-level security.
 
+Under row-level security Postgres uses an index for a query's own condition only if its
+operator is LEAKPROOF (the policy runs first, as a security barrier), and neither `@@`
+(`ts_match_vq`) nor `@>` on arrays (`arraycontains`) is marked so: every search and tag filter
+would read the tenant's whole table. Both only compare their arguments and raise no error that
+depends on row data, so this migration marks them LEAKPROOF — which takes a superuser; as any
+other user it says so (NOTICE) and the queries stay correct, just without those indexes.
+
 Revision ID: 0010
 Revises: 0005
 """
@@ -41,6 +48,27 @@ IMPORT_SOURCE = postgresql.ENUM(
     name="campaignimportsource", create_type=False,
 )  # fmt: skip
 ENUMS = (AD_PLATFORM, ASSET_TYPE, IMPORT_SOURCE)
+
+# Operators our GIN indexes serve, usable under row-level security once LEAKPROOF.
+LEAKPROOF_FUNCTIONS = (
+    "pg_catalog.ts_match_vq(tsvector, tsquery)",
+    "pg_catalog.arraycontains(anyarray, anyarray)",
+)
+
+
+def _leakproof(on: bool) -> None:
+    statements = " ".join(
+        f"ALTER FUNCTION {name} {'' if on else 'NOT '}LEAKPROOF;" for name in LEAKPROOF_FUNCTIONS
+    )
+    op.execute(
+        "DO $$ BEGIN "
+        "IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN "
+        f"{statements} "
+        "ELSE RAISE NOTICE 'not a superuser: full-text and tag indexes stay unused under "
+        "row-level security until a superuser marks ts_match_vq and arraycontains LEAKPROOF'; "
+        "END IF; END $$"
+    )
+
 
 # Ranked full-text vectors (weights: A ranks above B above C).
 SPACE_SEARCH = (
@@ -528,9 +556,11 @@ def upgrade() -> None:
     )
     for table in TABLES:
         enable_tenant_rls(table)
+    _leakproof(True)
 
 
 def downgrade() -> None:
+    _leakproof(False)
     for table in TABLES:
         disable_tenant_rls(table)
     op.drop_index("ix_asset_reuses_tenant_reused_at", table_name="asset_reuses")
