@@ -147,6 +147,7 @@ async def test_reddit_import_end_to_end_and_idempotent(importer: Importer, rig: 
 
     job = await run_import(importer, rig, space)
     assert job["status"] == "completed", job
+    await rig.record_history(job["workflowId"], "import_space_completed")
     assert job["progress"]["done"] == job["progress"]["total"] == 8
     assert job["result"]["imported"] == 8 and job["result"]["failed"] == 0
 
@@ -285,6 +286,7 @@ async def test_relay_facebook_import(importer: Importer, rig: System) -> None:
     unknown = await new_space(importer, rig, platform="meta", externalCampaignId="999")
     failed = await run_import(importer, rig, unknown)
     assert failed["status"] == "failed" and "not published" in failed["error"]
+    await rig.record_history(failed["workflowId"], "import_space_failed")
 
 
 async def facebook_objects(rig: System, kind: str) -> list[dict[str, Any]]:
