@@ -270,7 +270,9 @@ class AssetImportActivities:
         for attempt in range(1, DOWNLOAD_TRIES + 1):
             intake = self._library.intake(self._limits.download_max_bytes)
             try:
-                return await self._fetcher.fetch_into(found.media_url, intake, accept=accept)
+                return await self._fetcher.fetch_into(
+                    found.media_url, intake, accept=accept, on_chunk=activity.heartbeat
+                )
             except FetchFailed as exc:
                 if not exc.retryable or attempt == DOWNLOAD_TRIES:
                     raise

@@ -81,9 +81,15 @@ class SafeFetcher:
         await self._http.aclose()
 
     async def fetch_into(
-        self, url: str, intake: Intake, *, accept: Sequence[str] = ("image/",)
+        self,
+        url: str,
+        intake: Intake,
+        *,
+        accept: Sequence[str] = ("image/",),
+        on_chunk: Callable[[int], None] | None = None,
     ) -> StagedFile:
-        """Download `url` into `intake`; FetchRefused or FetchFailed otherwise."""
+        """Download `url` into `intake`; FetchRefused or FetchFailed otherwise. `on_chunk`
+        hears the bytes received so far (an activity heartbeats with it)."""
         current = url
         try:
             for _ in range(MAX_REDIRECTS + 1):
@@ -99,7 +105,7 @@ class SafeFetcher:
                             raise FetchFailed("redirect without a Location", retryable=False)
                         current = urljoin(current, location)
                         continue
-                    return await self._read(response, intake, accept, current)
+                    return await self._read(response, intake, accept, current, on_chunk)
                 finally:
                     await response.aclose()
             raise FetchRefused(f"more than {MAX_REDIRECTS} redirects")
@@ -143,7 +149,12 @@ class SafeFetcher:
         return target, host_header, extensions
 
     async def _read(
-        self, response: httpx.Response, intake: Intake, accept: Sequence[str], url: str
+        self,
+        response: httpx.Response,
+        intake: Intake,
+        accept: Sequence[str],
+        url: str,
+        on_chunk: Callable[[int], None] | None,
     ) -> StagedFile:
         if response.status_code >= 400:
             retryable = response.status_code >= 500 or response.status_code == 429
@@ -160,6 +171,8 @@ class SafeFetcher:
             if received > self._max:
                 raise TooLarge(self._max)
             intake.write(chunk)
+            if on_chunk is not None:
+                on_chunk(received)
         return intake.finish()
 
 

@@ -41,6 +41,9 @@ with workflow.unsafe.imports_passed_through():
 
 MAX_BATCHES_PER_RUN = 100
 HEARTBEAT = timedelta(seconds=30)
+# Listing a large account under its read rate limit can take a while; heartbeats (every item)
+# notice a dead worker within HEARTBEAT whatever this says.
+DISCOVER_TIMEOUT = timedelta(minutes=30)
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_attempts=20,
@@ -87,7 +90,7 @@ class ImportCampaignSpaceWorkflow:
                     DISCOVER_ASSET_IMPORT,
                     ref,
                     task_queue=plan.discover_task_queue,
-                    start_to_close_timeout=timeout,
+                    start_to_close_timeout=max(timeout, DISCOVER_TIMEOUT),
                     heartbeat_timeout=HEARTBEAT,
                     retry_policy=WORK_RETRY,
                     result_type=DiscoverResult,

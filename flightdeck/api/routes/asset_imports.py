@@ -123,6 +123,7 @@ async def start_import(
     )
     if space is None:
         raise not_found("campaign space")
+    await session.commit()  # no transaction stays open while the client sends a file
     if request.headers.get("content-type", "").startswith("multipart/"):
         source, staged, filename = await _file_import(request, library, settings)
     else:

@@ -212,6 +212,8 @@ async def upload_asset(
     )
     if space is None:
         raise not_found("campaign space")
+    # No transaction stays open while a (possibly slow) client sends its file.
+    await session.commit()
     try:
         form = await read_upload_form(
             request,
