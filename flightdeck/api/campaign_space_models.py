@@ -95,6 +95,7 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 AwareTime = Annotated[datetime, AfterValidator(_aware)]
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]  # Postgres bigint
 
 
 # --- spaces ---------------------------------------------------------------------------------
@@ -150,10 +151,10 @@ class TemplateIn(CamelModel):
 class PerformanceIn(CamelModel):
     """Cumulative figures as of `asOf` (default: now). CTR and ROAS are derived."""
 
-    total_impressions: Annotated[int, Field(ge=0)] | None = None
-    total_clicks: Annotated[int, Field(ge=0)] | None = None
+    total_impressions: Count | None = None
+    total_clicks: Count | None = None
     total_spend: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)] | None = None
-    total_conversions: Annotated[int, Field(ge=0)] | None = None
+    total_conversions: Count | None = None
     total_revenue: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)] | None = None
     as_of: AwareTime | None = None
     source: ShortLabel = "manual"
@@ -243,9 +244,9 @@ class AssetPatch(CamelModel):
     external_asset_id: LongLabel | None = None
     platform_metadata: JsonObject | None = None
     platform_variants: JsonObject | None = None
-    impressions: Annotated[int, Field(ge=0)] | None = None
-    clicks: Annotated[int, Field(ge=0)] | None = None
-    conversions: Annotated[int, Field(ge=0)] | None = None
+    impressions: Count | None = None
+    clicks: Count | None = None
+    conversions: Count | None = None
     spend: Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=6)] | None = None
 
 

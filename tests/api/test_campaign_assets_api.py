@@ -530,3 +530,18 @@ async def test_concurrent_writes_keep_one_copy_and_true_counters(
     assert [g.status_code for g in gone] == [204] * 4
     assert not path.exists()  # the last one out removed the bytes, exactly once
     assert await space_counts(lib, headers, space) == (0, 0)
+
+
+async def test_out_of_range_numbers_are_4xx(
+    lib: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    space = await new_space(lib, headers)
+    asset = (await upload(lib, headers, space, png())).json()
+    huge = await lib.put(f"{ASSETS}/{asset['id']}", json={"impressions": 2**70}, headers=headers)
+    assert huge.status_code == 422 and fields(huge) == ["impressions"]
+    wide = await lib.get(f"{ASSETS}/assets", params={"minWidth": 2**40}, headers=headers)
+    assert wide.status_code == 422 and fields(wide) == ["minWidth"]
+    perf = await lib.post(
+        f"{SPACES}/{space}/update-performance", json={"totalClicks": 2**64}, headers=headers
+    )
+    assert perf.status_code == 422 and fields(perf) == ["totalClicks"]

@@ -179,7 +179,7 @@ TypeQuery = Annotated[
 TagsQuery = Annotated[list[str] | None, Query(description="all must match; `a,b` or repeated")]
 SearchQuery = Annotated[str | None, Query(max_length=500, pattern=NO_NUL)]
 SourceQuery = Annotated[CampaignImportSource | None, Query(alias="importSource")]
-Pixels = Annotated[int | None, Query(ge=0, le=1_000_000)]
+MAX_PIXELS = 1_000_000  # per side: far beyond any real image, inside Postgres' integer
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=500, pattern=NO_NUL)]
 
@@ -316,10 +316,10 @@ async def list_space_assets(
     tags: TagsQuery = None,
     search: SearchQuery = None,
     import_source: SourceQuery = None,
-    min_width: Annotated[int | None, Query(alias="minWidth", ge=0)] = None,
-    max_width: Annotated[int | None, Query(alias="maxWidth", ge=0)] = None,
-    min_height: Annotated[int | None, Query(alias="minHeight", ge=0)] = None,
-    max_height: Annotated[int | None, Query(alias="maxHeight", ge=0)] = None,
+    min_width: Annotated[int | None, Query(alias="minWidth", ge=0, le=MAX_PIXELS)] = None,
+    max_width: Annotated[int | None, Query(alias="maxWidth", ge=0, le=MAX_PIXELS)] = None,
+    min_height: Annotated[int | None, Query(alias="minHeight", ge=0, le=MAX_PIXELS)] = None,
+    max_height: Annotated[int | None, Query(alias="maxHeight", ge=0, le=MAX_PIXELS)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> AssetPage:
@@ -342,10 +342,10 @@ async def list_assets(
     tags: TagsQuery = None,
     search: SearchQuery = None,
     import_source: SourceQuery = None,
-    min_width: Annotated[int | None, Query(alias="minWidth", ge=0)] = None,
-    max_width: Annotated[int | None, Query(alias="maxWidth", ge=0)] = None,
-    min_height: Annotated[int | None, Query(alias="minHeight", ge=0)] = None,
-    max_height: Annotated[int | None, Query(alias="maxHeight", ge=0)] = None,
+    min_width: Annotated[int | None, Query(alias="minWidth", ge=0, le=MAX_PIXELS)] = None,
+    max_width: Annotated[int | None, Query(alias="maxWidth", ge=0, le=MAX_PIXELS)] = None,
+    min_height: Annotated[int | None, Query(alias="minHeight", ge=0, le=MAX_PIXELS)] = None,
+    max_height: Annotated[int | None, Query(alias="maxHeight", ge=0, le=MAX_PIXELS)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> AssetPage:
