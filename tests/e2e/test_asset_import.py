@@ -207,7 +207,7 @@ async def test_import_progress_streams_and_other_tenants_see_nothing(
     urls = [await media(rig, png(64, 64, seed=s)) for s in (21, 22, 23)]
     account, campaign_id, _ = await reddit_campaign(rig, urls)
     space = await new_space(importer, rig, externalCampaignId=campaign_id, adAccountId=account)
-    await rig.faults({"platform": "reddit", "path": "^/media/", "latencyMs": 150})
+    await rig.faults({"platform": "reddit", "path": "^/media/", "latencyMs": 400})
     url = f"{ASSETS}/campaign-spaces/{space}/assets/import"
     accepted = (await importer.api.post(url, headers=rig.headers)).json()
     joined = (await importer.api.post(url, headers=rig.headers)).json()
@@ -251,6 +251,21 @@ async def test_import_needs_a_campaign_and_an_account(importer: Importer, rig: S
         url.format(bare), json={"source": "carrier_pigeon"}, headers=rig.headers
     )
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["field"] == "source"
+    account = await rig.connect_reddit()
+    mismatch = await importer.api.post(
+        SPACES,
+        json={"campaignName": "m", "platform": "meta", "adAccountId": account},
+        headers=rig.headers,
+    )
+    assert mismatch.status_code == 422 and mismatch.json()["detail"][0]["field"] == "adAccountId"
+    moved = await importer.api.put(
+        f"{SPACES}/{no_account}", json={"platform": "meta"}, headers=rig.headers
+    )
+    assert moved.status_code == 200  # no account: any platform
+    linked = await importer.api.put(
+        f"{SPACES}/{no_account}", json={"adAccountId": account}, headers=rig.headers
+    )
+    assert linked.status_code == 422  # a Reddit account on what is now a meta space
 
 
 async def test_relay_facebook_import(importer: Importer, rig: System) -> None:

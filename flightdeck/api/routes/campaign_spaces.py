@@ -52,12 +52,16 @@ def split_tags(values: list[str] | None) -> list[str]:
     return [tag for tag in tags if tag]
 
 
-async def _check_account(session: Any, tenant: Any, account_id: Any) -> None:
-    if (
-        account_id is not None
-        and await AdAccountRepository(session).get(tenant, account_id) is None
-    ):
+async def _check_account(session: Any, tenant: Any, account_id: Any, platform: str) -> None:
+    """The connected account a space reads through is the tenant's, on the space's platform."""
+    if account_id is None:
+        return
+    account = await AdAccountRepository(session).get(tenant, account_id)
+    if account is None:
         raise invalid("adAccountId", "no such ad account")
+    if account.platform != platform:
+        message = f"a {account.platform} account cannot serve a {platform} space"
+        raise invalid("adAccountId", message)
 
 
 async def _space(session: Any, tenant_id: Any, space_id: str) -> CampaignSpace:
@@ -97,7 +101,7 @@ Search = Annotated[
 async def create_space(
     body: SpaceIn, tenant: TenantDep, session: SessionDep, actor: ActorDep
 ) -> SpaceOut:
-    await _check_account(session, tenant.id, body.ad_account_id)
+    await _check_account(session, tenant.id, body.ad_account_id, body.platform)
     values = body.model_dump(exclude_none=True) | {"user_id": actor}
     row = await CampaignSpaceRepository(session).create(tenant.id, values)
     out = space_out(row)
@@ -185,7 +189,10 @@ async def update_space(
     for json_field in ("import_metadata", "template_metadata"):
         if json_field in changes and changes[json_field] is None:
             changes[json_field] = {}
-    await _check_account(session, tenant.id, changes.get("ad_account_id"))
+    platform = changes.get("platform") or row.platform
+    account = changes.get("ad_account_id", row.ad_account_id)
+    if "ad_account_id" in changes or "platform" in changes:
+        await _check_account(session, tenant.id, account, platform)
     updated = await CampaignSpaceRepository(session).update(tenant.id, row.id, changes)
     if updated is None:
         raise not_found("campaign space")
