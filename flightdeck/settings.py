@@ -112,6 +112,39 @@ class Settings(BaseSettings):
     circuit_min_calls: int = Field(default=10, ge=1)
     circuit_cooldown_seconds: float = Field(default=60.0, gt=0)
 
+    # Asset library (seed 003). Files go to `storage_backend`: `local` keeps them under
+    # `storage_dir` (default `<data_dir>/assets`); `s3` in any S3-compatible bucket.
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None  # unset = AWS; MinIO, Ceph, … set their URL
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None  # unset = boto3's usual credential chain
+    s3_secret_access_key: SecretStr | None = None
+    asset_max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    # Images announcing more pixels than this are refused before decoding (bombs).
+    asset_max_image_pixels: int = Field(default=25_000_000, ge=1)
+    asset_thumbnail_size: int = Field(default=256, ge=16, le=1024)
+    # Imports: downloads of platform media (size cap; hosts reachable despite being private,
+    # loopback or link-local — unset = the simulators' host outside production, none in it).
+    asset_download_max_bytes: int = Field(default=30 * 1024 * 1024, ge=1)
+    asset_download_allowed_hosts: list[str] | None = None
+    asset_import_batch_size: int = Field(default=20, ge=1, le=500)
+    csv_import_max_rows: int = Field(default=10_000, ge=1)
+    bulk_import_max_entries: int = Field(default=2_000, ge=1)
+    bulk_import_max_total_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
+    bulk_import_max_ratio: float = Field(default=100.0, gt=1)
+
+    @property
+    def download_allowed_hosts(self) -> frozenset[str]:
+        """`host` or `host:port` entries the import downloader may reach though not public."""
+        if self.asset_download_allowed_hosts is not None:
+            return frozenset(h.lower() for h in self.asset_download_allowed_hosts)
+        if self.environment == "production":
+            return frozenset()
+        return frozenset({f"127.0.0.1:{self.simulators_port}", f"localhost:{self.simulators_port}"})
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":

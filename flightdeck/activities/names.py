@@ -24,3 +24,10 @@ LIST_SYNC_BACK_ACCOUNTS = "sync_back.list_accounts"
 SYNC_BACK_ACCOUNT = "sync_back.sync_account"
 APPLY_CONFLICT_RESOLUTION = "sync_back.apply_resolution"
 ESCALATE_CONFLICT = "sync_back.escalate_conflict"
+
+# Asset imports (seed 003). `asset_import.discover` runs on the platform's read queue (its
+# rate limit applies); the others on the main queue.
+PREPARE_ASSET_IMPORT = "asset_import.prepare"
+DISCOVER_ASSET_IMPORT = "asset_import.discover"
+IMPORT_ASSET_BATCH = "asset_import.import_batch"
+FINISH_ASSET_IMPORT = "asset_import.finish"

@@ -12,10 +12,13 @@ from temporalio.client import Client
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.routes import (
     ad_accounts,
+    asset_imports,
     audit_log,
+    campaign_assets,
     campaign_mappings,
     campaign_plans,
     campaign_sets,
+    campaign_spaces,
     jobs,
     set_sync,
     sync_back,
@@ -69,6 +72,8 @@ def create_app(
     app.include_router(audit_log.router, prefix="/api/v1")
     app.include_router(sync_back.router, prefix="/api/v1")
     app.include_router(users.router, prefix="/api/v1")
+    for router in (campaign_spaces.router, asset_imports.router, campaign_assets.router):
+        app.include_router(router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
