@@ -66,13 +66,13 @@ async def system(root: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Any]
     from flightdeck.db.tenancy import system_session
     from flightdeck.db.tenants import create_tenant_with_key
     from flightdeck.settings import Settings
-    from tests.conftest import ADMIN_DSN
+    from tests.db.support import admin_dsn, database_url
 
     db = f"flightdeck_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(await admin_dsn())
     await admin.execute(f'CREATE DATABASE "{db}"')
     await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
+    url = await database_url(db)
     engine = None
     try:
         await upgrade_to_head(url)
@@ -97,7 +97,7 @@ async def system(root: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Any, Any]
     finally:
         if engine is not None:
             await engine.dispose()
-        admin = await asyncpg.connect(ADMIN_DSN)
+        admin = await asyncpg.connect(await admin_dsn())
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
 

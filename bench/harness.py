@@ -85,13 +85,14 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
     from flightdeck.settings import Settings
     from flightdeck.temporal import SEARCH_ATTRIBUTES
     from flightdeck.worker import running_workers
-    from tests.conftest import ADMIN_DSN, free_port
+    from tests.conftest import free_port
+    from tests.db.support import admin_dsn, database_url
 
     db = f"flightdeck_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(await admin_dsn())
     await admin.execute(f'CREATE DATABASE "{db}"')
     await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{db}"
+    url = await database_url(db)
     await upgrade_to_head(url)
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
@@ -138,7 +139,7 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
         if engine is not None:
             await engine.dispose()
         await env.shutdown()
-        admin = await asyncpg.connect(ADMIN_DSN)
+        admin = await asyncpg.connect(await admin_dsn())
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import signal
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -51,7 +52,23 @@ def main(argv: list[str] | None = None) -> None:
 
     settings = get_settings()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_dispatch(args, settings))
+        asyncio.run(_until_stopped(_dispatch(args, settings)))
+
+
+async def _until_stopped(work: Any) -> None:
+    """Run `work`; SIGTERM (a container stop, a supervisor) ends it as cleanly as Ctrl-C does:
+    the task is cancelled, so every `finally` runs — workers drain, child servers stop."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
@@ -70,7 +87,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         await upgrade_to_head(url)
         print("database is at the latest migration")
     elif args.command == "simulators":
-        await _serve_simulators(args.host, args.port or settings.simulators_port)
+        await _serve_simulators(settings, args.host, args.port or settings.simulators_port)
     elif args.command == "tenant" and args.tenant_command == "create":
         await _create_tenant(settings, args.name)
     elif args.command == "tenant":
@@ -87,10 +104,26 @@ async def _database_url(settings: Settings) -> str:
 
 
 async def serve(app: Any, host: str, port: int) -> None:
+    """Serve `app` until cancelled; then finish in-flight requests (up to 10 s) and run the
+    app's shutdown. Signals stay with `_until_stopped`, which cancels the whole command."""
     import uvicorn
 
-    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
-    await uvicorn.Server(config).serve()
+    class _Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:  # our own handler owns SIGINT/SIGTERM
+            yield
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=10
+    )
+    server = _Server(config)
+    serving = asyncio.ensure_future(server.serve())
+    try:
+        await asyncio.shield(serving)
+    except asyncio.CancelledError:
+        server.should_exit = True
+        await serving
+        raise
 
 
 async def _serve_api(settings: Settings, host: str, port: int) -> None:
@@ -100,11 +133,27 @@ async def _serve_api(settings: Settings, host: str, port: int) -> None:
     await serve(create_app(settings), host, port)
 
 
-async def _serve_simulators(host: str, port: int) -> None:
+def simulator_app(settings: Settings) -> Any:
+    """The simulators as `flightdeck simulators` and `flightdeck dev` run them: state kept in the
+    data dir, accepting the Strategis key and Reddit app Flightdeck is configured with."""
     from flightdeck.simulators.app import create_simulator_app
+    from flightdeck.simulators.reddit_auth import OAuthApp
 
+    reddit_app = OAuthApp(
+        settings.reddit_client_id,
+        settings.reddit_client_secret.get_secret_value(),
+        settings.reddit_redirect_uri,
+    )
+    return create_simulator_app(
+        settings.strategis_api_key.get_secret_value(),
+        state_path=settings.data_dir / "simulators.state",
+        reddit_apps=[reddit_app],
+    )
+
+
+async def _serve_simulators(settings: Settings, host: str, port: int) -> None:
     print(f"Platform simulators on http://{host}:{port} (admin: /_sim/state)")
-    await serve(create_simulator_app(), host, port)
+    await serve(simulator_app(settings), host, port)
 
 
 async def _run_worker(settings: Settings) -> None:

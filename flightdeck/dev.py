@@ -91,19 +91,37 @@ async def temporal_dev_server(settings: Settings) -> Any:
         log.close()
 
 
+def on_local_simulators(settings: Settings) -> Settings:
+    """Platform URLs left at their defaults point at the simulators this command starts, on
+    whatever `simulators_port` says, and the OAuth redirect at this API's port (URLs set
+    explicitly are kept)."""
+    default_base = f"http://127.0.0.1:{Settings.model_fields['simulators_port'].default}/"
+    ours = f"http://127.0.0.1:{settings.simulators_port}/"
+    changes = {
+        name: value.replace(default_base, ours, 1)
+        for name, value in settings.model_dump().items()
+        if name.endswith("_url") and isinstance(value, str) and value.startswith(default_base)
+    }
+    default_api = f"http://127.0.0.1:{Settings.model_fields['api_port'].default}/"
+    if settings.reddit_redirect_uri.startswith(default_api):
+        ours_api = f"http://127.0.0.1:{settings.api_port}/"
+        changes["reddit_redirect_uri"] = settings.reddit_redirect_uri.replace(default_api, ours_api)
+    return settings.model_copy(update=changes)
+
+
 async def run_dev(settings: Settings) -> None:
     from flightdeck.api.app import create_app
-    from flightdeck.cli import serve
+    from flightdeck.cli import serve, simulator_app
     from flightdeck.db.bootstrap import resolve_database_url
     from flightdeck.db.engine import create_engine, create_sessionmaker
     from flightdeck.db.migrate import upgrade_to_head
     from flightdeck.db.tenancy import system_session
     from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
     from flightdeck.schedules import ensure_schedules
-    from flightdeck.simulators.app import create_simulator_app
     from flightdeck.temporal import connect, ensure_search_attributes
     from flightdeck.worker import running_workers
 
+    settings = on_local_simulators(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     async with temporal_dev_server(settings):
         url, _pg = await resolve_database_url(settings.database_url, settings.data_dir)
@@ -117,7 +135,7 @@ async def run_dev(settings: Settings) -> None:
         print(f"- Temporal schedules: {', '.join(schedules)}")
         servers = [
             asyncio.create_task(
-                serve(create_simulator_app(), "127.0.0.1", settings.simulators_port)
+                serve(simulator_app(settings), "127.0.0.1", settings.simulators_port)
             ),
             asyncio.create_task(
                 serve(create_app(settings, sessions=sessions, temporal=client),
@@ -129,7 +147,7 @@ async def run_dev(settings: Settings) -> None:
                 api = f"http://{settings.api_host}:{settings.api_port}"
                 await _wait_http(f"{api}/healthz")
                 await _wait_http(f"http://127.0.0.1:{settings.simulators_port}/_sim/state")
-                await register_reddit_app(settings)
+                print(f"- Reddit simulator: OAuth app {settings.reddit_client_id!r} registered")
                 async with system_session(sessions, "dev.bootstrap") as session:
                     _tenant, key = await create_tenant_with_key(session, "demo")
                 example = json.loads(EXAMPLE_PLAN.read_text())
@@ -158,20 +176,6 @@ async def _wait_http(url: str) -> None:
                     return
             await asyncio.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
-
-
-async def register_reddit_app(settings: Settings) -> None:
-    """Tell the Reddit simulator about Flightdeck's OAuth app, as a developer would register it
-    at reddit.com/prefs/apps, so connecting an ad account works out of the box."""
-    app = {
-        "clientId": settings.reddit_client_id,
-        "clientSecret": settings.reddit_client_secret.get_secret_value(),
-        "redirectUri": settings.reddit_redirect_uri,
-    }
-    url = f"http://127.0.0.1:{settings.simulators_port}/_sim/reddit/oauth/apps"
-    async with httpx.AsyncClient(timeout=10) as http:
-        (await http.post(url, json=app)).raise_for_status()
-    print(f"- Reddit simulator: OAuth app {settings.reddit_client_id!r} registered")
 
 
 async def _publish_example(settings: Settings, api: str, key: str) -> None:

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     publish_max_targeting_bytes: int = Field(default=16_384, ge=256)
     # Largest request body the API reads (413 beyond it).
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # On SIGTERM/SIGINT a worker stops polling and lets in-flight activities finish this long.
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     # How long the API waits on Temporal before answering 503 (nothing changed).
     temporal_rpc_timeout_seconds: float = Field(default=5.0, gt=0)
 

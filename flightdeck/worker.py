@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -120,9 +121,11 @@ async def running_workers(
             sessions, strategis, relay, settings.strategis_tracking_base_url
         )
         import_acts, fetcher = asset_import_activities(sessions, settings, adapters, relay)
+        grace = timedelta(seconds=settings.worker_shutdown_grace_seconds)
         workers = [
             Worker(
                 client,
+                graceful_shutdown_timeout=grace,
                 task_queue=settings.task_queue,
                 workflows=WORKFLOWS,
                 activities=[
@@ -142,6 +145,7 @@ async def running_workers(
             ),
             Worker(
                 client,
+                graceful_shutdown_timeout=grace,
                 task_queue=settings.strategis_task_queue,
                 activities=[
                     strategis_acts.ensure_template,
@@ -157,6 +161,7 @@ async def running_workers(
             ),
             Worker(
                 client,
+                graceful_shutdown_timeout=grace,
                 task_queue=settings.reddit_task_queue,
                 activities=[sync_acts.push_entity, back_acts.apply_resolution],
                 max_concurrent_activities=100,
@@ -165,12 +170,14 @@ async def running_workers(
             # Sync-back polls: list calls, paced by Reddit's read policy through its 429s.
             Worker(
                 client,
+                graceful_shutdown_timeout=grace,
                 task_queue=read_task_queue(settings.reddit_task_queue),
                 activities=[back_acts.sync_account, import_acts.discover],
                 max_concurrent_activities=4,
             ),
             Worker(
                 client,
+                graceful_shutdown_timeout=grace,
                 task_queue=creative_task_queue(settings.reddit_task_queue),
                 activities=[sync_acts.push_entity],
                 max_concurrent_activities=100,

@@ -16,8 +16,6 @@ from temporalio.testing import WorkflowEnvironment
 from flightdeck.dev import installed_binary, temporal_binary
 from flightdeck.temporal import SEARCH_ATTRIBUTES
 
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
+from flightdeck.api.guards import RequestGuard
 from flightdeck.api.routes import (
     ad_accounts,
     asset_imports,
@@ -64,6 +65,7 @@ def create_app(
     app.state.sessions = sessions
     app.state.temporal = temporal
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.api_max_body_bytes)
     for router in (campaign_plans.router, campaign_mappings.router, jobs.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(ad_accounts.router, prefix="/api/v1")

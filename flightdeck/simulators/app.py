@@ -10,12 +10,18 @@ A new platform adds its router, its object types in `state.OBJECT_TYPES` and a `
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
-from flightdeck.simulators import admin, reddit, relay, strategis
+from flightdeck.simulators import admin, persistence, reddit, relay, strategis
 from flightdeck.simulators.faults import FaultInjectionMiddleware, FaultSurface
 from flightdeck.simulators.graph_errors import render_graph_fault
+from flightdeck.simulators.reddit_auth import OAuthApp
 from flightdeck.simulators.state import SimulatorState
 
 SURFACES = (
@@ -25,14 +31,43 @@ SURFACES = (
 )
 
 
-def create_simulator_app(api_key: str = DEV_STRATEGIS_API_KEY) -> FastAPI:
-    """The simulators, accepting `Authorization: Bearer <api_key>` on the platform routes."""
+def create_simulator_app(
+    api_key: str = DEV_STRATEGIS_API_KEY,
+    *,
+    state_path: Path | None = None,
+    reddit_apps: Sequence[OAuthApp] = (),
+) -> FastAPI:
+    """The simulators, accepting `Authorization: Bearer <api_key>` on the Strategis routes.
+
+    With `state_path`, their state survives restarts (simulators/persistence.py); `reddit_apps`
+    are registered with the Reddit simulator at start, as a developer registers an app at
+    reddit.com/prefs/apps (the credentials Flightdeck is configured with)."""
     state = SimulatorState(api_key=api_key)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if state_path is None:
+            yield
+            return
+        if persistence.load(state, state_path):
+            print(f"- simulators: state restored from {state_path}")
+        state.api_key = api_key  # the configured key, whatever the file remembers
+        saver = asyncio.create_task(persistence.keep_saved(state, state_path))
+        try:
+            yield
+        finally:
+            saver.cancel()
+            await asyncio.gather(saver, return_exceptions=True)
+
     app = FastAPI(
         title="Flightdeck platform simulators",
         description="Stateful emulations of the Strategis API, its Facebook relay and the "
         "Reddit Ads API.",
+        lifespan=lifespan,
     )
+    state.configured_reddit_apps = list(reddit_apps)
+    for reddit_app in reddit_apps:
+        state.reddit.oauth.register(reddit_app)
     app.state.sim = state
     app.include_router(strategis.router, prefix="/strategis", tags=["strategis"])
     app.include_router(relay.router, prefix="/relay", tags=["relay"])
@@ -41,4 +76,5 @@ def create_simulator_app(api_key: str = DEV_STRATEGIS_API_KEY) -> FastAPI:
     app.include_router(reddit.router, prefix="/reddit", tags=["reddit"])
     app.include_router(reddit.admin_router, prefix="/_sim/reddit", tags=["simulator admin"])
     app.add_middleware(FaultInjectionMiddleware, state=state, surfaces=SURFACES)
+    app.add_middleware(persistence.MarkDirty, state=state)
     return app

@@ -92,6 +92,9 @@ class SimulatorState:
     # Reddit's OAuth apps and tokens, rate-limit windows and id sequences.
     reddit: reddit_state.RedditRuntime = field(default_factory=reddit_state.RedditRuntime)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    dirty: bool = False  # changed since the last save (simulators/persistence.py)
+    # Apps registered from configuration: they survive `reset()`, as the configuration does.
+    configured_reddit_apps: list[Any] = field(default_factory=list)
     # Sequences survive reset(): an id handed out before a reset must never name a different
     # object afterwards (a workflow still running from an earlier test may hold it).
     _next_facebook_id: int = FACEBOOK_FIRST_ID
@@ -139,6 +142,8 @@ class SimulatorState:
         (and Reddit's OAuth apps, tokens and rate-limit overrides; its seeded world returns)."""
         self._empty_objects()
         self.reddit.reset(self.objects["reddit"])
+        for app in self.configured_reddit_apps:
+            self.reddit.oauth.register(app)
         self.relay_idempotency.clear()
         self.relay_calls.clear()
         self.disabled_organizations.clear()

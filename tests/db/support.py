@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,24 +13,51 @@ from typing import Any
 
 import asyncpg
 
+from flightdeck.db.bootstrap import embedded_url, server_reachable, start_embedded
 from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 EXAMPLE_PLAN = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
+# `FLIGHTDECK_TEST_POSTGRES=embedded` skips the local server even when one is running (to prove
+# the fallback); otherwise 127.0.0.1:5432 is used when it answers, else an embedded server.
+EMBEDDED_ONLY = os.environ.get("FLIGHTDECK_TEST_POSTGRES") == "embedded"
+
+_server: dict[str, Any] = {}
+
+
+async def admin_dsn() -> str:
+    """Where the test databases are created: the local server if it answers, else an embedded
+    one from the `pgserver` wheel (started once per process, in a scratch directory)."""
+    if "dsn" not in _server:
+        if not EMBEDDED_ONLY and await server_reachable(ADMIN_DSN):
+            _server["dsn"] = ADMIN_DSN
+        else:
+            root = Path(tempfile.gettempdir()) / f"flightdeck-test-pg-{os.getuid()}"
+            _, server = await start_embedded(root, "postgres")
+            _server["handle"] = server  # keep it referenced: it stops at process exit
+            _server["dsn"] = server.get_uri("postgres")
+    return str(_server["dsn"])
+
+
+async def database_url(name: str) -> str:
+    """The SQLAlchemy URL of database `name` on the test server."""
+    await admin_dsn()
+    if "handle" in _server:
+        return embedded_url(_server["handle"], name)
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
 async def create_database(name: str) -> str:
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(await admin_dsn())
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
-    return f"{SERVER_URL}/{name}"
+    return await database_url(name)
 
 
 async def drop_database(name: str) -> None:
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(await admin_dsn())
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:

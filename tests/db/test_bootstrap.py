@@ -8,6 +8,7 @@ from typing import Any, cast
 
 import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from flightdeck.db.bootstrap import (
     embedded_url,
@@ -17,13 +18,13 @@ from flightdeck.db.bootstrap import (
 )
 from flightdeck.db.migrate import upgrade_to_head
 from flightdeck.db.tenancy import APP_ROLE
-from tests.db.support import ADMIN_DSN, drop_database, unique_database_name
+from tests.db.support import admin_dsn, drop_database, unique_database_name
 
 CLOSED_PORT_DSN = "postgresql://postgres@127.0.0.1:1/postgres"
 
 
 async def database_exists(name: str) -> bool:
-    admin = await asyncpg.connect(ADMIN_DSN)
+    admin = await asyncpg.connect(await admin_dsn())
     try:
         return bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
     finally:
@@ -48,10 +49,14 @@ async def test_a_plain_postgres_url_gets_the_asyncpg_driver(tmp_path: Path) -> N
 async def test_the_local_server_is_used_and_the_database_created(tmp_path: Path) -> None:
     name = unique_database_name()
     try:
-        url, server = await resolve_database_url(None, tmp_path, database=name)
-        again, _ = await resolve_database_url(None, tmp_path, database=name)  # exists: reused
+        local = await admin_dsn()  # 127.0.0.1:5432, or the suite's embedded server without one
+        url, server = await resolve_database_url(
+            None, tmp_path, database=name, local_admin_dsn=local
+        )
+        again, _ = await resolve_database_url(None, tmp_path, database=name, local_admin_dsn=local)
 
-        assert url == again == f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        assert url == again and make_url(url).database == name
+        assert make_url(url).drivername == "postgresql+asyncpg"
         assert server is None
         assert await database_exists(name)
         connection = await asyncpg.connect(to_asyncpg_dsn(url))
