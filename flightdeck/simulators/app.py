@@ -5,6 +5,7 @@
     /reddit/...     Reddit Ads API v3 and Reddit OAuth (reddit.py)
     /graph/...      Meta Graph API (meta_graph.py, meta_oauth.py), on the relay's Facebook store
     /facebook/...   Facebook Login's OAuth dialog (meta_oauth.py)
+    /images/...     an advertiser's image host (image_host.py)
     /_sim/...       admin: state, faults, reset, request log (admin.py)
 
 A new platform adds its router, its object types in `state.OBJECT_TYPES` and a `FaultSurface`.
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
 from flightdeck.simulators import (
     admin,
+    image_host,
     meta_admin,
     meta_graph,
     meta_oauth,
@@ -55,6 +57,7 @@ def create_simulator_app(api_key: str = DEV_STRATEGIS_API_KEY) -> FastAPI:
     app.include_router(meta_oauth.token_router, prefix="/graph", tags=["meta"])
     app.include_router(meta_graph.router, prefix="/graph", tags=["meta"])
     app.include_router(meta_oauth.dialog_router, prefix="/facebook", tags=["meta"])
+    app.include_router(image_host.router, prefix="/images", tags=["images"])
     app.include_router(meta_admin.router, prefix="/_sim/meta", tags=["simulator admin"])
     app.add_middleware(FaultInjectionMiddleware, state=state, surfaces=SURFACES)
     return app

@@ -1,6 +1,7 @@
 """Every table, importable from one place (Alembic reads `Base.metadata` from here)."""
 
 from flightdeck.db.models.ad_accounts import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
+from flightdeck.db.models.audit_archive import AuditLogArchiveEntry
 from flightdeck.db.models.audit_log import AuditLogEntry
 from flightdeck.db.models.base import Base
 from flightdeck.db.models.campaign_errors import CampaignError
@@ -13,6 +14,13 @@ from flightdeck.db.models.campaign_sets import (
     GeneratedCampaign,
     Keyword,
 )
+from flightdeck.db.models.meta import (
+    CampaignMetaConnection,
+    CampaignState,
+    MetaAd,
+    MetaCampaign,
+    MetaPublishedCampaign,
+)
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
 from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
@@ -20,6 +28,12 @@ from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, Tenant
 
 __all__ = [
+    "AuditLogArchiveEntry",
+    "CampaignMetaConnection",
+    "CampaignState",
+    "MetaAd",
+    "MetaCampaign",
+    "MetaPublishedCampaign",
     "Alert",
     "SyncBackRun",
     "SyncConflict",
