@@ -4,6 +4,8 @@
 - `strategis` (settings.strategis_task_queue): every Strategis / relay call, rate-limited for the
   whole queue by the Temporal server (`max_task_queue_activities_per_second`), so the platform
   budget holds across all workflows and worker processes.
+- `meta` (settings.meta_task_queue): every Meta Graph call of a publish, review check or
+  operation, paced by `meta_rate_limit` for all workers together (and by the usage headers).
 - `reddit` (settings.reddit_task_queue): every Reddit Ads write of the set sync, one call per
   activity, paced by `reddit_rate_limit` for all workers together; `reddit-creative` the same
   for ad posts, which Reddit counts against another policy (`reddit_creative_rate_limit`).
@@ -21,18 +23,27 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
+from flightdeck.activities.meta import MetaPublishActivities
+from flightdeck.activities.meta_ops import MetaOperationActivities
+from flightdeck.activities.meta_review import MetaReviewActivities
 from flightdeck.activities.plans import PlanActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
 from flightdeck.activities.sync_back import SyncBackActivities
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.circuit_breaker import CircuitBreakerService
+from flightdeck.platforms.meta_usage import UsageMonitor
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
+from flightdeck.platforms.safe_fetch import FetchLimits
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
 from flightdeck.temporal import creative_task_queue, read_task_queue
+from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow, OperateMetaCampaignWorkflow
+from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
+from flightdeck.workflows.publish_meta import PublishMetaCampaignWorkflow
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
@@ -48,6 +59,10 @@ WORKFLOWS = [
     RetryFailedSyncsWorkflow,
     SyncBackWorkflow,
     ConflictWorkflow,
+    PublishMetaCampaignWorkflow,
+    TrackMetaAdReviewWorkflow,
+    OperateMetaCampaignWorkflow,
+    MetaMaintenanceWorkflow,
 ]
 
 
@@ -58,6 +73,7 @@ class PlatformTransports:
     strategis: httpx.AsyncBaseTransport | None = None
     relay: httpx.AsyncBaseTransport | None = None
     reddit: httpx.AsyncBaseTransport | None = None
+    meta: httpx.AsyncBaseTransport | None = None
 
 
 @contextlib.asynccontextmanager
@@ -91,6 +107,11 @@ async def running_workers(
             transport=transports.reddit,
             user_agent=settings.reddit_user_agent,
         ) as reddit_oauth,
+        meta_graph_client(
+            settings,
+            transport=transports.meta,
+            usage=UsageMonitor(settings.meta_slow_at_percent),
+        ) as graph,
     ):
         reddit_accounts = RedditAccountService(
             sessions,
@@ -109,6 +130,17 @@ async def running_workers(
         strategis_acts = StrategisActivities(
             sessions, strategis, relay, settings.strategis_tracking_base_url
         )
+        meta_connections = MetaConnectionService(
+            sessions, graph, TokenCipher.from_settings(settings), settings
+        )
+        image_limits = FetchLimits.allowing(
+            settings.image_fetch_allow_list(),
+            max_bytes=settings.image_fetch_max_bytes,
+            timeout_seconds=settings.image_fetch_timeout_seconds,
+        )
+        meta_publish = MetaPublishActivities(sessions, graph, meta_connections, image_limits)
+        meta_review = MetaReviewActivities(sessions, graph, meta_connections)
+        meta_ops = MetaOperationActivities(sessions, graph, meta_connections)
         workers = [
             Worker(
                 client,
@@ -123,7 +155,33 @@ async def running_workers(
                     sweep_acts.find_retryable_syncs,
                     back_acts.list_accounts,
                     back_acts.escalate_conflict,
+                    meta_publish.begin_publish,
+                    meta_publish.finish_publish,
+                    meta_review.review_alert,
+                    meta_review.finish_review,
+                    meta_ops.clean_failed_publishes,
+                    meta_ops.archive_audit,
                 ],
+            ),
+            Worker(
+                client,
+                task_queue=settings.meta_task_queue,
+                activities=[
+                    meta_publish.upload_image,
+                    meta_publish.create_campaign,
+                    meta_publish.create_adset,
+                    meta_publish.create_creative,
+                    meta_publish.create_ad,
+                    meta_publish.activate,
+                    meta_publish.verify,
+                    meta_publish.compensate,
+                    meta_review.check_reviews,
+                    meta_ops.operate,
+                ],
+                max_concurrent_activities=100,
+                # A 50-ad publish fans out 50 creatives, then 50 ads, at once.
+                max_concurrent_activity_task_polls=20,
+                max_task_queue_activities_per_second=settings.meta_rate_limit,
             ),
             Worker(
                 client,

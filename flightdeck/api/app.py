@@ -17,6 +17,9 @@ from flightdeck.api.routes import (
     campaign_plans,
     campaign_sets,
     jobs,
+    meta_campaigns,
+    meta_connections,
+    meta_publishing,
     set_sync,
     sync_back,
 )
@@ -67,6 +70,8 @@ def create_app(
     app.include_router(set_sync.router, prefix="/api/v1")
     app.include_router(audit_log.router, prefix="/api/v1")
     app.include_router(sync_back.router, prefix="/api/v1")
+    for meta_router in (meta_connections.router, meta_campaigns.router, meta_publishing.router):
+        app.include_router(meta_router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

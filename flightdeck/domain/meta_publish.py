@@ -289,6 +289,8 @@ def _publish_data(
         }
         for ad in preview["ads"]
     ]
+    # Image hashes belong to an ad account: keep the cache only while the account is the same.
+    same_account = previous.get("adAccountId") == connection.ad_account_id
     return {
         "campaign": campaign,
         "adset": adset,
@@ -297,8 +299,8 @@ def _publish_data(
         "metadata": {
             "preparedAt": now.isoformat(),
             "version": PUBLISH_DATA_VERSION,
-            "imageHashes": dict(previous.get("imageHashes", {})),
-            "creativeIds": list(previous.get("creativeIds", [])),
+            "imageHashes": dict(previous.get("imageHashes", {})) if same_account else {},
+            "creativeIds": list(previous.get("creativeIds", [])) if same_account else [],
             "adIds": [row.id for row in ads],
             "adAccountId": connection.ad_account_id,
             "currency": currency,

@@ -12,6 +12,7 @@ from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, TemporalDep, TenantDep
 from flightdeck.api.errors import not_found
+from flightdeck.api.meta_jobs import META_JOB_PREFIXES, meta_job
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
@@ -53,6 +54,8 @@ async def get_job(
     """Status from Temporal when reachable, progress from the workflow (live) or Postgres."""
     if workflow_id.startswith(SET_JOB_PREFIXES):
         return await _set_job(workflow_id, tenant.id, session, temporal)
+    if workflow_id.startswith(META_JOB_PREFIXES):
+        return JobOut.model_validate(await meta_job(workflow_id, tenant.id, session, temporal))
     job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)
     if job is None:
         raise not_found("job")
