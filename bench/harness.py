@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "examples" / "plan.json"
 REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET = "flightdeck-bench", "bench-secret"
 
 
@@ -34,10 +36,20 @@ class Bench:
 
     async def new_tenant(self) -> Any:
         """A fresh tenant whose API key the `api` client now sends; returns the tenant."""
-        from flightdeck.db.tenants import create_tenant_with_key
+        from flightdeck.db.tenancy import system_session
+        from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
 
-        async with self.sessions() as session:
-            tenant, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
+        name = f"bench-{uuid.uuid4().hex[:6]}"
+        async with system_session(self.sessions, "cli") as session:
+            tenant, key = await create_tenant_with_key(session, name)
+        example = json.loads(EXAMPLE_PLAN.read_text())
+        async with system_session(self.sessions, "cli") as session:
+            await register_publish_targets(
+                session,
+                name,
+                organizations=[example["organization"]],
+                ad_accounts=[example["adAccountId"]],
+            )
         self.api.headers["Authorization"] = f"Bearer {key}"
         return tenant
 

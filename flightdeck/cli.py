@@ -1,4 +1,5 @@
-"""The `flightdeck` command: dev, api, worker, migrate, simulators, tenant create."""
+"""The `flightdeck` command: dev, api, worker, migrate, simulators, tenant create/register,
+user create."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import sys
+from collections.abc import AsyncIterator
 from typing import Any
 
 from flightdeck.settings import Settings, get_settings
@@ -25,8 +27,26 @@ def main(argv: list[str] | None = None) -> None:
     sims.add_argument("--host", default="127.0.0.1")
     tenant = sub.add_parser("tenant", help="manage tenants")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
-    create = tenant_sub.add_parser("create", help="create a tenant and print a new API key once")
+    create = tenant_sub.add_parser(
+        "create", help="create a tenant (with its first admin user) and print a new key once"
+    )
     create.add_argument("name")
+    register = tenant_sub.add_parser(
+        "register", help="let a tenant publish to Strategis organizations / Facebook ad accounts"
+    )
+    register.add_argument("name")
+    register.add_argument("--organization", action="append", default=[], metavar="ORG")
+    register.add_argument("--ad-account", action="append", default=[], metavar="act_ID")
+    user = sub.add_parser("user", help="manage a tenant's users")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_create = user_sub.add_parser(
+        "create", help="add a user to a tenant (or reuse it) and print a new API key once"
+    )
+    user_create.add_argument("tenant")
+    user_create.add_argument("name")
+    user_create.add_argument(
+        "--role", choices=["viewer", "editor", "approver", "admin"], default="editor"
+    )
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -51,8 +71,12 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> None:
         print("database is at the latest migration")
     elif args.command == "simulators":
         await _serve_simulators(args.host, args.port or settings.simulators_port)
-    elif args.command == "tenant":
+    elif args.command == "tenant" and args.tenant_command == "create":
         await _create_tenant(settings, args.name)
+    elif args.command == "tenant":
+        await _register_targets(settings, args.name, args.organization, args.ad_account)
+    elif args.command == "user":
+        await _create_user(settings, args.tenant, args.name, args.role)
 
 
 async def _database_url(settings: Settings) -> str:
@@ -105,15 +129,52 @@ async def _run_worker(settings: Settings) -> None:
 
 
 async def _create_tenant(settings: Settings, name: str) -> None:
-    from flightdeck.db.engine import create_engine, create_sessionmaker
     from flightdeck.db.tenants import create_tenant_with_key
+
+    async with _system_session(settings) as session:
+        tenant, key = await create_tenant_with_key(session, name)
+    print(f"tenant {tenant.name} ({tenant.id}), user admin (role admin)")
+    print(f"API key (shown once): {key}")
+
+
+async def _create_user(settings: Settings, tenant: str, name: str, role: str) -> None:
+    from flightdeck.db.tenants import create_user_with_key
+
+    async with _system_session(settings) as session:
+        try:
+            found, user, key = await create_user_with_key(session, tenant, name, role)  # type: ignore[arg-type]
+        except LookupError as exc:
+            raise SystemExit(str(exc)) from None
+    print(f"user {user.name} of tenant {found.name} (role {user.role})")
+    print(f"API key (shown once): {key}")
+
+
+async def _register_targets(
+    settings: Settings, tenant: str, organizations: list[str], ad_accounts: list[str]
+) -> None:
+    from flightdeck.db.tenants import register_publish_targets
+
+    if not organizations and not ad_accounts:
+        raise SystemExit("name at least one --organization or --ad-account")
+    async with _system_session(settings) as session:
+        try:
+            await register_publish_targets(
+                session, tenant, organizations=organizations, ad_accounts=ad_accounts
+            )
+        except LookupError as exc:
+            raise SystemExit(str(exc)) from None
+    print(f"tenant {tenant} may publish to: {', '.join([*organizations, *ad_accounts])}")
+
+
+@contextlib.asynccontextmanager
+async def _system_session(settings: Settings) -> AsyncIterator[Any]:
+    from flightdeck.db.engine import create_engine, create_sessionmaker
+    from flightdeck.db.tenancy import system_session
 
     engine = create_engine(await _database_url(settings))
     try:
-        async with create_sessionmaker(engine)() as session:
-            tenant, key = await create_tenant_with_key(session, name)
-        print(f"tenant {tenant.name} ({tenant.id})")
-        print(f"API key (shown once): {key}")
+        async with system_session(create_sessionmaker(engine), "cli") as session:
+            yield session
     finally:
         await engine.dispose()
 

@@ -97,7 +97,8 @@ async def run_dev(settings: Settings) -> None:
     from flightdeck.db.bootstrap import resolve_database_url
     from flightdeck.db.engine import create_engine, create_sessionmaker
     from flightdeck.db.migrate import upgrade_to_head
-    from flightdeck.db.tenants import create_tenant_with_key
+    from flightdeck.db.tenancy import system_session
+    from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
     from flightdeck.schedules import ensure_schedules
     from flightdeck.simulators.app import create_simulator_app
     from flightdeck.temporal import connect, ensure_search_attributes
@@ -129,8 +130,16 @@ async def run_dev(settings: Settings) -> None:
                 await _wait_http(f"{api}/healthz")
                 await _wait_http(f"http://127.0.0.1:{settings.simulators_port}/_sim/state")
                 await register_reddit_app(settings)
-                async with sessions() as session:
+                async with system_session(sessions, "dev.bootstrap") as session:
                     _tenant, key = await create_tenant_with_key(session, "demo")
+                example = json.loads(EXAMPLE_PLAN.read_text())
+                async with system_session(sessions, "dev.bootstrap") as session:
+                    await register_publish_targets(
+                        session,
+                        "demo",
+                        organizations=[example["organization"]],
+                        ad_accounts=[example["adAccountId"]],
+                    )
                 await _publish_example(settings, api, key)
                 print("\nRunning. Ctrl-C stops everything.")
                 await asyncio.gather(*servers)

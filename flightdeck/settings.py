@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     ad_name_format: str = "{hookId}_{adSetIndex}-{adIndex}"
 
     publish_activity_timeout_seconds: float = Field(default=60.0, gt=0)
+    # One publish step (a create, with its retries) gives up after this long — a platform down
+    # for hours fails the step and the run compensates, instead of retrying for a week — and a
+    # whole run after `publish_deadline_seconds` (a timer in the workflow: it ends recorded).
+    publish_step_deadline_seconds: float = Field(default=3600.0, gt=0)
+    publish_deadline_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # What one plan may ask for: beyond this it could not run as one workflow (history and
+    # payload limits), so it is refused at POST before anything is stored.
+    publish_max_remote_objects: int = Field(default=600, ge=10)
+    publish_max_targeting_bytes: int = Field(default=16_384, ge=256)
+    # Largest request body the API reads (413 beyond it).
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # How long the API waits on Temporal before answering 503 (nothing changed).
+    temporal_rpc_timeout_seconds: float = Field(default=5.0, gt=0)
 
     # Reddit Ads (seed 002). Production: https://ads-api.reddit.com/api/v3 and
     # https://www.reddit.com; dev points at the simulators.

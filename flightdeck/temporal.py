@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.settings import Settings
 
@@ -31,6 +32,20 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
     )
+
+
+def temporal_unreachable(exc: BaseException) -> bool:
+    """Temporal did not take the call (server down, connection refused, deadline exceeded),
+    as opposed to refusing it (e.g. a workflow id already in use)."""
+    if isinstance(exc, RPCError):
+        return exc.status in (
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+            RPCStatusCode.CANCELLED,
+            RPCStatusCode.UNKNOWN,
+        )
+    # A client that connects lazily reports a refused connection this way.
+    return isinstance(exc, RuntimeError) and "client connect" in str(exc)
 
 
 def publish_workflow_id(tenant_id: str, request_id: str) -> str:

@@ -31,7 +31,7 @@ from flightdeck.crypto import DecryptionError, TokenCipher
 from flightdeck.db.models import CampaignMetaConnection
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.meta import MetaConnectionRepository
-from flightdeck.db.tenancy import tenant_session
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.meta_publish import ConnectionFacts
 from flightdeck.domain.meta_rules import ACCOUNT_STATUSES, REQUESTED_SCOPES, REQUIRED_SCOPES
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
@@ -139,7 +139,7 @@ class MetaConnectionService:
 
     async def _consume(self, state: str) -> CampaignMetaConnection:
         # System scope: the callback carries no API key; the single-use state names the tenant.
-        async with self._sessions() as session, session.begin():
+        async with system_session(self._sessions, "api.oauth_callback") as session, session.begin():
             row = await MetaConnectionRepository(session).consume_state(state)
         if row is None:
             raise ConnectError(
@@ -222,7 +222,12 @@ class MetaConnectionService:
     # -- choosing what to publish with -----------------------------------------------------
 
     async def select(
-        self, tenant_id: uuid.UUID, connection_id: uuid.UUID, selection: Selection
+        self,
+        tenant_id: uuid.UUID,
+        connection_id: uuid.UUID,
+        selection: Selection,
+        *,
+        actor: str | None = None,
     ) -> CampaignMetaConnection:
         row = await self._load(tenant_id, connection_id)
         token = self._token(row)
@@ -290,6 +295,7 @@ class MetaConnectionService:
                 session,
                 updated,
                 "meta_connection.selected",
+                actor=actor,
                 adAccountId=account["id"],
                 pageId=page["id"],
                 instagramUserId=selection.instagram_user_id,
@@ -334,7 +340,7 @@ class MetaConnectionService:
         return updated
 
     async def disconnect(
-        self, tenant_id: uuid.UUID, connection_id: uuid.UUID
+        self, tenant_id: uuid.UUID, connection_id: uuid.UUID, *, actor: str | None = None
     ) -> CampaignMetaConnection:
         row = await self._load(tenant_id, connection_id)
         async with tenant_session(self._sessions, tenant_id) as session, session.begin():
@@ -347,7 +353,7 @@ class MetaConnectionService:
                 status_reason="disconnected by a user",
             )
             assert updated is not None
-            await _audit(session, row, "meta_connection.disconnected")
+            await _audit(session, row, "meta_connection.disconnected", actor=actor)
         return updated
 
     # -- for the activities ----------------------------------------------------------------
@@ -494,11 +500,17 @@ def _context(row: CampaignMetaConnection, purpose: str) -> str:
 
 
 async def _audit(
-    session: AsyncSession, row: CampaignMetaConnection, action: str, **details: Any
+    session: AsyncSession,
+    row: CampaignMetaConnection,
+    action: str,
+    actor: str | None = None,
+    **details: Any,
 ) -> None:
+    """As the user who made the connection (the callback carries no API key)."""
     await AuditLogRepository(session).add(
         tenant_id=row.tenant_id,
-        actor="api",
+        actor=actor or "meta-login",
+        user_id=row.user_id,
         action=action,
         entity_type=ENTITY_TYPE,
         entity_id=str(row.id),

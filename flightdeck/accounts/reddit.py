@@ -37,7 +37,7 @@ from flightdeck.crypto import DecryptionError, TokenCipher
 from flightdeck.db.models import AdAccount, OAuthState
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository, OAuthStateRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
-from flightdeck.db.tenancy import tenant_session
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.campaign_sets import Platform
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import AuthExpiredError, NonRetryableError, RefreshTokenInvalid
@@ -139,7 +139,7 @@ class RedditAccountService:
 
     async def cancel_connect(self, state: str) -> None:
         """The user declined: burn the `state` so the handshake cannot be completed later."""
-        async with self._sessions() as session, session.begin():
+        async with system_session(self._sessions, "api.oauth_callback") as session, session.begin():
             await OAuthStateRepository(session).consume(state)
 
     async def disconnect(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AdAccount:
@@ -187,7 +187,7 @@ class RedditAccountService:
 
     async def _consume(self, state: str) -> OAuthState:
         # System scope: the callback carries no API key; the state itself names the tenant.
-        async with self._sessions() as session, session.begin():
+        async with system_session(self._sessions, "api.oauth_callback") as session, session.begin():
             handshake = await OAuthStateRepository(session).consume(state)
         if handshake is None or handshake.platform != PLATFORM:
             raise ConnectError(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import ApplicationError
 
+from flightdeck.accounts import ReauthRequired
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.errors import (
     AuthExpiredError,
     NonRetryableError,
     PlatformError,
     RateLimitedError,
 )
-
-NON_RETRYABLE_TYPE = "NonRetryablePlatformError"
 
 
 def to_application_error(exc: PlatformError) -> ApplicationError:
@@ -29,13 +29,9 @@ def to_application_error(exc: PlatformError) -> ApplicationError:
         delay = timedelta(seconds=exc.retry_after) if exc.retry_after else None
         # Expected under load and retried after the server's delay: BENIGN keeps it out of
         # the error logs and failure metrics.
-        return ApplicationError(
-            str(exc),
-            details,
-            type="RateLimited",
-            next_retry_delay=delay,
-            category=ApplicationErrorCategory.BENIGN,
-        )
+        return failure(Failure.RATE_LIMITED, str(exc), details, next_retry_delay=delay, benign=True)
+    if isinstance(exc, ReauthRequired):
+        return failure(Failure.REAUTH_REQUIRED, str(exc), details)
     if isinstance(exc, NonRetryableError | AuthExpiredError):
-        return ApplicationError(str(exc), details, type=NON_RETRYABLE_TYPE, non_retryable=True)
-    return ApplicationError(str(exc), details, type="RetryablePlatformError")
+        return failure(Failure.PLATFORM_REJECTED, str(exc), details)
+    return failure(Failure.PLATFORM_UNAVAILABLE, str(exc), details)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -69,6 +70,7 @@ from flightdeck.domain.meta_publish import (
     marked_name,
     marker,
 )
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
 from flightdeck.platforms.meta import MetaGraphClient
 from flightdeck.platforms.meta_errors import is_ambiguous
@@ -162,11 +164,15 @@ class MetaPublishActivities(MetaActivityBase):
                 ),
                 0,
             )
-            raise ApplicationError(
+            kind = (
+                Failure.PLATFORM_UNAVAILABLE
+                if exc.reason == "unreachable"
+                else Failure.PLATFORM_REJECTED
+            )
+            raise failure(
+                kind,
                 f"the image {inp.url} cannot be used ({exc.reason}): {exc}",
                 {"fields": [f"adPreview.ads.{index}.imageUrl"], "reason": exc.reason},
-                type="ImageRefused",
-                non_retryable=exc.reason not in ("unreachable",),
             ) from None
         tenant, campaign = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.campaign_id)
         key = ledger_key(inp.ref.tenant_id, ctx.account, 0, f"image/{image.sha256}")
@@ -175,7 +181,8 @@ class MetaPublishActivities(MetaActivityBase):
                 tenant, meta_campaign_id=campaign, object_type="image", key=key,
                 local_key=f"image:{image.sha256}", name=inp.url,
             )  # fmt: skip
-        image_hash = claim.external_id
+        # Meta names an image `<account id>:<hash>` (its AdImage id): the ledger's external id.
+        image_hash = claim.external_id.split(":")[-1] if claim.external_id else None
         if image_hash is None:
             await self.pace(ctx.account)
             activity.heartbeat("uploading")
@@ -185,16 +192,28 @@ class MetaPublishActivities(MetaActivityBase):
                 await self._settle(inp.ref, claim.row, exc)
                 raise meta_failure(exc) from exc
             image_hash = str(uploaded["hash"])
-            async with self.session(inp.ref) as session, session.begin():
-                await MetaObjectLedger(session).created(
-                    claim.row, image_hash, {"width": image.width, "height": image.height},
-                    url=inp.url, campaignId=inp.ref.campaign_id,
-                )  # fmt: skip
+            await self._record_image(inp, ctx, claim.row, image_hash, image.width, image.height)
         async with self.session(inp.ref) as session, session.begin():
             await CampaignStateRepository(session).remember_image_hash(
                 tenant, campaign, inp.url, image_hash
             )
         return image_hash
+
+    async def _record_image(
+        self, inp: ImageInput, ctx: PublishContext, row: RemoteObject, image_hash: str,
+        width: int, height: int,
+    ) -> None:  # fmt: skip
+        image_id = f"{ctx.account.removeprefix('act_')}:{image_hash}"
+        try:
+            async with self.session(inp.ref) as session, session.begin():
+                await MetaObjectLedger(session).created(
+                    row, image_id, {"width": width, "height": height},
+                    url=inp.url, campaignId=inp.ref.campaign_id,
+                )  # fmt: skip
+        except IntegrityError:
+            # Images are content-addressed and shared within an ad account: another tenant
+            # connected to the same account already holds this AdImage's ledger row.
+            activity.logger.info("image %s already in another ledger row; using it", image_id)
 
     @activity.defn(name=META_CREATE_CAMPAIGN)
     async def create_campaign(self, inp: RefInput) -> str:
@@ -487,6 +506,7 @@ async def _audit(session: AsyncSession, ref: MetaRef, action: str, **details: An
     await AuditLogRepository(session).add(
         tenant_id=uuid.UUID(ref.tenant_id),
         actor="worker",
+        user_id=ref.user_id,
         action=action,
         entity_type="meta_campaign",
         entity_id=ref.campaign_id,

@@ -24,6 +24,7 @@ from flightdeck.db.repositories.meta import (
     MetaPublishedRepository,
 )
 from flightdeck.db.repositories.meta_ledger import MetaObjectLedger
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.meta_io import (
     MaintenanceInput,
     MetaRef,
@@ -131,6 +132,7 @@ class MetaOperationActivities(MetaActivityBase):
             await AuditLogRepository(session).add(
                 tenant_id=tenant,
                 actor=inp.actor,
+                user_id=inp.ref.user_id,
                 action=f"meta_campaign.{inp.operation}",
                 entity_type="meta_campaign",
                 entity_id=inp.ref.campaign_id,
@@ -181,8 +183,7 @@ class MetaOperationActivities(MetaActivityBase):
         Meta is deleted (when the token still works) and the campaign returns to a draft
         that publishes as a new generation. Returns how many were cleaned."""
         cutoff = datetime.now(UTC) - timedelta(days=inp.failed_publish_retention_days)
-        # System scope: the sweep works across tenants.
-        async with self._sessions() as session:
+        async with system_session(self._sessions, "sweep.meta_maintenance") as session:
             failed = await MetaPublishedRepository(session).failed_before(cutoff)
         for index, row in enumerate(failed):
             activity.heartbeat(index)
@@ -190,7 +191,7 @@ class MetaOperationActivities(MetaActivityBase):
         return len(failed)
 
     async def _clean(self, row: MetaPublishedCampaign) -> None:
-        async with self._sessions() as session:
+        async with tenant_session(self._sessions, row.tenant_id) as session:
             campaign = await MetaCampaignRepository(session).get(row.tenant_id, row.campaign_id)
         if campaign is None:
             return
@@ -232,7 +233,8 @@ class MetaOperationActivities(MetaActivityBase):
         retention = timedelta(days=inp.audit_retention_days)
         total = 0
         while True:
-            async with self._sessions() as session, session.begin():
+            system = system_session(self._sessions, "sweep.meta_maintenance")
+            async with system as session, session.begin():
                 moved = await AuditArchiveRepository(session).archive_before(
                     retention, ARCHIVE_BATCH
                 )

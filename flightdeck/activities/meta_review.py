@@ -100,6 +100,7 @@ class MetaReviewActivities(MetaActivityBase):
             await AuditLogRepository(session).add(
                 tenant_id=uuid.UUID(inp.ref.tenant_id),
                 actor="worker",
+                user_id=inp.ref.user_id,
                 action=f"meta_ad.review_{verdict}",
                 entity_type="meta_ad",
                 entity_id=str(ad.id),
@@ -144,6 +145,7 @@ class MetaReviewActivities(MetaActivityBase):
             await AuditLogRepository(session).add(
                 tenant_id=tenant,
                 actor="worker",
+                user_id=inp.ref.user_id,
                 action=f"meta_review.{inp.kind}",
                 entity_type="meta_campaign",
                 entity_id=inp.ref.campaign_id,
@@ -156,6 +158,7 @@ class MetaReviewActivities(MetaActivityBase):
             await AuditLogRepository(session).add(
                 tenant_id=uuid.UUID(inp.ref.tenant_id),
                 actor="worker",
+                user_id=inp.ref.user_id,
                 action=f"meta_review.{inp.outcome.status}",
                 entity_type="meta_campaign",
                 entity_id=inp.ref.campaign_id,

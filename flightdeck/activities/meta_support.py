@@ -11,22 +11,21 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import ApplicationError
 
 from flightdeck.accounts import AccountNotFound
 from flightdeck.accounts.meta import MetaConnectionService
-from flightdeck.activities.errors import NON_RETRYABLE_TYPE, to_application_error
+from flightdeck.activities.errors import to_application_error
 from flightdeck.db.models import MetaAd
 from flightdeck.db.repositories.meta import CampaignStateRepository, MetaAdRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.meta_io import MetaRef
 from flightdeck.domain.meta_publish import our_fields
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.errors import PlatformError
 from flightdeck.platforms.meta import MetaGraphClient
 from flightdeck.platforms.meta_errors import MetaReauthRequired, MetaValidationError
 
-RECONNECT_TYPE = "MetaReconnectRequired"
-NOT_READY_TYPE = "MetaPublishNotReady"
 # Waits this short are slept inside the activity; longer ones become a retry with that delay,
 # so no worker slot is held while an ad account cools down.
 MAX_INLINE_WAIT_SECONDS = 5.0
@@ -48,25 +47,23 @@ def meta_failure(exc: PlatformError, ad_index: int | None = None) -> Application
     """A classified Graph error as the workflow sees it: a dead token is `reconnect` (never
     retried); a refused parameter names the wizard field to fix."""
     if isinstance(exc, MetaReauthRequired):
-        return ApplicationError(
+        return failure(
+            Failure.REAUTH_REQUIRED,
             f"Meta refused the token: reconnect the Meta account ({exc.message})",
             {"platform": "meta", "code": exc.code, "subcode": exc.subcode},
-            type=RECONNECT_TYPE,
-            non_retryable=True,
         )
     if isinstance(exc, MetaValidationError):
         fields = our_fields(exc.blame_fields, ad_index)
-        return ApplicationError(
+        return failure(
+            Failure.PLATFORM_REJECTED,
             f"{exc} [fields: {', '.join(fields) or 'unknown'}]",
             {"platform": "meta", "code": exc.code, "subcode": exc.subcode, "fields": fields},
-            type=NON_RETRYABLE_TYPE,
-            non_retryable=True,
         )
     return to_application_error(exc)
 
 
 def not_ready(message: str) -> ApplicationError:
-    return ApplicationError(message, type=NOT_READY_TYPE, non_retryable=True)
+    return failure(Failure.INVALID_STATE, message)
 
 
 class MetaActivityBase:
@@ -110,11 +107,11 @@ class MetaActivityBase:
         if wait <= 0:
             return
         if wait > MAX_INLINE_WAIT_SECONDS:
-            raise ApplicationError(
+            raise failure(
+                Failure.RATE_LIMITED,
                 f"ad account {account} is near its Graph limit; waiting {wait:.0f} s",
-                type="RateLimited",
                 next_retry_delay=timedelta(seconds=wait),
-                category=ApplicationErrorCategory.BENIGN,
+                benign=True,
             )
         activity.heartbeat(f"pacing {wait:.1f}s")
         await asyncio.sleep(wait)

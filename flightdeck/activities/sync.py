@@ -16,7 +16,6 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from flightdeck.accounts import AccountNotFound, ReauthRequired
 from flightdeck.activities.errors import to_application_error
@@ -38,7 +37,7 @@ from flightdeck.db.repositories.campaign_sets import (
 )
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.repositories.sync_records import SyncRecordRepository
-from flightdeck.db.tenancy import tenant_session
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -47,8 +46,6 @@ from flightdeck.domain.campaign_sets import (
     PlatformObject,
 )
 from flightdeck.domain.sync import (
-    NON_RETRYABLE,
-    REAUTH_REQUIRED,
     AdChild,
     AdGroupChildren,
     CampaignOutcomeInput,
@@ -62,6 +59,7 @@ from flightdeck.domain.sync import (
     SyncPlan,
     SyncStartInput,
 )
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError, RateLimitedError, RetryableError
 
@@ -99,7 +97,7 @@ class SyncActivities:
             repo, sets = SetSyncRepository(session), CampaignSetRepository(session)
             found = await repo.set_with_account(tenant, set_id)
             if found is None:
-                raise ApplicationError(f"campaign set {set_id} not found", non_retryable=True)
+                raise failure(Failure.NOT_FOUND, f"campaign set {set_id} not found")
             campaign_set, account = found
             problem = _account_problem(campaign_set.platform, account)
             if problem is not None:
@@ -126,7 +124,7 @@ class SyncActivities:
                     trigger=inp.trigger,
                 )
         if problem is not None:
-            raise ApplicationError(problem, type=REAUTH_REQUIRED, non_retryable=True)
+            raise failure(Failure.REAUTH_REQUIRED, problem)
         return SyncPlan(platform=campaign_set.platform, campaign_ids=[str(i) for i in ids])
 
     @activity.defn(name=RECORD_CAMPAIGN_OUTCOME)
@@ -192,7 +190,7 @@ class SyncActivities:
                 return await self._push_post(tenant, inp)
             return await self._push_ad(tenant, inp)
         except ReauthRequired as exc:
-            raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
+            raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
         except PlatformError as exc:
             await self._audit_failure(tenant, inp, exc)
             if not isinstance(exc, RetryableError):
@@ -204,7 +202,7 @@ class SyncActivities:
         async with tenant_session(self._sessions, tenant) as session:
             row = await SetSyncRepository(session).campaign_tree(tenant, campaign_id)
             if row is None:
-                raise ApplicationError(f"campaign {campaign_id} not found", non_retryable=True)
+                raise failure(Failure.NOT_FOUND, f"campaign {campaign_id} not found")
             campaign_set = await CampaignSetRepository(session).get(tenant, row.campaign_set_id)
             record = await SyncRecordRepository(session).get(
                 tenant, "campaign", campaign_id, inp.platform
@@ -262,7 +260,7 @@ class SyncActivities:
         async with tenant_session(self._sessions, tenant) as session:
             found = await SetSyncRepository(session).ad_group_with_parent(tenant, ad_group_id)
             if found is None:
-                raise ApplicationError(f"ad group {ad_group_id} not found", non_retryable=True)
+                raise failure(Failure.NOT_FOUND, f"ad group {ad_group_id} not found")
             row, campaign, keywords = found
             campaign_set = await CampaignSetRepository(session).get(
                 tenant, campaign.campaign_set_id
@@ -278,10 +276,9 @@ class SyncActivities:
             )
         parent_id = campaign.platform_campaign_id
         if parent_id is None:
-            raise ApplicationError(
+            raise failure(
+                Failure.INVALID_STATE,
                 f"ad group {ad_group_id}: its campaign is not on the platform yet",
-                type=NON_RETRYABLE,
-                non_retryable=True,
             )
         if row.sync_status == "conflict":  # waits for its resolution
             return PushEntityResult(
@@ -309,7 +306,7 @@ class SyncActivities:
         async with tenant_session(self._sessions, tenant) as session:
             found = await SetSyncRepository(session).ad_with_parent(tenant, ad_id)
         if found is None:
-            raise ApplicationError(f"ad {ad_id} not found", non_retryable=True)
+            raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
         ad, group, ad_account_id = found
         if ad.platform_post_id or ad.platform_ad_id or ad.deleted_at is not None:
             return PushEntityResult(
@@ -333,17 +330,15 @@ class SyncActivities:
             found = await SetSyncRepository(session).ad_with_parent(tenant, ad_id)
             record = await SyncRecordRepository(session).get(tenant, "ad", ad_id, inp.platform)
         if found is None:
-            raise ApplicationError(f"ad {ad_id} not found", non_retryable=True)
+            raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
         ad, group, ad_account_id = found
         adapter, account = await self._account_adapter(tenant, ad_account_id)
         if ad.deleted_at is not None or group.deleted_at is not None:
             return await self._remove(tenant, inp, "ad", ad.platform_ad_id, adapter, account)
         parent_id = group.platform_ad_group_id
         if parent_id is None:
-            raise ApplicationError(
-                f"ad {ad_id}: its ad group is not on the platform yet",
-                type=NON_RETRYABLE,
-                non_retryable=True,
+            raise failure(
+                Failure.INVALID_STATE, f"ad {ad_id}: its ad group is not on the platform yet"
             )
         spec = to_ad_spec(ad)
         pushed, action = await self._create_or_update(
@@ -499,13 +494,13 @@ class SyncActivities:
         try:
             return await self._adapters(tenant, ad_account_id)
         except AccountNotFound as exc:
-            raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
+            raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
 
     async def _account_adapter(
         self, tenant: uuid.UUID, ad_account_id: uuid.UUID | None
     ) -> tuple[CampaignSetPlatformAdapter, AccountContext]:
         if ad_account_id is None:
-            raise ApplicationError("the campaign set has no ad account", non_retryable=True)
+            raise failure(Failure.INVALID_STATE, "the campaign set has no ad account")
         return await self._adapter(tenant, ad_account_id)
 
     async def _call(self, platform: str, tenant: uuid.UUID, call: Awaitable[T]) -> T:
@@ -568,7 +563,8 @@ class RetrySweepActivities:
     async def find_retryable_syncs(self, inp: RetrySweepInput) -> RetrySweepPlan:
         now = utcnow()
         interval = timedelta(seconds=inp.interval_seconds)
-        async with self._sessions() as session, session.begin():
+        sessions = system_session(self._sessions, "sweep.retry_failed_syncs")
+        async with sessions as session, session.begin():
             repo = SetSyncRepository(session)
             given_up = await repo.give_up_exhausted(inp.platform, inp.max_attempts)
             for record in given_up:

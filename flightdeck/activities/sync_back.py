@@ -20,7 +20,6 @@ from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from flightdeck.accounts import AccountNotFound, ReauthRequired
 from flightdeck.activities.errors import to_application_error
@@ -41,9 +40,8 @@ from flightdeck.db.repositories.sync_back import (
     SyncedEntities,
 )
 from flightdeck.db.repositories.sync_records import SyncRecordRepository
-from flightdeck.db.tenancy import tenant_session
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.campaign_sets import AdGroupSpec, Budget, CampaignSpec, EntityType
-from flightdeck.domain.sync import REAUTH_REQUIRED
 from flightdeck.domain.sync_back import (
     Comparison,
     PlatformSnapshot,
@@ -63,6 +61,7 @@ from flightdeck.domain.sync_back_io import (
     SyncBackAccountResult,
     SyncBackInput,
 )
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError
 from flightdeck.temporal import conflict_workflow_id
@@ -83,7 +82,7 @@ class SyncBackActivities:
     async def list_accounts(self, inp: SyncBackInput) -> AccountList:
         """Connected accounts with synced entities (all tenants: the system scope)."""
         tenant = uuid.UUID(inp.tenant_id) if inp.tenant_id else None
-        async with self._sessions() as session:
+        async with system_session(self._sessions, "sweep.sync_back_accounts") as session:
             pairs = await SyncedEntities(session).accounts_to_poll(inp.platform, tenant)
         return AccountList(
             accounts=[AccountToPoll(tenant_id=str(t), ad_account_id=str(a)) for t, a in pairs]
@@ -103,7 +102,7 @@ class SyncBackActivities:
         except (ReauthRequired, AccountNotFound, PlatformError) as exc:
             await self._fail_run(tenant, run.id, str(exc))
             if isinstance(exc, ReauthRequired | AccountNotFound):
-                raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
+                raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
             raise to_application_error(exc) from exc
         polled = time.perf_counter()
         async with tenant_session(self._sessions, tenant) as session, session.begin():
@@ -136,7 +135,7 @@ class SyncBackActivities:
         async with tenant_session(self._sessions, tenant) as session:
             conflict = await ConflictRepository(session).get(tenant, conflict_id)
             if conflict is None:
-                raise ApplicationError(f"conflict {conflict_id} not found", non_retryable=True)
+                raise failure(Failure.NOT_FOUND, f"conflict {conflict_id} not found")
             entity, campaign, record, keywords = await _load_entity(
                 session, tenant, conflict.entity_type, conflict.entity_id, conflict.platform
             )
@@ -196,7 +195,7 @@ class SyncBackActivities:
                 tenant, conflict_id, inp.resolution
             )
             if resolved is None:
-                raise ApplicationError(f"conflict {conflict_id} is not open", non_retryable=True)
+                raise failure(Failure.STALE, f"conflict {conflict_id} is not open")
             await _audit(
                 session,
                 tenant,
@@ -244,11 +243,11 @@ class SyncBackActivities:
                 tenant, campaign.campaign_set_id
             )
         if found is None or found[0].ad_account_id is None:
-            raise ApplicationError("the entity's set has no ad account", non_retryable=True)
+            raise failure(Failure.INVALID_STATE, "the entity's set has no ad account")
         try:
             adapter, context = await self._platforms(tenant, found[0].ad_account_id)
         except (ReauthRequired, AccountNotFound) as exc:
-            raise ApplicationError(str(exc), type=REAUTH_REQUIRED, non_retryable=True) from None
+            raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
         return adapter, context
 
     async def _fail_run(self, tenant: uuid.UUID, run_id: uuid.UUID, error: str) -> None:
@@ -469,11 +468,11 @@ async def _load_entity(
     if entity_type == "campaign":
         campaign = await repo.campaign(tenant, entity_id)
         if campaign is None:
-            raise ApplicationError(f"campaign {entity_id} not found", non_retryable=True)
+            raise failure(Failure.NOT_FOUND, f"campaign {entity_id} not found")
         return campaign, campaign, record, []
     found = await repo.ad_group_with_parent(tenant, entity_id)
     if found is None:
-        raise ApplicationError(f"ad group {entity_id} not found", non_retryable=True)
+        raise failure(Failure.NOT_FOUND, f"ad group {entity_id} not found")
     group, campaign, keywords = found
     return group, campaign, record, keywords
 

@@ -22,6 +22,7 @@ from flightdeck.api.routes import (
     meta_publishing,
     set_sync,
     sync_back,
+    users,
 )
 from flightdeck.settings import Settings
 
@@ -70,6 +71,7 @@ def create_app(
     app.include_router(set_sync.router, prefix="/api/v1")
     app.include_router(audit_log.router, prefix="/api/v1")
     app.include_router(sync_back.router, prefix="/api/v1")
+    app.include_router(users.router, prefix="/api/v1")
     for meta_router in (meta_connections.router, meta_campaigns.router, meta_publishing.router):
         app.include_router(meta_router, prefix="/api/v1")
 

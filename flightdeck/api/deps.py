@@ -1,8 +1,16 @@
-"""Request dependencies: settings, DB session (commit at the boundary), Temporal, tenant."""
+"""Request dependencies: settings, DB session (commit at the boundary), Temporal, and who is
+asking (`Principal`: tenant, user, role).
+
+Every request that changes something (any method but GET/HEAD/OPTIONS) needs at least the
+`editor` role, checked once here for every route; routes that need more say so with
+`ApproverDep` / `AdminDep`.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,11 +20,14 @@ from temporalio.client import Client
 
 from flightdeck.api.errors import ApiError
 from flightdeck.db.models import Tenant
+from flightdeck.db.repositories.audit_log import act_as
 from flightdeck.db.repositories.tenants import ApiKeyRepository
-from flightdeck.db.tenancy import scope_to_tenant
+from flightdeck.db.tenancy import scope_to_system, scope_to_tenant
+from flightdeck.domain.users import Role, role_at_least
 from flightdeck.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -39,18 +50,80 @@ SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 
-async def get_tenant(
+@dataclass(frozen=True)
+class Principal:
+    """The caller: a named user of one tenant, with a role."""
+
+    tenant: Tenant
+    user_id: uuid.UUID
+    user_name: str
+    role: str
+    key_id: uuid.UUID
+
+    @property
+    def tenant_id(self) -> uuid.UUID:
+        return self.tenant.id
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return f"user:{self.user_name}"
+
+    def require(self, minimum: Role) -> None:
+        if not role_at_least(self.role, minimum):
+            raise ApiError(
+                403, "forbidden", f"this needs the {minimum} role; {self.user_name} is {self.role}"
+            )
+
+
+async def get_principal(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Tenant:
+) -> Principal:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "missing API key", {"WWW-Authenticate": "Bearer"})
-    tenant = await ApiKeyRepository(session).resolve(credentials.credentials)
-    if tenant is None:
+    await scope_to_system(session, "api.authenticate")
+    owner = await ApiKeyRepository(session).resolve(credentials.credentials)
+    # From here on the request sees only its tenant's rows, whatever a query forgets (and an
+    # unknown key leaves the session closed: it sees nothing).
+    await scope_to_tenant(session, owner.tenant.id if owner else "")
+    if owner is None:
         raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
-    # From here on the request sees only its tenant's rows, whatever a query forgets.
-    await scope_to_tenant(session, tenant.id)
-    return tenant
+    principal = Principal(
+        tenant=owner.tenant,
+        user_id=owner.user.id,
+        user_name=owner.user.name,
+        role=owner.user.role,
+        key_id=owner.key_id,
+    )
+    if request.method not in SAFE_METHODS:
+        principal.require("editor")
+    act_as(session, principal.actor, principal.user_id)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_tenant(principal: PrincipalDep) -> Tenant:
+    return principal.tenant
 
 
 TenantDep = Annotated[Tenant, Depends(get_tenant)]
+
+
+def requires(minimum: Role):  # type: ignore[no-untyped-def]
+    async def check(principal: PrincipalDep) -> Principal:
+        principal.require(minimum)
+        return principal
+
+    return check
+
+
+ApproverDep = Annotated[Principal, Depends(requires("approver"))]
+AdminDep = Annotated[Principal, Depends(requires("admin"))]

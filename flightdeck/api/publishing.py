@@ -3,6 +3,7 @@ progress. Shared by the campaign-plan, mapping and job routes."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -18,17 +19,67 @@ from temporalio.common import (
 from flightdeck.db.models import CampaignPlan
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
+from flightdeck.db.repositories.tenants import PublishTargetRepository
 from flightdeck.domain.mapping import CampaignMapping, LedgerEntry, MappingError, build_mapping
-from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames
-from flightdeck.domain.publish import PublishPlanInput
+from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames, platform_problems
+from flightdeck.domain.publish import PublishPlanInput, total_remote_steps
 from flightdeck.settings import Settings
 from flightdeck.temporal import CAMPAIGN_PLAN_ID, HOOK_SET_ID, TENANT_ID
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 
 TERMINAL_PLAN_STATUSES = frozenset({"active", "failed", "cancelled", "paused"})
+# A plan id is derived from (tenant, requestId): a workflow started for a plan whose row was
+# never committed (the API lost Postgres right after starting it) and the plan a retried POST
+# stores are the same plan, so the retry attaches instead of starting a stranger.
+PLAN_ID_NAMESPACE = uuid.UUID("5f1d3c1e-6a4b-4c1f-9a57-0b1d7a0c2f3e")
 
 
-async def start_publish(temporal: Client, settings: Settings, plan: CampaignPlan) -> None:
+def plan_id_for(tenant_id: uuid.UUID, request_id: str) -> uuid.UUID:
+    return uuid.uuid5(PLAN_ID_NAMESPACE, f"{tenant_id}/{request_id}")
+
+
+async def publish_problems(
+    session: AsyncSession, tenant_id: uuid.UUID, plan: CampaignPlanIn, settings: Settings
+) -> list[dict[str, str]]:
+    """Why this plan cannot be published, field by field (empty: it can): targets the tenant has
+    not registered, and plans too big to run as one workflow."""
+    problems = platform_problems(plan)
+    targets = PublishTargetRepository(session)
+    organizations = await targets.values(tenant_id, "strategis_organization")
+    if plan.organization not in organizations:
+        problems.append({"field": "organization", "message": _unregistered(plan.organization)})
+    if plan.ad_account_id not in await targets.values(tenant_id, "facebook_ad_account"):
+        problems.append({"field": "adAccountId", "message": _unregistered(plan.ad_account_id)})
+    steps = total_remote_steps(plan)
+    if steps > settings.publish_max_remote_objects:
+        problems.append({
+            "field": "adSets",
+            "message": f"creates {steps} remote objects; at most "
+            f"{settings.publish_max_remote_objects} per plan (split it into several plans)",
+        })  # fmt: skip
+    for i, ad_set in enumerate(plan.ad_sets):
+        size = len(json.dumps(ad_set.targeting))
+        if size > settings.publish_max_targeting_bytes:
+            problems.append({
+                "field": f"adSets.{i}.targeting",
+                "message": f"is {size} bytes; at most {settings.publish_max_targeting_bytes}",
+            })  # fmt: skip
+    return problems
+
+
+def _unregistered(value: str) -> str:
+    return (
+        f"{value!r} is not registered to this tenant; an admin registers it with "
+        "POST /api/v1/publish-targets"
+    )
+
+
+async def start_publish(
+    temporal: Client,
+    settings: Settings,
+    plan: CampaignPlan,
+    requested_by: uuid.UUID | None = None,
+) -> None:
     """Start the plan's workflow; attaches to the existing run if there is one (never a second)."""
     plan_in = CampaignPlanIn.model_validate(plan.plan)
     await temporal.start_workflow(
@@ -46,12 +97,17 @@ async def start_publish(temporal: Client, settings: Settings, plan: CampaignPlan
             tracking_base_url=settings.strategis_tracking_base_url,
             strategis_task_queue=settings.strategis_task_queue,
             activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+            step_deadline_seconds=settings.publish_step_deadline_seconds,
+            deadline_seconds=settings.publish_deadline_seconds,
+            requested_by=str(requested_by) if requested_by else None,
         ),
         id=plan.workflow_id,
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        execution_timeout=timedelta(days=7),
+        # A failed run may be started again only for a plan that was never stored (the API
+        # checks Postgres first): a stored plan's run is never repeated.
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(TENANT_ID, str(plan.tenant_id)),

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.db.models import PlatformCall
 from flightdeck.db.repositories.set_sync import SetSyncRepository
+from flightdeck.db.tenancy import system_session
 from flightdeck.settings import Settings
 
 PROBE_CALLS = 5
@@ -66,13 +67,13 @@ class CircuitBreakerService:
     async def record(
         self, platform: str, tenant_id: uuid.UUID | None, *, ok: bool, status_code: int | None
     ) -> None:
-        async with self._sessions() as session, session.begin():
+        async with system_session(self._sessions, "circuit_breaker") as session, session.begin():
             await SetSyncRepository(session).record_call(platform, tenant_id, ok, status_code)
 
     async def check(self, platform: str, now: datetime | None = None) -> Verdict:
         """May a new sync start? Moves the breaker between states as the calls dictate."""
         policy, now = self._policy, now or datetime.now(UTC)
-        async with self._sessions() as session, session.begin():
+        async with system_session(self._sessions, "circuit_breaker") as session, session.begin():
             repo = SetSyncRepository(session)
             row = await repo.breaker(platform, lock=True)
             state = row.state if row else "closed"

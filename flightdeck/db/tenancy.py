@@ -1,15 +1,17 @@
-"""Tenant scope for database sessions, enforced by Postgres row-level security.
+"""Tenant scope for database sessions, enforced by Postgres row-level security — closed by
+default.
 
 Repositories filter every query by `tenant_id`; underneath, each tenant-owned table has a
 row-level-security policy (migration 0003) that only shows — and only accepts — rows of the
 tenant named by the transaction setting `flightdeck.tenant_id`, so a query that forgot its
 filter still cannot read or write another tenant's rows.
 
-- A session opened with `tenant_session(sessions, tenant_id)`, or narrowed with
-  `scope_to_tenant(session, tenant_id)` (the API does this right after resolving the API key),
-  runs every transaction in that tenant's scope.
-- Any other session runs in the system scope (`*`): migrations, the CLI, API-key lookup before
-  the tenant is known, and sweeps that work across tenants.
+- `tenant_session(sessions, tenant_id)`, or `scope_to_tenant(session, tenant_id)` (the API does
+  this right after resolving the API key): every transaction runs in that tenant's scope.
+- `system_session(sessions, purpose)` / `scope_to_system(session, purpose)`: every tenant's rows,
+  for one of the few named `SystemPurpose`s (tests/db/test_tenancy_call_sites.py fails when a
+  new call site appears, so widening the list is a reviewed decision).
+- Any other session names no scope and sees **nothing**: forgetting the scope fails closed.
 
 The application's connections switch to the `flightdeck_app` role (`db/engine.py`; migration
 0003 creates it and lets the login user assume it), which the policies bind even when the login
@@ -19,7 +21,7 @@ user owns the tables or is a superuser.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
@@ -28,9 +30,25 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 TENANT_SETTING = "flightdeck.tenant_id"
 SYSTEM_SCOPE = "*"
+NO_SCOPE = ""  # matches no tenant: what a session that named no scope sees
 APP_ROLE = "flightdeck_app"
 _INFO_KEY = "flightdeck_tenant_scope"
+_PURPOSE_KEY = "flightdeck_system_purpose"
 _SET_SCOPE = text("SELECT set_config('flightdeck.tenant_id', :scope, true)")
+
+# The only reasons to see every tenant's rows. Each is one call site (or one small module).
+SystemPurpose = Literal[
+    "cli",  # `flightdeck tenant/user …`: create tenants, users, keys; register publish targets
+    "dev.bootstrap",  # `flightdeck dev`: the demo tenant
+    "api.authenticate",  # resolve an API key (before the tenant is known)
+    "api.oauth_callback",  # the platform's redirect carries no key; its `state` names the tenant
+    "sweep.retry_failed_syncs",  # failed campaigns of every tenant, for the retry Schedule
+    "sweep.sync_back_accounts",  # connected accounts of every tenant, for the sync-back Schedule
+    "sweep.pending_plans",  # plans whose workflow never started, for the housekeeping Schedule
+    "circuit_breaker",  # per-platform call log and breaker state, shared by all tenants
+    "sweep.meta_maintenance",  # failed Meta publishes and old audit entries of every tenant
+]
+SYSTEM_PURPOSES: tuple[str, ...] = get_args(SystemPurpose)
 
 
 def tenant_session(
@@ -40,15 +58,39 @@ def tenant_session(
     return sessions(info={_INFO_KEY: str(tenant_id)})
 
 
+def system_session(
+    sessions: async_sessionmaker[AsyncSession], purpose: SystemPurpose
+) -> AsyncSession:
+    """A new session that sees every tenant's rows, for one named purpose."""
+    _check(purpose)
+    return sessions(info={_INFO_KEY: SYSTEM_SCOPE, _PURPOSE_KEY: purpose})
+
+
 async def scope_to_tenant(session: AsyncSession, tenant_id: uuid.UUID | str) -> None:
     """Narrow an open session to one tenant: the current transaction and every later one."""
-    session.info[_INFO_KEY] = str(tenant_id)
-    if session.in_transaction():
-        await session.execute(_SET_SCOPE, {"scope": str(tenant_id)})
+    await _set(session, str(tenant_id))
+
+
+async def scope_to_system(session: AsyncSession, purpose: SystemPurpose) -> None:
+    """Widen an open session to every tenant, for one named purpose."""
+    _check(purpose)
+    session.info[_PURPOSE_KEY] = purpose
+    await _set(session, SYSTEM_SCOPE)
 
 
 def scope_of(session: AsyncSession | Session) -> str:
-    return str(session.info.get(_INFO_KEY, SYSTEM_SCOPE))
+    return str(session.info.get(_INFO_KEY, NO_SCOPE))
+
+
+def _check(purpose: str) -> None:
+    if purpose not in SYSTEM_PURPOSES:
+        raise ValueError(f"{purpose!r} is not a system purpose ({', '.join(SYSTEM_PURPOSES)})")
+
+
+async def _set(session: AsyncSession, scope: str) -> None:
+    session.info[_INFO_KEY] = scope
+    if session.in_transaction():
+        await session.execute(_SET_SCOPE, {"scope": scope})
 
 
 @event.listens_for(Session, "after_begin")

@@ -129,3 +129,8 @@ CALL_TO_ACTION_TYPES = frozenset(
         "CHECK_AVAILABILITY", "BUY_VIA_MESSAGE", "INTERESTED", "SEE_DETAILS",
     }
 )  # fmt: skip
+
+
+# Graph refuses budgets under a minimum (meta-marketing-api.md §2: it depends on currency, goal
+# and country). The simulator enforces this floor and plans are checked against it at POST.
+MIN_BUDGET_MINOR_UNITS = 100

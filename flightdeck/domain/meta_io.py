@@ -17,6 +17,7 @@ class MetaRef(BaseModel):
     campaign_id: str
     connection_id: str
     generation: int = 1
+    user_id: str | None = None  # who asked (the audit log's user for the run's entries)
 
 
 class ReviewSettings(BaseModel):

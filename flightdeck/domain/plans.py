@@ -12,10 +12,45 @@ from pydantic.alias_generators import to_camel
 
 from flightdeck.domain.graph import (
     BID_STRATEGIES,
+    BID_STRATEGIES_NEEDING_BID_AMOUNT,
     CALL_TO_ACTION_TYPES,
     CUSTOM_EVENT_TYPES,
+    MIN_BUDGET_MINOR_UNITS,
     OBJECTIVES_ACCEPTED,
 )
+
+# Plan money is micros of USD (the seed's unit); Graph's is cents.
+MICROS_PER_CENT = 10_000
+
+
+def platform_problems(plan: CampaignPlanIn) -> list[dict[str, str]]:
+    """What Facebook would refuse in this plan, found before anything is stored or sent: every
+    problem at once, by field path. (Checked at the API, not by the model: a workflow decodes
+    its input with the model, and a stricter model must never fail a run already in flight.)"""
+    problems: list[dict[str, str]] = []
+    minimum = MIN_BUDGET_MINOR_UNITS * MICROS_PER_CENT
+    for i, ad_set in enumerate(plan.ad_sets):
+        for name in ("daily_budget", "bid_amount"):
+            value = getattr(ad_set, name)
+            field = f"adSets.{i}.{to_camel(name)}"
+            if value is not None and int(value) % MICROS_PER_CENT:
+                problems.append({"field": field, "message": (
+                    f"{value} micros is not a whole number of cents (1 cent = "
+                    f"{MICROS_PER_CENT} micros): Facebook takes budgets and bids in cents"
+                )})  # fmt: skip
+        if int(ad_set.daily_budget) < minimum:
+            problems.append({
+                "field": f"adSets.{i}.dailyBudget",
+                "message": f"is below Facebook's minimum daily budget ({minimum} micros = "
+                f"{MIN_BUDGET_MINOR_UNITS} cents)",
+            })  # fmt: skip
+        if ad_set.bid_strategy in BID_STRATEGIES_NEEDING_BID_AMOUNT and ad_set.bid_amount is None:
+            problems.append({
+                "field": f"adSets.{i}.bidAmount",
+                "message": f"is required with bidStrategy {ad_set.bid_strategy}",
+            })  # fmt: skip
+    return problems
+
 
 PlanStatus = Literal["draft", "pending", "creating", "active", "paused", "failed", "cancelled"]
 MappingStatus = Literal["pending", "creating", "active", "failed", "cancelled"]

@@ -24,6 +24,10 @@ class PublishPlanInput(BaseModel):
     tracking_base_url: str
     strategis_task_queue: str = "strategis"
     activity_timeout_seconds: float = 60.0
+    # A step (with its retries) and the whole run give up after these (timers in the run).
+    step_deadline_seconds: float = 3600.0
+    deadline_seconds: float = 6 * 3600.0
+    requested_by: str | None = None  # the user whose POST started the run (audit)
 
 
 class Progress(BaseModel):

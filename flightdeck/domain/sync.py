@@ -17,9 +17,6 @@ PushAction = Literal[
 ]
 CampaignOutcomeStatus = Literal["synced", "failed"]
 
-# Error types the sync workflows act on (ApplicationError.type).
-REAUTH_REQUIRED = "AccountReauthRequired"
-NON_RETRYABLE = "NonRetryablePlatformError"
 MAX_ERRORS_KEPT = 100
 
 

@@ -6,6 +6,7 @@ deterministic) and activities.
 
 from __future__ import annotations
 
+import uuid
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -54,6 +55,13 @@ def optimization_goal(objective: str) -> str:
 
 
 # -- client request keys (seed 000 "Idempotency Strategy") -------------------------------------
+
+
+def scoped_request_id(tenant_id: str, request_id: str) -> str:
+    """A requestId is unique only within its tenant, and the relay caches creates by
+    (organization, clientRequestKey): every key and name used for idempotency or adoption is
+    built from this, which carries the tenant, so two tenants' keys can never collide."""
+    return f"{uuid.UUID(tenant_id).hex}.{request_id}"
 
 
 def campaign_key(request_id: str) -> str:

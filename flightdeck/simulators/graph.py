@@ -22,6 +22,7 @@ from flightdeck.domain.graph import (
     CREATE_STATUSES,
     CUSTOM_EVENT_TYPES,
     LEGACY_OBJECTIVE_TO_OUTCOME,
+    MIN_BUDGET_MINOR_UNITS,
     OBJECTIVE_OPTIMIZATION_GOALS,
     OPTIMIZATION_GOALS,
     OUTCOME_OBJECTIVES,
@@ -36,7 +37,7 @@ LEGACY_OBJECTIVES = frozenset(LEGACY_OBJECTIVE_TO_OUTCOME) | {
     "OFFER_CLAIMS",
     "STORE_VISITS",
 }
-MIN_BUDGET = 100  # minor units; Graph's real minimum depends on currency, goal and country
+MIN_BUDGET = MIN_BUDGET_MINOR_UNITS  # Graph's real minimum depends on currency, goal, country
 MAX_NAME_LENGTH = 400
 BUDGET_FIELDS = ("daily_budget", "lifetime_budget")
 BUYING_TYPES = frozenset({"AUCTION", "RESERVED"})

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from flightdeck.activities.names import (
@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewOutcome,
         TrackReviewInput,
     )
+    from flightdeck.failures import Failure, failure, failure_message, failure_type
 
 READ_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -51,6 +52,7 @@ class TrackMetaAdReviewWorkflow:
     def __init__(self) -> None:
         self._last = ReviewCheck()
         self._polls = 0
+        self._stop_kind = Failure.PLATFORM_REJECTED
 
     @workflow.query
     def last_check(self) -> ReviewCheck:
@@ -74,6 +76,7 @@ class TrackMetaAdReviewWorkflow:
                 check = await self._check(inp)
             except ActivityError as err:
                 reason = _message(err)
+                self._stop_kind = Failure(failure_type(err) or Failure.PLATFORM_REJECTED)
                 await self._alert(
                     inp, "review_stopped", f"ad review tracking stopped: {reason}", []
                 )
@@ -145,15 +148,13 @@ class TrackMetaAdReviewWorkflow:
             retry_policy=BOOKKEEPING_RETRY,
         )
         if outcome.status == "error":
-            raise ApplicationError(
+            raise failure(
+                self._stop_kind,
                 f"ad review tracking stopped: {outcome.reason}",
-                type="MetaReviewStopped",
                 non_retryable=True,
             )
         return outcome
 
 
 def _message(err: BaseException) -> str:
-    while isinstance(err, ActivityError) and err.cause is not None:
-        err = err.cause
-    return str(err)
+    return failure_message(err)

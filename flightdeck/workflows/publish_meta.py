@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from flightdeck.activities.names import (
@@ -52,13 +52,12 @@ with workflow.unsafe.imports_passed_through():
         TrackReviewInput,
         VerifyResult,
     )
+    from flightdeck.failures import NON_RETRYABLE, Failure, failure, failure_message
     from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
     from flightdeck.workflows.publish_plan import _all
 
 T = TypeVar("T")
 
-NON_RETRYABLE = ["NonRetryablePlatformError", "MetaReconnectRequired", "MetaPublishNotReady",
-                 "ImageRefused"]  # fmt: skip
 # Throttling (next_retry_delay from the usage headers) and 5xx retry until the step's
 # schedule-to-close timeout; refused requests and dead tokens end the step at once.
 GRAPH_RETRY = RetryPolicy(
@@ -127,11 +126,12 @@ class PublishMetaCampaignWorkflow:
                     type(None),
                 )
             verify = await self._step("verify", META_VERIFY, RefInput(ref=inp.ref), VerifyResult)
-        except StepFailed as failure:
-            return await self._fail(failure)
+        except StepFailed as failed:
+            return await self._fail(failed)
         except DeadlinePassed:
             message = f"the publish did not finish within {inp.deadline_seconds:.0f} s"
-            return await self._fail(StepFailed("deadline", ApplicationError(message)))
+            deadline = failure(Failure.DEADLINE_EXCEEDED, message)
+            return await self._fail(StepFailed("deadline", deadline))
         status = "active" if plan.launch_status == "ACTIVE" else "paused"
         await self._bookkeeping(
             META_FINISH_PUBLISH, FinishInput(ref=inp.ref, status=status), type(None)
@@ -234,11 +234,11 @@ class PublishMetaCampaignWorkflow:
             result_type=result_type,
         )
 
-    async def _fail(self, failure: StepFailed, *, compensate: bool = True) -> PublishOutcome:
+    async def _fail(self, failed: StepFailed, *, compensate: bool = True) -> PublishOutcome:
         """Pause what exists, record the error and its reason, and fail the run."""
         assert self._input is not None
         ref = self._input.ref
-        message = f"{failure.step}: {_message(failure.cause)}"
+        message = f"{failed.step}: {_message(failed.cause)}"
         self._progress.status = "error"
         if compensate:
             try:
@@ -254,10 +254,10 @@ class PublishMetaCampaignWorkflow:
                 message += f" (and pausing the campaign failed: {_message(err)})"
         await self._bookkeeping(
             META_FINISH_PUBLISH,
-            FinishInput(ref=ref, status="error", error=message, step=failure.step),
+            FinishInput(ref=ref, status="error", error=message, step=failed.step),
             type(None),
         )
-        raise ApplicationError(message, type="MetaPublishFailed", non_retryable=True)
+        raise failure(Failure.PUBLISH_FAILED, message, non_retryable=True)
 
     async def _follow_review(self, inp: PublishMetaInput) -> None:
         """Hand the ads' review to a child that outlives this run (days, timers)."""
@@ -280,6 +280,4 @@ class PublishMetaCampaignWorkflow:
 
 
 def _message(err: BaseException) -> str:
-    while isinstance(err, ActivityError) and err.cause is not None:
-        err = err.cause
-    return str(err)
+    return failure_message(err)

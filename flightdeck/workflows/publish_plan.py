@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         TrackingCampaignInput,
         total_remote_steps,
     )
+    from flightdeck.failures import NON_RETRYABLE, Failure
 
 T = TypeVar("T")
 
@@ -56,7 +57,7 @@ PLATFORM_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=0,
-    non_retryable_error_types=["NonRetryablePlatformError"],
+    non_retryable_error_types=NON_RETRYABLE,
 )
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
 
@@ -105,7 +106,7 @@ class PublishPlanWorkflow:
             await self._record_failure(failure)
             raise ApplicationError(
                 f"publishing failed at step {failure.step}: {_message(failure.cause)}",
-                type="PublishFailed",
+                type=Failure.PUBLISH_FAILED,
                 non_retryable=True,
             ) from None
         await self._set_status("active", "done")
@@ -140,7 +141,7 @@ class PublishPlanWorkflow:
         return await self._step("template", ENSURE_TEMPLATE, arg, str)
 
     async def _create_campaign(self, inp: PublishPlanInput) -> str:
-        plan, rid = inp.plan, inp.plan.request_id
+        plan, rid = inp.plan, t.scoped_request_id(inp.tenant_id, inp.plan.request_id)
         arg = RelayCreateInput(
             ref=self._ref,
             object_type="campaigns",
@@ -156,7 +157,11 @@ class PublishPlanWorkflow:
     async def _publish_ad_set(
         self, inp: PublishPlanInput, i: int, template_id: str, fb_campaign_id: str
     ) -> None:
-        plan, rid, names = inp.plan, inp.plan.request_id, inp.names
+        plan, rid, names = (
+            inp.plan,
+            t.scoped_request_id(inp.tenant_id, inp.plan.request_id),
+            inp.names,
+        )
         ad_set = plan.ad_sets[i]
         fb_ad_set_id = await self._step(
             f"facebook_adset[{i}]",
@@ -205,7 +210,7 @@ class PublishPlanWorkflow:
     async def _publish_ad(
         self, inp: PublishPlanInput, i: int, j: int, fb_ad_set_id: str, link: str
     ) -> None:
-        plan, rid = inp.plan, inp.plan.request_id
+        plan, rid = inp.plan, t.scoped_request_id(inp.tenant_id, inp.plan.request_id)
         ad_name = inp.names.ad_names[i][j]
         creative_id = await self._step(
             f"facebook_creative[{i}][{j}]",

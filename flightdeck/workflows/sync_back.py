@@ -49,13 +49,14 @@ with workflow.unsafe.imports_passed_through():
         SyncBackInput,
         SyncBackResult,
     )
+    from flightdeck.failures import NON_RETRYABLE, Failure, failure
     from flightdeck.temporal import conflict_workflow_id
 
 READ_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=5,
-    non_retryable_error_types=["NonRetryablePlatformError", "AccountReauthRequired"],
+    non_retryable_error_types=NON_RETRYABLE,
 )
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
 
@@ -164,14 +165,18 @@ class ConflictWorkflow:
     def _validate(self, request: ResolveConflict) -> None:
         """Rejected before anything is written to history: the API answers with a 4xx."""
         if request.resolution not in RESOLUTIONS:
-            raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+            raise failure(
+                Failure.INVALID_REQUEST, f"resolution must be one of {', '.join(RESOLUTIONS)}"
+            )
         state = self._state
         if state is None:
-            raise ValueError("the conflict is still being set up; try again")
+            raise failure(Failure.STALE, "the conflict is still being set up; try again")
         if request.conflict_id != state.conflict_id:
-            raise ValueError(f"stale: conflict {request.conflict_id} is not this entity's open one")
+            raise failure(
+                Failure.STALE, f"conflict {request.conflict_id} is not this entity's open one"
+            )
         if state.status != "open" or self._lock.locked():
-            raise ValueError(f"stale: conflict {state.conflict_id} is already being resolved")
+            raise failure(Failure.STALE, f"conflict {state.conflict_id} is already being resolved")
 
     @workflow.run
     async def run(self, inp: ConflictInput) -> ConflictState:

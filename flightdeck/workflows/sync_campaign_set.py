@@ -33,8 +33,6 @@ with workflow.unsafe.imports_passed_through():
         RECORD_CAMPAIGN_OUTCOME,
     )
     from flightdeck.domain.sync import (
-        NON_RETRYABLE,
-        REAUTH_REQUIRED,
         AdChild,
         BatchResult,
         CampaignBatchInput,
@@ -51,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         SyncStartInput,
         SyncTotals,
     )
+    from flightdeck.failures import NON_RETRYABLE, Failure, failure
     from flightdeck.temporal import creative_task_queue
 
 
@@ -62,14 +61,14 @@ def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
         backoff_coefficient=2.0,
         maximum_interval=timedelta(seconds=60),
         maximum_attempts=inp.call_max_attempts,
-        non_retryable_error_types=[NON_RETRYABLE, REAUTH_REQUIRED],
+        non_retryable_error_types=NON_RETRYABLE,
     )
 
 
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_attempts=20,
-    non_retryable_error_types=[NON_RETRYABLE, REAUTH_REQUIRED],
+    non_retryable_error_types=NON_RETRYABLE,
 )
 
 
@@ -123,7 +122,9 @@ class SyncCampaignSetWorkflow:
             except ActivityError as err:
                 # Nothing was marked syncing (e.g. the account must be reconnected).
                 raise ApplicationError(
-                    _message(err), type=_error_type(err) or NON_RETRYABLE, non_retryable=True
+                    _message(err),
+                    type=_error_type(err) or Failure.PLATFORM_REJECTED,
+                    non_retryable=True,
                 ) from None
             ids, platform = plan.campaign_ids, plan.platform
             totals = SyncTotals(total=len(ids))
@@ -161,7 +162,7 @@ class SyncCampaignSetWorkflow:
         )
         self._progress.status = "failed" if fatal else "completed"
         if fatal:
-            raise ApplicationError(fatal, type=REAUTH_REQUIRED, non_retryable=True)
+            raise failure(Failure.REAUTH_REQUIRED, fatal)
         return totals
 
     async def _run_window(
@@ -267,7 +268,7 @@ class SyncCampaignBatchWorkflow:
                 campaign_id=campaign_id, status="synced", platform_id=platform_id
             )
         except _EntityFailed as failed:
-            if _error_type(failed.cause) == REAUTH_REQUIRED:
+            if _error_type(failed.cause) == Failure.REAUTH_REQUIRED:
                 raise _Fatal(str(failed)) from None
             outcome = CampaignOutcome(
                 campaign_id=campaign_id,

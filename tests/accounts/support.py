@@ -26,6 +26,7 @@ from flightdeck.crypto import TokenCipher
 from flightdeck.db.engine import create_engine, create_sessionmaker
 from flightdeck.db.models import AdAccount, Tenant
 from flightdeck.db.repositories.tenants import TenantRepository
+from flightdeck.db.tenancy import system_session
 from flightdeck.db.tenants import create_tenant_with_key
 from flightdeck.settings import Settings
 from flightdeck.simulators.app import create_simulator_app
@@ -137,14 +138,14 @@ async def service(
 
 
 async def new_tenant(sessions: async_sessionmaker[AsyncSession], prefix: str = "t") -> Tenant:
-    async with sessions() as session, session.begin():
+    async with system_session(sessions, "cli") as session, session.begin():
         return await TenantRepository(session).create(f"{prefix}-{uuid.uuid4().hex[:10]}")
 
 
 async def new_tenant_with_key(
     sessions: async_sessionmaker[AsyncSession], prefix: str = "t"
 ) -> tuple[Tenant, str]:
-    async with sessions() as session:
+    async with system_session(sessions, "cli") as session:
         return await create_tenant_with_key(session, f"{prefix}-{uuid.uuid4().hex[:10]}")
 
 
@@ -174,7 +175,7 @@ async def stored_row(
     sessions: async_sessionmaker[AsyncSession], account_id: uuid.UUID
 ) -> dict[str, object]:
     """The raw `ad_accounts` row, as the database holds it."""
-    async with sessions() as session:
+    async with system_session(sessions, "cli") as session:
         result = await session.execute(
             text("SELECT * FROM ad_accounts WHERE id = :id"), {"id": account_id}
         )
@@ -198,7 +199,7 @@ async def set_expiry(
     sessions: async_sessionmaker[AsyncSession], account_id: uuid.UUID, seconds: float
 ) -> None:
     """Move the stored token expiry to `seconds` from now (the simulator's token stays live)."""
-    async with sessions() as session, session.begin():
+    async with system_session(sessions, "cli") as session, session.begin():
         await session.execute(
             text(
                 "UPDATE ad_accounts SET token_expires_at = now() + make_interval(secs => :s) "

@@ -22,7 +22,7 @@ from flightdeck.activities.errors import to_application_error
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.models import OAuthState, Tenant
 from flightdeck.db.repositories.audit_log import AuditLogRepository
-from flightdeck.db.tenancy import tenant_session
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.reddit_oauth import code_challenge
 from flightdeck.simulators.reddit_state import (
@@ -66,7 +66,7 @@ async def test_connect_flow_stores_encrypted_tokens_and_defaults(
     assert query["duration"] == "permanent" and query["scope"] == "adsread adsedit"
     assert timedelta(minutes=9) < start.expires_at - datetime.now(UTC) <= timedelta(minutes=10)
 
-    async with sessions() as session:
+    async with system_session(sessions, "cli") as session:
         handshake = await session.scalar(
             text("SELECT code_verifier_encrypted FROM oauth_states WHERE state = :s"),
             {"s": start.state},
@@ -117,7 +117,7 @@ async def test_an_expired_state_is_refused(
 ) -> None:
     start = await service.start_connect(tenant.id)
     answer = await consent(reddit_sim, start.authorize_url)
-    async with sessions() as session, session.begin():
+    async with system_session(sessions, "cli") as session, session.begin():
         past = datetime.now(UTC) - timedelta(seconds=1)
         await session.execute(
             update(OAuthState).where(OAuthState.state == start.state).values(expires_at=past)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flightdeck.api.app import create_app
 from flightdeck.db.engine import create_engine, create_sessionmaker
+from flightdeck.db.tenancy import system_session
 from flightdeck.db.tenants import create_tenant_with_key
 from flightdeck.settings import Settings
 from tests.db.support import migrated_database
@@ -50,7 +51,7 @@ async def api(
 async def new_tenant(
     sessions: async_sessionmaker[AsyncSession],
 ) -> tuple[uuid.UUID, dict[str, str]]:
-    async with sessions() as session:
+    async with system_session(sessions, "cli") as session:
         tenant, key = await create_tenant_with_key(session, f"api-{uuid.uuid4().hex[:10]}")
     return tenant.id, {"Authorization": f"Bearer {key}"}
 

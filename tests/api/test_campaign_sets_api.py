@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.campaign_sets import CampaignSetRepository
+from flightdeck.db.tenancy import system_session
 from flightdeck.domain.campaign_sets import EntityType
 
 SETS = "/api/v1/campaign-sets"
@@ -72,7 +73,7 @@ async def mark_synced(
     platform_id: str | None = None,
 ) -> None:
     """What the sync engine records after pushing an entity."""
-    async with sessions() as session:
+    async with system_session(sessions, "cli") as session:
         await CampaignSetRepository(session).record_sync_result(
             tenant_id,
             entity_type,
@@ -430,7 +431,10 @@ async def test_a_body_that_is_not_a_set_is_refused(
     not_json = await api.post(
         SETS, content=b"{not json", headers={**headers, "Content-Type": "application/json"}
     )
-    assert not_json.status_code == 422
+    assert not_json.status_code == 400, "malformed JSON is a 400 that names the problem"
+    assert not_json.json()["error"] == "invalid_json"
+    assert not_json.json()["detail"][0]["field"] == "body"
+    assert "Expecting" in not_json.json()["detail"][0]["message"]
     assert (await api.post(SETS, json=[SET], headers=headers)).status_code == 422
     assert (await api.post(SETS, json="x" * 10, headers=headers)).status_code == 422
     assert await list_sets(api, headers) == []
@@ -475,7 +479,7 @@ async def test_ad_account_must_be_the_tenants_own(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     tenant_id, headers = tenant
-    async with sessions() as session:
+    async with system_session(sessions, "cli") as session:
         mine = await AdAccountRepository(session).create(tenant_id, platform_account_id="a2_mine")
         await session.commit()
     theirs_set = await create_set(api, other_headers, campaigns=[])

@@ -14,6 +14,7 @@ from flightdeck.db.engine import create_engine
 from flightdeck.db.models import CampaignPlan, Tenant
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.tenants import TenantRepository
+from flightdeck.db.tenancy import scope_to_system
 from tests.db.support import (
     migrated_database,
     names_for,
@@ -45,6 +46,8 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         session = AsyncSession(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )
+        # Repository tests span tenants (they check the filters themselves): system scope.
+        await scope_to_system(session, "cli")
         try:
             yield session
         finally:

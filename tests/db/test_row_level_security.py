@@ -11,8 +11,17 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from flightdeck.db.bootstrap import to_asyncpg_dsn
+from flightdeck.db.engine import create_sessionmaker
 from flightdeck.db.models import AuditLogEntry, Base, CampaignPlan, Tenant
-from flightdeck.db.tenancy import APP_ROLE, SYSTEM_SCOPE, scope_of, scope_to_tenant
+from flightdeck.db.repositories.tenants import TenantRepository
+from flightdeck.db.tenancy import (
+    APP_ROLE,
+    NO_SCOPE,
+    SYSTEM_SCOPE,
+    scope_of,
+    scope_to_tenant,
+    system_session,
+)
 from tests.db.conftest import PlanFactory
 
 
@@ -109,3 +118,28 @@ async def test_a_connection_without_any_scope_sees_nothing(
         assert await connection.fetchval("SELECT count(*) FROM api_keys") == 0
     finally:
         await connection.close()
+
+
+async def test_a_session_that_names_no_scope_sees_nothing(
+    engine: AsyncEngine,
+) -> None:
+    """Fail closed in the ORM too: a session from the app's sessionmaker that was never scoped
+    (neither a tenant nor a named system purpose) reads no tenant rows and cannot write any."""
+    sessions = create_sessionmaker(engine)
+    async with system_session(sessions, "cli") as seeded, seeded.begin():
+        await TenantRepository(seeded).create(f"visible-{uuid.uuid4().hex[:8]}")
+    async with sessions() as session:
+        assert scope_of(session) == NO_SCOPE
+        assert await session.scalar(select(func.count()).select_from(Tenant)) == 0
+        assert await session.scalar(select(func.count()).select_from(CampaignPlan)) == 0
+    async with system_session(sessions, "cli") as everyone:
+        assert await everyone.scalar(select(func.count()).select_from(Tenant)) >= 1
+    async with sessions() as session:
+        session.add(Tenant(name=f"forged-{uuid.uuid4().hex[:8]}"))
+        with pytest.raises(DBAPIError, match="row-level security"):
+            await session.flush()
+
+
+def test_only_named_purposes_open_a_system_session(engine: AsyncEngine) -> None:
+    with pytest.raises(ValueError, match="not a system purpose"):
+        system_session(create_sessionmaker(engine), "anything")  # type: ignore[arg-type]

@@ -25,7 +25,8 @@ from temporalio.testing import WorkflowEnvironment
 from flightdeck.api.app import create_app
 from flightdeck.db.engine import create_engine, create_sessionmaker
 from flightdeck.db.models import CircuitBreaker, PlatformCall
-from flightdeck.db.tenants import create_tenant_with_key
+from flightdeck.db.tenancy import system_session
+from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
 from flightdeck.settings import Settings
 from flightdeck.worker import running_workers
 
@@ -34,6 +35,8 @@ REDDIT_CLIENT_SECRET = "e2e-reddit-secret-do-not-leak"
 META_APP_ID = "555000111222333"
 META_APP_SECRET = "e2e-meta-app-secret-do-not-leak"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
+EXAMPLE_ORGANIZATION = json.loads(EXAMPLE.read_text())["organization"]
+EXAMPLE_AD_ACCOUNT = json.loads(EXAMPLE.read_text())["adAccountId"]
 TERMINAL = ("completed", "failed", "canceled", "cancelled", "terminated", "timed_out")
 
 
@@ -73,9 +76,21 @@ class System:
     sessions: async_sessionmaker[AsyncSession]
     headers: dict[str, str]
 
-    async def new_tenant_headers(self, name: str | None = None) -> dict[str, str]:
-        async with self.sessions() as session:
-            _, key = await create_tenant_with_key(session, name or f"t-{uuid.uuid4().hex[:8]}")
+    async def new_tenant_headers(
+        self, name: str | None = None, *, role: str = "admin", user: str = "admin"
+    ) -> dict[str, str]:
+        """A fresh tenant (its key is `user`'s, with `role`) that may publish the example plan's
+        organization and ad account."""
+        name = name or f"t-{uuid.uuid4().hex[:8]}"
+        async with system_session(self.sessions, "cli") as session:
+            _, key = await create_tenant_with_key(session, name, user=user, role=role)  # type: ignore[arg-type]
+        async with system_session(self.sessions, "cli") as session:
+            await register_publish_targets(
+                session,
+                name,
+                organizations=[EXAMPLE_ORGANIZATION],
+                ad_accounts=[EXAMPLE_AD_ACCOUNT],
+            )
         return {"Authorization": f"Bearer {key}"}
 
     async def publish(self, plan: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -255,7 +270,7 @@ async def rig(system: System) -> AsyncIterator[System]:
         "redirectUri": system.settings.meta_redirect_uri,
     }
     assert (await system.sim.post("/_sim/meta/apps", json=meta_app)).status_code == 201
-    async with system.sessions() as session, session.begin():
+    async with system_session(system.sessions, "cli") as session, session.begin():
         # The circuit breaker is shared by design; one test's failures must not refuse another's.
         await session.execute(delete(PlatformCall))
         await session.execute(delete(CircuitBreaker))

@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from flightdeck.db.models import CampaignError, CampaignPlan, RemoteObject
+from flightdeck.db.tenancy import system_session
 from tests.e2e.conftest import System, big_plan, make_plan
 
 EXPECTED = {"campaigns": 1, "adsets": 2, "adcreatives": 4, "ads": 4}
@@ -47,7 +48,8 @@ async def test_5xx_429_and_lost_responses_never_duplicate(rig: System) -> None:
 
 async def test_non_retryable_validation_error_fails_the_run_and_pauses(rig: System) -> None:
     plan = make_plan()
-    plan["adSets"][1]["dailyBudget"] = "500000"  # $0.50: under the platform's minimum
+    # Targeting passes through to Graph untouched, and Graph refuses ages over 65.
+    plan["adSets"][1]["targeting"]["age_max"] = 70
     accepted = await rig.publish(plan)
     job = await rig.wait_job(accepted["workflowId"])
     await rig.record_history(accepted["workflowId"], "publish_failed_validation")
@@ -58,7 +60,7 @@ async def test_non_retryable_validation_error_fails_the_run_and_pauses(rig: Syst
     ).json()
     assert mapping["status"] == "failed"
     assert [e["step"] for e in mapping["errors"]] == ["facebook_adset[1]"]
-    assert "daily_budget" in mapping["errors"][0]["error"]
+    assert "targeting.age_max" in mapping["errors"][0]["error"]
     # What was created stays mapped, and the campaign is paused on the platform.
     assert mapping["facebookCampaignId"]
     state = (await rig.sim.get("/_sim/state")).json()["platforms"]
@@ -125,7 +127,7 @@ async def test_other_tenants_objects_are_404(rig: System) -> None:
 
 async def test_malformed_plans_are_422_with_field_paths_and_store_nothing(rig: System) -> None:
     async def count(model: type) -> int:
-        async with rig.sessions() as session:
+        async with system_session(rig.sessions, "cli") as session:
             return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
     before = (await count(CampaignPlan), await count(RemoteObject), await count(CampaignError))

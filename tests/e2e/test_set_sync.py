@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from flightdeck.db.tenancy import system_session
 from tests.e2e.conftest import System
 
 WRITE_POLICY = "ads-campaign-management-write"
@@ -301,7 +302,7 @@ async def test_the_circuit_breaker_refuses_new_syncs_then_half_opens(rig: System
     # The platform recovers; once the cool-down is over a sync may go (half-open), and its
     # successful calls close the breaker again.
     await rig.faults()
-    async with rig.sessions() as session, session.begin():
+    async with system_session(rig.sessions, "cli") as session, session.begin():
         await session.execute(
             text("UPDATE circuit_breakers SET opened_at = now() - interval '1 hour'")
         )
@@ -309,7 +310,7 @@ async def test_the_circuit_breaker_refuses_new_syncs_then_half_opens(rig: System
     assert job["status"] == "completed" and job["progress"]["synced"] == 2
     again = await rig.api.post(f"/api/v1/campaign-sets/{broken['id']}/sync", headers=rig.headers)
     assert again.status_code == 202
-    async with rig.sessions() as session:
+    async with system_session(rig.sessions, "cli") as session:
         state = await session.scalar(text("SELECT state FROM circuit_breakers"))
     assert state == "closed"
 
@@ -370,7 +371,7 @@ async def test_the_sync_stream_reports_each_campaign_then_completion(rig: System
 
 
 async def _refresh_token_blob(rig: System, account_id: str) -> bytes:
-    async with rig.sessions() as session:
+    async with system_session(rig.sessions, "cli") as session:
         blob = await session.scalar(
             text("SELECT refresh_token_encrypted FROM ad_accounts WHERE id = :id"),
             {"id": account_id},

@@ -12,6 +12,7 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
 from flightdeck.domain.sync_back_io import ResolveConflict
+from flightdeck.failures import Failure, failure_type
 from flightdeck.workflows.sync_back import ConflictWorkflow
 from tests.e2e.conftest import System
 from tests.e2e.test_set_sync import campaign, requests
@@ -185,12 +186,13 @@ async def test_invalid_and_stale_resolutions_are_rejected(rig: System) -> None:
             ResolveConflict(conflict_id=conflict["id"], resolution="use_both"),
         )
     assert "resolution must be one of" in str(invalid.value.cause)
+    assert failure_type(invalid.value) == Failure.INVALID_REQUEST
     with pytest.raises(WorkflowUpdateFailedError) as stale:
         await handle.execute_update(
             ConflictWorkflow.resolve,
             ResolveConflict(conflict_id=str(uuid.uuid4()), resolution="use_local"),
         )
-    assert "stale" in str(stale.value.cause)
+    assert failure_type(stale.value) == Failure.STALE
     # Rejected by the validator: nothing was written to the conflict's history.
     history = await handle.fetch_history()
     assert not any("update" in (e.WhichOneof("attributes") or "") for e in history.events)
@@ -204,7 +206,7 @@ async def test_invalid_and_stale_resolutions_are_rejected(rig: System) -> None:
     first = await rig.api.post(url, json={"resolution": "use_platform"}, headers=rig.headers)
     assert first.status_code == 200
     again = await rig.api.post(url, json={"resolution": "use_local"}, headers=rig.headers)
-    assert again.status_code == 409 and again.json()["error"] == "stale_resolution"
+    assert again.status_code == 409 and again.json()["error"] == "stale_request"
     other = await rig.new_tenant_headers()
     assert (
         await rig.api.post(url, json={"resolution": "use_local"}, headers=other)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from temporalio.client import ScheduleOverlapPolicy
 
+from flightdeck.db.tenancy import system_session
 from flightdeck.domain.sync import RetrySweepInput, RetrySweepResult
 from flightdeck.schedules import RETRY_SWEEP_SCHEDULE_ID, SYNC_BACK_SCHEDULE_ID, ensure_schedules
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
@@ -36,7 +37,7 @@ async def sweep(rig: System) -> RetrySweepResult:
 
 
 async def campaign_record(rig: System, campaign_id: str) -> Any:
-    async with rig.sessions() as session:
+    async with system_session(rig.sessions, "cli") as session:
         result = await session.execute(
             text(
                 "SELECT attempts, permanently_failed, sync_status FROM sync_records "
@@ -49,7 +50,7 @@ async def campaign_record(rig: System, campaign_id: str) -> Any:
 
 async def backdate_failure(rig: System, campaign_id: str) -> None:
     """As if the backoff's wait had passed (interval × 2^(attempts-1) is at most 20 min here)."""
-    async with rig.sessions() as session, session.begin():
+    async with system_session(rig.sessions, "cli") as session, session.begin():
         await session.execute(
             text(
                 "UPDATE sync_records SET updated_at = now() - interval '1 day' "

@@ -95,12 +95,15 @@ class FakePlatform:
                 self.compensate_plan, self.set_status, self.record_failure]  # fmt: skip
 
 
+TENANT = uuid.UUID("ff5f7dc6-ac78-4d64-b5c0-1e46dee6a6fe")
+
+
 def publish_input(task_queue: str) -> PublishPlanInput:
     plan = CampaignPlanIn.model_validate(json.loads(EXAMPLE.read_text()))
     s = Settings()
     convention = NamingConvention(s.campaign_name_format, s.ad_set_name_format, s.ad_name_format)
     return PublishPlanInput(
-        tenant_id=str(uuid.uuid4()),
+        tenant_id=str(TENANT),
         plan_id=str(uuid.uuid4()),
         plan=plan,
         names=generate_names(plan, convention),
@@ -126,7 +129,8 @@ async def test_dag_creates_every_object_once_with_ad_sets_in_parallel(
     fake = FakePlatform(ad_sets=2)
     result = await run(time_skipping_env, fake)
     assert result.status == "active" and result.created_objects == 14
-    assert result.facebook_campaign_id == "campaign-campaign-demo-juvederm-2025-10-21"
+    # Every key carries the tenant: another tenant's identical requestId never collides.
+    assert result.facebook_campaign_id == f"campaign-campaign-{TENANT.hex}.demo-juvederm-2025-10-21"
     assert Counter(fake.calls) == {
         "template": 1, "campaign": 1, "adset": 2, "tracking_campaign": 2, "creative": 4, "ad": 4
     }  # fmt: skip

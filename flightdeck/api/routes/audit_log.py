@@ -18,6 +18,7 @@ class AuditEntryOut(CamelModel):
     id: int
     at: datetime
     actor: str
+    user_id: str | None
     action: str
     entity_type: str
     entity_id: str
@@ -48,6 +49,7 @@ async def list_audit_log(
                 id=r.id,
                 at=r.created_at,
                 actor=r.actor,
+                user_id=str(r.user_id) if r.user_id else None,
                 action=r.action,
                 entity_type=r.entity_type,
                 entity_id=r.entity_id,

@@ -15,12 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
-from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalDep, TenantDep
+from flightdeck.api.errors import ApiError, not_found, unavailable
 from flightdeck.api.publishing import (
     TERMINAL_PLAN_STATUSES,
     load_mapping,
     parse_uuid,
+    plan_id_for,
+    publish_problems,
     start_publish,
 )
 from flightdeck.db.models import CampaignPlan
@@ -34,7 +36,7 @@ from flightdeck.domain.naming import NamingConvention, generate_names
 from flightdeck.domain.plans import CamelModel, CampaignPlanIn, PlanStatus
 from flightdeck.domain.publish import CancelRequest, total_remote_steps
 from flightdeck.settings import Settings
-from flightdeck.temporal import publish_workflow_id
+from flightdeck.temporal import publish_workflow_id, temporal_unreachable
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 
 router = APIRouter(prefix="/campaign-plans", tags=["campaign plans"])
@@ -115,54 +117,80 @@ async def _get_plan(session: SessionDep, tenant_id: uuid.UUID, plan_id: str) -> 
     return plan
 
 
-@router.post("", status_code=202, response_model=PlanAccepted)
+@router.post(
+    "",
+    status_code=202,
+    response_model=PlanAccepted,
+    responses={200: {"model": PlanAccepted, "description": "This requestId was already submitted"}},
+)
 async def create_campaign_plan(
     body: CampaignPlanIn,
     response: Response,
-    tenant: TenantDep,
+    principal: PrincipalDep,
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
 ) -> PlanAccepted:
     """Store a plan and start publishing it. The same requestId again returns the existing plan
-    (200) and starts nothing new."""
+    (200) and starts nothing new. The plan is committed only once Temporal has accepted its
+    run: with Temporal unreachable the answer is 503 and nothing is stored."""
+    tenant_id = principal.tenant_id
     plans = CampaignPlanRepository(session)
-    existing = await plans.get_by_request_id(tenant.id, body.request_id)
-    if existing is None:
-        names = generate_names(body, naming_convention(settings))
-        workflow_id = publish_workflow_id(str(tenant.id), body.request_id)
-        try:
-            plan = await plans.create(tenant.id, body, names, workflow_id)
-            requests = CampaignRequestRepository(session)
-            await requests.create(tenant.id, body.request_id, plan.id, workflow_id)
-            await requests.update_progress(
-                tenant.id, plan.id, status="pending", done=0, total=total_remote_steps(body)
-            )
-            await AuditLogRepository(session).add(
-                tenant_id=tenant.id,
-                actor="api",
-                action="campaign_plan.created",
-                entity_type="campaign_plan",
-                entity_id=str(plan.id),
-                details={"requestId": body.request_id},
-            )
-            await session.commit()
-        except IntegrityError:
-            # A concurrent POST with the same requestId won the race: answer with its plan.
-            await session.rollback()
-            existing = await plans.get_by_request_id(tenant.id, body.request_id)
-            if existing is None:
-                raise
+    existing = await plans.get_by_request_id(tenant_id, body.request_id)
     if existing is not None:
-        response.status_code = 200
-        plan = existing
-        if plan.status != "pending":
-            return _accepted(plan)
-    # Pending: not started yet (or a previous start failed); starting again attaches if running.
+        return await _existing(existing, response, temporal, settings)
+    problems = await publish_problems(session, tenant_id, body, settings)
+    if problems:
+        raise ApiError(422, "validation_error", problems)
+    names = generate_names(body, naming_convention(settings))
+    workflow_id = publish_workflow_id(str(tenant_id), body.request_id)
     try:
-        await start_publish(temporal, settings, plan)
-    except RPCError as exc:
-        raise ApiError(503, "temporal_unavailable", "could not start the workflow; retry") from exc
+        plan = await plans.create(
+            tenant_id, body, names, workflow_id, plan_id=plan_id_for(tenant_id, body.request_id)
+        )
+        requests = CampaignRequestRepository(session)
+        await requests.create(tenant_id, body.request_id, plan.id, workflow_id)
+        await requests.update_progress(
+            tenant_id, plan.id, status="pending", done=0, total=total_remote_steps(body)
+        )
+        await AuditLogRepository(session).add(
+            tenant_id=tenant_id,
+            action="campaign_plan.created",
+            entity_type="campaign_plan",
+            entity_id=str(plan.id),
+            details={"requestId": body.request_id},
+        )
+    except IntegrityError:
+        # A concurrent POST with the same requestId won the race: answer with its plan.
+        await session.rollback()
+        existing = await plans.get_by_request_id(tenant_id, body.request_id)
+        if existing is None:
+            raise
+        return await _existing(existing, response, temporal, settings)
+    try:
+        await start_publish(temporal, settings, plan, principal.user_id)
+    except Exception as exc:
+        await session.rollback()
+        if temporal_unreachable(exc):
+            raise unavailable("temporal", "Temporal is unreachable; nothing was stored") from exc
+        raise
+    await session.commit()
+    return _accepted(plan)
+
+
+async def _existing(
+    plan: CampaignPlan, response: Response, temporal: TemporalDep, settings: SettingsDep
+) -> PlanAccepted:
+    response.status_code = 200
+    if plan.status == "pending":
+        # Stored but not started by this API (an older version, or a lost start): start or
+        # attach to its run now; the housekeeping sweep does the same for plans nobody re-posts.
+        try:
+            await start_publish(temporal, settings, plan)
+        except Exception as exc:
+            if temporal_unreachable(exc):
+                raise unavailable("temporal", "Temporal is unreachable; retry") from exc
+            raise
     return _accepted(plan)
 
 
@@ -221,7 +249,6 @@ async def cancel_campaign_plan(
         raise ApiError(409, "conflict", "the run is not running") from exc
     await AuditLogRepository(session).add(
         tenant_id=tenant.id,
-        actor="api",
         action="campaign_plan.cancel_requested",
         entity_type="campaign_plan",
         entity_id=str(plan.id),

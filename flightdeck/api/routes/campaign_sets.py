@@ -128,7 +128,6 @@ async def _done(
     """Audit the change and commit it."""
     await AuditLogRepository(session).add(
         tenant_id=tenant_id,
-        actor="api",
         action=action,
         entity_type=action.split(".")[0],
         entity_id=str(entity_id),

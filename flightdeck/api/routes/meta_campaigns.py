@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query
 
 from flightdeck.accounts.meta import MetaConnectionService
-from flightdeck.api.deps import SessionDep, SettingsDep, TenantDep
+from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found
 from flightdeck.api.meta_models import (
     AdOut,
@@ -55,9 +55,13 @@ async def get_schema(section: str) -> dict[str, Any]:
 
 
 @router.post("/campaigns", status_code=201, response_model=CampaignOut)
-async def create_campaign(body: CampaignIn, tenant: TenantDep, session: SessionDep) -> CampaignOut:
+async def create_campaign(
+    body: CampaignIn, principal: PrincipalDep, session: SessionDep
+) -> CampaignOut:
+    """A new campaign owned by the caller, its goal section started from `initialGoal`."""
+    tenant = principal.tenant
     campaign = await MetaCampaignRepository(session).create(
-        tenant.id, name=body.name, initial_goal=body.initial_goal, user_id=None
+        tenant.id, name=body.name, initial_goal=body.initial_goal, user_id=principal.user_id
     )
     await CampaignStateRepository(session).set_columns(
         tenant.id, campaign.id, goal_data={"goal": body.initial_goal}
@@ -256,7 +260,6 @@ async def _link_connection(session: SessionDep, campaign: MetaCampaign, value: s
 async def _audit(session: SessionDep, campaign: MetaCampaign, action: str, **details: Any) -> None:
     await AuditLogRepository(session).add(
         tenant_id=campaign.tenant_id,
-        actor="api",
         action=action,
         entity_type="meta_campaign",
         entity_id=str(campaign.id),

@@ -19,7 +19,7 @@ from flightdeck.accounts.meta import (
     connection_facts,
     meta_connection_service,
 )
-from flightdeck.api.deps import SessionDep, SettingsDep, TenantDep
+from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
 from flightdeck.api.meta_models import (
     AuthorizeOut,
@@ -60,9 +60,11 @@ def out(row: CampaignMetaConnection, settings: Settings) -> ConnectionOut:
 
 
 @router.get("/connect", response_model=AuthorizeOut)
-async def connect_meta(tenant: TenantDep, connections: MetaConnectionsDep) -> AuthorizeOut:
-    """Start connecting: send the user to `authorizeUrl` (Facebook Login, valid 10 minutes)."""
-    start = await connections.start_connect(tenant.id)
+async def connect_meta(principal: PrincipalDep, connections: MetaConnectionsDep) -> AuthorizeOut:
+    """Start connecting: send the user to `authorizeUrl` (Facebook Login, valid 10 minutes).
+    A GET that creates the pending connection: it needs the editor role too."""
+    principal.require("editor")
+    start = await connections.start_connect(principal.tenant_id, principal.user_id)
     return AuthorizeOut(
         authorize_url=start.authorize_url,
         state=start.state,
@@ -138,11 +140,12 @@ async def get_connection(
 async def select(
     connection_id: str,
     body: SelectionIn,
-    tenant: TenantDep,
+    principal: PrincipalDep,
     settings: SettingsDep,
     connections: MetaConnectionsDep,
 ) -> ConnectionOut:
     """Choose the ad account and Page (and optionally business and Instagram account)."""
+    tenant = principal.tenant
     parsed = _uuid_or_404(connection_id)
     selection = Selection(
         ad_account_id=body.ad_account_id,
@@ -151,7 +154,7 @@ async def select(
         instagram_user_id=body.instagram_user_id,
     )
     try:
-        row = await connections.select(tenant.id, parsed, selection)
+        row = await connections.select(tenant.id, parsed, selection, actor=principal.actor)
     except AccountNotFound:
         raise not_found("Meta connection") from None
     except SelectionError as exc:
@@ -167,10 +170,15 @@ async def select(
 
 @router.delete("/connections/{connection_id}", response_model=ConnectionOut)
 async def disconnect(
-    connection_id: str, tenant: TenantDep, settings: SettingsDep, connections: MetaConnectionsDep
+    connection_id: str,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    connections: MetaConnectionsDep,
 ) -> ConnectionOut:
     try:
-        row = await connections.disconnect(tenant.id, _uuid_or_404(connection_id))
+        row = await connections.disconnect(
+            principal.tenant_id, _uuid_or_404(connection_id), actor=principal.actor
+        )
     except AccountNotFound:
         raise not_found("Meta connection") from None
     return out(row, settings)

@@ -21,7 +21,7 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
-from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
+from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError
 from flightdeck.api.meta_models import (
     CampaignOut,
@@ -64,13 +64,14 @@ TERMINAL = ("active", "paused", "error", "deleted")
 @router.post("/{campaign_id}/publish", status_code=202, response_model=JobAccepted)
 async def publish(
     campaign_id: str,
-    tenant: TenantDep,
+    principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
 ) -> JobAccepted:
     """Prepare (every problem at once: 409 if any), then start publishing. While a publish
     runs, publishing again joins it; after an error it continues where it stopped."""
+    tenant = principal.tenant
     campaign = await load_campaign(session, tenant.id, campaign_id)
     workflow_id = meta_publish_workflow_id(tenant.id, campaign.id)
     if campaign.published_status == "publishing":
@@ -94,6 +95,7 @@ async def publish(
         campaign_id=str(campaign.id),
         connection_id=str(campaign.meta_connection_id),
         generation=published.generation,
+        user_id=str(principal.user_id),
     )
     review_id = meta_review_workflow_id(tenant.id, campaign.id, published.generation)
     await MetaPublishedRepository(session).update(
@@ -180,28 +182,28 @@ async def publication(campaign_id: str, tenant: TenantDep, session: SessionDep) 
 
 @router.post("/{campaign_id}/pause", status_code=202, response_model=JobAccepted)
 async def pause(
-    campaign_id: str, tenant: TenantDep, session: SessionDep, settings: SettingsDep,
+    campaign_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
     temporal: TemporalDep,
 ) -> JobAccepted:  # fmt: skip
-    return await _operate(campaign_id, "pause", tenant.id, session, settings, temporal)
+    return await _operate(campaign_id, "pause", principal, session, settings, temporal)
 
 
 @router.post("/{campaign_id}/resume", status_code=202, response_model=JobAccepted)
 async def resume(
-    campaign_id: str, tenant: TenantDep, session: SessionDep, settings: SettingsDep,
+    campaign_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
     temporal: TemporalDep,
 ) -> JobAccepted:  # fmt: skip
-    return await _operate(campaign_id, "resume", tenant.id, session, settings, temporal)
+    return await _operate(campaign_id, "resume", principal, session, settings, temporal)
 
 
 @router.post("/{campaign_id}/delete", status_code=202, response_model=JobAccepted)
 async def delete(
-    campaign_id: str, tenant: TenantDep, session: SessionDep, settings: SettingsDep,
+    campaign_id: str, principal: PrincipalDep, session: SessionDep, settings: SettingsDep,
     temporal: TemporalDep,
 ) -> JobAccepted:  # fmt: skip
     """Delete the campaign on Meta (its ad sets and ads with it); publishing again makes new
     objects."""
-    return await _operate(campaign_id, "delete", tenant.id, session, settings, temporal)
+    return await _operate(campaign_id, "delete", principal, session, settings, temporal)
 
 
 @router.patch("/{campaign_id}", response_model=None)
@@ -209,20 +211,21 @@ async def edit(
     campaign_id: str,
     body: CampaignPatch,
     response: Response,
-    tenant: TenantDep,
+    principal: PrincipalDep,
     session: SessionDep,
     settings: SettingsDep,
     temporal: TemporalDep,
 ) -> JobAccepted | CampaignOut:
     """Rename or change the budget. On a published campaign just that change is pushed to Meta
     (202 + job); otherwise it is saved locally (200)."""
+    tenant = principal.tenant
     campaign = await load_campaign(session, tenant.id, campaign_id)
     if body.name is None and body.budget_amount is None:
         raise ApiError(422, "validation_error", [{"field": "name", "message": "nothing to change"}])
     if campaign.published_status in ("active", "paused"):
         response.status_code = 202
         return await _operate(
-            campaign_id, "update", tenant.id, session, settings, temporal,
+            campaign_id, "update", principal, session, settings, temporal,
             name=body.name, budget_amount=body.budget_amount,
         )  # fmt: skip
     if campaign.published_status == "publishing":
@@ -243,12 +246,13 @@ async def edit(
 async def _operate(
     campaign_id: str,
     operation: Operation,
-    tenant_id: uuid.UUID,
+    principal: Any,
     session: SessionDep,
     settings: Settings,
     temporal: Client,
     **change: Any,
 ) -> JobAccepted:
+    tenant_id: uuid.UUID = principal.tenant_id
     campaign = await load_campaign(session, tenant_id, campaign_id)
     published = await MetaPublishedRepository(session).get(tenant_id, campaign.id)
     if published is None or published.meta_campaign_id is None or campaign.published_status in (
@@ -260,6 +264,7 @@ async def _operate(
         campaign_id=str(campaign.id),
         connection_id=str(campaign.meta_connection_id),
         generation=published.generation,
+        user_id=str(principal.user_id),
     )
     workflow_id = meta_operation_workflow_id(tenant_id, campaign.id, uuid.uuid4().hex[:12])
     await _audit(session, campaign, f"meta_campaign.{operation}_requested", **change)
@@ -271,6 +276,7 @@ async def _operate(
                 ref=ref,
                 meta_task_queue=settings.meta_task_queue,
                 operation=operation,
+                actor=principal.actor,
                 activity_timeout_seconds=settings.publish_activity_timeout_seconds,
                 **change,
             ),
@@ -328,7 +334,6 @@ async def _progress(
 async def _audit(session: SessionDep, campaign: MetaCampaign, action: str, **details: Any) -> None:
     await AuditLogRepository(session).add(
         tenant_id=campaign.tenant_id,
-        actor="api",
         action=action,
         entity_type="meta_campaign",
         entity_id=str(campaign.id),

@@ -21,7 +21,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.errors import ApiError, from_failure, not_found
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
 from flightdeck.db.repositories.sync_back import (
@@ -170,7 +170,7 @@ async def resolve_conflict(
 ) -> ResolutionOut:
     conflict = await _load(session, tenant.id, conflict_id)
     if conflict.status != "open":
-        raise ApiError(409, "stale_resolution", f"conflict {conflict.id} is already resolved")
+        raise ApiError(409, "stale_request", f"conflict {conflict.id} is already resolved")
     handle = temporal.get_workflow_handle(conflict.workflow_id)
     try:
         result: ResolutionResult = await handle.execute_update(
@@ -178,13 +178,10 @@ async def resolve_conflict(
             ResolveConflict(conflict_id=str(conflict.id), resolution=body.resolution),
         )
     except WorkflowUpdateFailedError as exc:
-        message = str(exc.cause or exc)
-        raise ApiError(
-            409, "stale_resolution" if "stale" in message else "rejected", message
-        ) from None
+        raise from_failure(exc) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ApiError(409, "stale_resolution", "the conflict is no longer waiting") from None
+            raise ApiError(409, "stale_request", "the conflict is no longer waiting") from None
         raise
     return ResolutionOut.model_validate(result.model_dump())
 

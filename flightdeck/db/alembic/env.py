@@ -13,6 +13,7 @@ from logging.config import fileConfig
 from typing import Any
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -51,6 +52,9 @@ def configure(**options: Any) -> None:
 def run_migrations(connection: Connection) -> None:
     configure(connection=connection)
     with context.begin_transaction():
+        # Data migrations see every tenant's rows even when the login user owns the tables
+        # (row-level security is FORCEd on the owner too; superusers bypass it anyway).
+        connection.execute(text("SELECT set_config('flightdeck.tenant_id', '*', true)"))
         context.run_migrations()
 
 

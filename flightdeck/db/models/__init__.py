@@ -25,7 +25,7 @@ from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
 from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
 from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
-from flightdeck.db.models.tenants import ApiKey, Tenant
+from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
 __all__ = [
     "AuditLogArchiveEntry",
@@ -55,8 +55,10 @@ __all__ = [
     "Keyword",
     "OAuthState",
     "PlatformCall",
+    "PublishTarget",
     "RemoteObject",
     "StrategisTemplate",
     "SyncRecord",
     "Tenant",
+    "User",
 ]

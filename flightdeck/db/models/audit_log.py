@@ -22,6 +22,8 @@ class AuditLogEntry(CreatedAt, Base):
     # Nullable: system-wide actions (e.g. creating a tenant's first key) belong to no tenant yet.
     tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id"))
     actor: Mapped[str] = mapped_column(String(100))
+    # The user whose request (or whose run) this was; None for the system's own work.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(100))
     entity_type: Mapped[str] = mapped_column(String(100))
     entity_id: Mapped[str] = mapped_column(String(400))

@@ -57,8 +57,7 @@ class CampaignMetaConnection(UUIDPrimaryKey, Timestamps, TenantOwned):
         in_check("connection_status", CONNECTION_STATUSES),
     )
 
-    # The user who connected (issue 5's users); no foreign key until that table exists.
-    user_id: Mapped[uuid.UUID | None]
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))  # who connected
     fb_user_id: Mapped[str | None] = mapped_column(String(64))
     fb_user_name: Mapped[str | None] = mapped_column(String(255))
     long_lived_user_token_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -111,7 +110,7 @@ class MetaCampaign(UUIDPrimaryKey, Timestamps, TenantOwned):
         in_check("published_status", PUBLISHED_STATUSES),
     )
 
-    user_id: Mapped[uuid.UUID | None]  # the owner (issue 5's users)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))  # the owner
     name: Mapped[str] = mapped_column(String(400))
     status: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")
     published_status: Mapped[str | None] = mapped_column(String(20))

@@ -29,6 +29,15 @@ class RemoteObject(UUIDPrimaryKey, Timestamps, TenantOwned):
     __table_args__ = (
         UniqueConstraint("tenant_id", "system", "client_request_key"),
         Index("ix_remote_objects_external", "tenant_id", "system", "object_type", "external_id"),
+        # One platform object is in one ledger row, whatever the tenant: a create answered with
+        # an object another run (or tenant) already holds fails loudly instead of mapping it.
+        Index(
+            "uq_remote_objects_system_external_id",
+            "system",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+        ),
         CheckConstraint(f"state IN {LEDGER_STATES!r}", name="state"),
     )
 

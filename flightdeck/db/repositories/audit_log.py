@@ -7,9 +7,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.db.models import AuditLogEntry
 from flightdeck.db.repositories.base import RepositoryBase
+
+_ACTING_AS = "flightdeck_acting_as"
+SYSTEM_ACTOR = "system"
+
+
+def act_as(session: AsyncSession, actor: str, user_id: uuid.UUID | str | None) -> None:
+    """Every audit entry this session writes without naming its actor is this user's (the API
+    calls this once it knows who is asking; a run does it for the user who started it)."""
+    session.info[_ACTING_AS] = (actor, user_id)
 
 
 class AuditLogRepository(RepositoryBase[AuditLogEntry]):
@@ -21,15 +31,20 @@ class AuditLogRepository(RepositoryBase[AuditLogEntry]):
         self,
         *,
         tenant_id: uuid.UUID | None,
-        actor: str,
         action: str,
         entity_type: str,
         entity_id: str,
         details: dict[str, Any] | None = None,
+        actor: str | None = None,
+        user_id: uuid.UUID | str | None = None,
     ) -> AuditLogEntry:
+        if actor is None:
+            actor, acting_user = self.session.info.get(_ACTING_AS, (SYSTEM_ACTOR, None))
+            user_id = user_id or acting_user
         entry = AuditLogEntry(
             tenant_id=tenant_id,
             actor=actor,
+            user_id=uuid.UUID(str(user_id)) if user_id else None,
             action=action,
             entity_type=entity_type,
             entity_id=entity_id,

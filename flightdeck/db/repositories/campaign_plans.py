@@ -41,10 +41,17 @@ class CampaignPlanRepository(TenantScopedRepository[CampaignPlan]):
     model = CampaignPlan
 
     async def create(
-        self, tenant_id: uuid.UUID, plan: CampaignPlanIn, names: GeneratedNames, workflow_id: str
+        self,
+        tenant_id: uuid.UUID,
+        plan: CampaignPlanIn,
+        names: GeneratedNames,
+        workflow_id: str,
+        *,
+        plan_id: uuid.UUID | None = None,
     ) -> CampaignPlan:
         """Store a validated plan (status `pending`) with its generated names."""
         row = CampaignPlan(
+            id=plan_id or uuid.uuid4(),
             tenant_id=tenant_id,
             request_id=plan.request_id,
             brand=plan.brand,

@@ -1,16 +1,19 @@
-"""Tenants and their API keys. A key is random, shown once, and stored only as its SHA-256."""
+"""Tenants, their users and API keys, and their publish targets. A key is random, shown once,
+and stored only as its SHA-256."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from flightdeck.db.models import ApiKey, Tenant
+from flightdeck.db.models import ApiKey, PublishTarget, Tenant, User
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
 
 KEY_PREFIX = "fd_"
@@ -51,34 +54,82 @@ class TenantRepository(RepositoryBase[Tenant]):
         return existing, False
 
 
+@dataclass(frozen=True)
+class KeyOwner:
+    """Who an API key speaks for."""
+
+    tenant: Tenant
+    user: User
+    key_id: uuid.UUID
+
+
+class UserRepository(TenantScopedRepository[User]):
+    model = User
+
+    async def create(self, tenant_id: uuid.UUID, name: str, role: str) -> User:
+        return await self._add(User(tenant_id=tenant_id, name=name, role=role))
+
+    async def get(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+        return await self._one_or_none(self._select(tenant_id, User.id == user_id))
+
+    async def get_by_name(self, tenant_id: uuid.UUID, name: str) -> User | None:
+        return await self._one_or_none(self._select(tenant_id, User.name == name))
+
+    async def list(self, tenant_id: uuid.UUID) -> list[User]:
+        return await self._all(self._select(tenant_id).order_by(User.created_at, User.id))
+
+    async def update(self, tenant_id: uuid.UUID, user_id: uuid.UUID, **values: Any) -> User | None:
+        return await self._update_returning(tenant_id, [User.id == user_id], values)
+
+    async def count_admins(self, tenant_id: uuid.UUID) -> int:
+        statement = (
+            select(func.count())
+            .select_from(User)
+            .where(User.tenant_id == tenant_id, User.role == "admin", User.disabled_at.is_(None))
+        )
+        return int(await self.session.scalar(statement) or 0)
+
+
 class ApiKeyRepository(TenantScopedRepository[ApiKey]):
     model = ApiKey
 
-    async def create_for(self, tenant_id: uuid.UUID) -> tuple[ApiKey, str]:
-        """A new key for the tenant: the row, and the plaintext (never stored, shown once)."""
+    async def create_for(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> tuple[ApiKey, str]:
+        """A new key for the user: the row, and the plaintext (never stored, shown once)."""
         plaintext = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             tenant_id=tenant_id,
+            user_id=user_id,
             key_hash=hash_key(plaintext),
             prefix=plaintext[:DISPLAY_PREFIX_LENGTH],
         )
         return await self._add(key), plaintext
 
-    async def resolve(self, plaintext: str) -> Tenant | None:
-        """The tenant a non-revoked key belongs to, or None.
+    async def resolve(self, plaintext: str) -> KeyOwner | None:
+        """The tenant and user a live key belongs to, or None (revoked key, disabled user).
 
         The lookup is by hash through a unique index, so response timing tells an attacker
         nothing useful about stored keys.
         """
         statement = (
-            select(Tenant)
-            .join(ApiKey, ApiKey.tenant_id == Tenant.id)
-            .where(ApiKey.key_hash == hash_key(plaintext), ApiKey.revoked_at.is_(None))
+            select(ApiKey.id, Tenant, User)
+            .join(Tenant, ApiKey.tenant_id == Tenant.id)
+            .join(User, ApiKey.user_id == User.id)
+            .where(
+                ApiKey.key_hash == hash_key(plaintext),
+                ApiKey.revoked_at.is_(None),
+                User.disabled_at.is_(None),
+            )
         )
-        return await self.session.scalar(statement)
+        row = (await self.session.execute(statement)).one_or_none()
+        return KeyOwner(tenant=row[1], user=row[2], key_id=row[0]) if row else None
 
-    async def list_for(self, tenant_id: uuid.UUID) -> list[ApiKey]:
-        return await self._all(self._select(tenant_id).order_by(ApiKey.created_at, ApiKey.id))
+    async def list_for(
+        self, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None
+    ) -> list[ApiKey]:
+        where = [ApiKey.user_id == user_id] if user_id else []
+        return await self._all(
+            self._select(tenant_id, *where).order_by(ApiKey.created_at, ApiKey.id)
+        )
 
     async def revoke(self, tenant_id: uuid.UUID, key_id: uuid.UUID) -> ApiKey | None:
         """Revoke a key (idempotent: revoking twice keeps the first revocation time)."""
@@ -87,3 +138,45 @@ class ApiKeyRepository(TenantScopedRepository[ApiKey]):
             key.revoked_at = datetime.now(UTC)
             await self.session.flush()
         return key
+
+
+class PublishTargetRepository(TenantScopedRepository[PublishTarget]):
+    """The Strategis organizations and Facebook ad accounts a tenant may publish to."""
+
+    model = PublishTarget
+
+    async def add(self, tenant_id: uuid.UUID, kind: str, value: str) -> PublishTarget:
+        """Register a target (idempotent: the existing row if it is already registered)."""
+        created = await self._returning(
+            insert(PublishTarget)
+            .values(id=uuid.uuid4(), tenant_id=tenant_id, kind=kind, value=value)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "kind", "value"])
+            .returning(PublishTarget)
+        )
+        if created is not None:
+            return created
+        existing = await self._one_or_none(
+            self._select(tenant_id, PublishTarget.kind == kind, PublishTarget.value == value)
+        )
+        assert existing is not None, "ON CONFLICT fired, so the target exists"
+        return existing
+
+    async def list(self, tenant_id: uuid.UUID) -> list[PublishTarget]:
+        return await self._all(
+            self._select(tenant_id).order_by(PublishTarget.kind, PublishTarget.value)
+        )
+
+    async def values(self, tenant_id: uuid.UUID, kind: str) -> set[str]:
+        rows = await self.session.scalars(
+            select(PublishTarget.value).where(
+                PublishTarget.tenant_id == tenant_id, PublishTarget.kind == kind
+            )
+        )
+        return set(rows.all())
+
+    async def remove(self, tenant_id: uuid.UUID, target_id: uuid.UUID) -> PublishTarget | None:
+        target = await self._one_or_none(self._select(tenant_id, PublishTarget.id == target_id))
+        if target is not None:
+            await self.session.delete(target)
+            await self.session.flush()
+        return target

@@ -14,6 +14,7 @@ from flightdeck.db.engine import create_sessionmaker
 from flightdeck.db.models import AuditLogEntry, RemoteObject, Tenant
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.tenants import TenantRepository
+from flightdeck.db.tenancy import system_session
 from tests.db.conftest import PlanFactory
 
 
@@ -60,18 +61,18 @@ async def test_begin_never_resets_a_created_row(session: AsyncSession, tenant: T
 async def test_begin_is_safe_under_concurrent_retries(engine: AsyncEngine) -> None:
     """Several workers racing on one key get one row (this test commits, in its own tenant)."""
     sessions = create_sessionmaker(engine)
-    async with sessions() as session, session.begin():
+    async with system_session(sessions, "cli") as session, session.begin():
         tenant = await TenantRepository(session).create(f"race-{uuid.uuid4().hex[:8]}")
 
     async def begin() -> uuid.UUID:
-        async with sessions() as session, session.begin():
+        async with system_session(sessions, "cli") as session, session.begin():
             return (await RemoteObjectLedger(session).begin(tenant.id, **adset())).id
 
     try:
         ids = await asyncio.gather(*(begin() for _ in range(8)))
         assert len(set(ids)) == 1
     finally:
-        async with sessions() as session, session.begin():
+        async with system_session(sessions, "cli") as session, session.begin():
             await session.execute(delete(RemoteObject).where(RemoteObject.tenant_id == tenant.id))
             await session.execute(delete(Tenant).where(Tenant.id == tenant.id))
 

@@ -3,7 +3,7 @@ sections, ads, published campaigns, the ledger's link to a Meta campaign, and th
 Every new table is tenant-owned under row-level security.
 
 Revision ID: 0020
-Revises: 0004
+Revises: 0005 (branched from 0004; re-chained after main gained 0005)
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0020"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -182,6 +182,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_meta_campaigns_tenant_id_tenants")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_meta_campaigns_user_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_meta_campaigns")),
     )
