@@ -8,6 +8,7 @@ import json
 from sqlalchemy import select
 
 from flightdeck.db.models import Alert
+from flightdeck.db.tenancy import system_session
 from tests.e2e.conftest import META_APP_SECRET, System
 from tests.e2e.meta_support import (
     campaign,
@@ -98,7 +99,8 @@ async def test_lost_responses_leave_no_duplicates(rig: System) -> None:
     campaign_id = await create_campaign(rig, connection["id"], ads=4)
     await rig.faults(
         {"platform": "meta", "method": "POST",
-         "path": r"/act_\d+/(campaigns|adsets|adcreatives|ads)$", "lostResponseRate": 0.5},
+         "path": r"/act_\d+/(campaigns|adsets|adcreatives|ads)$", "lostResponseRate": 0.5,
+         "remaining": 5},
         seed=7,
     )  # fmt: skip
     job_id = await publish(rig, campaign_id)
@@ -139,7 +141,7 @@ async def test_rejected_ad_is_recorded_with_feedback_and_an_alert(rig: System) -
         "global": {"HEALTH_CLAIMS": "Ads can't make health claims."}
     }
     assert ads["Coffee ad 1"]["status"] == "approved"
-    async with rig.sessions() as session:
+    async with system_session(rig.sessions, "cli") as session:
         alerts = (await session.scalars(select(Alert).where(Alert.entity_id == campaign_id))).all()
     assert [a.kind for a in alerts] == ["meta_ad_rejected"]
     assert alerts[0].details["ads"][0]["feedback"]["global"]["HEALTH_CLAIMS"]

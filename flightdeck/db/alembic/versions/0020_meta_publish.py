@@ -126,6 +126,9 @@ def upgrade() -> None:
             ["tenants.id"],
             name=op.f("fk_campaign_meta_connections_tenant_id_tenants"),
         ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_campaign_meta_connections_user_id_users")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_meta_connections")),
         sa.UniqueConstraint("oauth_state", name=op.f("uq_campaign_meta_connections_oauth_state")),
     )
