@@ -40,6 +40,8 @@ OBJECTIVES = {
 DESTINATIONS = {"website-visits": ("website",), "leads": ("website", "form"), "calls": ("call",)}
 DEFAULT_CTA = {"website": "LEARN_MORE", "form": "SIGN_UP", "call": "CALL_NOW"}
 MARKER_PREFIX = "fd:"
+# Problems that leave nothing sensible to build (the payloads would point nowhere).
+UNBUILDABLE = frozenset({"unknown_copy"})
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def prepare(
         return Prepared(None, problems)
     assert connection is not None and connection.currency is not None
     problems += _rule_problems(sections, connection.currency, now)
+    if any(p["code"] in UNBUILDABLE for p in problems):
+        return Prepared(None, problems)
     data = _publish_data(name, sections, connection, ads, previous_metadata or {}, now)
     return Prepared(data, problems)
 
@@ -323,10 +327,10 @@ def _adset(
         "status": "ACTIVE",
     }
     if optimization == "OFFSITE_CONVERSIONS":
-        adset["promoted_object"] = {
-            "pixel_id": goal["pixelId"],
-            "custom_event_type": goal.get("conversionEvent", "LEAD"),
-        }
+        promoted = {"custom_event_type": goal.get("conversionEvent", "LEAD")}
+        if goal.get("pixelId"):  # without one, prepare reports pixel_required
+            promoted["pixel_id"] = goal["pixelId"]
+        adset["promoted_object"] = promoted
         adset["destination_type"] = "WEBSITE"
     elif optimization == "LEAD_GENERATION":
         adset["promoted_object"] = {"page_id": connection.page_id}

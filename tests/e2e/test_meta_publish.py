@@ -204,3 +204,76 @@ async def _review_history(rig: System, campaign_id: str) -> str:
     handle = rig.client.get_workflow_handle(workflow_id)
     await handle.result()
     return workflow_id
+
+
+async def test_validate_only_asks_graph_and_creates_nothing(rig: System) -> None:
+    connection = await connect_meta(rig)
+    campaign_id = await create_campaign(rig, connection["id"], ads=2)
+    url = f"/api/v1/meta/campaigns/{campaign_id}/prepare"
+    checked = (await rig.api.post(url, params={"validateOnly": "true"}, headers=rig.headers)).json()
+    assert checked["ready"] is True, checked["problems"]
+    by_object = {c["object"]: c for c in checked["graphChecks"]}
+    assert by_object["campaign"]["checkedBy"] == "graph" and by_object["campaign"]["ok"]
+    assert by_object["creative[1]"]["checkedBy"] == "graph" and by_object["creative[1]"]["ok"]
+    assert by_object["adset"]["checkedBy"] == "local"
+    assert await facebook_counts(rig) == {
+        "campaigns": 0, "adsets": 0, "adcreatives": 0, "ads": 0, "adimages": 0,
+    }  # fmt: skip
+    # Graph refuses what our rules cannot see: the Page is no longer the user's.
+    await rig.sim.patch("/_sim/state/meta/pages/400000000000001", json={"users": []})
+    refused = (await rig.api.post(url, params={"validateOnly": "true"}, headers=rig.headers)).json()
+    assert refused["ready"] is False
+    graph_problems = [p for p in refused["problems"] if p["code"] == "graph_refused"]
+    assert {p["field"] for p in graph_problems} == {"metaConnection"}, refused["problems"]
+    assert not any(c["ok"] for c in refused["graphChecks"] if c["object"].startswith("creative"))
+
+
+async def test_maintenance_cleans_failed_publishes_and_archives_the_audit_log(
+    rig: System,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, update
+
+    from flightdeck.db.models import AuditLogArchiveEntry, AuditLogEntry, MetaPublishedCampaign
+    from flightdeck.domain.meta_io import MaintenanceInput, MaintenanceResult
+    from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
+
+    connection = await connect_meta(rig)
+    campaign_id = await create_campaign(rig, connection["id"], ads=1)
+    await rig.faults({"platform": "meta", "method": "POST", "path": "/ads$", "errorRate": 1.0,
+                      "status": 400})  # fmt: skip
+    job = await rig.wait_job(await publish(rig, campaign_id))
+    assert job["status"] == "failed"
+    await rig.faults()
+    old = datetime.now(UTC) - timedelta(days=31)
+    async with system_session(rig.sessions, "cli") as session, session.begin():
+        await session.execute(
+            update(MetaPublishedCampaign)
+            .where(MetaPublishedCampaign.campaign_id == campaign_id)
+            .values(updated_at=old)
+        )
+        await session.execute(
+            update(AuditLogEntry)
+            .where(AuditLogEntry.entity_id == campaign_id)
+            .values(created_at=datetime.now(UTC) - timedelta(days=400))
+        )
+    result = await rig.client.execute_workflow(
+        MetaMaintenanceWorkflow.run,
+        MaintenanceInput(failed_publish_retention_days=30, audit_retention_days=365),
+        id=f"maintenance-{campaign_id}",
+        task_queue=rig.settings.task_queue,
+        result_type=MaintenanceResult,
+    )
+    assert result.failed_publishes_cleaned >= 1 and result.audit_entries_archived >= 1
+    body = await campaign(rig, campaign_id)
+    assert body["publishedStatus"] is None and body["published"]["publishStatus"] == "deleted"
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]["facebook"]
+    assert state["campaigns"]["items"][0]["status"] == "DELETED"  # removed from Meta too
+    async with system_session(rig.sessions, "cli") as session:
+        archived = await session.scalar(
+            select(func.count())
+            .select_from(AuditLogArchiveEntry)
+            .where(AuditLogArchiveEntry.entity_id == campaign_id)
+        )
+    assert archived and archived >= 3
