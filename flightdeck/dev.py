@@ -130,6 +130,7 @@ async def run_dev(settings: Settings) -> None:
                 await _wait_http(f"{api}/healthz")
                 await _wait_http(f"http://127.0.0.1:{settings.simulators_port}/_sim/state")
                 await register_reddit_app(settings)
+                await register_meta_app(settings)
                 async with system_session(sessions, "dev.bootstrap") as session:
                     _tenant, key = await create_tenant_with_key(session, "demo")
                 example = json.loads(EXAMPLE_PLAN.read_text())
@@ -172,6 +173,20 @@ async def register_reddit_app(settings: Settings) -> None:
     async with httpx.AsyncClient(timeout=10) as http:
         (await http.post(url, json=app)).raise_for_status()
     print(f"- Reddit simulator: OAuth app {settings.reddit_client_id!r} registered")
+
+
+async def register_meta_app(settings: Settings) -> None:
+    """Register Flightdeck's Facebook app (Facebook Login) with the Graph simulator, as a
+    developer would at developers.facebook.com, so connecting a Meta account works."""
+    app = {
+        "appId": settings.meta_app_id,
+        "appSecret": settings.meta_app_secret.get_secret_value(),
+        "redirectUri": settings.meta_redirect_uri,
+    }
+    url = f"http://127.0.0.1:{settings.simulators_port}/_sim/meta/apps"
+    async with httpx.AsyncClient(timeout=10) as http:
+        (await http.post(url, json=app)).raise_for_status()
+    print(f"- Graph simulator: Facebook app {settings.meta_app_id!r} registered")
 
 
 async def _publish_example(settings: Settings, api: str, key: str) -> None:

@@ -77,7 +77,7 @@ from flightdeck.platforms.meta_errors import is_ambiguous
 from flightdeck.platforms.safe_fetch import FetchLimits, ImageFetchError, fetch_image
 
 OnCreated = Callable[[AsyncSession, str], Awaitable[None]]
-READ_CHUNK = 50  # ids per `GET /?ids=` read
+ADS_PAGE = 100  # ads per page of an ad set's `ads` edge
 LIVE_STATUSES = ["ACTIVE", "PAUSED", "PENDING_REVIEW", "DISAPPROVED", "PREAPPROVED",
                  "PENDING_BILLING_INFO", "CAMPAIGN_PAUSED", "ADSET_PAUSED", "IN_PROCESS",
                  "WITH_ISSUES", "ARCHIVED"]  # fmt: skip
@@ -115,7 +115,7 @@ class MetaPublishActivities(MetaActivityBase):
             )
             await _audit(session, inp.ref, "meta_publish.started", workflowId=inp.workflow_id)
         return PublishPlan(
-            ad_ids=[str(ad.id) for ad in ctx.ads],
+            ad_ids=[str(ctx.ads[i].id) for i in sorted(ctx.ads)],
             ad_image_urls=urls,
             image_urls=list(dict.fromkeys(urls)),
             launch_status=ctx.publish_data["metadata"].get("launchStatus", "ACTIVE"),
@@ -147,7 +147,7 @@ class MetaPublishActivities(MetaActivityBase):
     async def upload_image(self, inp: ImageInput) -> str:
         """The image's hash on the ad account: the campaign's cache (`imageHashes`) first, then
         the ledger by content (the same bytes under two URLs upload once), else an upload."""
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref)
         cached = ctx.publish_data["metadata"].get("imageHashes", {}).get(inp.url)
         if cached:
             return str(cached)
@@ -217,7 +217,7 @@ class MetaPublishActivities(MetaActivityBase):
 
     @activity.defn(name=META_CREATE_CAMPAIGN)
     async def create_campaign(self, inp: RefInput) -> str:
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref, "campaign")
         params = {**ctx.publish_data["campaign"], "status": "PAUSED"}  # turned on last
 
         async def record(session: AsyncSession, meta_id: str) -> None:
@@ -232,7 +232,7 @@ class MetaPublishActivities(MetaActivityBase):
 
     @activity.defn(name=META_CREATE_ADSET)
     async def create_adset(self, inp: AdSetInput) -> str:
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref, "adset")
         params = {**ctx.publish_data["adset"], "campaign_id": inp.campaign_id}
 
         async def record(session: AsyncSession, meta_id: str) -> None:
@@ -247,7 +247,7 @@ class MetaPublishActivities(MetaActivityBase):
 
     @activity.defn(name=META_CREATE_CREATIVE)
     async def create_creative(self, inp: CreativeInput) -> str:
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref, index=inp.ad_index)
         creative = ctx.publish_data["creatives"][inp.ad_index]
         ad = ctx.ads[inp.ad_index]
         params = creative_params(creative, inp.image_hash, creative["name"])
@@ -264,7 +264,7 @@ class MetaPublishActivities(MetaActivityBase):
 
     @activity.defn(name=META_CREATE_AD)
     async def create_ad(self, inp: AdInput) -> str:
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref, index=inp.ad_index)
         ad = ctx.ads[inp.ad_index]
         params = {
             **ctx.publish_data["ads"][inp.ad_index],
@@ -288,7 +288,7 @@ class MetaPublishActivities(MetaActivityBase):
     @activity.defn(name=META_ACTIVATE)
     async def activate(self, inp: ActivateInput) -> None:
         """Turn the campaign on last (it was created paused), when the wizard asked for it."""
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref)
         row = await self._ledger_row(inp.ref, "campaign")
         if row is None or row.external_id is None:
             raise not_ready("the campaign does not exist on Meta")
@@ -308,24 +308,35 @@ class MetaPublishActivities(MetaActivityBase):
     async def verify(self, inp: RefInput) -> VerifyResult:
         """Read every object back and compare it with what was sent (names, statuses,
         budgets, objective and optimization, parents, creatives)."""
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref, "campaign", "adset")
         token = await self.token(inp.ref)
         rows = await self._ledger_rows(inp.ref)
         by_id = {r.external_id: r for r in rows if r.external_id and r.object_type != "image"}
         fields = ("name,status,effective_status,objective,daily_budget,lifetime_budget,"
                   "optimization_goal,billing_event,campaign_id,adset_id,creative")  # fmt: skip
+        # One read per object above the ads, and the ads through their ad set's edge (a list
+        # is one call, where `?ids=` would count every id against the ad account).
+        parents = [i for i, r in by_id.items() if r.object_type in ("campaign", "adset")]
         seen: dict[str, Any] = {}
-        ids = [i for i, r in by_id.items() if r.object_type in ("campaign", "adset", "ad")]
-        for start in range(0, len(ids), READ_CHUNK):
-            activity.heartbeat(start)
-            await self.pace(ctx.account)
-            chunk = ids[start : start + READ_CHUNK]
-            try:
-                seen |= await self._graph.get(
-                    "", token, {"ids": ",".join(chunk), "fields": fields}, account=ctx.account
+        try:
+            for object_id in parents:
+                activity.heartbeat(object_id)
+                await self.pace(ctx.account)
+                seen[str(object_id)] = await self._graph.get(
+                    str(object_id), token, {"fields": fields}, account=ctx.account
                 )
-            except PlatformError as exc:
-                raise meta_failure(exc) from exc
+            adset = next((i for i, r in by_id.items() if r.object_type == "adset"), None)
+            if adset is not None:
+                await self.pace(ctx.account)
+                ads = await self._graph.get_all(
+                    f"{adset}/ads",
+                    token,
+                    {"fields": fields, "limit": ADS_PAGE, "effective_status": LIVE_STATUSES},
+                    account=ctx.account,
+                )
+                seen |= {str(ad["id"]): ad for ad in ads}
+        except PlatformError as exc:
+            raise meta_failure(exc) from exc
         mismatches = _compare(ctx, by_id, seen)
         async with self.session(inp.ref) as session, session.begin():
             await MetaCampaignRepository(session).update(
@@ -343,7 +354,7 @@ class MetaPublishActivities(MetaActivityBase):
         row = await self._ledger_row(inp.ref, "campaign")
         if row is None or row.external_id is None:
             return
-        ctx = await self.context(inp.ref)
+        ctx = await self.part(inp.ref)
         try:
             token = await self.token(inp.ref)
         except ApplicationError:

@@ -14,7 +14,7 @@ from flightdeck.activities.meta_support import MetaActivityBase, meta_failure
 from flightdeck.activities.names import META_CHECK_REVIEWS, META_FINISH_REVIEW, META_REVIEW_ALERT
 from flightdeck.db.models import MetaAd
 from flightdeck.db.repositories.audit_log import AuditLogRepository
-from flightdeck.db.repositories.meta import MetaAdRepository
+from flightdeck.db.repositories.meta import MetaAdRepository, MetaPublishedRepository
 from flightdeck.db.repositories.sync_back import AlertRepository
 from flightdeck.domain.meta_io import FinishReviewInput, RefInput, ReviewAlertInput, ReviewCheck
 from flightdeck.platforms.errors import PlatformError
@@ -24,6 +24,9 @@ PENDING = frozenset({"PENDING_REVIEW", "IN_PROCESS"})
 REJECTED = frozenset({"DISAPPROVED", "WITH_ISSUES"})
 STOPPED = frozenset({"DELETED", "ARCHIVED"})
 FINAL_REVIEW_STATUSES = ("approved", "rejected", "stopped")
+ALL_AD_STATUSES = ["ACTIVE", "PAUSED", "DELETED", "PENDING_REVIEW", "DISAPPROVED", "PREAPPROVED",
+                   "PENDING_BILLING_INFO", "CAMPAIGN_PAUSED", "ARCHIVED", "ADSET_PAUSED",
+                   "IN_PROCESS", "WITH_ISSUES"]  # fmt: skip
 
 
 class MetaReviewActivities(MetaActivityBase):
@@ -41,19 +44,33 @@ class MetaReviewActivities(MetaActivityBase):
         if not waiting:
             return result
         token = await self.token(inp.ref)
-        account = (await self.context(inp.ref)).account
+        account = (await self.part(inp.ref)).account
         fields = "effective_status,configured_status,ad_review_feedback,issues_info"
+        async with self.session(inp.ref) as session:
+            published = await MetaPublishedRepository(session).get(tenant, campaign)
+        adset = published.meta_adset_id if published else None
         seen: dict[str, Any] = {}
-        for start in range(0, len(waiting), READ_CHUNK):
-            activity.heartbeat(start)
-            chunk = [str(a.meta_ad_id) for a in waiting[start : start + READ_CHUNK]]
-            await self.pace(account)
-            try:
-                seen |= await self._graph.get(
-                    "", token, {"ids": ",".join(chunk), "fields": fields}, account=account
+        try:
+            if adset is not None:
+                # The ad set's `ads` edge: one call per 100 ads (deleted ones included).
+                await self.pace(account)
+                listed = await self._graph.get_all(
+                    f"{adset}/ads",
+                    token,
+                    {"fields": fields, "limit": 100, "effective_status": ALL_AD_STATUSES},
+                    account=account,
                 )
-            except PlatformError as exc:
-                raise meta_failure(exc) from exc
+                seen = {str(item["id"]): item for item in listed}
+            else:
+                for start in range(0, len(waiting), READ_CHUNK):
+                    activity.heartbeat(start)
+                    chunk = [str(a.meta_ad_id) for a in waiting[start : start + READ_CHUNK]]
+                    await self.pace(account)
+                    seen |= await self._graph.get(
+                        "", token, {"ids": ",".join(chunk), "fields": fields}, account=account
+                    )
+        except PlatformError as exc:
+            raise meta_failure(exc) from exc
         now = datetime.now(UTC)
         async with self.session(inp.ref) as session, session.begin():
             repo = MetaAdRepository(session)

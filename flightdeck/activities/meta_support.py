@@ -36,7 +36,7 @@ class PublishContext:
     """A campaign's prepared payloads and ads, read at the start of a step."""
 
     publish_data: dict[str, Any]
-    ads: list[MetaAd]
+    ads: dict[int, MetaAd]  # by position
 
     @property
     def account(self) -> str:
@@ -92,13 +92,39 @@ class MetaActivityBase:
             raise meta_failure(exc) from exc
 
     async def context(self, ref: MetaRef) -> PublishContext:
+        """The whole prepared document and every ad (for the steps that need them all)."""
         tenant, campaign = uuid.UUID(ref.tenant_id), uuid.UUID(ref.campaign_id)
         async with self.session(ref) as session:
             state = await CampaignStateRepository(session).get(tenant, campaign)
             ads = await MetaAdRepository(session).list_for_campaign(tenant, campaign)
         if state is None or not state.publish_data:
             raise not_ready("the campaign has no prepared publish_data: prepare it first")
-        return PublishContext(state.publish_data, ads)
+        return PublishContext(state.publish_data, dict(enumerate(ads)))
+
+    async def part(self, ref: MetaRef, *keys: str, index: int | None = None) -> PublishContext:
+        """Just `metadata`, the given parts and the creative, ad payload and ad row at `index`
+        (`ctx.publish_data["creatives"][index]`, `ctx.ads[index]`)."""
+        tenant, campaign = uuid.UUID(ref.tenant_id), uuid.UUID(ref.campaign_id)
+        async with self.session(ref) as session:
+            parts = await CampaignStateRepository(session).publish_parts(
+                tenant, campaign, keys, index
+            )
+            ad = (
+                await MetaAdRepository(session).at_position(tenant, campaign, index)
+                if index is not None
+                else None
+            )
+        if parts is None or parts.get("metadata") is None:
+            raise not_ready("the campaign has no prepared publish_data: prepare it first")
+        data: dict[str, Any] = {k: parts[k] for k in ("metadata", *keys)}
+        ads: dict[int, MetaAd] = {}
+        if index is not None:
+            if parts.get("creative") is None or ad is None:
+                raise not_ready(f"the campaign has no ad {index}: prepare it again")
+            data["creatives"] = {index: parts["creative"]}
+            data["ads"] = {index: parts["ad"]}
+            ads[index] = ad
+        return PublishContext(data, ads)
 
     async def pace(self, account: str) -> None:
         """Hold off while the ad account's usage is high (UsageMonitor): a short wait here, a

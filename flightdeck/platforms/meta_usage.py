@@ -89,7 +89,10 @@ class UsageMonitor:
         if usage is None or usage.percent < self._slow_at:
             return 0.0
         elapsed = time.monotonic() - usage.observed_at
-        remaining = max(usage.reset_seconds, usage.regain_seconds) - elapsed
+        # The ad account's reset (seconds) is the precise hint; the BUC regain time comes in
+        # whole minutes and only stands in when the account header says nothing.
+        until = usage.reset_seconds if usage.reset_seconds > 0 else usage.regain_seconds
+        remaining = until - elapsed
         if remaining <= 0:
             return 0.0
         if usage.percent >= 100:

@@ -165,9 +165,9 @@ class GraphCall:
             return answer
         return page(self.objects.list(account, edge, self.params), self.params, fields)
 
-    def _count(self, account: dict[str, Any]) -> None:
+    def _count(self, account: dict[str, Any], cost: int = 1) -> None:
         usage = AccountUsage(self.state.meta, account["id"], account["business"]["id"])
-        self.headers = usage.admit()
+        self.headers = usage.admit(cost)
 
     # -- nodes by id ---------------------------------------------------------------------------
 
@@ -231,15 +231,22 @@ class GraphCall:
             ids = [i for i in ids.split(",") if i]
         if not isinstance(ids, list) or not ids:
             raise graph_error(400, "(#100) Missing ids parameter", code=100)
-        answer: dict[str, Any] = {}
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
         for node_id in map(str, ids):
-            found = self.objects.find(node_id)
-            if found is None:
+            item = self.objects.find(node_id)
+            if item is None:
                 raise nonexistent_object(node_id, method="get")
-            kind, obj = found
-            self._count(self.objects.accounts[f"act_{obj['account_id']}"])
-            answer[node_id] = narrow(self.objects.view(kind, obj), fields)
-        return answer
+            found[node_id] = item
+        by_account: dict[str, int] = {}
+        for _, obj in found.values():
+            by_account[f"act_{obj['account_id']}"] = (
+                by_account.get(f"act_{obj['account_id']}", 0) + 1
+            )
+        for act_id, cost in by_account.items():
+            self._count(self.objects.accounts[act_id], cost)
+        return {
+            node_id: narrow(self.objects.view(k, o), fields) for node_id, (k, o) in found.items()
+        }
 
 
 def _account_view(account: dict[str, Any]) -> dict[str, Any]:
