@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowFailureError, WorkflowQueryFailedError
 from temporalio.service import RPCError
@@ -46,7 +47,7 @@ async def meta_job(
         outcome = await temporal.get_workflow_handle(
             workflow_id, result_type=PublishOutcome
         ).result()
-        result = outcome.model_dump(by_alias=True, mode="json")
+        result = camel(outcome.model_dump(mode="json"))
         count = 2 + len(outcome.meta_ad_ids)
         progress = {"step": "done", "done": count, "total": count}
     return {
@@ -69,7 +70,7 @@ async def _operation(workflow_id: str, temporal: Client) -> dict[str, Any]:
             done = await temporal.get_workflow_handle(
                 workflow_id, result_type=OperateResult
             ).result()
-            result = done.model_dump(by_alias=True, mode="json")
+            result = camel(done.model_dump(mode="json"))
         except WorkflowFailureError as exc:
             error = str(exc.cause or exc)
     return {
@@ -79,6 +80,15 @@ async def _operation(workflow_id: str, temporal: Client) -> dict[str, Any]:
         "result": result,
         "error": error,
     }
+
+
+def camel(value: Any) -> Any:
+    """The API's spelling (camelCase keys) of a workflow result."""
+    if isinstance(value, dict):
+        return {to_camel(str(k)): camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel(v) for v in value]
+    return value
 
 
 def _status_from(publish_status: str) -> str:

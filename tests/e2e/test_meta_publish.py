@@ -36,6 +36,8 @@ async def test_happy_path_maps_every_id_and_follows_review(rig: System) -> None:
     assert body["publishedStatus"] == "active" and published["publishStatus"] == "active"
     assert published["metaCampaignId"] and published["metaAdsetId"]
     assert len(published["metaAdIds"]) == 3
+    assert job["result"]["metaCampaignId"] == published["metaCampaignId"]
+    assert sorted(job["result"]["metaAdIds"]) == sorted(published["metaAdIds"])
     assert sorted(a["metaAdId"] for a in body["ads"]) == sorted(published["metaAdIds"])
     assert all(a["metaCreativeId"] for a in body["ads"])
     metadata = body["publishData"]["metadata"]
