@@ -145,7 +145,7 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
                 "meta_app_id": META_APP_ID,
                 "meta_app_secret": META_APP_SECRET,
                 "meta_redirect_uri": "http://api/api/v1/meta/callback",
-                "image_fetch_allowed_hosts": f"127.0.0.1:{port}",
+                "asset_download_allowed_hosts": [f"127.0.0.1:{port}"],
                 **overrides,
             }
         )

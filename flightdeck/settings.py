@@ -113,6 +113,39 @@ class Settings(BaseSettings):
     circuit_min_calls: int = Field(default=10, ge=1)
     circuit_cooldown_seconds: float = Field(default=60.0, gt=0)
 
+    # Asset library (seed 003). Files go to `storage_backend`: `local` keeps them under
+    # `storage_dir` (default `<data_dir>/assets`); `s3` in any S3-compatible bucket.
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_dir: Path | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None  # unset = AWS; MinIO, Ceph, … set their URL
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None  # unset = boto3's usual credential chain
+    s3_secret_access_key: SecretStr | None = None
+    asset_max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
+    # Images announcing more pixels than this are refused before decoding (bombs).
+    asset_max_image_pixels: int = Field(default=25_000_000, ge=1)
+    asset_thumbnail_size: int = Field(default=256, ge=16, le=1024)
+    # Imports: downloads of platform media (size cap; hosts reachable despite being private,
+    # loopback or link-local — unset = the simulators' host outside production, none in it).
+    asset_download_max_bytes: int = Field(default=30 * 1024 * 1024, ge=1)
+    asset_download_allowed_hosts: list[str] | None = None
+    asset_import_batch_size: int = Field(default=20, ge=1, le=500)
+    csv_import_max_rows: int = Field(default=10_000, ge=1)
+    bulk_import_max_entries: int = Field(default=2_000, ge=1)
+    bulk_import_max_total_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)
+    bulk_import_max_ratio: float = Field(default=100.0, gt=1)
+
+    @property
+    def download_allowed_hosts(self) -> frozenset[str]:
+        """`host` or `host:port` entries the import downloader may reach though not public."""
+        if self.asset_download_allowed_hosts is not None:
+            return frozenset(h.lower() for h in self.asset_download_allowed_hosts)
+        if self.environment == "production":
+            return frozenset()
+        return frozenset({f"127.0.0.1:{self.simulators_port}", f"localhost:{self.simulators_port}"})
+
     # Meta Graph API (seed 001). Production: https://graph.facebook.com for the API and
     # https://www.facebook.com for the Login dialog; dev points at the simulators.
     meta_graph_base_url: str = "http://127.0.0.1:8100/graph"
@@ -141,22 +174,13 @@ class Settings(BaseSettings):
     # Images fetched from wizard URLs (a server-side request: see platforms/safe_fetch.py).
     image_fetch_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
     image_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
-    # Comma-separated host or host:port allowed although private; unset in development means
-    # the simulators (127.0.0.1:<simulators_port>), elsewhere nothing.
-    image_fetch_allowed_hosts: str | None = None
+    # (Hosts reachable although private: `asset_download_allowed_hosts`, shared with imports.)
     # Maintenance (a Temporal Schedule): failed publish attempts are cleaned up after
     # failed_publish_retention_days; audit entries move to audit_log_archive after
     # audit_retention_days.
     maintenance_interval_seconds: float = Field(default=86_400.0, gt=0)
     failed_publish_retention_days: int = Field(default=30, ge=1)
     audit_retention_days: int = Field(default=365, ge=1)
-
-    def image_fetch_allow_list(self) -> list[str]:
-        if self.image_fetch_allowed_hosts is not None:
-            return [h for h in self.image_fetch_allowed_hosts.split(",") if h.strip()]
-        if self.environment == "development":
-            return [f"127.0.0.1:{self.simulators_port}", f"localhost:{self.simulators_port}"]
-        return []
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:

@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
+from flightdeck.activities.asset_import import AssetImportActivities, ImportLimits
 from flightdeck.activities.meta import MetaPublishActivities
 from flightdeck.activities.meta_ops import MetaOperationActivities
 from flightdeck.activities.meta_review import MetaReviewActivities
@@ -33,14 +34,21 @@ from flightdeck.activities.plans import PlanActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
 from flightdeck.activities.sync_back import SyncBackActivities
+from flightdeck.assets.library import AssetLibrary, Limits
+from flightdeck.assets.relay_importer import RelayAssetImporter
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.circuit_breaker import CircuitBreakerService
+from flightdeck.platforms.asset_importer import AssetImporters
 from flightdeck.platforms.meta_usage import UsageMonitor
+from flightdeck.platforms.reddit_asset_importer import RedditAssetImporter
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
-from flightdeck.platforms.safe_fetch import FetchLimits
+from flightdeck.platforms.safe_fetch import FetchLimits, SafeFetcher
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
+from flightdeck.storage import create_blob_store
+from flightdeck.storage.archives import ArchiveLimits
 from flightdeck.temporal import creative_task_queue, read_task_queue
+from flightdeck.workflows.import_campaign_space import ImportCampaignSpaceWorkflow
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow, OperateMetaCampaignWorkflow
 from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
 from flightdeck.workflows.publish_meta import PublishMetaCampaignWorkflow
@@ -59,6 +67,7 @@ WORKFLOWS = [
     RetryFailedSyncsWorkflow,
     SyncBackWorkflow,
     ConflictWorkflow,
+    ImportCampaignSpaceWorkflow,
     PublishMetaCampaignWorkflow,
     TrackMetaAdReviewWorkflow,
     OperateMetaCampaignWorkflow,
@@ -130,11 +139,12 @@ async def running_workers(
         strategis_acts = StrategisActivities(
             sessions, strategis, relay, settings.strategis_tracking_base_url
         )
+        import_acts, fetcher = asset_import_activities(sessions, settings, adapters, relay)
         meta_connections = MetaConnectionService(
             sessions, graph, TokenCipher.from_settings(settings), settings
         )
         image_limits = FetchLimits.allowing(
-            settings.image_fetch_allow_list(),
+            settings.download_allowed_hosts,
             max_bytes=settings.image_fetch_max_bytes,
             timeout_seconds=settings.image_fetch_timeout_seconds,
         )
@@ -155,6 +165,10 @@ async def running_workers(
                     sweep_acts.find_retryable_syncs,
                     back_acts.list_accounts,
                     back_acts.escalate_conflict,
+                    import_acts.prepare,
+                    import_acts.discover,
+                    import_acts.import_batch,
+                    import_acts.finish,
                     meta_publish.begin_publish,
                     meta_publish.finish_publish,
                     meta_review.review_alert,
@@ -191,6 +205,7 @@ async def running_workers(
                     strategis_acts.create_relay_object,
                     strategis_acts.create_tracking_campaign,
                     strategis_acts.compensate_plan,
+                    import_acts.discover,  # asset imports through the relay
                 ],
                 max_concurrent_activities=100,
                 # A publish fans out 20+ creates at once: enough pollers to take them together.
@@ -208,7 +223,7 @@ async def running_workers(
             Worker(
                 client,
                 task_queue=read_task_queue(settings.reddit_task_queue),
-                activities=[back_acts.sync_account],
+                activities=[back_acts.sync_account, import_acts.discover],
                 max_concurrent_activities=4,
             ),
             Worker(
@@ -226,3 +241,39 @@ async def running_workers(
             await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
             await asyncio.gather(*tasks, return_exceptions=True)
             await adapters.aclose()
+            await fetcher.aclose()
+
+
+def asset_import_activities(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    adapters: PlatformAdapters,
+    relay: StrategisRelayClient,
+) -> tuple[AssetImportActivities, SafeFetcher]:
+    """The asset-import activities with their importers (Reddit, the Strategis relay; a Meta
+    Graph importer registers here too), the storage backend and the SSRF-guarded fetcher."""
+    library = AssetLibrary(create_blob_store(settings), Limits.from_settings(settings))
+    importers = AssetImporters()
+    importers.register(
+        RedditAssetImporter(adapters.reddit_client, read_task_queue(settings.reddit_task_queue))
+    )
+    importers.register(RelayAssetImporter(sessions, relay, settings.strategis_task_queue))
+    fetcher = SafeFetcher(
+        allowed_hosts=settings.download_allowed_hosts,
+        max_bytes=settings.asset_download_max_bytes,
+        timeout=settings.http_timeout_seconds,
+    )
+    limits = ImportLimits(
+        download_max_bytes=settings.asset_download_max_bytes,
+        csv_max_rows=settings.csv_import_max_rows,
+        archive=ArchiveLimits(
+            max_entries=settings.bulk_import_max_entries,
+            max_total_bytes=settings.bulk_import_max_total_bytes,
+            max_entry_bytes=settings.asset_max_upload_bytes,
+            max_ratio=settings.bulk_import_max_ratio,
+        ),
+    )
+    acts = AssetImportActivities(
+        sessions, library, importers, fetcher, limits, main_task_queue=settings.task_queue
+    )
+    return acts, fetcher

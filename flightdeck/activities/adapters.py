@@ -43,6 +43,13 @@ class PlatformAdapters:
         client, _ = self._open[(tenant_id, ad_account_id)]
         return RedditPlatformPoller(client, page_size=self._poll_page_size), context
 
+    async def reddit_client(
+        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID
+    ) -> tuple[RedditAdsClient, AccountContext]:
+        """The account's Ads API client (asset imports read with it), shared with its adapter."""
+        _, context = await self(tenant_id, ad_account_id)
+        return self._open[(tenant_id, ad_account_id)][0], context
+
     async def aclose(self) -> None:
         for client, _ in self._open.values():
             await client.aclose()

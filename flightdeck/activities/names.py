@@ -25,6 +25,13 @@ SYNC_BACK_ACCOUNT = "sync_back.sync_account"
 APPLY_CONFLICT_RESOLUTION = "sync_back.apply_resolution"
 ESCALATE_CONFLICT = "sync_back.escalate_conflict"
 
+# Asset imports (seed 003). `asset_import.discover` runs on the platform's read queue (its
+# rate limit applies); the others on the main queue.
+PREPARE_ASSET_IMPORT = "asset_import.prepare"
+DISCOVER_ASSET_IMPORT = "asset_import.discover"
+IMPORT_ASSET_BATCH = "asset_import.import_batch"
+FINISH_ASSET_IMPORT = "asset_import.finish"
+
 # Publishing to the Meta Graph API (seed 001). The `meta.*` creates and reads run on the `meta`
 # task queue (rate limited for every worker); bookkeeping on the main queue.
 META_BEGIN_PUBLISH = "meta.begin_publish"

@@ -159,7 +159,9 @@ class StrategisActivities:
         try:
             campaign_id = None
             if activity.info().attempt > 1:
-                campaign_id = await self._adoptable_tracking_campaign(inp)
+                campaign_id = await self._find_tracking_campaign(
+                    inp.organization, inp.body["name"], properties["fbAdSetId"]
+                )
             if campaign_id is None:
                 created = await self._strategis.create_campaign(inp.body)
                 campaign_id = str(created["id"])
@@ -170,24 +172,24 @@ class StrategisActivities:
         await self._created(inp.ref, row, campaign_id, {"tracking_url": url})
         return TrackingCampaign(id=campaign_id, tracking_url=url)
 
-    async def _adoptable_tracking_campaign(self, inp: TrackingCampaignInput) -> str | None:
-        fb_ad_set_id = inp.body["properties"]["fbAdSetId"]
-        for campaign in await self._strategis.find_campaigns(inp.organization, inp.body["name"]):
-            if campaign.get("properties", {}).get("fbAdSetId") == fb_ad_set_id:
-                activity.logger.info("adopting Strategis campaign %s", campaign["id"])
-                return str(campaign["id"])
-        return None
-
     @activity.defn(name=COMPENSATE_PLAN)
     async def compensate_plan(self, inp: CompensateInput) -> CompensationResult:
         """Pause (on failure) or delete (on cancel with cleanup) what a plan created.
 
-        Idempotent: rows already in the target state are skipped, so a retry resumes.
+        First, ledger rows left `requested` (a create whose answer was lost, in a run that
+        stopped before its retry) are looked up on the platform — the relay by the row's
+        clientRequestKey, Strategis by the tracking campaign's name and ad set — and mapped if
+        found, so they are paused or deleted like the rest instead of staying live, unmapped.
+        Only this plan's own ledger rows are ever touched. Idempotent: rows already in the
+        target state are skipped, so a retry resumes; it heartbeats after every object.
         """
         tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
         async with tenant_session(self._sessions, tenant) as session:
             rows = await RemoteObjectLedger(session).list_for_plan(tenant, plan_id)
         result = CompensationResult()
+        for row in [r for r in rows if r.state == "requested"]:
+            await self._resolve_requested(inp, row)
+            activity.heartbeat(f"resolved {row.client_request_key}")
         live = [r for r in rows if r.external_id and r.state in ("created", "paused")]
         facebook = {t: [r for r in live if r.system == "facebook" and r.object_type == t]
                     for t in DELETE_ORDER}  # fmt: skip
@@ -196,6 +198,7 @@ class StrategisActivities:
                 for row in facebook[object_type]:
                     await self._set_relay_status(inp, row, "DELETED")
                     result.deleted += 1
+                    activity.heartbeat(f"deleted {row.external_id}")
         else:
             for row in facebook["campaign"]:
                 if row.state == "created":
@@ -209,7 +212,52 @@ class StrategisActivities:
                     )
                     await self._mark(inp.ref, row, "paused")
                     result.paused += 1
+                    activity.heartbeat(f"paused {row.external_id}")
         return result
+
+    async def _resolve_requested(self, inp: CompensateInput, row: RemoteObject) -> None:
+        """Find the object a `requested` row may have created; map it, or mark the row failed
+        (nothing was created under its key)."""
+        if row.system == "facebook":
+            found = await self._call(
+                self._relay.find_created(row.client_request_key, organization=inp.organization)
+            )
+        else:
+            found = await self._call(
+                self._find_tracking_campaign(inp.organization, row.name, row.parent_external_id)
+            )
+        async with tenant_session(self._sessions, row.tenant_id) as session, session.begin():
+            ledger = RemoteObjectLedger(session)
+            if found is None:
+                await ledger.mark_failed(row.id, "not created (checked on the platform)")
+                return
+            attributes: dict[str, Any] = {}
+            if row.object_type == "tracking_campaign":
+                attributes["tracking_url"] = tracking_url(self._tracking_base_url, found)
+            await ledger.mark_created_audited(
+                row.id,
+                found,
+                attributes,
+                actor=ACTOR,
+                action="remote_object.found_after_lost_answer",
+                entity_type=f"{row.system}.{row.object_type}",
+                details={"clientRequestKey": row.client_request_key, "planId": inp.ref.plan_id},
+                user_id=inp.ref.requested_by,
+            )
+        row.external_id, row.state = found, "created"
+
+    async def _find_tracking_campaign(
+        self, organization: str, name: str | None, fb_ad_set_id: str | None
+    ) -> str | None:
+        """The Strategis campaign tracking *our* Facebook ad set (its deterministic name and the
+        ad set it names): an ad set id only this run created, so nothing foreign is adopted."""
+        if name is None or fb_ad_set_id is None:
+            return None
+        for campaign in await self._strategis.find_campaigns(organization, name):
+            if campaign.get("properties", {}).get("fbAdSetId") == fb_ad_set_id:
+                activity.logger.info("found Strategis campaign %s", campaign["id"])
+                return str(campaign["id"])
+        return None
 
     async def _set_relay_status(self, inp: CompensateInput, row: RemoteObject, status: str) -> None:
         try:
@@ -254,6 +302,7 @@ class StrategisActivities:
                 action="remote_object.created",
                 entity_type=f"{row.system}.{row.object_type}",
                 details={"clientRequestKey": row.client_request_key, "planId": ref.plan_id},
+                user_id=ref.requested_by,
             )
 
     async def _mark(self, ref: PlanRef, row: RemoteObject, state: str) -> None:
@@ -262,6 +311,7 @@ class StrategisActivities:
             await AuditLogRepository(session).add(
                 tenant_id=uuid.UUID(ref.tenant_id),
                 actor=ACTOR,
+                user_id=ref.requested_by,
                 action=f"remote_object.{state}",
                 entity_type=f"{row.system}.{row.object_type}",
                 entity_id=row.external_id or row.client_request_key,

@@ -29,6 +29,7 @@ from flightdeck.activities.names import (
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import GeneratedCampaign
 from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.campaign_assets import CampaignAssetRepository, record_asset_reuse
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
     to_ad_group_spec,
@@ -352,7 +353,33 @@ class SyncActivities:
             find=lambda: adapter.find_ad(account, parent_id, spec.name),
             update=lambda base: adapter.update_ad(account, ad.platform_ad_id or "", spec, base),
         )
+        if spec.image_url and action in ("created", "adopted"):
+            await self._record_library_reuse(tenant, inp, ad, group, pushed)
         return PushEntityResult(entity_id=inp.entity_id, platform_id=pushed, action=action)
+
+    async def _record_library_reuse(
+        self, tenant: uuid.UUID, inp: PushEntityInput, ad: Any, group: Any, platform_id: str
+    ) -> None:
+        """The ad's image is a library asset (its file or public URL): record that it is used
+        in this ad (once per ad, whatever the retries)."""
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            asset = await CampaignAssetRepository(session).find_by_reference(tenant, ad.image_url)
+            if asset is not None:
+                await record_asset_reuse(
+                    session,
+                    tenant,
+                    asset.id,
+                    reused_in_type="ad",
+                    reused_in_id=str(ad.id),
+                    reused_in_name=ad.name,
+                    platform=inp.platform,
+                    context={
+                        "campaign_set_id": inp.set_id,
+                        "ad_group_id": str(group.id),
+                        "platform_ad_id": platform_id,
+                        "platform_post_id": ad.platform_post_id,
+                    },
+                )
 
     # -- the create-or-adopt-or-update core ---------------------------------------------------
 

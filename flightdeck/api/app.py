@@ -12,10 +12,13 @@ from temporalio.client import Client
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.routes import (
     ad_accounts,
+    asset_imports,
     audit_log,
+    campaign_assets,
     campaign_mappings,
     campaign_plans,
     campaign_sets,
+    campaign_spaces,
     jobs,
     meta_campaigns,
     meta_connections,
@@ -72,6 +75,8 @@ def create_app(
     app.include_router(audit_log.router, prefix="/api/v1")
     app.include_router(sync_back.router, prefix="/api/v1")
     app.include_router(users.router, prefix="/api/v1")
+    for router in (campaign_spaces.router, asset_imports.router, campaign_assets.router):
+        app.include_router(router, prefix="/api/v1")
     for meta_router in (meta_connections.router, meta_campaigns.router, meta_publishing.router):
         app.include_router(meta_router, prefix="/api/v1")
 

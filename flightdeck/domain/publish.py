@@ -27,6 +27,8 @@ class PublishPlanInput(BaseModel):
     # A step (with its retries) and the whole run give up after these (timers in the run).
     step_deadline_seconds: float = 3600.0
     deadline_seconds: float = 6 * 3600.0
+    # How long the run waits for the API to commit the plan row before it gives up.
+    plan_wait_seconds: float = 600.0
     requested_by: str | None = None  # the user whose POST started the run (audit)
 
 
@@ -48,6 +50,7 @@ class PlanRef(BaseModel):
     tenant_id: str
     plan_id: str
     request_id: str
+    requested_by: str | None = None  # the user whose request started the run (audit)
 
 
 class EnsureTemplateInput(BaseModel):
@@ -112,6 +115,9 @@ class PlanFailureInput(BaseModel):
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
     done: int | None = None
+    status: str = "failed"  # or "cancelled" (a cancel whose compensation failed)
+    # Compensation could not finish: objects may still be live on the platform (an alert).
+    compensation_error: str | None = None
 
 
 class CancelRequest(BaseModel):

@@ -177,6 +177,22 @@ class StrategisRelayClient(_JsonApi):
             raise self._malformed(f"POST {path}", "expected {id}")
         return str(object_id)
 
+    async def find_created(self, client_request_key: str, *, organization: str) -> str | None:
+        """The id of the object a create under `client_request_key` made, or None if no create
+        under that key succeeded (ASSUMED relay lookup of its idempotency cache; see
+        simulators/relay.py). Creates nothing: for compensating a create whose answer was lost."""
+        path = f"/api/facebook/requests/{_segment(client_request_key)}"
+        try:
+            answer = await self._call("GET", path, params={"organization": organization})
+        except NonRetryableError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        object_id = answer.get("id") if isinstance(answer, dict) else None
+        if not isinstance(object_id, str | int) or isinstance(object_id, bool) or not object_id:
+            raise self._malformed(f"GET {path}", "expected {id}")
+        return str(object_id)
+
     async def update(
         self,
         object_type: RelayUpdatableType,

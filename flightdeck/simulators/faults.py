@@ -6,6 +6,7 @@ A rule, as JSON (all keys optional):
     {"platform": "strategis" | "relay" | null,    # null = every platform
      "method": "POST" | null,
      "path": "^/api/facebook/ads/create$" | null, # regex, searched in the path under the prefix
+     "bodyContains": "adset-…-0" | null,           # only requests whose body contains this
      "errorRate": 0.0,          # chance to answer with `status` instead of processing
      "status": 500,             # any 4xx/5xx; 429 means rate limited
      "retryAfterSeconds": null, # sent as `Retry-After` with a 429
@@ -52,6 +53,7 @@ class FaultRule(BaseModel):
     platform: str | None = None
     method: str | None = None
     path: str | None = None
+    body_contains: str | None = None
     error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     status: int = Field(default=500, ge=400, le=599)
     retry_after_seconds: float | None = Field(default=None, ge=0.0)
@@ -74,12 +76,13 @@ class FaultRule(BaseModel):
                 raise ValueError(f"invalid regex: {exc}") from None
         return value
 
-    def matches(self, platform: str, method: str, path: str) -> bool:
+    def matches(self, platform: str, method: str, path: str, body: bytes = b"") -> bool:
         return (
             self.remaining != 0
             and self.platform in (None, platform)
             and self.method in (None, method)
             and (self.path is None or re.search(self.path, path) is not None)
+            and (self.body_contains is None or self.body_contains.encode() in body)
         )
 
     def consume(self) -> None:
@@ -117,11 +120,11 @@ class FaultPlan:
     def config(self) -> FaultConfig:
         return FaultConfig(seed=self.seed, rules=self.rules)
 
-    def decide(self, platform: str, method: str, path: str) -> FaultDecision:
+    def decide(self, platform: str, method: str, path: str, body: bytes = b"") -> FaultDecision:
         """What to do to this request. Synchronous, so concurrent requests draw in order."""
         decision = FaultDecision()
         for rule in self.rules:
-            if not rule.matches(platform, method, path):
+            if not rule.matches(platform, method, path, body):
                 continue
             error = self._fires(rule.error_rate)
             lost = self._fires(rule.lost_response_rate)
@@ -170,7 +173,7 @@ class FaultInjectionMiddleware:
         entry = self.state.log_request(surface.platform, method, path)
         _describe(entry, body, scope)
         scope[LOG_ENTRY_SCOPE_KEY] = entry
-        decision = self.state.faults.decide(surface.platform, method, path)
+        decision = self.state.faults.decide(surface.platform, method, path, body)
         if decision.latency_ms:
             await asyncio.sleep(decision.latency_ms / 1000)
         if decision.error is not None:

@@ -7,7 +7,9 @@
         funding_instruments, pixels, profiles   the advertiser's world     reddit_accounts.py
     /reddit/api/v3/… campaigns, ad_groups,
         ads, posts                              create/get/list/PATCH      reddit_ads.py
-    /_sim/reddit/…                              OAuth and rate-limit admin reddit_admin.py
+    /reddit/media/{id}                          hosted post media (i.redd.it) reddit_media.py
+    /_sim/reddit/…                              OAuth and rate-limit admin reddit_admin.py,
+                                                media uploads               reddit_media.py
 
 Every Ads API request: bearer token (401 unknown or expired), scope (403), per-policy rate
 limit (429, with `RateLimit`/`RateLimit-Policy` on every answer), then spec validation (400
@@ -22,7 +24,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from flightdeck.simulators import reddit_accounts, reddit_admin, reddit_ads, reddit_oauth
+from flightdeck.simulators import (
+    reddit_accounts,
+    reddit_admin,
+    reddit_ads,
+    reddit_media,
+    reddit_oauth,
+)
 from flightdeck.simulators.reddit_errors import render_reddit_fault
 
 __all__ = ["admin_router", "render_reddit_fault", "router"]
@@ -45,6 +53,9 @@ router = APIRouter()
 router.include_router(reddit_oauth.router)
 router.include_router(reddit_accounts.router)
 router.include_router(reddit_ads.router)
+router.include_router(reddit_media.router)
 router.include_router(fallback_router)
 
-admin_router = reddit_admin.router
+admin_router = APIRouter()
+admin_router.include_router(reddit_admin.router)
+admin_router.include_router(reddit_media.admin_router)

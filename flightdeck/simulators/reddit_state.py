@@ -65,6 +65,8 @@ class RedditRuntime:
     limits: RateLimiter = field(
         default_factory=lambda: RateLimiter(reddit_spec().default_policies())
     )
+    # Hosted media (what i.redd.it serves): id -> (content type, bytes).
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     # Sequences survive reset(), like the other simulators': an id never names two objects.
     _next_numeric_id: int = FIRST_NUMERIC_ID
     _next_post_number: int = FIRST_POST_NUMBER
@@ -83,6 +85,7 @@ class RedditRuntime:
         """Forget apps, tokens, windows and overrides; put the seeded world back."""
         self.oauth.reset()
         self.limits.reset()
+        self.media.clear()
         seed_world(objects)
 
 

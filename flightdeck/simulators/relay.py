@@ -6,6 +6,10 @@ Facebook objects with an organization's stored credentials (../shared/platforms/
   same body (canonical JSON, all fields) replays the first answer and creates nothing; with a
   different body it is a 409. Only successful creates are cached, so a request that failed
   validation can be corrected and resent under the same key.
+- `GET /api/facebook/requests/{clientRequestKey}?organization=` (ASSUMED, like the other
+  lookups in strategis.md): what the idempotency cache holds for a key — `{clientRequestKey,
+  objectType, id}`, or Graph's 404 when no create under that key succeeded. It lets a caller
+  whose answer was lost find the object without creating anything.
 - Errors are Graph's envelope (`graph_errors.py`); relay-level failures (missing Facebook
   credentials, idempotency conflicts) use the same envelope with `type: "RelayError"`.
 - Every answer carries Graph's `X-Business-Use-Case-Usage` header, keyed by organization (the
@@ -113,6 +117,25 @@ async def update_object(
         validate_update(object_type, current, fields)
         objects.update(object_type, current, fields)
     return JSONResponse({"success": True})
+
+
+@router.get("/api/facebook/requests/{client_request_key}")
+async def find_by_request_key(
+    client_request_key: str, state: StateDep, organization: str | None = None
+) -> JSONResponse:
+    key = (_organization(state, organization), client_request_key)
+    cached = state.relay_idempotency.get(key)
+    if cached is None:
+        raise graph_error(
+            404,
+            f"No create succeeded under clientRequestKey {client_request_key!r}",
+            code=100,
+            error_type="RelayError",
+            subcode=Subcode.NONEXISTENT_OBJECT,
+        )
+    object_type = json.loads(cached.fingerprint)[0]
+    body = {"clientRequestKey": client_request_key, "objectType": object_type, **cached.body}
+    return JSONResponse(body)
 
 
 @router.get("/api/facebook/{object_type}/{object_id}")

@@ -4,9 +4,19 @@
               ├─► per ad set (concurrently): ad set ─► tracking campaign ─► per ad: creative ─► ad
     campaign ─┘
 
-A non-retryable failure stops the DAG, pauses what was created (compensation), records the
-failing step and fails the run; everything created stays in the ledger, so the mapping is
-complete. A cancel request with `cleanup` deletes/pauses what was created instead.
+Every run ends recorded, whatever happens — each way out goes through `_finish`:
+
+    the DAG completes            → plan `active`
+    a step fails for good        → compensate (pause) → plan `failed` + the step's error
+    the run's deadline passes    → (a timer in the workflow) the DAG is cancelled → compensate
+                                   → plan `failed` ("deadline")
+    a person cancels             → compensate (pause, or delete with `cleanup`) → `cancelled`
+    anything unexpected (a bug)  → compensate (pause) → plan `failed` with the error
+
+A compensation that itself fails is recorded (an error row and an alert: objects may still be
+live) and the run still ends recorded. Each step has a `schedule_to_close_timeout`, so a
+platform down for hours fails the step instead of retrying for a week. Compensation also finds
+and maps objects whose create answer was lost (ledger rows left `requested`).
 """
 
 from __future__ import annotations
@@ -46,12 +56,19 @@ with workflow.unsafe.imports_passed_through():
         TrackingCampaignInput,
         total_remote_steps,
     )
-    from flightdeck.failures import NON_RETRYABLE, Failure
+    from flightdeck.failures import (
+        NON_RETRYABLE,
+        Failure,
+        failure,
+        failure_details,
+        failure_message,
+        failure_type,
+    )
 
 T = TypeVar("T")
 
-# Rate limits and 5xx are retried for a long time (the platform decides when); validation and
-# permission errors are raised non-retryable by the activities and end the run at once.
+# Rate limits and 5xx are retried until the step's deadline (the platform decides when);
+# validation and permission errors are raised non-retryable by the activities.
 PLATFORM_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
     backoff_coefficient=2.0,
@@ -59,7 +76,17 @@ PLATFORM_RETRY = RetryPolicy(
     maximum_attempts=0,
     non_retryable_error_types=NON_RETRYABLE,
 )
-BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
+# The run's first write: the plan row must exist (the API commits it right after Temporal
+# accepted the run). If it never appears, the POST that started the run was rolled back.
+PLAN_STORED_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=100), maximum_attempts=3)
+# Recording how the run ended must eventually happen (Postgres may be down for a while).
+RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=60),
+    maximum_attempts=0,
+)
+COMPENSATION_DEADLINE = timedelta(hours=1)
+COMPENSATION_HEARTBEAT = timedelta(seconds=30)
 
 
 class StepFailed(Exception):
@@ -94,22 +121,27 @@ class PublishPlanWorkflow:
         self._progress = Progress(
             step="starting", total=total_remote_steps(inp.plan), status="creating"
         )
-        await self._set_status("creating", "starting")
+        await self._begin()
+        dag = asyncio.ensure_future(self._publish(inp))
         try:
-            await self._publish(inp)
+            await workflow.wait_condition(dag.done, timeout=timedelta(seconds=inp.deadline_seconds))
+        except TimeoutError:
+            await _settle(dag)
+            await self._fail("pause", "deadline", failure(
+                Failure.DEADLINE_EXCEEDED,
+                f"the run did not finish within {inp.deadline_seconds:g} s "
+                f"(last step: {self._progress.step})",
+            ))  # fmt: skip
         except asyncio.CancelledError:
-            await self._compensate("delete" if self._cleanup_on_cancel else "pause")
-            await self._set_status("cancelled", self._progress.step)
+            await _settle(dag)
+            await self._end_cancelled()
             raise
-        except StepFailed as failure:
-            await self._compensate("pause")
-            await self._record_failure(failure)
-            raise ApplicationError(
-                f"publishing failed at step {failure.step}: {_message(failure.cause)}",
-                type=Failure.PUBLISH_FAILED,
-                non_retryable=True,
-            ) from None
-        await self._set_status("active", "done")
+        error = dag.exception()
+        if isinstance(error, StepFailed):
+            await self._fail("pause", error.step, error.cause)
+        if error is not None:
+            await self._fail("pause", self._progress.step, error, bug=True)
+        await self._record_status("active", "done")
         return PublishResult(
             plan_id=inp.plan_id,
             status="active",
@@ -157,11 +189,8 @@ class PublishPlanWorkflow:
     async def _publish_ad_set(
         self, inp: PublishPlanInput, i: int, template_id: str, fb_campaign_id: str
     ) -> None:
-        plan, rid, names = (
-            inp.plan,
-            t.scoped_request_id(inp.tenant_id, inp.plan.request_id),
-            inp.names,
-        )
+        plan, names = inp.plan, inp.names
+        rid = t.scoped_request_id(inp.tenant_id, plan.request_id)
         ad_set = plan.ad_sets[i]
         fb_ad_set_id = await self._step(
             f"facebook_adset[{i}]",
@@ -210,7 +239,8 @@ class PublishPlanWorkflow:
     async def _publish_ad(
         self, inp: PublishPlanInput, i: int, j: int, fb_ad_set_id: str, link: str
     ) -> None:
-        plan, rid = inp.plan, t.scoped_request_id(inp.tenant_id, inp.plan.request_id)
+        plan = inp.plan
+        rid = t.scoped_request_id(inp.tenant_id, plan.request_id)
         ad_name = inp.names.ad_names[i][j]
         creative_id = await self._step(
             f"facebook_creative[{i}][{j}]",
@@ -248,6 +278,34 @@ class PublishPlanWorkflow:
             str,
         )
 
+    # -- ways out ------------------------------------------------------------------------------
+
+    async def _fail(self, mode: str, step: str, cause: BaseException, *, bug: bool = False) -> None:
+        """Compensate, record the failure (always), and end the run failed."""
+        compensation_error = await self._compensate(mode)
+        kind = Failure.BUG if bug else failure_type(cause) or type(cause).__name__
+        await self._record_failure(step, kind, cause, compensation_error)
+        end_type = Failure.DEADLINE_EXCEEDED if kind == Failure.DEADLINE_EXCEEDED else None
+        raise ApplicationError(
+            f"publishing failed at step {step}: {failure_message(cause)}",
+            type=end_type or (Failure.BUG if bug else Failure.PUBLISH_FAILED),
+            non_retryable=True,
+        )
+
+    async def _end_cancelled(self) -> None:
+        compensation_error = await self._compensate(
+            "delete" if self._cleanup_on_cancel else "pause"
+        )
+        if compensation_error is not None:
+            await self._record_failure(
+                f"compensate:{'delete' if self._cleanup_on_cancel else 'pause'}",
+                Failure.PLATFORM_UNAVAILABLE,
+                ApplicationError(compensation_error),
+                compensation_error,
+                status="cancelled",
+            )
+        await self._record_status("cancelled", self._progress.step)
+
     # -- helpers -------------------------------------------------------------------------------
 
     @property
@@ -257,6 +315,7 @@ class PublishPlanWorkflow:
             tenant_id=self._input.tenant_id,
             plan_id=self._input.plan_id,
             request_id=self._input.plan.request_id,
+            requested_by=self._input.requested_by,
         )
 
     async def _step(self, step: str, activity: str, arg: Any, result_type: type[T]) -> T:
@@ -268,59 +327,103 @@ class PublishPlanWorkflow:
                 arg,
                 task_queue=self._input.strategis_task_queue,
                 start_to_close_timeout=timedelta(seconds=self._input.activity_timeout_seconds),
+                schedule_to_close_timeout=timedelta(seconds=self._input.step_deadline_seconds),
                 retry_policy=PLATFORM_RETRY,
                 # Let an in-flight create finish (and reach the ledger) before compensating.
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 result_type=result_type,
+                summary=step,
             )
         except ActivityError as err:
             raise StepFailed(step, err) from err
         self._progress.done += 1
         return result
 
-    async def _set_status(self, status: str, step: str) -> None:
+    async def _begin(self) -> None:
+        """Mark the plan `creating`; waits (durable timers, backing off) for the API's commit of
+        the plan row, and gives up after `plan_wait_seconds`: then its POST was rolled back."""
+        assert self._input is not None
+        self._progress.status = "creating"
+        deadline = workflow.now() + timedelta(seconds=self._input.plan_wait_seconds)
+        delay = 0.2
+        while True:
+            try:
+                await workflow.execute_local_activity(
+                    SET_PLAN_STATUS,
+                    PlanStatusInput(ref=self._ref, status="creating", step="starting", done=0),
+                    start_to_close_timeout=timedelta(seconds=10),
+                    retry_policy=PLAN_STORED_RETRY,
+                )
+                return
+            except ActivityError as err:
+                remaining = (deadline - workflow.now()).total_seconds()
+                if remaining <= 0:
+                    # Nothing was created, and no row exists to record anything on.
+                    raise failure(
+                        Failure.NOT_FOUND, f"the plan was never stored ({failure_message(err)})"
+                    ) from None
+                await workflow.sleep(min(delay, remaining))
+                delay = min(delay * 2, 30.0)
+
+    async def _record_status(self, status: str, step: str | None) -> None:
         self._progress.status = status
         await workflow.execute_local_activity(
             SET_PLAN_STATUS,
             PlanStatusInput(ref=self._ref, status=status, step=step, done=self._progress.done),
             start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=BOOKKEEPING_RETRY,
+            retry_policy=RECORD_RETRY,
         )
 
-    async def _record_failure(self, failure: StepFailed) -> None:
-        cause = failure.cause.cause if isinstance(failure.cause, ActivityError) else failure.cause
-        details: dict[str, Any] = {}
-        error_type = type(cause).__name__
-        if isinstance(cause, ApplicationError):
-            error_type = cause.type or error_type
-            if cause.details and isinstance(cause.details[0], dict):
-                details = cause.details[0]
-        self._progress.status = "failed"
+    async def _record_failure(
+        self,
+        step: str,
+        error_type: str,
+        cause: BaseException,
+        compensation_error: str | None,
+        status: str = "failed",
+    ) -> None:
+        self._progress.status = status
+        details: dict[str, Any] = failure_details(cause)
+        if compensation_error is not None:
+            details["compensationError"] = compensation_error
         await workflow.execute_local_activity(
             RECORD_PLAN_FAILURE,
             PlanFailureInput(
                 ref=self._ref,
-                step=failure.step,
+                step=step,
                 error_type=error_type,
-                message=_message(failure.cause),
+                message=failure_message(cause),
                 details=details,
                 done=self._progress.done,
+                status=status,
+                compensation_error=compensation_error,
             ),
             start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=BOOKKEEPING_RETRY,
+            retry_policy=RECORD_RETRY,
         )
 
-    async def _compensate(self, mode: str) -> CompensationResult:
+    async def _compensate(self, mode: str) -> str | None:
+        """Pause or delete what the run created (and find what it created but never heard
+        back about). Returns why it failed, if it did; it never stops the run's recording."""
         assert self._input is not None
         self._progress.step = f"compensate:{mode}"
-        return await workflow.execute_activity(
-            COMPENSATE_PLAN,
-            CompensateInput(ref=self._ref, organization=self._input.plan.organization, mode=mode),
-            task_queue=self._input.strategis_task_queue,
-            start_to_close_timeout=timedelta(seconds=120),
-            retry_policy=PLATFORM_RETRY,
-            result_type=CompensationResult,
-        )
+        try:
+            await workflow.execute_activity(
+                COMPENSATE_PLAN,
+                CompensateInput(
+                    ref=self._ref, organization=self._input.plan.organization, mode=mode
+                ),
+                task_queue=self._input.strategis_task_queue,
+                start_to_close_timeout=timedelta(minutes=10),
+                schedule_to_close_timeout=COMPENSATION_DEADLINE,
+                heartbeat_timeout=COMPENSATION_HEARTBEAT,
+                retry_policy=PLATFORM_RETRY,
+                result_type=CompensationResult,
+                summary=f"compensate ({mode})",
+            )
+        except ActivityError as err:
+            return failure_message(err)
+        return None
 
 
 async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
@@ -343,7 +446,7 @@ async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
     return [task.result() for task in tasks]
 
 
-def _message(err: BaseException) -> str:
-    while isinstance(err, ActivityError) and err.cause is not None:
-        err = err.cause
-    return str(err)
+async def _settle(task: asyncio.Future[Any]) -> None:
+    """Cancel the DAG and wait until every branch (and its in-flight activity) has settled."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

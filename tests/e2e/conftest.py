@@ -100,7 +100,9 @@ class System:
         assert response.status_code in (200, 202), response.text
         return response.json()
 
-    async def wait_job(self, workflow_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    async def wait_job(
+        self, workflow_id: str, timeout: float = 60.0, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         handle = self.client.get_workflow_handle(workflow_id)
         async with asyncio.timeout(timeout):
             while True:
@@ -108,7 +110,9 @@ class System:
                 if status is not None and status.name.lower() in TERMINAL:
                     break
                 await asyncio.sleep(0.1)
-        response = await self.api.get(f"/api/v1/jobs/{workflow_id}", headers=self.headers)
+        response = await self.api.get(
+            f"/api/v1/jobs/{workflow_id}", headers=headers or self.headers
+        )
         assert response.status_code == 200, response.text
         job: dict[str, Any] = response.json()
         return job
@@ -235,7 +239,7 @@ async def system(
         meta_redirect_uri="http://api/api/v1/meta/callback",
         meta_task_queue=f"meta-{suffix}",
         meta_rate_limit=1000,
-        image_fetch_allowed_hosts=urlsplit(simulator_url).netloc,
+        asset_download_allowed_hosts=[urlsplit(simulator_url).netloc],
         meta_review_poll_initial_seconds=0.5,
         meta_review_poll_max_seconds=2,
     )

@@ -5,6 +5,7 @@ found again by its marker and adopted, never created twice)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 
 import httpx
@@ -17,7 +18,7 @@ from tests.e2e.test_worker_crash import crash_settings, start_worker
 
 META_SETTINGS = (
     "meta_graph_base_url", "meta_dialog_base_url", "meta_app_id", "meta_app_secret",
-    "meta_redirect_uri", "meta_task_queue", "meta_rate_limit", "image_fetch_allowed_hosts",
+    "meta_redirect_uri", "meta_task_queue", "meta_rate_limit", "asset_download_allowed_hosts",
     "meta_review_poll_initial_seconds", "meta_review_poll_max_seconds",
 )  # fmt: skip
 
@@ -27,8 +28,10 @@ async def test_killed_worker_resumes_a_meta_publish_without_duplicates(rig: Syst
     settings = settings.model_copy(update={"meta_task_queue": f"{settings.task_queue}-meta"})
     for name in META_SETTINGS:
         value = getattr(settings, name)
-        env[f"FLIGHTDECK_{name.upper()}"] = str(
-            value.get_secret_value() if isinstance(value, SecretStr) else value
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"FLIGHTDECK_{name.upper()}"] = (
+            json.dumps(value) if isinstance(value, list) else str(value)
         )
     connection = await connect_meta(rig)
     campaign_id = await create_campaign(rig, connection["id"], ads=6)

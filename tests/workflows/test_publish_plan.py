@@ -32,6 +32,7 @@ from flightdeck.domain.publish import (
     TrackingCampaign,
     TrackingCampaignInput,
 )
+from flightdeck.failures import Failure, failure, failure_type
 from flightdeck.settings import Settings
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 
@@ -41,7 +42,18 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
 class FakePlatform:
     """Records every call; `fail_step` makes one object type fail non-retryably."""
 
-    def __init__(self, ad_sets: int, fail_type: str | None = None) -> None:
+    def __init__(
+        self,
+        ad_sets: int,
+        fail_type: str | None = None,
+        *,
+        unavailable_type: str | None = None,
+        compensation_fails: bool = False,
+        plan_stored: bool = True,
+    ) -> None:
+        self.unavailable_type = unavailable_type  # this object type's platform stays down
+        self.compensation_fails = compensation_fails
+        self.plan_stored = plan_stored
         self.calls: list[str] = []
         self.statuses: list[str] = []
         self.failures: list[PlanFailureInput] = []
@@ -62,6 +74,8 @@ class FakePlatform:
         if inp.ledger_type == self.fail_type:
             raise ApplicationError("Invalid parameter", type="NonRetryablePlatformError",
                                    non_retryable=True)  # fmt: skip
+        if inp.ledger_type == self.unavailable_type:
+            raise failure(Failure.PLATFORM_UNAVAILABLE, "503 Service Unavailable")
         if inp.ledger_type == "adset":
             # Every ad set must be in flight at once before any completes: proves the fan-out.
             self.ad_sets_started += 1
@@ -71,7 +85,7 @@ class FakePlatform:
         return f"{inp.ledger_type}-{inp.client_request_key}"
 
     @activity.defn(name=names.CREATE_TRACKING_CAMPAIGN)
-    async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> TrackingCampaign:
+    async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> Any:
         self.calls.append("tracking_campaign")
         return TrackingCampaign(
             id=f"stg-{inp.ad_set_index}", tracking_url=f"https://t/{inp.ad_set_index}"
@@ -80,10 +94,15 @@ class FakePlatform:
     @activity.defn(name=names.COMPENSATE_PLAN)
     async def compensate_plan(self, inp: CompensateInput) -> CompensationResult:
         self.compensations.append(inp.mode)
+        if self.compensation_fails:
+            raise ApplicationError("relay refused the pause", type="NonRetryablePlatformError",
+                                   non_retryable=True)  # fmt: skip
         return CompensationResult(paused=1)
 
     @activity.defn(name=names.SET_PLAN_STATUS)
     async def set_status(self, inp: PlanStatusInput) -> None:
+        if not self.plan_stored:
+            raise failure(Failure.NOT_FOUND, "plan is not stored (yet)", non_retryable=False)
         self.statuses.append(inp.status)
 
     @activity.defn(name=names.RECORD_PLAN_FAILURE)
@@ -98,7 +117,7 @@ class FakePlatform:
 TENANT = uuid.UUID("ff5f7dc6-ac78-4d64-b5c0-1e46dee6a6fe")
 
 
-def publish_input(task_queue: str) -> PublishPlanInput:
+def publish_input(task_queue: str, **changes: Any) -> PublishPlanInput:
     plan = CampaignPlanIn.model_validate(json.loads(EXAMPLE.read_text()))
     s = Settings()
     convention = NamingConvention(s.campaign_name_format, s.ad_set_name_format, s.ad_name_format)
@@ -110,15 +129,16 @@ def publish_input(task_queue: str) -> PublishPlanInput:
         template_key="k",
         tracking_base_url="https://r.strateg.is",
         strategis_task_queue=task_queue,
+        **changes,
     )
 
 
-async def run(env: WorkflowEnvironment, fake: FakePlatform) -> PublishResult:
+async def run(env: WorkflowEnvironment, fake: FakePlatform, **changes: Any) -> PublishResult:
     queue = f"wf-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=queue, workflows=[PublishPlanWorkflow],
                       activities=fake.activities()):  # fmt: skip
         return await env.client.execute_workflow(
-            PublishPlanWorkflow.run, publish_input(queue), id=f"publish-{uuid.uuid4()}",
+            PublishPlanWorkflow.run, publish_input(queue, **changes), id=f"publish-{uuid.uuid4()}",
             task_queue=queue,
         )  # fmt: skip
 
@@ -151,3 +171,76 @@ async def test_non_retryable_failure_pauses_records_the_step_and_fails(
     assert len(fake.failures) == 1 and fake.failures[0].step.startswith("facebook_ad[")
     assert fake.failures[0].error_type == "NonRetryablePlatformError"
     assert fake.statuses == ["creating"]
+
+
+async def test_a_platform_down_past_the_step_deadline_fails_the_step_and_compensates(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """Retryable trouble is retried only until the step's schedule-to-close deadline."""
+    fake = FakePlatform(ad_sets=2, unavailable_type="adset")
+    with pytest.raises(WorkflowFailureError) as failed:
+        await run(dev_env, fake, step_deadline_seconds=2, deadline_seconds=60)
+    assert failure_type(failed.value) == Failure.PUBLISH_FAILED
+    assert fake.calls.count("adset") >= 2, "retried while the deadline allowed"
+    assert fake.compensations == ["pause"]
+    assert [f.step for f in fake.failures] == ["facebook_adset[0]"] or [
+        f.step for f in fake.failures
+    ] == ["facebook_adset[1]"]
+    assert fake.statuses == ["creating"]
+
+
+async def test_the_runs_deadline_is_a_timer_that_ends_it_recorded(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    fake = FakePlatform(ad_sets=2, unavailable_type="ad")
+    with pytest.raises(WorkflowFailureError) as failed:
+        await run(dev_env, fake, step_deadline_seconds=600, deadline_seconds=3)
+    assert failure_type(failed.value) == Failure.DEADLINE_EXCEEDED
+    assert fake.compensations == ["pause"]
+    [recorded] = fake.failures
+    assert recorded.step == "deadline" and recorded.error_type == Failure.DEADLINE_EXCEEDED
+    assert "facebook_ad[" in recorded.message, "names the step it was stuck at"
+    assert recorded.status == "failed"
+
+
+async def test_a_failed_compensation_is_recorded_and_the_run_still_ends(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    fake = FakePlatform(ad_sets=2, fail_type="ad", compensation_fails=True)
+    with pytest.raises(WorkflowFailureError):
+        await run(dev_env, fake)
+    [recorded] = fake.failures
+    assert recorded.step.startswith("facebook_ad[") and recorded.status == "failed"
+    assert recorded.compensation_error is not None
+    assert "relay refused the pause" in recorded.compensation_error
+
+
+async def test_an_unexpected_error_in_the_run_is_recorded_not_left_running(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    fake = FakePlatform(ad_sets=2)
+    queue = f"wf-{uuid.uuid4()}"
+    broken = publish_input(queue)
+    broken.names.ad_names = broken.names.ad_names[:1]  # inconsistent with the plan: an IndexError
+    async with Worker(dev_env.client, task_queue=queue, workflows=[PublishPlanWorkflow],
+                      activities=fake.activities()):  # fmt: skip
+        with pytest.raises(WorkflowFailureError) as failed:
+            await dev_env.client.execute_workflow(
+                PublishPlanWorkflow.run, broken, id=f"publish-{uuid.uuid4()}", task_queue=queue
+            )
+    assert failure_type(failed.value) == Failure.BUG
+    assert fake.compensations == ["pause"]
+    [recorded] = fake.failures
+    assert recorded.error_type == Failure.BUG and recorded.status == "failed"
+    assert "index" in recorded.message
+
+
+async def test_a_plan_that_was_never_stored_ends_the_run_before_any_call(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    # (Local-activity retries wait in real time: the dev server, with a short wait.)
+    fake = FakePlatform(ad_sets=1, plan_stored=False)
+    with pytest.raises(WorkflowFailureError) as failed:
+        await run(dev_env, fake, plan_wait_seconds=3)
+    assert failure_type(failed.value) == Failure.NOT_FOUND
+    assert fake.calls == [] and fake.failures == [] and fake.compensations == []

@@ -14,6 +14,7 @@ from flightdeck.api.deps import SessionDep, TemporalDep, TenantDep
 from flightdeck.api.errors import not_found
 from flightdeck.api.meta_jobs import META_JOB_PREFIXES, meta_job
 from flightdeck.api.publishing import parse_uuid, workflow_status
+from flightdeck.api.routes.asset_imports import IMPORT_JOB_PREFIX, import_job
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
@@ -54,6 +55,11 @@ async def get_job(
     """Status from Temporal when reachable, progress from the workflow (live) or Postgres."""
     if workflow_id.startswith(SET_JOB_PREFIXES):
         return await _set_job(workflow_id, tenant.id, session, temporal)
+    if workflow_id.startswith(IMPORT_JOB_PREFIX):
+        found = await import_job(workflow_id, tenant.id, session, temporal)
+        if found is None:
+            raise not_found("job")
+        return JobOut.model_validate(found)
     if workflow_id.startswith(META_JOB_PREFIXES):
         return JobOut.model_validate(await meta_job(workflow_id, tenant.id, session, temporal))
     job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)

@@ -1,9 +1,11 @@
 """Every table, importable from one place (Alembic reads `Base.metadata` from here)."""
 
 from flightdeck.db.models.ad_accounts import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
+from flightdeck.db.models.asset_imports import AssetImportItem, AssetImportRun
 from flightdeck.db.models.audit_archive import AuditLogArchiveEntry
 from flightdeck.db.models.audit_log import AuditLogEntry
 from flightdeck.db.models.base import Base
+from flightdeck.db.models.campaign_assets import AssetBlob, AssetReuse, CampaignAsset
 from flightdeck.db.models.campaign_errors import CampaignError
 from flightdeck.db.models.campaign_plans import PLAN_STATUSES, CampaignPlan
 from flightdeck.db.models.campaign_requests import CampaignRequest
@@ -14,6 +16,7 @@ from flightdeck.db.models.campaign_sets import (
     GeneratedCampaign,
     Keyword,
 )
+from flightdeck.db.models.campaign_spaces import CampaignSpace
 from flightdeck.db.models.meta import (
     CampaignMetaConnection,
     CampaignState,
@@ -28,6 +31,12 @@ from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
 __all__ = [
+    "AssetBlob",
+    "AssetImportItem",
+    "AssetImportRun",
+    "AssetReuse",
+    "CampaignAsset",
+    "CampaignSpace",
     "AuditLogArchiveEntry",
     "CampaignMetaConnection",
     "CampaignState",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, update
+from sqlalchemy import Uuid, case, func, literal, select, update
 from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
@@ -120,6 +120,7 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
         action: str,
         entity_type: str,
         details: dict[str, Any],
+        user_id: uuid.UUID | str | None = None,
     ) -> None:
         """`mark_created` and its audit-log entry in one statement (one round trip: this sits
         on the critical path of every publish step)."""
@@ -138,8 +139,9 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
             literal(entity_type),
             literal(external_id),
             literal(details, JSONB),
+            literal(uuid.UUID(str(user_id)) if user_id else None, Uuid()),
         ).select_from(created)
-        columns = ["tenant_id", "actor", "action", "entity_type", "entity_id", "details"]
+        columns = ["tenant_id", "actor", "action", "entity_type", "entity_id", "details", "user_id"]
         await self.session.execute(
             insert_into(AuditLogEntry).from_select(columns, entry).add_cte(created)
         )

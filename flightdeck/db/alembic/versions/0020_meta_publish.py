@@ -3,7 +3,7 @@ sections, ads, published campaigns, the ledger's link to a Meta campaign, and th
 Every new table is tenant-owned under row-level security.
 
 Revision ID: 0020
-Revises: 0005 (branched from 0004; re-chained after main gained 0005)
+Revises: 0010 (branched from 0004; re-chained onto main's latest, 0010)
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0020"
-down_revision: str | None = "0005"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
