@@ -274,6 +274,8 @@ class PublishMetaCampaignWorkflow:
                 id=workflow_id,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                # Findable in the Web UI by the same TenantId / Platform / MetaCampaignId.
+                search_attributes=workflow.info().typed_search_attributes,
             )
         except WorkflowAlreadyStartedError:
             pass  # already following this publication's review

@@ -58,6 +58,13 @@ async def test_happy_path_maps_every_id_and_follows_review(rig: System) -> None:
         return all(a["status"] == "approved" and a["approvedAt"] for a in ads)
 
     await eventually(reviewed)
+
+    async def findable() -> bool:  # the Web UI finds the publish and its review by campaign
+        query = f"MetaCampaignId = '{campaign_id}'"
+        ids = [w.id async for w in rig.client.list_workflows(query)]
+        return {job_id, published["reviewWorkflowId"]} <= set(ids)
+
+    await eventually(findable)
     events = await rig.api.get(f"/api/v1/meta/campaigns/{campaign_id}/events", headers=rig.headers)
     assert "event: complete" in events.text and '"status": "active"' in events.text
 
