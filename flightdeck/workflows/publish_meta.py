@@ -16,12 +16,13 @@ run through the same path. A refused token ends it with "reconnect", never a ret
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, ApplicationError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from flightdeck.activities.names import (
@@ -52,7 +53,13 @@ with workflow.unsafe.imports_passed_through():
         TrackReviewInput,
         VerifyResult,
     )
-    from flightdeck.failures import NON_RETRYABLE, Failure, failure, failure_message
+    from flightdeck.failures import (
+        NON_RETRYABLE,
+        Failure,
+        failure,
+        failure_message,
+        failure_type,
+    )
     from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
     from flightdeck.workflows.publish_plan import _all
 
@@ -132,6 +139,15 @@ class PublishMetaCampaignWorkflow:
             message = f"the publish did not finish within {inp.deadline_seconds:.0f} s"
             deadline = failure(Failure.DEADLINE_EXCEEDED, message)
             return await self._fail(StepFailed("deadline", deadline))
+        except asyncio.CancelledError:
+            # Cancelled from outside (the Web UI, the CLI): pause, record, then end cancelled.
+            with contextlib.suppress(ApplicationError):  # recorded; the run ends cancelled
+                await self._fail(
+                    StepFailed("cancelled", failure(Failure.INVALID_STATE, "cancelled"))
+                )
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug: recorded, and the run ends failed
+            return await self._fail(StepFailed("unexpected", exc), bug=True)
         status = "active" if plan.launch_status == "ACTIVE" else "paused"
         await self._bookkeeping(
             META_FINISH_PUBLISH, FinishInput(ref=inp.ref, status=status), type(None)
@@ -234,7 +250,9 @@ class PublishMetaCampaignWorkflow:
             result_type=result_type,
         )
 
-    async def _fail(self, failed: StepFailed, *, compensate: bool = True) -> PublishOutcome:
+    async def _fail(
+        self, failed: StepFailed, *, compensate: bool = True, bug: bool = False
+    ) -> PublishOutcome:
         """Pause what exists, record the error and its reason, and fail the run."""
         assert self._input is not None
         ref = self._input.ref
@@ -257,7 +275,12 @@ class PublishMetaCampaignWorkflow:
             FinishInput(ref=ref, status="error", error=message, step=failed.step),
             type(None),
         )
-        raise failure(Failure.PUBLISH_FAILED, message, non_retryable=True)
+        kind = Failure.PUBLISH_FAILED
+        if bug:
+            kind = Failure.BUG
+        elif failure_type(failed.cause) == Failure.DEADLINE_EXCEEDED:
+            kind = Failure.DEADLINE_EXCEEDED
+        raise failure(kind, message, non_retryable=True)
 
     async def _follow_review(self, inp: PublishMetaInput) -> None:
         """Hand the ads' review to a child that outlives this run (days, timers)."""
