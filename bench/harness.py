@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "examples" / "plan.json"
 REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET = "flightdeck-bench", "bench-secret"
+META_APP_ID, META_APP_SECRET = "700000000000001", "bench-meta-secret"
 
 
 @dataclass
@@ -70,6 +71,25 @@ class Bench:
         )
         account: str = callback.raise_for_status().json()["id"]
         return account
+
+    async def connect_meta(self, ad_account: str, page: str) -> str:
+        """Register the Facebook app with the simulator, log in and select; the connection."""
+        app = {
+            "appId": META_APP_ID,
+            "appSecret": META_APP_SECRET,
+            "redirectUri": self.settings.meta_redirect_uri,
+        }
+        (await self.sim.post("/_sim/meta/apps", json=app)).raise_for_status()
+        start = (await self.api.get("/api/v1/meta/connect")).raise_for_status()
+        consent = await self.sim.get(start.json()["authorizeUrl"], follow_redirects=False)
+        query = {k: v[0] for k, v in parse_qs(urlsplit(consent.headers["location"]).query).items()}
+        callback = (await self.api.get("/api/v1/meta/callback", params=query)).raise_for_status()
+        connection: str = callback.json()["id"]
+        selection = {"adAccountId": ad_account, "pageId": page}
+        (
+            await self.api.put(f"/api/v1/meta/connections/{connection}/selection", json=selection)
+        ).raise_for_status()
+        return connection
 
 
 @contextlib.asynccontextmanager
@@ -121,6 +141,12 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
                 "reddit_client_id": REDDIT_CLIENT_ID,
                 "reddit_client_secret": REDDIT_CLIENT_SECRET,
                 "reddit_redirect_uri": "http://api/api/v1/ad-accounts/reddit/callback",
+                "meta_graph_base_url": f"{sim_url}/graph",
+                "meta_dialog_base_url": f"{sim_url}/facebook",
+                "meta_app_id": META_APP_ID,
+                "meta_app_secret": META_APP_SECRET,
+                "meta_redirect_uri": "http://api/api/v1/meta/callback",
+                "asset_download_allowed_hosts": [f"127.0.0.1:{port}"],
                 **overrides,
             }
         )

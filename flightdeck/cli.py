@@ -137,6 +137,7 @@ def simulator_app(settings: Settings) -> Any:
     """The simulators as `flightdeck simulators` and `flightdeck dev` run them: state kept in the
     data dir, accepting the Strategis key and Reddit app Flightdeck is configured with."""
     from flightdeck.simulators.app import create_simulator_app
+    from flightdeck.simulators.meta_state import MetaApp
     from flightdeck.simulators.reddit_auth import OAuthApp
 
     reddit_app = OAuthApp(
@@ -144,10 +145,16 @@ def simulator_app(settings: Settings) -> Any:
         settings.reddit_client_secret.get_secret_value(),
         settings.reddit_redirect_uri,
     )
+    meta_app = MetaApp(
+        app_id=settings.meta_app_id,
+        app_secret=settings.meta_app_secret.get_secret_value(),
+        redirect_uri=settings.meta_redirect_uri,
+    )
     return create_simulator_app(
         settings.strategis_api_key.get_secret_value(),
         state_path=settings.data_dir / "simulators.state",
         reddit_apps=[reddit_app],
+        meta_apps=[meta_app],
     )
 
 

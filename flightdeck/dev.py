@@ -106,6 +106,9 @@ def on_local_simulators(settings: Settings) -> Settings:
     if settings.reddit_redirect_uri.startswith(default_api):
         ours_api = f"http://127.0.0.1:{settings.api_port}/"
         changes["reddit_redirect_uri"] = settings.reddit_redirect_uri.replace(default_api, ours_api)
+    if settings.meta_redirect_uri.startswith(default_api):
+        ours_api = f"http://127.0.0.1:{settings.api_port}/"
+        changes["meta_redirect_uri"] = settings.meta_redirect_uri.replace(default_api, ours_api)
     return settings.model_copy(update=changes)
 
 
@@ -148,6 +151,7 @@ async def run_dev(settings: Settings) -> None:
                 await _wait_http(f"{api}/healthz")
                 await _wait_http(f"http://127.0.0.1:{settings.simulators_port}/_sim/state")
                 print(f"- Reddit simulator: OAuth app {settings.reddit_client_id!r} registered")
+                print(f"- Graph simulator: Facebook app {settings.meta_app_id!r} registered")
                 async with system_session(sessions, "dev.bootstrap") as session:
                     _tenant, key = await create_tenant_with_key(session, "demo")
                 example = json.loads(EXAMPLE_PLAN.read_text())

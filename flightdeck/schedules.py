@@ -4,6 +4,9 @@
 - `sync-retry-sweep`: RetryFailedSyncsWorkflow every `sync_retry_interval_seconds` (5 min),
   overlap SKIP (a slow sweep is never doubled).
 - `sync-back`: SyncBackWorkflow every `sync_back_interval_seconds` (15 min), overlap SKIP.
+- `meta-maintenance`: MetaMaintenanceWorkflow every `maintenance_interval_seconds` (daily):
+  failed Meta publish attempts cleaned up after `failed_publish_retention_days` (30), audit
+  entries past `audit_retention_days` moved to `audit_log_archive`; overlap SKIP.
 """
 
 from __future__ import annotations
@@ -23,15 +26,18 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from flightdeck.domain.meta_io import MaintenanceInput
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
 from flightdeck.settings import Settings
 from flightdeck.temporal import read_task_queue
+from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import SyncBackWorkflow
 
 RETRY_SWEEP_SCHEDULE_ID = "sync-retry-sweep"
 SYNC_BACK_SCHEDULE_ID = "sync-back"
+META_MAINTENANCE_SCHEDULE_ID = "meta-maintenance"
 
 
 def sync_back_input(
@@ -93,11 +99,36 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
     )
 
 
+def maintenance_input(settings: Settings) -> MaintenanceInput:
+    return MaintenanceInput(
+        failed_publish_retention_days=settings.failed_publish_retention_days,
+        audit_retention_days=settings.audit_retention_days,
+    )
+
+
+def meta_maintenance_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            MetaMaintenanceWorkflow.run,
+            maintenance_input(settings),
+            id="meta-maintenance-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(every=timedelta(seconds=settings.maintenance_interval_seconds))
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     """Create every schedule, or bring an existing one up to date with the settings."""
     wanted = {
         RETRY_SWEEP_SCHEDULE_ID: retry_sweep_schedule(settings),
         SYNC_BACK_SCHEDULE_ID: sync_back_schedule(settings),
+        META_MAINTENANCE_SCHEDULE_ID: meta_maintenance_schedule(settings),
     }
     for schedule_id, schedule in wanted.items():
         await _create_or_update(client, schedule_id, schedule)

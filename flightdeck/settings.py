@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_ENCRYPTION_KEY = "ZmxpZ2h0ZGVjay1kZXZlbG9wbWVudC1rZXktMzJieXQ="
 DEV_STRATEGIS_API_KEY = "dev-strategis-api-key"
 DEV_REDDIT_CLIENT_SECRET = "dev-reddit-client-secret"
+DEV_META_APP_SECRET = "dev-meta-app-secret"
 
 
 class Settings(BaseSettings):
@@ -147,6 +148,42 @@ class Settings(BaseSettings):
             return frozenset()
         return frozenset({f"127.0.0.1:{self.simulators_port}", f"localhost:{self.simulators_port}"})
 
+    # Meta Graph API (seed 001). Production: https://graph.facebook.com for the API and
+    # https://www.facebook.com for the Login dialog; dev points at the simulators.
+    meta_graph_base_url: str = "http://127.0.0.1:8100/graph"
+    meta_dialog_base_url: str = "http://127.0.0.1:8100/facebook"
+    meta_graph_version: str = "v23.0"
+    meta_app_id: str = "987654321012345"
+    meta_app_secret: SecretStr = SecretStr(DEV_META_APP_SECRET)
+    meta_redirect_uri: str = "http://127.0.0.1:8000/api/v1/meta/callback"
+    meta_task_queue: str = "meta"
+    # Graph calls per second on the `meta` task queue, all workers together (the ad account
+    # tier's ads_management budget); usage headers slow it further past meta_slow_at_percent.
+    meta_rate_limit: float = Field(default=25.0, gt=0)
+    meta_slow_at_percent: float = Field(default=75.0, gt=0, le=100)
+    # A publish needs the token valid at least this long (checked before it starts).
+    meta_token_min_validity_seconds: float = Field(default=7200.0, ge=0)
+    # A publish that has not finished by then stops (paused, recorded as error).
+    meta_publish_deadline_seconds: float = Field(default=7200.0, gt=0)
+    # Each publish step (with its retries, e.g. throttling) gives up after this long.
+    meta_step_timeout_seconds: float = Field(default=1800.0, gt=0)
+    # Ad review: an alert when ads are still pending after this long; polls back off from the
+    # initial interval to the maximum; tracking ends after meta_review_give_up_seconds.
+    meta_review_alert_after_seconds: float = Field(default=172_800.0, gt=0)
+    meta_review_poll_initial_seconds: float = Field(default=60.0, gt=0)
+    meta_review_poll_max_seconds: float = Field(default=3600.0, gt=0)
+    meta_review_give_up_seconds: float = Field(default=1_209_600.0, gt=0)
+    # Images fetched from wizard URLs (a server-side request: see platforms/safe_fetch.py).
+    image_fetch_max_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    image_fetch_timeout_seconds: float = Field(default=15.0, gt=0)
+    # (Hosts reachable although private: `asset_download_allowed_hosts`, shared with imports.)
+    # Maintenance (a Temporal Schedule): failed publish attempts are cleaned up after
+    # failed_publish_retention_days; audit entries move to audit_log_archive after
+    # audit_retention_days.
+    maintenance_interval_seconds: float = Field(default=86_400.0, gt=0)
+    failed_publish_retention_days: int = Field(default=30, ge=1)
+    audit_retention_days: int = Field(default=365, ge=1)
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":
@@ -156,6 +193,8 @@ class Settings(BaseSettings):
                 raise ValueError("FLIGHTDECK_STRATEGIS_API_KEY must be set in production")
             if self.reddit_client_secret.get_secret_value() == DEV_REDDIT_CLIENT_SECRET:
                 raise ValueError("FLIGHTDECK_REDDIT_CLIENT_SECRET must be set in production")
+            if self.meta_app_secret.get_secret_value() == DEV_META_APP_SECRET:
+                raise ValueError("FLIGHTDECK_META_APP_SECRET must be set in production")
         return self
 
 

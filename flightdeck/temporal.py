@@ -14,8 +14,16 @@ CAMPAIGN_PLAN_ID = SearchAttributeKey.for_keyword("CampaignPlanId")
 HOOK_SET_ID = SearchAttributeKey.for_keyword("HookSetId")
 CAMPAIGN_SET_ID = SearchAttributeKey.for_keyword("CampaignSetId")
 PLATFORM = SearchAttributeKey.for_keyword("Platform")
+META_CAMPAIGN_ID = SearchAttributeKey.for_keyword("MetaCampaignId")
 
-SEARCH_ATTRIBUTES = (TENANT_ID, CAMPAIGN_PLAN_ID, HOOK_SET_ID, CAMPAIGN_SET_ID, PLATFORM)
+SEARCH_ATTRIBUTES = (
+    TENANT_ID,
+    CAMPAIGN_PLAN_ID,
+    HOOK_SET_ID,
+    CAMPAIGN_SET_ID,
+    PLATFORM,
+    META_CAMPAIGN_ID,
+)
 
 
 async def connect(settings: Settings) -> Client:
@@ -58,6 +66,22 @@ def status_workflow_id(set_id: object) -> str:
 def conflict_workflow_id(entity_type: str, entity_id: object) -> str:
     """The workflow holding one entity's open sync-back conflict."""
     return f"conflict-{entity_type}-{entity_id}"
+
+
+def meta_publish_workflow_id(tenant_id: object, campaign_id: object) -> str:
+    """A Meta campaign's publish: one run at a time; publishing again after an error starts a
+    new run under the same id, which continues where the last one stopped."""
+    return f"meta-publish-{tenant_id}-{campaign_id}"
+
+
+def meta_review_workflow_id(tenant_id: object, campaign_id: object, generation: int) -> str:
+    """Following the ad review of one publication of a campaign."""
+    return f"meta-review-{tenant_id}-{campaign_id}-g{generation}"
+
+
+def meta_operation_workflow_id(tenant_id: object, campaign_id: object, operation_id: str) -> str:
+    """One pause, resume, delete or edit of a published Meta campaign."""
+    return f"meta-op-{tenant_id}-{campaign_id}-{operation_id}"
 
 
 def creative_task_queue(platform_queue: str) -> str:

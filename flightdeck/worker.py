@@ -4,6 +4,8 @@
 - `strategis` (settings.strategis_task_queue): every Strategis / relay call, rate-limited for the
   whole queue by the Temporal server (`max_task_queue_activities_per_second`), so the platform
   budget holds across all workflows and worker processes.
+- `meta` (settings.meta_task_queue): every Meta Graph call of a publish, review check or
+  operation, paced by `meta_rate_limit` for all workers together (and by the usage headers).
 - `reddit` (settings.reddit_task_queue): every Reddit Ads write of the set sync, one call per
   activity, paced by `reddit_rate_limit` for all workers together; `reddit-creative` the same
   for ad posts, which Reddit counts against another policy (`reddit_creative_rate_limit`).
@@ -22,9 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
 from flightdeck.activities.asset_import import AssetImportActivities, ImportLimits
+from flightdeck.activities.meta import MetaPublishActivities
+from flightdeck.activities.meta_ops import MetaOperationActivities
+from flightdeck.activities.meta_review import MetaReviewActivities
 from flightdeck.activities.plans import PlanActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
@@ -34,15 +40,19 @@ from flightdeck.assets.relay_importer import RelayAssetImporter
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.platforms.asset_importer import AssetImporters
+from flightdeck.platforms.meta_usage import UsageMonitor
 from flightdeck.platforms.reddit_asset_importer import RedditAssetImporter
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
-from flightdeck.platforms.safe_fetch import SafeFetcher
+from flightdeck.platforms.safe_fetch import FetchLimits, SafeFetcher
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
 from flightdeck.storage import create_blob_store
 from flightdeck.storage.archives import ArchiveLimits
 from flightdeck.temporal import creative_task_queue, read_task_queue
 from flightdeck.workflows.import_campaign_space import ImportCampaignSpaceWorkflow
+from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow, OperateMetaCampaignWorkflow
+from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
+from flightdeck.workflows.publish_meta import PublishMetaCampaignWorkflow
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
@@ -59,6 +69,10 @@ WORKFLOWS = [
     SyncBackWorkflow,
     ConflictWorkflow,
     ImportCampaignSpaceWorkflow,
+    PublishMetaCampaignWorkflow,
+    TrackMetaAdReviewWorkflow,
+    OperateMetaCampaignWorkflow,
+    MetaMaintenanceWorkflow,
 ]
 
 
@@ -69,6 +83,7 @@ class PlatformTransports:
     strategis: httpx.AsyncBaseTransport | None = None
     relay: httpx.AsyncBaseTransport | None = None
     reddit: httpx.AsyncBaseTransport | None = None
+    meta: httpx.AsyncBaseTransport | None = None
 
 
 @contextlib.asynccontextmanager
@@ -102,6 +117,11 @@ async def running_workers(
             transport=transports.reddit,
             user_agent=settings.reddit_user_agent,
         ) as reddit_oauth,
+        meta_graph_client(
+            settings,
+            transport=transports.meta,
+            usage=UsageMonitor(settings.meta_slow_at_percent),
+        ) as graph,
     ):
         reddit_accounts = RedditAccountService(
             sessions,
@@ -121,6 +141,17 @@ async def running_workers(
             sessions, strategis, relay, settings.strategis_tracking_base_url
         )
         import_acts, fetcher = asset_import_activities(sessions, settings, adapters, relay)
+        meta_connections = MetaConnectionService(
+            sessions, graph, TokenCipher.from_settings(settings), settings
+        )
+        image_limits = FetchLimits.allowing(
+            settings.download_allowed_hosts,
+            max_bytes=settings.image_fetch_max_bytes,
+            timeout_seconds=settings.image_fetch_timeout_seconds,
+        )
+        meta_publish = MetaPublishActivities(sessions, graph, meta_connections, image_limits)
+        meta_review = MetaReviewActivities(sessions, graph, meta_connections)
+        meta_ops = MetaOperationActivities(sessions, graph, meta_connections)
         grace = timedelta(seconds=settings.worker_shutdown_grace_seconds)
         workers = [
             Worker(
@@ -141,7 +172,34 @@ async def running_workers(
                     import_acts.discover,
                     import_acts.import_batch,
                     import_acts.finish,
+                    meta_publish.begin_publish,
+                    meta_publish.finish_publish,
+                    meta_review.review_alert,
+                    meta_review.finish_review,
+                    meta_ops.clean_failed_publishes,
+                    meta_ops.archive_audit,
                 ],
+            ),
+            Worker(
+                client,
+                graceful_shutdown_timeout=grace,
+                task_queue=settings.meta_task_queue,
+                activities=[
+                    meta_publish.upload_image,
+                    meta_publish.create_campaign,
+                    meta_publish.create_adset,
+                    meta_publish.create_creative,
+                    meta_publish.create_ad,
+                    meta_publish.activate,
+                    meta_publish.verify,
+                    meta_publish.compensate,
+                    meta_review.check_reviews,
+                    meta_ops.operate,
+                ],
+                max_concurrent_activities=100,
+                # A 50-ad publish fans out 50 creatives, then 50 ads, at once.
+                max_concurrent_activity_task_polls=20,
+                max_task_queue_activities_per_second=settings.meta_rate_limit,
             ),
             Worker(
                 client,

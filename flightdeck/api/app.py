@@ -21,6 +21,9 @@ from flightdeck.api.routes import (
     campaign_sets,
     campaign_spaces,
     jobs,
+    meta_campaigns,
+    meta_connections,
+    meta_publishing,
     set_sync,
     sync_back,
     users,
@@ -76,6 +79,8 @@ def create_app(
     app.include_router(users.router, prefix="/api/v1")
     for router in (campaign_spaces.router, asset_imports.router, campaign_assets.router):
         app.include_router(router, prefix="/api/v1")
+    for meta_router in (meta_connections.router, meta_campaigns.router, meta_publishing.router):
+        app.include_router(meta_router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -12,18 +12,26 @@ family (the bytes are sniffed afterwards anyway).
 
     fetcher = SafeFetcher(allowed_hosts={"127.0.0.1:8100"}, max_bytes=30 << 20)
     staged = await fetcher.fetch_into(url, Intake(staging, max_bytes=...), accept=("image/",))
+
+    image = await fetch_image(url, limits=FetchLimits(max_bytes=8 << 20))  # one image, in memory
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import socket
+import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from flightdeck.domain.images import NotAnImage, image_info
 from flightdeck.storage.intake import Intake, StagedFile, TooLarge
 
 MAX_REDIRECTS = 5
@@ -180,3 +188,80 @@ def _safe(url: str) -> str:
     """A URL for messages: scheme, host and path only (no query: it may hold a token)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+
+
+# -- one image, in memory (the Meta publish's image URLs) -----------------------------------
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    max_bytes: int = 8 * 1024 * 1024
+    timeout_seconds: float = 15.0
+    # "host" or "host:port" entries that may be private (the simulators in development).
+    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def allowing(cls, hosts: Iterable[str], **limits: Any) -> FetchLimits:
+        return cls(allowed_hosts=frozenset(h.strip().lower() for h in hosts if h.strip()), **limits)
+
+
+@dataclass(frozen=True)
+class FetchedImage:
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+    sha256: str
+
+
+class ImageFetchError(Exception):
+    """An image URL that cannot be used; `reason` is `refused` (unsafe target, wrong type,
+    too many redirects), `too_large`, `not_an_image`, `http_error` or `unreachable`."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+async def fetch_image(
+    url: str,
+    *,
+    limits: FetchLimits | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> FetchedImage:
+    """The image at `url` under `SafeFetcher`'s rules, in memory, with its type and dimensions
+    read from the bytes themselves."""
+    limits = limits or FetchLimits()
+    fetcher = SafeFetcher(
+        allowed_hosts=limits.allowed_hosts,
+        max_bytes=limits.max_bytes,
+        timeout=limits.timeout_seconds,
+        transport=transport,
+        user_agent="flightdeck-meta-publish/1.0",
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="flightdeck-image-") as staging:
+            intake = Intake(Path(staging), max_bytes=limits.max_bytes)
+            staged = await fetcher.fetch_into(url, intake, accept=("image/",))
+            data = staged.path.read_bytes()
+            staged.discard()
+    except FetchRefused as exc:
+        raise ImageFetchError("refused", str(exc)) from None
+    except TooLarge as exc:
+        raise ImageFetchError("too_large", str(exc)) from None
+    except FetchFailed as exc:
+        reason = "unreachable" if exc.retryable else "http_error"
+        raise ImageFetchError(reason, str(exc)) from None
+    finally:
+        await fetcher.aclose()
+    try:
+        info = image_info(data)
+    except NotAnImage as exc:
+        raise ImageFetchError("not_an_image", str(exc)) from None
+    return FetchedImage(
+        data=data,
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )

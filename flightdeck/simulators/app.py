@@ -3,6 +3,9 @@
     /strategis/...  Strategis API          (strategis.py)
     /relay/...      Strategis Facebook relay (relay.py)
     /reddit/...     Reddit Ads API v3 and Reddit OAuth (reddit.py)
+    /graph/...      Meta Graph API (meta_graph.py, meta_oauth.py), on the relay's Facebook store
+    /facebook/...   Facebook Login's OAuth dialog (meta_oauth.py)
+    /images/...     an advertiser's image host (image_host.py)
     /_sim/...       admin: state, faults, reset, request log (admin.py)
 
 A new platform adds its router, its object types in `state.OBJECT_TYPES` and a `FaultSurface`.
@@ -18,9 +21,21 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
-from flightdeck.simulators import admin, persistence, reddit, relay, strategis
+from flightdeck.simulators import (
+    admin,
+    image_host,
+    meta_admin,
+    meta_graph,
+    meta_oauth,
+    meta_usage,
+    persistence,
+    reddit,
+    relay,
+    strategis,
+)
 from flightdeck.simulators.faults import FaultInjectionMiddleware, FaultSurface
 from flightdeck.simulators.graph_errors import render_graph_fault
+from flightdeck.simulators.meta_state import MetaApp
 from flightdeck.simulators.reddit_auth import OAuthApp
 from flightdeck.simulators.state import SimulatorState
 
@@ -28,6 +43,7 @@ SURFACES = (
     FaultSurface("strategis", "/strategis", strategis.render_strategis_fault),
     FaultSurface("relay", "/relay", render_graph_fault),
     FaultSurface("reddit", "/reddit", reddit.render_reddit_fault),
+    FaultSurface("meta", "/graph", meta_usage.render_meta_fault),
 )
 
 
@@ -36,12 +52,14 @@ def create_simulator_app(
     *,
     state_path: Path | None = None,
     reddit_apps: Sequence[OAuthApp] = (),
+    meta_apps: Sequence[MetaApp] = (),
 ) -> FastAPI:
     """The simulators, accepting `Authorization: Bearer <api_key>` on the Strategis routes.
 
     With `state_path`, their state survives restarts (simulators/persistence.py); `reddit_apps`
-    are registered with the Reddit simulator at start, as a developer registers an app at
-    reddit.com/prefs/apps (the credentials Flightdeck is configured with)."""
+    and `meta_apps` are registered at start (and again after a reset), as a developer registers
+    an app at reddit.com/prefs/apps or developers.facebook.com: the credentials Flightdeck is
+    configured with."""
     state = SimulatorState(api_key=api_key)
 
     @contextlib.asynccontextmanager
@@ -62,12 +80,12 @@ def create_simulator_app(
     app = FastAPI(
         title="Flightdeck platform simulators",
         description="Stateful emulations of the Strategis API, its Facebook relay and the "
-        "Reddit Ads API.",
+        "Reddit Ads API and the Meta Graph API.",
         lifespan=lifespan,
     )
     state.configured_reddit_apps = list(reddit_apps)
-    for reddit_app in reddit_apps:
-        state.reddit.oauth.register(reddit_app)
+    state.configured_meta_apps = list(meta_apps)
+    state.register_configured_apps()
     app.state.sim = state
     app.include_router(strategis.router, prefix="/strategis", tags=["strategis"])
     app.include_router(relay.router, prefix="/relay", tags=["relay"])
@@ -75,6 +93,11 @@ def create_simulator_app(
     app.include_router(relay.admin_router, prefix="/_sim/relay", tags=["simulator admin"])
     app.include_router(reddit.router, prefix="/reddit", tags=["reddit"])
     app.include_router(reddit.admin_router, prefix="/_sim/reddit", tags=["simulator admin"])
+    app.include_router(meta_oauth.token_router, prefix="/graph", tags=["meta"])
+    app.include_router(meta_graph.router, prefix="/graph", tags=["meta"])
+    app.include_router(meta_oauth.dialog_router, prefix="/facebook", tags=["meta"])
+    app.include_router(image_host.router, prefix="/images", tags=["images"])
+    app.include_router(meta_admin.router, prefix="/_sim/meta", tags=["simulator admin"])
     app.add_middleware(FaultInjectionMiddleware, state=state, surfaces=SURFACES)
     app.add_middleware(persistence.MarkDirty, state=state)
     return app

@@ -1,6 +1,8 @@
 """Facebook ad objects as the simulators store them: creation, status changes (with Graph's
-cascades and effective status) and Graph's read view. Each `FacebookObjects` sees only one
-organization's objects, as the relay does with that organization's credentials."""
+cascades and effective status) and Graph's read view. Each `FacebookObjects` sees only what its
+caller may see: one organization's objects, as the relay does with that organization's
+credentials, or the objects of some ad accounts, as Graph does for a user's token (the Graph
+simulator, `meta_graph.py`: both front the same store)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from flightdeck.simulators.state import SimulatorState
 
 PLATFORM = "facebook"
 # Bookkeeping kept on stored objects (visible in /_sim/state) but not part of Graph's view.
-INTERNAL_FIELDS = frozenset({"organization", "client_request_key", "adAccountId"})
+INTERNAL_FIELDS = frozenset({"organization", "client_request_key", "adAccountId", "review"})
 # Graph reads budgets back as numeric strings although they are written as integers.
 STRING_READ_FIELDS = ("daily_budget", "lifetime_budget")
 REQUEST_ONLY_FIELDS = frozenset({"organization", "clientRequestKey"})
@@ -38,14 +40,35 @@ def graph_view(obj: Mapping[str, Any], fields: Collection[str] | None = None) ->
 class FacebookObjects:
     """One organization's Facebook objects in the simulator state. Callers hold `state.lock`."""
 
-    def __init__(self, state: SimulatorState, organization: str) -> None:
+    def __init__(
+        self,
+        state: SimulatorState,
+        organization: str | None,
+        *,
+        ad_accounts: Collection[str] = (),
+    ) -> None:
         self._state = state
         self._organization = organization
+        # Graph callers see objects by ad account: account ids without the act_ prefix.
+        self._accounts = frozenset(a.removeprefix("act_") for a in ad_accounts)
 
     def get(self, object_type: str, object_id: str) -> dict[str, Any] | None:
-        """The object, deleted or not, if it belongs to this organization."""
+        """The object, deleted or not, if this caller may see it."""
         obj = self._store(object_type).get(str(object_id))
-        return obj if obj is not None and obj["organization"] == self._organization else None
+        return obj if obj is not None and self._visible(obj) else None
+
+    def _visible(self, obj: Mapping[str, Any]) -> bool:
+        if self._organization is not None and obj.get("organization") == self._organization:
+            return True
+        return str(obj.get("account_id")) in self._accounts
+
+    def visible(self, object_type: str) -> list[dict[str, Any]]:
+        """Every object of the type this caller may see, deleted ones included, oldest first."""
+        return [obj for obj in self._store(object_type).values() if self._visible(obj)]
+
+    def effective_status(self, object_type: str, obj: Mapping[str, Any]) -> str:
+        """What the object's own and its parents' statuses make its effective status."""
+        return self._effective_status(object_type, obj)
 
     def find_live(self, object_type: str, object_id: str) -> dict[str, Any] | None:
         """The object if it exists, is not deleted and belongs to this organization."""

@@ -41,6 +41,8 @@ MIN_BUDGET = MIN_BUDGET_MINOR_UNITS  # Graph's real minimum depends on currency,
 MAX_NAME_LENGTH = 400
 BUDGET_FIELDS = ("daily_budget", "lifetime_budget")
 BUYING_TYPES = frozenset({"AUCTION", "RESERVED"})
+# Call ads: the button's link is the number to call, `tel:+<digits>`.
+CALL_CTA_TYPES = frozenset({"CALL_NOW", "CALL", "CALL_ME"})
 UPDATABLE_FIELDS = {
     "campaigns": frozenset({"status", "name", "daily_budget", "lifetime_budget"}),
     "adsets": frozenset({"status", "name", "daily_budget", "lifetime_budget", "bid_amount"}),
@@ -117,6 +119,14 @@ def _require_url(body: Mapping[str, Any], path: str) -> str:
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid_parameter(path, f"must be an http(s) URL; got {value!r}")
+    return str(value)
+
+
+def _phone_link(body: Mapping[str, Any], path: str) -> str:
+    value = _require(body, path)
+    digits = value[len("tel:+") :] if isinstance(value, str) and value.startswith("tel:+") else ""
+    if not (7 <= len(digits) <= 15 and digits.isdigit()):
+        raise invalid_parameter(path, f"must be a phone link tel:+<digits>; got {value!r}")
     return str(value)
 
 
@@ -221,8 +231,11 @@ def validate_adcreative(body: Mapping[str, Any]) -> None:
         )
     if _present(body, f"{link_data}.call_to_action"):
         _require_object(body, f"{link_data}.call_to_action")
-        _require_choice(body, f"{link_data}.call_to_action.type", CALL_TO_ACTION_TYPES)
-        _optional_url(body, f"{link_data}.call_to_action.value.link")
+        cta = _require_choice(body, f"{link_data}.call_to_action.type", CALL_TO_ACTION_TYPES)
+        if cta in CALL_CTA_TYPES:
+            _phone_link(body, f"{link_data}.call_to_action.value.link")
+        else:
+            _optional_url(body, f"{link_data}.call_to_action.value.link")
 
 
 def validate_ad(body: Mapping[str, Any], find: Finder) -> Mapping[str, Any]:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
-from flightdeck.simulators import reddit_state
+from flightdeck.simulators import meta_state, reddit_state
 from flightdeck.simulators.faults import FaultPlan
 
 # platform -> object types it stores. The admin surface is generic over this mapping, so a new
@@ -26,6 +26,9 @@ OBJECT_TYPES: dict[str, tuple[str, ...]] = {
     "strategis": ("templates", "campaigns"),
     "facebook": ("campaigns", "adsets", "adcreatives", "ads"),
     "reddit": reddit_state.OBJECT_TYPES,
+    # Meta's world seen through Graph (users, ad accounts, Pages …); its ad objects are the
+    # "facebook" ones above, shared with the relay.
+    "meta": meta_state.OBJECT_TYPES,
 }
 # Where a platform records an object's last change, and its clock in the platform's format:
 # platform-side edits (`PATCH /_sim/state/...`) move it as the platform itself would.
@@ -91,10 +94,13 @@ class SimulatorState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     # Reddit's OAuth apps and tokens, rate-limit windows and id sequences.
     reddit: reddit_state.RedditRuntime = field(default_factory=reddit_state.RedditRuntime)
+    # Facebook Login apps and tokens, ad review rules and the Graph quota windows.
+    meta: meta_state.MetaRuntime = field(default_factory=meta_state.MetaRuntime)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dirty: bool = False  # changed since the last save (simulators/persistence.py)
     # Apps registered from configuration: they survive `reset()`, as the configuration does.
     configured_reddit_apps: list[Any] = field(default_factory=list)
+    configured_meta_apps: list[Any] = field(default_factory=list)
     # Sequences survive reset(): an id handed out before a reset must never name a different
     # object afterwards (a workflow still running from an earlier test may hold it).
     _next_facebook_id: int = FACEBOOK_FIRST_ID
@@ -103,6 +109,7 @@ class SimulatorState:
     def __post_init__(self) -> None:
         self._empty_objects()
         reddit_state.seed_world(self.objects["reddit"])
+        meta_state.seed_world(self.objects["meta"])
 
     def _empty_objects(self) -> None:
         self.objects = {
@@ -137,13 +144,20 @@ class SimulatorState:
         self.requests.append(entry)
         return entry
 
+    def register_configured_apps(self) -> None:
+        """The OAuth apps Flightdeck is configured with, as a developer registered them."""
+        for app in self.configured_reddit_apps:
+            self.reddit.oauth.register(app)
+        for meta_app in self.configured_meta_apps:
+            self.meta.apps[meta_app.app_id] = meta_app
+
     def reset(self) -> None:
         """Forget every object, cached response, fault rule, disabled credential and log entry
         (and Reddit's OAuth apps, tokens and rate-limit overrides; its seeded world returns)."""
         self._empty_objects()
         self.reddit.reset(self.objects["reddit"])
-        for app in self.configured_reddit_apps:
-            self.reddit.oauth.register(app)
+        self.meta.reset(self.objects["meta"])
+        self.register_configured_apps()
         self.relay_idempotency.clear()
         self.relay_calls.clear()
         self.disabled_organizations.clear()

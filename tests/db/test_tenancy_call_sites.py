@@ -13,7 +13,9 @@ PACKAGE = Path(__file__).resolve().parents[2] / "flightdeck"
 OPENERS = {"system_session", "scope_to_system"}
 
 ALLOWED = {
+    ("accounts/meta.py", "api.oauth_callback"),
     ("accounts/reddit.py", "api.oauth_callback"),
+    ("activities/meta_ops.py", "sweep.meta_maintenance"),
     ("activities/sync.py", "sweep.retry_failed_syncs"),
     ("activities/sync_back.py", "sweep.sync_back_accounts"),
     ("api/deps.py", "api.authenticate"),

@@ -32,6 +32,8 @@ from flightdeck.worker import running_workers
 
 REDDIT_CLIENT_ID = "flightdeck-e2e"
 REDDIT_CLIENT_SECRET = "e2e-reddit-secret-do-not-leak"
+META_APP_ID = "555000111222333"
+META_APP_SECRET = "e2e-meta-app-secret-do-not-leak"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
 EXAMPLE_ORGANIZATION = json.loads(EXAMPLE.read_text())["organization"]
 EXAMPLE_AD_ACCOUNT = json.loads(EXAMPLE.read_text())["adAccountId"]
@@ -228,6 +230,18 @@ async def system(
         sync_back_page_size=10,  # so a cycle over a few dozen entities spans several pages
         conflict_escalation_seconds=3,  # an unanswered conflict escalates within a test
         circuit_cooldown_seconds=2,
+        # Meta (seed 001): the Graph simulator, a queue of its own, the simulators' image host
+        # allowed for image fetches, quick review polls.
+        meta_graph_base_url=f"{simulator_url}/graph",
+        meta_dialog_base_url=f"{simulator_url}/facebook",
+        meta_app_id=META_APP_ID,
+        meta_app_secret=SecretStr(META_APP_SECRET),
+        meta_redirect_uri="http://api/api/v1/meta/callback",
+        meta_task_queue=f"meta-{suffix}",
+        meta_rate_limit=1000,
+        asset_download_allowed_hosts=[urlsplit(simulator_url).netloc],
+        meta_review_poll_initial_seconds=0.5,
+        meta_review_poll_max_seconds=2,
     )
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)
@@ -254,6 +268,12 @@ async def rig(system: System) -> AsyncIterator[System]:
         "redirectUri": system.settings.reddit_redirect_uri,
     }
     assert (await system.sim.post("/_sim/reddit/oauth/apps", json=app)).status_code == 201
+    meta_app = {
+        "appId": META_APP_ID,
+        "appSecret": META_APP_SECRET,
+        "redirectUri": system.settings.meta_redirect_uri,
+    }
+    assert (await system.sim.post("/_sim/meta/apps", json=meta_app)).status_code == 201
     async with system_session(system.sessions, "cli") as session, session.begin():
         # The circuit breaker is shared by design; one test's failures must not refuse another's.
         await session.execute(delete(PlatformCall))

@@ -74,6 +74,7 @@ def import_settings(system: System, root: Path, suffix: str | None = None) -> Se
             "task_queue": f"imports-{suffix}",
             "strategis_task_queue": f"imports-strategis-{suffix}",
             "reddit_task_queue": f"imports-reddit-{suffix}",
+            "meta_task_queue": f"imports-meta-{suffix}",
             "storage_dir": root / "store",
             "data_dir": root / "data",
             "asset_download_allowed_hosts": [sim_host],

@@ -34,6 +34,11 @@ def test_histories_are_recorded() -> None:
         "sync_set_reauth_required",
         "sync_back_conflict",
         "conflict_resolved_use_local",
+        "meta_publish_completed",
+        "meta_publish_lost_responses",
+        "meta_publish_reconnect",
+        "meta_review_rejected",
+        "meta_operation_pause",
     } <= names
 
 

@@ -12,6 +12,7 @@ from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, TemporalDep, TenantDep
 from flightdeck.api.errors import not_found
+from flightdeck.api.meta_jobs import META_JOB_PREFIXES, meta_job
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.api.routes.asset_imports import IMPORT_JOB_PREFIX, import_job
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
@@ -59,6 +60,8 @@ async def get_job(
         if found is None:
             raise not_found("job")
         return JobOut.model_validate(found)
+    if workflow_id.startswith(META_JOB_PREFIXES):
+        return JobOut.model_validate(await meta_job(workflow_id, tenant.id, session, temporal))
     job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)
     if job is None:
         raise not_found("job")

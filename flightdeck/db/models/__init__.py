@@ -2,6 +2,7 @@
 
 from flightdeck.db.models.ad_accounts import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
 from flightdeck.db.models.asset_imports import AssetImportItem, AssetImportRun
+from flightdeck.db.models.audit_archive import AuditLogArchiveEntry
 from flightdeck.db.models.audit_log import AuditLogEntry
 from flightdeck.db.models.base import Base
 from flightdeck.db.models.campaign_assets import AssetBlob, AssetReuse, CampaignAsset
@@ -16,6 +17,13 @@ from flightdeck.db.models.campaign_sets import (
     Keyword,
 )
 from flightdeck.db.models.campaign_spaces import CampaignSpace
+from flightdeck.db.models.meta import (
+    CampaignMetaConnection,
+    CampaignState,
+    MetaAd,
+    MetaCampaign,
+    MetaPublishedCampaign,
+)
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
 from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
@@ -29,6 +37,12 @@ __all__ = [
     "AssetReuse",
     "CampaignAsset",
     "CampaignSpace",
+    "AuditLogArchiveEntry",
+    "CampaignMetaConnection",
+    "CampaignState",
+    "MetaAd",
+    "MetaCampaign",
+    "MetaPublishedCampaign",
     "Alert",
     "SyncBackRun",
     "SyncConflict",

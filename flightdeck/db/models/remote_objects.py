@@ -44,6 +44,10 @@ class RemoteObject(UUIDPrimaryKey, Timestamps, TenantOwned):
     campaign_plan_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("campaign_plans.id"), index=True
     )
+    # Seed 001: the Meta campaign whose publish created the object (system "meta").
+    meta_campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("meta_campaigns.id"), index=True
+    )
     system: Mapped[str] = mapped_column(String(50))
     object_type: Mapped[str] = mapped_column(String(50))
     local_key: Mapped[str] = mapped_column(String(255))
