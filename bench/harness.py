@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -124,6 +125,8 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
         [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # A fresh, unsaved world per benchmark (never the dev simulators' saved state).
+        env={**os.environ, "FLIGHTDECK_SIMULATORS_KEEP_STATE": "false"},
     )
     sim_url = f"http://127.0.0.1:{port}"
     engine = None

@@ -152,7 +152,9 @@ def simulator_app(settings: Settings) -> Any:
     )
     return create_simulator_app(
         settings.strategis_api_key.get_secret_value(),
-        state_path=settings.data_dir / "simulators.state",
+        state_path=settings.data_dir / "simulators.state"
+        if settings.simulators_keep_state
+        else None,
         reddit_apps=[reddit_app],
         meta_apps=[meta_app],
     )

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     simulators_port: int = 8100
+    # `flightdeck simulators` / `dev` keep the simulators' state in `<data_dir>/simulators.state`.
+    simulators_keep_state: bool = True
 
     strategis_base_url: str = "http://127.0.0.1:8100/strategis"
     strategis_relay_base_url: str = "http://127.0.0.1:8100/relay"
