@@ -172,7 +172,7 @@ async def _run_worker(settings: Settings) -> None:
     from flightdeck.worker import running_workers
 
     url = await _database_url(settings)
-    engine = create_engine(url)
+    engine = create_engine(url, pre_ping=False)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     schedules = await ensure_schedules(client, settings)
