@@ -130,17 +130,9 @@ class StrategisActivities:
             raise to_application_error(exc) from exc
         async with tenant_session(self._sessions, inp.ref.tenant_id) as session, session.begin():
             await RemoteObjectLedger(session).record_created(
-                uuid.UUID(inp.ref.tenant_id),
-                campaign_plan_id=uuid.UUID(inp.ref.plan_id),
-                system="facebook",
-                object_type=inp.ledger_type,
-                local_key=inp.local_key,
-                client_request_key=inp.client_request_key,
+                **_relay_row(inp),
                 external_id=external_id,
-                name=inp.name,
                 parent_external_id=inp.parent_external_id,
-                ad_set_index=inp.ad_set_index,
-                ad_index=inp.ad_index,
                 actor=ACTOR,
                 action="remote_object.created",
                 details={"clientRequestKey": inp.client_request_key, "planId": inp.ref.plan_id},
@@ -150,18 +142,7 @@ class StrategisActivities:
 
     async def _record_refused(self, inp: RelayCreateInput, exc: PlatformError) -> None:
         async with tenant_session(self._sessions, inp.ref.tenant_id) as session, session.begin():
-            await RemoteObjectLedger(session).record_failed(
-                uuid.UUID(inp.ref.tenant_id),
-                campaign_plan_id=uuid.UUID(inp.ref.plan_id),
-                system="facebook",
-                object_type=inp.ledger_type,
-                local_key=inp.local_key,
-                client_request_key=inp.client_request_key,
-                name=inp.name,
-                ad_set_index=inp.ad_set_index,
-                ad_index=inp.ad_index,
-                error=str(exc),
-            )
+            await RemoteObjectLedger(session).record_failed(**_relay_row(inp), error=str(exc))
 
     @activity.defn(name=CREATE_TRACKING_CAMPAIGN)
     async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> TrackingCampaign:
@@ -390,3 +371,18 @@ class StrategisActivities:
         if isinstance(exc, NonRetryableError):
             async with tenant_session(self._sessions, row.tenant_id) as session, session.begin():
                 await RemoteObjectLedger(session).mark_failed(row.id, str(exc))
+
+
+def _relay_row(inp: RelayCreateInput) -> dict[str, Any]:
+    """The ledger coordinates of a relay create."""
+    return {
+        "tenant_id": uuid.UUID(inp.ref.tenant_id),
+        "campaign_plan_id": uuid.UUID(inp.ref.plan_id),
+        "system": "facebook",
+        "object_type": inp.ledger_type,
+        "local_key": inp.local_key,
+        "client_request_key": inp.client_request_key,
+        "name": inp.name,
+        "ad_set_index": inp.ad_set_index,
+        "ad_index": inp.ad_index,
+    }

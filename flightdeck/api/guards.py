@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, unquote
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flightdeck.asgi import read_body, replaying
+
 NUL_MESSAGE = "must not contain NUL characters"
 
 
@@ -41,7 +43,7 @@ class RequestGuard:
         if declared is not None and declared > self.max_body_bytes:
             await _refuse(scope, send, 413, "payload_too_large", self._too_large())
             return
-        body = await _read_body(receive, self.max_body_bytes)
+        body = await read_body(receive, self.max_body_bytes)
         if body is None:
             await _refuse(scope, send, 413, "payload_too_large", self._too_large())
             return
@@ -50,7 +52,7 @@ class RequestGuard:
             if path is not None:
                 await _refuse(scope, send, 422, "validation_error", [_nul(path)])
                 return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replaying(body, receive), send)
 
     def _too_large(self) -> str:
         return f"the request body is larger than {self.max_body_bytes} bytes"
@@ -114,37 +116,6 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it exceeds `limit` (never buffers more)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _refuse(scope: Scope, send: Send, status: int, error: str, detail: Any) -> None:

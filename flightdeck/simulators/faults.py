@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from flightdeck.asgi import read_body, replaying
 from flightdeck.simulators.routing import LOG_ENTRY_SCOPE_KEY
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ class FaultInjectionMiddleware:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"][len(surface.prefix) :] or "/"
-        body = await _read_body(receive)
+        body = await read_body(receive) or b""
         entry = self.state.log_request(surface.platform, method, path)
         _describe(entry, body, scope)
         scope[LOG_ENTRY_SCOPE_KEY] = entry
@@ -181,7 +182,7 @@ class FaultInjectionMiddleware:
             rule = decision.error
             await _send_error(surface, rule.status, rule.retry_after_seconds, entry, scope, send)
             return
-        replay = _replaying(body, receive)
+        replay = replaying(body, receive)
         if decision.lose_response:
             entry.fault = "lost_response"
             await self._handle(scope, replay, _discard, entry)
@@ -238,32 +239,6 @@ def _describe(entry: RequestLogEntry, body: bytes, scope: Scope) -> None:
     if entry.organization is None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         entry.organization = query.get("organization", [None])[0]
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive channel that hands the already-read body to the app once."""
-    delivered = False
-
-    async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _discard(message: Message) -> None:

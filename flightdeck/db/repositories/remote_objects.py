@@ -28,6 +28,8 @@ _TYPE_RANK = case(
     value=RemoteObject.object_type,
     else_=9,
 )
+# One row per (tenant, system, key): what `begin` and the `record_*` upserts meet on.
+_KEY = [RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key]
 # A failure is recorded only while nothing exists remotely; it never overwrites a created object.
 _FAILABLE_STATES = ("requested", "failed")
 
@@ -67,13 +69,7 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
                 ad_index=ad_index,
                 attributes={},
             )
-            .on_conflict_do_nothing(
-                index_elements=[
-                    RemoteObject.tenant_id,
-                    RemoteObject.system,
-                    RemoteObject.client_request_key,
-                ]
-            )
+            .on_conflict_do_nothing(index_elements=_KEY)
             .returning(RemoteObject)
         )
         row = inserted or await self.get(tenant_id, system, client_request_key)
@@ -192,9 +188,7 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
             insert(RemoteObject)
             .values(**values)
             .on_conflict_do_update(
-                index_elements=[
-                    RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key
-                ],
+                index_elements=_KEY,
                 set_={"state": "created", "external_id": external_id, "last_error": None},
                 where=RemoteObject.external_id.is_(None),
             )
@@ -240,9 +234,7 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
                 ad_set_index=ad_set_index, ad_index=ad_index, attributes={}, last_error=error,
             )
             .on_conflict_do_update(
-                index_elements=[
-                    RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key
-                ],
+                index_elements=_KEY,
                 set_={"state": "failed", "last_error": error},
                 where=RemoteObject.external_id.is_(None),
             )
