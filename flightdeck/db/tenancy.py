@@ -47,6 +47,7 @@ SystemPurpose = Literal[
     "sweep.pending_plans",  # plans whose workflow never started, for the housekeeping Schedule
     "circuit_breaker",  # per-platform call log and breaker state, shared by all tenants
     "sweep.meta_maintenance",  # failed Meta publishes and old audit entries of every tenant
+    "sweep.metrics_accounts",  # connected accounts of every tenant, for the metrics Schedule
 ]
 SYSTEM_PURPOSES: tuple[str, ...] = get_args(SystemPurpose)
 
