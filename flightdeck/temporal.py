@@ -99,6 +99,11 @@ def reports_task_queue(platform_queue: str) -> str:
     return f"{platform_queue}-reports"
 
 
+def actions_task_queue(platform_queue: str) -> str:
+    """Approved actions' platform writes (few: a queue of their own, never behind a sync)."""
+    return f"{platform_queue}-actions"
+
+
 def action_workflow_id(tenant_id: object, action_id: object) -> str:
     """One proposed action, from approval (or expiry) to its outcome."""
     return f"action-{tenant_id}-{action_id}"

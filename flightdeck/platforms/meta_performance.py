@@ -53,7 +53,7 @@ from flightdeck.platforms.reporting import (
 )
 from flightdeck.platforms.strategis import RelayUpdatableType, StrategisRelayClient
 from flightdeck.settings import Settings
-from flightdeck.temporal import reports_task_queue
+from flightdeck.temporal import actions_task_queue, reports_task_queue
 
 NAME = "meta"
 READABLE = ("connected", "no_payment_method", "account_disabled")
@@ -425,7 +425,7 @@ REGISTRATION = PerformanceRegistration(
     name=NAME,
     report_queue=lambda s: reports_task_queue(s.meta_task_queue),
     report_rate_limit=lambda s: s.meta_reports_rate_limit,
-    write_queue=lambda s: s.meta_task_queue,
+    write_queue=lambda s: actions_task_queue(s.meta_task_queue),
     lookback_days=lambda s: s.meta_insights_lookback_days,
     open_runtime=open_runtime,
 )

@@ -53,7 +53,7 @@ from flightdeck.platforms.reporting import (
     ReportStats,
 )
 from flightdeck.settings import Settings
-from flightdeck.temporal import reports_task_queue
+from flightdeck.temporal import actions_task_queue, reports_task_queue
 
 NAME = "reddit"
 STATUSES = {"ACTIVE": "active", "PAUSED": "paused", "ARCHIVED": "archived", "DELETED": "deleted"}
@@ -334,7 +334,7 @@ REGISTRATION = PerformanceRegistration(
     name=NAME,
     report_queue=lambda s: reports_task_queue(s.reddit_task_queue),
     report_rate_limit=lambda s: s.reddit_reports_rate_limit,
-    write_queue=lambda s: s.reddit_task_queue,
+    write_queue=lambda s: actions_task_queue(s.reddit_task_queue),
     lookback_days=lambda s: s.reddit_reports_lookback_days,
     open_runtime=open_runtime,
 )

@@ -164,8 +164,8 @@ class PerformanceDeps:
 @dataclass(frozen=True)
 class PerformanceRegistration:
     name: str
-    # Reporting reads run on their own queue, rate limited for every worker together; actions
-    # execute on the platform's write queue (the publish and sync paths' budget).
+    # Reporting reads run on their own queue, rate limited for every worker together; approved
+    # actions' writes on a queue of their own (few, never queued behind a sync).
     report_queue: Callable[[Settings], str]
     report_rate_limit: Callable[[Settings], float]
     write_queue: Callable[[Settings], str]

@@ -23,7 +23,7 @@ import hashlib
 import ipaddress
 import socket
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,20 @@ class SafeFetcher:
         except httpx.HTTPError as exc:
             intake.abort()
             raise FetchFailed(f"{_safe(current)}: {type(exc).__name__}", retryable=True) from exc
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST `body` to `url`, checked like a fetch (public addresses only, unless allowed;
+        redirects are not followed): the answer's status. FetchRefused / FetchFailed."""
+        target, host_header, sni = await self._checked(url)
+        request = self._http.build_request(
+            "POST", target, content=body, headers={**headers, "Host": host_header}, extensions=sni
+        )
+        try:
+            response = await self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise FetchFailed(f"{_safe(url)}: {type(exc).__name__}", retryable=True) from exc
+        await response.aclose()
+        return response.status_code
 
     async def _checked(self, url: str) -> tuple[str, str, dict[str, str]]:
         """The URL to request (host replaced by a vetted address), its Host header, SNI."""
