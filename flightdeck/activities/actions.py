@@ -60,8 +60,10 @@ class ActionActivities:
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             actions = ActionRepository(session)
             action = await actions.get(tenant, action_uuid)
-            if action is None:
-                raise failure(Failure.NOT_FOUND, f"action {inp.action_id} not found")
+            if action is None:  # the API commits the row right after starting this workflow
+                raise failure(
+                    Failure.NOT_FOUND, f"action {inp.action_id} not found yet", non_retryable=False
+                )
             ids = _campaign_ids(action)
             rows = await PlatformCampaignRepository(session).get_many(tenant, ids)
             platforms = {row.id: row.platform for row in rows}
