@@ -103,8 +103,10 @@ class AsyncJobPlan:
 @dataclass
 class PerformanceRuntime:
     seed: int = 0
-    # Seconds added to the wall clock (tests move "now" forward to watch conversions mature).
+    # Seconds added to the wall clock (tests move "now" forward to watch conversions mature),
+    # or a frozen "now" (nothing changes between two reads: idempotency checks).
     clock_offset_seconds: float = 0.0
+    frozen_at: float | None = None
     maturity_days: dict[str, int] = field(default_factory=lambda: {"meta": 7, "reddit": 7})
     # (platform, campaign id) -> [(unix time, active, daily budget in micros)]
     timelines: dict[tuple[str, str], list[tuple[float, bool, int]]] = field(default_factory=dict)
@@ -121,11 +123,14 @@ class PerformanceRuntime:
     sync_row_cap: int = 5000
 
     def now(self) -> float:
+        if self.frozen_at is not None:
+            return self.frozen_at + self.clock_offset_seconds
         return time.time() + self.clock_offset_seconds
 
     def reset(self) -> None:
         self.seed = 0
         self.clock_offset_seconds = 0.0
+        self.frozen_at = None
         self.maturity_days = {"meta": 7, "reddit": 7}
         self.timelines.clear()
         self.shapes.clear()

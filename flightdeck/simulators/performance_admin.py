@@ -80,6 +80,7 @@ class DayIn(_Camel):
 class ClockIn(_Camel):
     advance_seconds: float | None = None
     offset_seconds: float | None = None
+    frozen: bool | None = None  # true: "now" stops where it is; false: it runs again
 
 
 class SettingsIn(_Camel):
@@ -197,6 +198,9 @@ async def override_day(body: DayIn, state: StateDep) -> dict[str, Any]:
 @router.post("/clock")
 async def move_clock(body: ClockIn, state: StateDep) -> dict[str, Any]:
     async with state.lock:
+        if body.frozen is not None:
+            perf = state.performance
+            perf.frozen_at = perf.now() - perf.clock_offset_seconds if body.frozen else None
         if body.offset_seconds is not None:
             state.performance.clock_offset_seconds = body.offset_seconds
         if body.advance_seconds is not None:

@@ -99,6 +99,9 @@ class SimulatorState:
     meta: meta_state.MetaRuntime = field(default_factory=meta_state.MetaRuntime)
     # How campaigns perform (seeded daily series), Insights report runs, reporting throttles.
     performance: PerformanceRuntime = field(default_factory=PerformanceRuntime)
+    # What an advertiser's webhook endpoint received (webhook_receiver.py), and how it answers.
+    received_webhooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    webhook_statuses: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dirty: bool = False  # changed since the last save (simulators/persistence.py)
     # Apps registered from configuration: they survive `reset()`, as the configuration does.
@@ -161,6 +164,8 @@ class SimulatorState:
         self.reddit.reset(self.objects["reddit"])
         self.meta.reset(self.objects["meta"])
         self.performance.reset()
+        self.received_webhooks.clear()
+        self.webhook_statuses.clear()
         self.register_configured_apps()
         self.relay_idempotency.clear()
         self.relay_calls.clear()
