@@ -74,6 +74,8 @@ class MetricsActivities:
         async with system_session(self._sessions, "sweep.metrics_accounts") as session:
             async with session.begin():
                 created = await ensure_partitions(session, today.replace(day=1), last)
+                # Published campaigns are known even where no account is connected (relay).
+                await PlatformCampaignRepository(session).register_published(tenant)
             accounts = []
             for queues in inp.platforms:
                 reporter = self._runtimes.reporter(queues.platform)

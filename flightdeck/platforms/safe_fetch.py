@@ -148,7 +148,10 @@ class SafeFetcher:
         host = (parts.hostname or "").lower()
         if not host:
             raise FetchRefused("the URL has no host")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchRefused("the URL's port is not a number") from None
         host_port = f"{host}:{port}"
         try:
             addresses = await self._resolve(host, port)

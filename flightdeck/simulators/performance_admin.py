@@ -18,7 +18,7 @@ POST /insights/jobs       {durationSeconds?, failNext?, skipNext?}: async report
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -26,12 +26,14 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from flightdeck.domain import reddit_vocabulary as vocab
 from flightdeck.domain.meta_rules import to_minor
 from flightdeck.simulators import performance_sources as sources
 from flightdeck.simulators.facebook import FacebookObjects
 from flightdeck.simulators.performance import FIELDS, InsightsThrottle, Shape, as_json
-from flightdeck.simulators.reddit_objects import DEFAULTS
-from flightdeck.simulators.reddit_state import FUNDING_INSTRUMENT_ID, reddit_time
+from flightdeck.simulators.reddit_objects import RedditObjects
+from flightdeck.simulators.reddit_state import FUNDING_INSTRUMENT_ID, PIXEL_ID, reddit_time
+from flightdeck.simulators.routing import SimulatorError
 from flightdeck.simulators.state import SimulatorState, StateDep
 
 router = APIRouter()
@@ -135,27 +137,28 @@ def _meta_campaign(state: SimulatorState, body: CampaignIn) -> dict[str, Any]:
 
 
 def _reddit_campaign(state: SimulatorState, body: CampaignIn) -> dict[str, Any]:
-    account = state.store("reddit", "ad_accounts").get(body.account_id)
-    if account is None:
+    """A budget-optimized campaign, valid under Reddit's rules (as its UI would make it)."""
+    if body.account_id not in state.store("reddit", "ad_accounts"):
         raise HTTPException(404, f"no Reddit ad account {body.account_id!r}")
-    stamp = reddit_time()
-    campaign = {
-        **DEFAULTS["campaigns"],
-        "id": state.reddit.new_id(),
-        "ad_account_id": body.account_id,
+    objective = body.objective or "CLICKS"
+    start = datetime.now(UTC) - timedelta(days=body.running_days)
+    fields = {
         "name": body.name,
-        "objective": body.objective or "CONVERSIONS",
+        "objective": objective,
         "configured_status": body.status,
         "funding_instrument_id": FUNDING_INSTRUMENT_ID,
         "is_campaign_budget_optimization": True,
-        "goal_type": "DAILY_SPEND",
-        "goal_value": int(body.daily_budget * 1_000_000),
-        "created_at": stamp,
-        "modified_at": stamp,
+        "conversion_pixel_id": PIXEL_ID,
+        "start_time": reddit_time(start),
+        **vocab.reddit_budget("daily", body.daily_budget),
+        **vocab.reddit_bidding("automatic", objective),
     }
-    state.store("reddit", "campaigns")[campaign["id"]] = campaign
-    sources.observe_reddit(state, campaign)
-    return campaign
+    if objective in ("CONVERSIONS", "CATALOG_SALES", "APP_INSTALLS"):
+        fields["optimization_goal"] = "PURCHASE"
+    try:
+        return RedditObjects(state, body.account_id).create("campaigns", fields)
+    except SimulatorError as error:
+        raise HTTPException(422, error.body) from None
 
 
 @router.post("/backdate")

@@ -99,6 +99,10 @@ def _new_secret() -> str:
 def _check_webhook_url(url: str, *, production: bool) -> None:
     parts = urlsplit(url)
     allowed = ("https",) if production else ("https", "http")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise field_error("webhookUrl", "has an invalid port") from None
     if parts.scheme not in allowed or not parts.hostname:
         raise field_error("webhookUrl", f"must be an absolute {' or '.join(allowed)} URL")
     if parts.username or parts.password:

@@ -37,7 +37,8 @@ _RELAY = text(
               AND a.parent_external_id = r.external_id AND a.external_id IS NOT NULL
         ), '[]'::jsonb))
     FROM remote_objects r JOIN campaign_plans p ON p.id = r.campaign_plan_id
-    WHERE r.tenant_id = :tenant AND r.system = 'facebook' AND r.object_type = 'campaign'
+    WHERE (CAST(:tenant AS uuid) IS NULL OR r.tenant_id = :tenant)
+      AND r.system = 'facebook' AND r.object_type = 'campaign'
       AND r.external_id IS NOT NULL
     ON CONFLICT (tenant_id, platform, platform_campaign_id) DO UPDATE
     SET origin = 'relay', campaign_plan_id = EXCLUDED.campaign_plan_id,
@@ -56,7 +57,8 @@ _META = text(
     FROM remote_objects r
     JOIN meta_campaigns m ON m.id = r.meta_campaign_id
     JOIN campaign_meta_connections c ON c.id = m.meta_connection_id
-    WHERE r.tenant_id = :tenant AND r.system = 'meta' AND r.object_type = 'campaign'
+    WHERE (CAST(:tenant AS uuid) IS NULL OR r.tenant_id = :tenant)
+      AND r.system = 'meta' AND r.object_type = 'campaign'
       AND r.external_id IS NOT NULL AND c.selected_ad_account_id IS NOT NULL
     ON CONFLICT (tenant_id, platform, platform_campaign_id) DO UPDATE
     SET origin = 'meta', meta_campaign_id = EXCLUDED.meta_campaign_id
@@ -75,7 +77,8 @@ _REDDIT = text(
     FROM generated_campaigns g
     JOIN campaign_sets s ON s.id = g.campaign_set_id
     JOIN ad_accounts a ON a.id = s.ad_account_id
-    WHERE g.tenant_id = :tenant AND g.platform_campaign_id IS NOT NULL
+    WHERE (CAST(:tenant AS uuid) IS NULL OR g.tenant_id = :tenant)
+      AND g.platform_campaign_id IS NOT NULL
       AND a.platform_account_id IS NOT NULL
     ON CONFLICT (tenant_id, platform, platform_campaign_id) DO UPDATE
     SET origin = 'campaign_set', generated_campaign_id = EXCLUDED.generated_campaign_id
@@ -102,8 +105,9 @@ REGISTRY_COLUMNS = (
 class PlatformCampaignRepository(TenantScopedRepository[PlatformCampaign]):
     model = PlatformCampaign
 
-    async def register_published(self, tenant_id: uuid.UUID) -> int:
-        """Flightdeck's own campaigns into the registry (and linked); how many rows changed."""
+    async def register_published(self, tenant_id: uuid.UUID | None) -> int:
+        """Flightdeck's own campaigns into the registry (and linked); how many rows changed.
+        Every tenant's when `tenant_id` is None (a system session: the metrics Schedule)."""
         changed = 0
         for statement in (_RELAY, _META, _REDDIT):
             result = await self.session.execute(statement, {"tenant": tenant_id})
