@@ -47,6 +47,7 @@ FIELDS = (
 DONE = "Job Completed"
 FAILED = ("Job Failed", "Job Skipped")
 TOO_MUCH_DATA_SUBCODE = 1487534
+REGAIN_MARGIN_SECONDS = 1.0
 Sleep = Callable[[float], Awaitable[None]]
 Note = Callable[[str], None]
 
@@ -89,7 +90,10 @@ class InsightsPacer:
             self._percent[account] = percent
 
     def throttled(self, account: str, retry_after: float | None) -> None:
-        self._blocked_until[account] = self.clock() + (retry_after or self.max_pause_seconds)
+        """Meta refused a call: hold the account off for the regain time it gave (and a
+        second more, so the next call lands after the window turned, not on its edge)."""
+        wait = retry_after or self.max_pause_seconds
+        self._blocked_until[account] = self.clock() + wait + REGAIN_MARGIN_SECONDS
         self._percent[account] = 100.0
 
     def percent(self, account: str) -> float:
@@ -111,6 +115,7 @@ class InsightsPacer:
         if wait > 0:
             await self.sleep(wait)
             # Waited out: the next answer brings fresh numbers.
+            self._blocked_until.pop(account, None)
             self._percent[account] = min(self._percent.get(account, 0.0), self.slow_at_percent)
         return wait
 
