@@ -574,7 +574,7 @@ def _run_view(call: GraphCall, run: dict[str, Any]) -> dict[str, Any]:
         "is_running": share < 1.0,
     }
     if share < 1.0:
-        state = RUN_STATES[min(2, int(share * 3))]
+        state = RUN_STATES[min(2, int(share * 3))]  # each state a third of the run
         view.update(async_status=state, async_percent_completion=int(share * 100))
         return view
     completed = int(run["submitted"] + run["duration"])
