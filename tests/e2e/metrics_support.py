@@ -59,13 +59,18 @@ async def shape(rig: System, *rules: dict[str, Any]) -> None:
     assert response.status_code == 200, response.text
 
 
-async def sync_metrics(rig: System, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run a metrics cycle for the tenant through the API and wait for it; its result."""
+async def sync_metrics(
+    rig: System, headers: dict[str, str] | None = None, *, record: str | None = None
+) -> dict[str, Any]:
+    """Run a metrics cycle for the tenant through the API and wait for it; its result (and its
+    history kept as `record` for the replay test, when recording)."""
     response = await rig.api.post("/api/v1/metrics/sync", headers=headers or rig.headers)
     assert response.status_code == 202, response.text
     handle: WorkflowHandle[Any, Any] = rig.client.get_workflow_handle(response.json()["jobId"])
     async with asyncio.timeout(120):
         result = await handle.result()
+    if record:
+        await rig.record_history(handle.id, record)
     return result.model_dump(by_alias=False) if hasattr(result, "model_dump") else dict(result)
 
 

@@ -229,7 +229,7 @@ async def test_autonomous_mode_acts_inside_its_guardrails_and_asks_beyond_them(
         await rig.api.put("/api/v1/performance-settings", json=settings, headers=rig.headers)
     ).status_code == 200
 
-    await cycle(rig)
+    await cycle(rig, record="metrics_sync_autonomous")
 
     async def settled() -> bool:
         actions = (await get(rig, "/actions"))["items"]
@@ -246,6 +246,7 @@ async def test_autonomous_mode_acts_inside_its_guardrails_and_asks_beyond_them(
     assert waiting["status"] == "pending_approval" and waiting["executedAt"] is None
     assert "exceeds the 10.0% guardrail" in waiting["outcome"]
     assert (await sim_object(rig, "reddit", "campaigns", costly))["goal_value"] == 300_000_000
+    await rig.record_history(paused["workflowId"], "apply_action_autonomous")
 
 
 async def test_another_tenant_sees_none_of_it(rig: System) -> None:

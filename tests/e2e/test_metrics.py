@@ -74,7 +74,7 @@ async def test_a_cycle_stores_exact_values_in_major_units(rig: System) -> None:
     await set_day(rig, "reddit", reddit_id, reddit_day, impressions=4000, clicks=80,
                   spend="12.345678", conversions=5, revenue="123.45")  # fmt: skip
 
-    result = await sync_metrics(rig)
+    result = await sync_metrics(rig, record="metrics_sync_cycle")
 
     assert result["accounts"] == 2 and result["failed_accounts"] == []
     found = await registry(rig)
@@ -185,7 +185,7 @@ async def test_one_accounts_failure_does_not_stop_the_others(rig: System) -> Non
     await platform_campaign(rig, "reddit", "Still read")
     await rig.sim.post(f"/_sim/meta/users/{connection['fbUserId']}/revoke-tokens")
 
-    result = await sync_metrics(rig)
+    result = await sync_metrics(rig, record="metrics_sync_account_failed")
 
     assert result["failed_accounts"] == ["meta:act_300000000000001"]
     runs = {r["platform"]: r for r in (await get(rig, "/metrics/sync-runs"))["items"]}
