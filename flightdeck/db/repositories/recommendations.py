@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import AiRecommendation, BudgetAllocation, PlatformCampaign
@@ -83,7 +83,9 @@ class RecommendationRepository(TenantScopedRepository[AiRecommendation]):
             .values(id=uuid.uuid4(), tenant_id=tenant_id, change_key=rec.change_key, **values)
             .on_conflict_do_update(
                 index_elements=[AiRecommendation.tenant_id, AiRecommendation.change_key],
-                index_where=AiRecommendation.status == "pending",
+                # A literal, not a bind parameter: Postgres infers the partial index from it
+                # (with `status = $1` a cached generic plan cannot, and the insert fails).
+                index_where=text("status = 'pending'"),
                 set_={**values, "updated_at": func.now()},
             )
             .returning(AiRecommendation.id, INSERTED)

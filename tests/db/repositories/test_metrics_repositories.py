@@ -140,3 +140,32 @@ async def test_one_open_alert_per_campaign_and_type_cooldown_and_auto_resolution
     assert await apply(zero(True), NOW + timedelta(hours=27)) == "opened"
     (again,) = await alerts.list(tenant.id)
     assert again.id != alert.id and again.fire_count == 1
+
+
+async def test_a_pending_recommendation_is_refreshed_however_often_it_recurs(
+    session: AsyncSession, tenant: Tenant
+) -> None:
+    """Never two pending for the same change — also once Postgres caches a generic plan for the
+    upsert (after five executions), which must still infer the partial unique index."""
+    from flightdeck.db.repositories.recommendations import RecommendationRepository
+    from flightdeck.domain.recommendations import Recommendation
+
+    registry = PlatformCampaignRepository(session)
+    await registry.upsert_discovered(account(tenant), [discovered("1", "A")], NOW)
+    campaign = (await registry.ids_for_account(tenant.id, "meta", "act_1"))["1"]
+    repo = RecommendationRepository(session)
+    for attempt in range(8):
+        rec = Recommendation(
+            recommendation_type="DECREASE_BUDGET", action_type="BUDGET_CHANGE",
+            campaign_id=str(campaign), platform="meta", change_key=f"BUDGET:{campaign}",
+            previous_state={"budgetAmount": "50"}, proposed_change={"budgetAmount": "40.00"},
+            reasoning=f"run {attempt}", confidence=Decimal("0.7"), data={},
+        )  # fmt: skip
+        (published,) = await repo.publish(tenant.id, [rec], {})
+        assert published.new == (attempt == 0)
+    (pending,) = await repo.list(tenant.id)
+    assert pending[0].recommendation_text == "run 7"
+    await repo.publish(tenant.id, [], {})  # the engine no longer recommends it
+    assert await repo.list(tenant.id) == []
+    (superseded,) = await repo.list(tenant.id, status="superseded")
+    assert superseded[0].id == pending[0].id
