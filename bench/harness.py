@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -124,9 +125,11 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
         [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # A fresh, unsaved world per benchmark (never the dev simulators' saved state).
+        env={**os.environ, "FLIGHTDECK_SIMULATORS_KEEP_STATE": "false"},
     )
     sim_url = f"http://127.0.0.1:{port}"
-    engine = None
+    engine = worker_engine = None
     try:
         await wait_until_serving(f"{sim_url}/_sim/state")
         settings = Settings(
@@ -152,9 +155,11 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
         )
         engine = create_engine(url)
         sessions = create_sessionmaker(engine)
+        # As in production: the worker's own pool (no pre-ping), the API's with it.
+        worker_engine = create_engine(url, pre_ping=False)
         app = create_app(settings, sessions=sessions, temporal=env.client)
         async with (
-            running_workers(env.client, sessions, settings),
+            running_workers(env.client, create_sessionmaker(worker_engine), settings),
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
             httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
         ):
@@ -164,6 +169,7 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
         sim_proc.wait(timeout=10)
         if engine is not None:
             await engine.dispose()
+            await worker_engine.dispose()
         await env.shutdown()
         admin = await asyncpg.connect(await admin_dsn())
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')

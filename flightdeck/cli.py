@@ -152,7 +152,9 @@ def simulator_app(settings: Settings) -> Any:
     )
     return create_simulator_app(
         settings.strategis_api_key.get_secret_value(),
-        state_path=settings.data_dir / "simulators.state",
+        state_path=settings.data_dir / "simulators.state"
+        if settings.simulators_keep_state
+        else None,
         reddit_apps=[reddit_app],
         meta_apps=[meta_app],
     )
@@ -170,7 +172,7 @@ async def _run_worker(settings: Settings) -> None:
     from flightdeck.worker import running_workers
 
     url = await _database_url(settings)
-    engine = create_engine(url)
+    engine = create_engine(url, pre_ping=False)
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     schedules = await ensure_schedules(client, settings)

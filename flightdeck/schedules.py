@@ -30,6 +30,7 @@ from temporalio.client import (
 
 from flightdeck.domain.meta_io import MaintenanceInput
 from flightdeck.domain.metrics_io import MetricsSyncInput, PlatformQueues
+from flightdeck.domain.publish import PendingSweepInput
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
 from flightdeck.platforms.reporting import registered
@@ -37,6 +38,7 @@ from flightdeck.settings import Settings
 from flightdeck.temporal import read_task_queue
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
 from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
+from flightdeck.workflows.pending_plans import PendingPlansSweepWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import SyncBackWorkflow
 
@@ -44,6 +46,7 @@ RETRY_SWEEP_SCHEDULE_ID = "sync-retry-sweep"
 SYNC_BACK_SCHEDULE_ID = "sync-back"
 META_MAINTENANCE_SCHEDULE_ID = "meta-maintenance"
 METRICS_SYNC_SCHEDULE_ID = "metrics-sync"
+PENDING_PLANS_SCHEDULE_ID = "pending-plans-sweep"
 
 
 def sync_back_input(
@@ -168,6 +171,27 @@ def metrics_sync_schedule(settings: Settings) -> Schedule:
     )
 
 
+def pending_plans_schedule(settings: Settings) -> Schedule:
+    arg = PendingSweepInput(
+        grace_seconds=settings.pending_plan_grace_seconds,
+        expiry_seconds=settings.pending_plan_expiry_seconds,
+    )
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            PendingPlansSweepWorkflow.run,
+            arg,
+            id="pending-plans-sweep-run",
+            task_queue=settings.task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(every=timedelta(seconds=settings.pending_plan_grace_seconds))
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     """Create every schedule, or bring an existing one up to date with the settings."""
     wanted = {
@@ -175,6 +199,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
         SYNC_BACK_SCHEDULE_ID: sync_back_schedule(settings),
         META_MAINTENANCE_SCHEDULE_ID: meta_maintenance_schedule(settings),
         METRICS_SYNC_SCHEDULE_ID: metrics_sync_schedule(settings),
+        PENDING_PLANS_SCHEDULE_ID: pending_plans_schedule(settings),
     }
     for schedule_id, schedule in wanted.items():
         await _create_or_update(client, schedule_id, schedule)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     simulators_port: int = 8100
+    # `flightdeck simulators` / `dev` keep the simulators' state in `<data_dir>/simulators.state`.
+    simulators_keep_state: bool = True
 
     strategis_base_url: str = "http://127.0.0.1:8100/strategis"
     strategis_relay_base_url: str = "http://127.0.0.1:8100/relay"
@@ -64,6 +66,10 @@ class Settings(BaseSettings):
     # whole run after `publish_deadline_seconds` (a timer in the workflow: it ends recorded).
     publish_step_deadline_seconds: float = Field(default=3600.0, gt=0)
     publish_deadline_seconds: float = Field(default=6 * 3600.0, gt=0)
+    # Plans left `pending` (their run never started) are started by the `pending-plans-sweep`
+    # Schedule after this long (also its interval), or failed with the reason after the expiry.
+    pending_plan_grace_seconds: float = Field(default=300.0, gt=0)
+    pending_plan_expiry_seconds: float = Field(default=86_400.0, gt=0)
     # What one plan may ask for: beyond this it could not run as one workflow (history and
     # payload limits), so it is refused at POST before anything is stored.
     publish_max_remote_objects: int = Field(default=600, ge=10)

@@ -28,6 +28,7 @@ from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
 from flightdeck.activities.asset_import import AssetImportActivities, ImportLimits
+from flightdeck.activities.housekeeping import HousekeepingActivities
 from flightdeck.activities.meta import MetaPublishActivities
 from flightdeck.activities.meta_ops import MetaOperationActivities
 from flightdeck.activities.meta_review import MetaReviewActivities
@@ -53,6 +54,7 @@ from flightdeck.temporal import creative_task_queue, read_task_queue
 from flightdeck.workflows.import_campaign_space import ImportCampaignSpaceWorkflow
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow, OperateMetaCampaignWorkflow
 from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
+from flightdeck.workflows.pending_plans import PendingPlansSweepWorkflow
 from flightdeck.workflows.publish_meta import PublishMetaCampaignWorkflow
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
@@ -75,6 +77,7 @@ WORKFLOWS = [
     OperateMetaCampaignWorkflow,
     MetaMaintenanceWorkflow,
     *PERFORMANCE_WORKFLOWS,
+    PendingPlansSweepWorkflow,
 ]
 
 
@@ -145,6 +148,7 @@ async def running_workers(
         sweep_acts = RetrySweepActivities(sessions)
         back_acts = SyncBackActivities(sessions, adapters)
         plans = PlanActivities(sessions)
+        housekeeping = HousekeepingActivities(sessions, client, settings)
         strategis_acts = StrategisActivities(
             sessions, strategis, relay, settings.strategis_tracking_base_url
         )
@@ -170,6 +174,7 @@ async def running_workers(
                 activities=[
                     plans.set_status,
                     plans.record_failure,
+                    housekeeping.sweep_pending_plans,
                     sync_acts.prepare_set_sync,
                     sync_acts.finish_set_sync,
                     sync_acts.record_campaign_outcome,

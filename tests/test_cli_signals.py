@@ -3,6 +3,7 @@ container runtime sends SIGTERM): the Temporal dev server it launched is gone af
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -60,6 +61,7 @@ def test_sigterm_stops_flightdeck_dev_and_its_temporal_server(
         assert proc.wait(timeout=60) == 0, (tmp_path / "dev.log").read_text()
         assert not port_open(temporal_port), "the Temporal dev server was left running"
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
         log.close()

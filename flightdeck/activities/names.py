@@ -9,6 +9,7 @@ CREATE_TRACKING_CAMPAIGN = "strategis.create_tracking_campaign"
 COMPENSATE_PLAN = "strategis.compensate_plan"
 SET_PLAN_STATUS = "plans.set_status"
 RECORD_PLAN_FAILURE = "plans.record_failure"
+SWEEP_PENDING_PLANS = "plans.sweep_pending"
 
 # Campaign-set sync (seed 002). `sync.push_entity` runs on the platform's task queue (rate
 # limited); the bookkeeping ones run on the main queue.

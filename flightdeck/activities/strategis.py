@@ -24,6 +24,7 @@ from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.strategis_templates import StrategisTemplateRepository
 from flightdeck.db.tenancy import tenant_session
+from flightdeck.domain.plans import CampaignPlanIn
 from flightdeck.domain.publish import (
     CompensateInput,
     CompensationResult,
@@ -33,7 +34,7 @@ from flightdeck.domain.publish import (
     TrackingCampaign,
     TrackingCampaignInput,
 )
-from flightdeck.domain.transforms import tracking_url
+from flightdeck.domain.transforms import relay_object_keys, tracking_url
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 
@@ -109,20 +110,13 @@ class StrategisActivities:
 
     @activity.defn(name=CREATE_RELAY_OBJECT)
     async def create_relay_object(self, inp: RelayCreateInput) -> str:
-        """Create a Facebook object through the relay; the relay dedups on clientRequestKey."""
-        row = await self._begin(
-            inp.ref,
-            system="facebook",
-            object_type=inp.ledger_type,
-            client_request_key=inp.client_request_key,
-            local_key=inp.local_key,
-            name=inp.name,
-            parent_external_id=inp.parent_external_id,
-            ad_set_index=inp.ad_set_index,
-            ad_index=inp.ad_index,
-        )
-        if row.state != "requested" and row.external_id:
-            return row.external_id
+        """Create a Facebook object through the relay, which dedups on clientRequestKey.
+
+        The key (derived from the plan, tenant-scoped) is the record of intent: a retry gets the
+        first object back from the relay, and a compensation finds it under the key even when no
+        answer ever arrived — so the ledger row is written once, after the call, in one
+        statement with its audit entry (one transaction per create on the publish's hot path).
+        """
         try:
             external_id = await self._relay.create(
                 inp.object_type,
@@ -131,10 +125,43 @@ class StrategisActivities:
                 body=inp.body,
             )
         except PlatformError as exc:
-            await self._failed_attempt(row, exc)
+            if isinstance(exc, NonRetryableError):
+                await self._record_refused(inp, exc)
             raise to_application_error(exc) from exc
-        await self._created(inp.ref, row, external_id, {})
+        async with tenant_session(self._sessions, inp.ref.tenant_id) as session, session.begin():
+            await RemoteObjectLedger(session).record_created(
+                uuid.UUID(inp.ref.tenant_id),
+                campaign_plan_id=uuid.UUID(inp.ref.plan_id),
+                system="facebook",
+                object_type=inp.ledger_type,
+                local_key=inp.local_key,
+                client_request_key=inp.client_request_key,
+                external_id=external_id,
+                name=inp.name,
+                parent_external_id=inp.parent_external_id,
+                ad_set_index=inp.ad_set_index,
+                ad_index=inp.ad_index,
+                actor=ACTOR,
+                action="remote_object.created",
+                details={"clientRequestKey": inp.client_request_key, "planId": inp.ref.plan_id},
+                user_id=inp.ref.requested_by,
+            )
         return external_id
+
+    async def _record_refused(self, inp: RelayCreateInput, exc: PlatformError) -> None:
+        async with tenant_session(self._sessions, inp.ref.tenant_id) as session, session.begin():
+            await RemoteObjectLedger(session).record_failed(
+                uuid.UUID(inp.ref.tenant_id),
+                campaign_plan_id=uuid.UUID(inp.ref.plan_id),
+                system="facebook",
+                object_type=inp.ledger_type,
+                local_key=inp.local_key,
+                client_request_key=inp.client_request_key,
+                name=inp.name,
+                ad_set_index=inp.ad_set_index,
+                ad_index=inp.ad_index,
+                error=str(exc),
+            )
 
     @activity.defn(name=CREATE_TRACKING_CAMPAIGN)
     async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> TrackingCampaign:
@@ -184,6 +211,7 @@ class StrategisActivities:
         target state are skipped, so a retry resumes; it heartbeats after every object.
         """
         tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
+        await self._find_lost_relay_objects(inp)
         async with tenant_session(self._sessions, tenant) as session:
             rows = await RemoteObjectLedger(session).list_for_plan(tenant, plan_id)
         result = CompensationResult()
@@ -214,6 +242,46 @@ class StrategisActivities:
                     result.paused += 1
                     activity.heartbeat(f"paused {row.external_id}")
         return result
+
+    async def _find_lost_relay_objects(self, inp: CompensateInput) -> None:
+        """Every relay create the plan's run may have made and that is not in the ledger (its
+        answer was lost, and the run stopped before a retry) is looked up at the relay by its
+        key and, if it exists, recorded — so it is paused or deleted with the rest."""
+        tenant, plan_id = uuid.UUID(inp.ref.tenant_id), uuid.UUID(inp.ref.plan_id)
+        async with tenant_session(self._sessions, tenant) as session:
+            plan = await CampaignPlanRepository(session).get(tenant, plan_id)
+            rows = await RemoteObjectLedger(session).list_for_plan(tenant, plan_id)
+        if plan is None:
+            return
+        known = {r.client_request_key for r in rows if r.system == "facebook" and r.external_id}
+        plan_in = CampaignPlanIn.model_validate(plan.plan)
+        for key in relay_object_keys(plan_in, inp.ref.tenant_id):
+            if key.client_request_key in known:
+                continue
+            found = await self._call(
+                self._relay.find_created(key.client_request_key, organization=inp.organization)
+            )
+            activity.heartbeat(key.client_request_key)
+            if found is None:
+                continue
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                await RemoteObjectLedger(session).record_created(
+                    tenant,
+                    campaign_plan_id=plan_id,
+                    system="facebook",
+                    object_type=key.object_type,
+                    local_key=key.local_key,
+                    client_request_key=key.client_request_key,
+                    external_id=found,
+                    name=None,
+                    parent_external_id=None,
+                    ad_set_index=key.ad_set_index,
+                    ad_index=key.ad_index,
+                    actor=ACTOR,
+                    action="remote_object.found_after_lost_answer",
+                    details={"clientRequestKey": key.client_request_key, "planId": inp.ref.plan_id},
+                    user_id=inp.ref.requested_by,
+                )
 
     async def _resolve_requested(self, inp: CompensateInput, row: RemoteObject) -> None:
         """Find the object a `requested` row may have created; map it, or mark the row failed

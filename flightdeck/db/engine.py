@@ -16,8 +16,10 @@ from flightdeck.db.tenancy import APP_ROLE
 POOL_SIZE = 30
 
 
-def create_engine(url: str, *, role: str | None = APP_ROLE) -> AsyncEngine:
-    """An asyncpg engine whose pool checks connections before handing them out.
+def create_engine(url: str, *, role: str | None = APP_ROLE, pre_ping: bool = True) -> AsyncEngine:
+    """An asyncpg engine whose pool checks connections before handing them out (`pre_ping`: one
+    round trip per checkout; workers skip it — an activity on a stale connection fails and
+    Temporal retries it — the API keeps it, so a request never fails on one).
 
     Connections run as `role` (the migrations create `flightdeck_app`), so the row-level
     security policies apply even when the login user owns the tables or is a superuser.
@@ -29,7 +31,7 @@ def create_engine(url: str, *, role: str | None = APP_ROLE) -> AsyncEngine:
     # Kept connections: a publish runs 20+ activities at once, and opening an overflow
     # connection (TCP, auth, role) per activity cost more than the activity's own queries.
     return create_async_engine(
-        url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=20, connect_args=connect_args
+        url, pool_pre_ping=pre_ping, pool_size=POOL_SIZE, max_overflow=20, connect_args=connect_args
     )
 
 

@@ -129,3 +129,17 @@ def total_remote_steps(plan: CampaignPlanIn) -> int:
     per ad (creative, ad)."""
     ads = sum(len(a.ads) for a in plan.ad_sets)
     return 2 + 2 * len(plan.ad_sets) + 2 * ads
+
+
+class PendingSweepInput(BaseModel):
+    """The pending-plans sweep's settings, fixed in its Schedule's action."""
+
+    grace_seconds: float = 300.0  # younger plans are left alone: their run may be starting
+    expiry_seconds: float = 86_400.0  # older ones are failed instead of started
+    limit: int = 500
+
+
+class PendingSweepResult(BaseModel):
+    checked: int = 0
+    started: list[str] = Field(default_factory=list)  # plan ids
+    expired: list[str] = Field(default_factory=list)

@@ -7,6 +7,7 @@ deterministic) and activities.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -82,6 +83,34 @@ def ad_key(request_id: str, ad_set_index: int, ad_index: int) -> str:
 
 def tracking_campaign_key(request_id: str, ad_set_index: int) -> str:
     return f"tracking-campaign-{request_id}-{ad_set_index}"
+
+
+@dataclass(frozen=True)
+class RelayObjectKey:
+    """One Facebook object a plan's run may create through the relay, and its ledger coordinates."""
+
+    object_type: str  # the ledger's: campaign, adset, creative, ad
+    local_key: str
+    client_request_key: str
+    ad_set_index: int | None = None
+    ad_index: int | None = None
+
+
+def relay_object_keys(plan: CampaignPlanIn, tenant_id: str) -> list[RelayObjectKey]:
+    """Every relay create a run of `plan` may have made, parents first: the record of intent
+    that compensation looks up at the relay (its keys are deterministic), so a create whose
+    answer was lost is found even though no ledger row was written for it."""
+    rid = scoped_request_id(tenant_id, plan.request_id)
+    keys = [RelayObjectKey("campaign", "campaign", campaign_key(rid))]
+    for i in range(len(plan.ad_sets)):
+        keys.append(RelayObjectKey("adset", f"adset:{i}", adset_key(rid, i), i))
+    for i, ad_set in enumerate(plan.ad_sets):
+        for j in range(len(ad_set.ads)):
+            keys.append(
+                RelayObjectKey("creative", f"creative:{i}:{j}", creative_key(rid, i, j), i, j)
+            )
+            keys.append(RelayObjectKey("ad", f"ad:{i}:{j}", ad_key(rid, i, j), i, j))
+    return keys
 
 
 def template_key(organization: str, key: str) -> str:

@@ -110,3 +110,17 @@ def test_tracking_campaign_payload_matches_the_seed() -> None:
         },
         "organizations": ["Interlincx"],
     }
+
+
+def test_relay_object_keys_name_every_create_a_run_may_make() -> None:
+    plan = CampaignPlanIn.model_validate(json.loads(EXAMPLE.read_text()))
+    tenant = "ff5f7dc6-ac78-4d64-b5c0-1e46dee6a6fe"
+    keys = t.relay_object_keys(plan, tenant)
+    rid = t.scoped_request_id(tenant, plan.request_id)
+    ads = sum(len(a.ads) for a in plan.ad_sets)
+    assert len(keys) == 1 + len(plan.ad_sets) + 2 * ads
+    assert keys[0].client_request_key == t.campaign_key(rid) == f"campaign-{rid}"
+    assert {k.client_request_key for k in keys if k.object_type == "ad"} == {
+        t.ad_key(rid, i, j) for i, a in enumerate(plan.ad_sets) for j in range(len(a.ads))
+    }
+    assert all("ff5f7dc6ac784d64b5c01e46dee6a6fe" in k.client_request_key for k in keys)

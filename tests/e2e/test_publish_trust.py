@@ -5,8 +5,21 @@ deleted by the run's compensation instead of being left live and unmapped (issue
 from __future__ import annotations
 
 import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
+
+from flightdeck.db.models import CampaignPlan
+from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
+from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.tenancy import tenant_session
+from flightdeck.domain.naming import NamingConvention, generate_names
+from flightdeck.domain.plans import CampaignPlanIn
+from flightdeck.domain.publish import PendingSweepInput, PendingSweepResult
+from flightdeck.temporal import publish_workflow_id
+from flightdeck.workflows.pending_plans import PendingPlansSweepWorkflow
 from tests.e2e.conftest import System, make_plan
 
 RELAY_ADSETS = r"/relay/api/facebook/adsets/create"
@@ -128,3 +141,62 @@ async def test_a_lost_answer_in_a_failed_run_is_mapped_under_the_paused_campaign
     assert [e["entityId"] for e in found.json()["items"]] == mapping["facebookAdSetIds"], (
         "the compensation found the ad set whose answer was lost"
     )
+
+
+async def stored_but_never_started(rig: System, age: timedelta) -> str:
+    """A plan row as an older API (or a lost start) could leave it: `pending`, no run."""
+    me = (await rig.api.get("/api/v1/me", headers=rig.headers)).json()
+    tenant = uuid.UUID(me["tenantId"])
+    plan_in = CampaignPlanIn.model_validate(make_plan())
+    convention = NamingConvention(
+        rig.settings.campaign_name_format,
+        rig.settings.ad_set_name_format,
+        rig.settings.ad_name_format,
+    )
+    async with tenant_session(rig.sessions, tenant) as session, session.begin():
+        plan = await CampaignPlanRepository(session).create(
+            tenant,
+            plan_in,
+            generate_names(plan_in, convention),
+            publish_workflow_id(str(tenant), plan_in.request_id),
+        )
+        await session.execute(
+            update(CampaignPlan)
+            .where(CampaignPlan.id == plan.id)
+            .values(created_at=datetime.now(UTC) - age)
+        )
+        await CampaignRequestRepository(session).create(
+            tenant, plan_in.request_id, plan.id, plan.workflow_id
+        )
+    return str(plan.id)
+
+
+async def sweep(rig: System, **changes: Any) -> PendingSweepResult:
+    return await rig.client.execute_workflow(
+        PendingPlansSweepWorkflow.run,
+        PendingSweepInput(grace_seconds=60, **changes),
+        id=f"sweep-{uuid.uuid4()}",
+        task_queue=rig.settings.task_queue,
+    )
+
+
+async def test_a_plan_left_pending_is_started_by_the_sweep(rig: System) -> None:
+    plan_id = await stored_but_never_started(rig, timedelta(minutes=10))
+    young = await stored_but_never_started(rig, timedelta(seconds=1))
+    result = await sweep(rig)
+    assert plan_id in result.started and young not in result.started
+    plan = (await rig.api.get(f"/api/v1/campaign-plans/{plan_id}", headers=rig.headers)).json()
+    job = await rig.wait_job(plan["workflowId"])
+    assert job["status"] == "completed"
+    mapping = await mapping_of(rig, plan_id, rig.headers)
+    assert mapping["status"] == "active" and len(mapping["facebookAdIds"]) == 4
+
+
+async def test_a_plan_pending_past_its_expiry_is_failed_with_the_reason(rig: System) -> None:
+    plan_id = await stored_but_never_started(rig, timedelta(days=2))
+    result = await sweep(rig, expiry_seconds=86_400)
+    assert result.expired == [plan_id] and result.started == []
+    mapping = await mapping_of(rig, plan_id, rig.headers)
+    assert mapping["status"] == "failed"
+    assert "never started" in mapping["errors"][0]["error"]
+    assert (await rig.sim_counts())["facebook"]["campaigns"] == 0, "nothing was published"

@@ -23,7 +23,6 @@ from flightdeck.api.publishing import (
     parse_uuid,
     plan_id_for,
     publish_problems,
-    start_publish,
 )
 from flightdeck.db.models import CampaignPlan
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -35,6 +34,7 @@ from flightdeck.domain.mapping import CampaignMapping
 from flightdeck.domain.naming import NamingConvention, generate_names
 from flightdeck.domain.plans import CamelModel, CampaignPlanIn, PlanStatus
 from flightdeck.domain.publish import CancelRequest, total_remote_steps
+from flightdeck.runs import start_publish
 from flightdeck.settings import Settings
 from flightdeck.temporal import publish_workflow_id, temporal_unreachable
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow

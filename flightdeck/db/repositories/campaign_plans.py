@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, select, tuple_
 
 from flightdeck.db.models import CampaignPlan, RemoteObject
 from flightdeck.db.repositories.base import TenantScopedRepository
@@ -124,6 +125,17 @@ class CampaignPlanRepository(TenantScopedRepository[CampaignPlan]):
         rows = await self._all(statement.limit(limit + 1))
         page = rows[:limit]
         return page, encode_cursor(page[-1]) if len(rows) > limit else None
+
+    async def stale_pending(self, older_than: datetime, limit: int) -> builtins.list[CampaignPlan]:
+        """Plans of every tenant still `pending` since before `older_than`, oldest first (the
+        pending-plans sweep; a system session)."""
+        statement = (
+            select(CampaignPlan)
+            .where(CampaignPlan.status == "pending", CampaignPlan.created_at < older_than)
+            .order_by(CampaignPlan.created_at, CampaignPlan.id)
+            .limit(limit)
+        )
+        return await self._all(statement)
 
     def _filtered(
         self, tenant_id: uuid.UUID, *, hook_set_id: str | None, status: str | None

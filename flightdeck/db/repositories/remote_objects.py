@@ -3,6 +3,11 @@
 `begin` is insert-or-get on (tenant, system, client request key): calling it again for the same
 object returns the same row and never resets one already `created`, which is what makes a
 retried activity safe. The `mark_*` methods take the row id `begin` returned.
+
+`record_created` / `record_failed` are for creates whose key the platform honours (the relay's
+`clientRequestKey`): no row is needed before the call — the key, derived from the plan, is the
+record of intent, and a retry or a compensation finds the object under it — so the row is
+written once, after the call, in one statement with its audit entry.
 """
 
 from __future__ import annotations
@@ -145,6 +150,103 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
         await self.session.execute(
             insert_into(AuditLogEntry).from_select(columns, entry).add_cte(created)
         )
+
+    async def record_created(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        campaign_plan_id: uuid.UUID,
+        system: str,
+        object_type: str,
+        local_key: str,
+        client_request_key: str,
+        external_id: str,
+        name: str | None,
+        parent_external_id: str | None,
+        ad_set_index: int | None,
+        ad_index: int | None,
+        actor: str,
+        action: str,
+        details: dict[str, Any],
+        user_id: uuid.UUID | str | None = None,
+    ) -> None:
+        """Insert the row as `created` (or complete a `requested`/`failed` one) and audit it, in
+        one statement; a row that already has its object is left as it is (a replayed create)."""
+        values = {
+            "id": uuid.uuid4(),
+            "tenant_id": tenant_id,
+            "campaign_plan_id": campaign_plan_id,
+            "system": system,
+            "object_type": object_type,
+            "local_key": local_key,
+            "client_request_key": client_request_key,
+            "external_id": external_id,
+            "state": "created",
+            "name": name,
+            "parent_external_id": parent_external_id,
+            "ad_set_index": ad_set_index,
+            "ad_index": ad_index,
+            "attributes": {},
+        }
+        upserted = (
+            insert(RemoteObject)
+            .values(**values)
+            .on_conflict_do_update(
+                index_elements=[
+                    RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key
+                ],
+                set_={"state": "created", "external_id": external_id, "last_error": None},
+                where=RemoteObject.external_id.is_(None),
+            )
+            .returning(RemoteObject.tenant_id)
+            .cte("upserted")
+        )  # fmt: skip
+        entry = select(
+            upserted.c.tenant_id,
+            literal(actor),
+            literal(action),
+            literal(f"{system}.{object_type}"),
+            literal(external_id),
+            literal(details, JSONB),
+            literal(uuid.UUID(str(user_id)) if user_id else None, Uuid()),
+        ).select_from(upserted)
+        columns = ["tenant_id", "actor", "action", "entity_type", "entity_id", "details", "user_id"]
+        await self.session.execute(
+            insert_into(AuditLogEntry).from_select(columns, entry).add_cte(upserted)
+        )
+
+    async def record_failed(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        campaign_plan_id: uuid.UUID,
+        system: str,
+        object_type: str,
+        local_key: str,
+        client_request_key: str,
+        name: str | None,
+        ad_set_index: int | None,
+        ad_index: int | None,
+        error: str,
+    ) -> None:
+        """The platform refused the create: a `failed` row with the reason (never over a row
+        that has its object)."""
+        await self.session.execute(
+            insert(RemoteObject)
+            .values(
+                id=uuid.uuid4(), tenant_id=tenant_id, campaign_plan_id=campaign_plan_id,
+                system=system, object_type=object_type, local_key=local_key,
+                client_request_key=client_request_key, state="failed", name=name,
+                ad_set_index=ad_set_index, ad_index=ad_index, attributes={}, last_error=error,
+            )
+            .on_conflict_do_update(
+                index_elements=[
+                    RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key
+                ],
+                set_={"state": "failed", "last_error": error},
+                where=RemoteObject.external_id.is_(None),
+            )
+        )  # fmt: skip
 
     async def mark_state(
         self, row_id: uuid.UUID, state: str, last_error: str | None = None
