@@ -121,6 +121,8 @@ class PerformanceRuntime:
     insights_calls: dict[str, list[float]] = field(default_factory=dict)
     insights_refused_until: dict[str, float] = field(default_factory=dict)
     sync_row_cap: int = 5000
+    # A Reddit report's rows, kept while its pages are read (key: account + the body).
+    report_cache: dict[str, tuple[float, list[dict[str, Any]]]] = field(default_factory=dict)
 
     def now(self) -> float:
         if self.frozen_at is not None:
@@ -141,6 +143,7 @@ class PerformanceRuntime:
         self.insights_calls.clear()
         self.insights_refused_until.clear()
         self.sync_row_cap = 5000
+        self.report_cache.clear()
 
     # -- the timeline ----------------------------------------------------------------------
 

@@ -19,7 +19,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +50,7 @@ HOUR_ALIGNED = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:00:00Z$")
 MAX_BREAKDOWNS = 3
 RETENTION_DAYS = 730  # 24 months
 KEYWORD_DAYS = 10
+CACHE_SECONDS = 600.0
 COUNTRIES = (("US", 7), ("GB", 2), ("CA", 1))
 CONVERSION = re.compile(
     r"^CONVERSION_([A-Z0-9_]+?)_(CLICKS|VIEWS|TOTAL_VALUE|AVG_VALUE|ECPA|TOTAL_ITEMS)$"
@@ -57,13 +60,23 @@ COLUMNS = tuple(f.name for f in fields(DayValues))
 
 @router.post("/api/v3/ad_accounts/{ad_account_id}/reports")
 async def report(ad_account_id: str, call: CallDep, state: StateDep) -> dict[str, Any]:
+    token = call.query.get("page.token")
     async with state.lock:
         objects = account_objects(state, ad_account_id)
         request = _validated(call.data, state)
-        currency = str(state.store("reddit", "ad_accounts")[ad_account_id].get("currency", "USD"))
-        rows = _rows(state, objects, request, currency)
+        key = f"{ad_account_id}:{json.dumps(call.data, sort_keys=True)}"
+        cached = state.performance.report_cache.get(key)
+        if token and cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            rows = cached[1]  # the next page of the report the first page computed
+        else:
+            currency = str(state.store("reddit", "ad_accounts")[ad_account_id].get("currency"))
+            rows = _rows(state, objects, request, currency or "USD")
+            cache, now = state.performance.report_cache, time.monotonic()
+            for old in [k for k, (at, _) in cache.items() if now - at >= CACHE_SECONDS]:
+                del cache[old]
+            cache[key] = (now, rows)
     size = call.query.get("page.size") or DEFAULT_PAGE_SIZE
-    start = _offset(call.query.get("page.token"))
+    start = _offset(token)
     end = start + size
     now = datetime.fromtimestamp(state.performance.now(), UTC)
     return {
