@@ -71,10 +71,10 @@ async def report(ad_account_id: str, call: CallDep, state: StateDep) -> dict[str
         else:
             currency = str(state.store("reddit", "ad_accounts")[ad_account_id].get("currency"))
             rows = _rows(state, objects, request, currency or "USD")
-            cache, now = state.performance.report_cache, time.monotonic()
-            for old in [k for k, (at, _) in cache.items() if now - at >= CACHE_SECONDS]:
+            cache, moment = state.performance.report_cache, time.monotonic()
+            for old in [k for k, (at, _) in cache.items() if moment - at >= CACHE_SECONDS]:
                 del cache[old]
-            cache[key] = (now, rows)
+            cache[key] = (moment, rows)
     size = call.query.get("page.size") or DEFAULT_PAGE_SIZE
     start = _offset(token)
     end = start + size
