@@ -113,9 +113,6 @@ async def ingest(sessions: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID], days
 async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     from sqlalchemy import text
 
-    from flightdeck.db.repositories.metrics import MetricsStore
-    from flightdeck.db.tenancy import system_session, tenant_session
-
     # What autovacuum does after a bulk load: statistics, and the visibility map that lets
     # the covering (tenant_id, time) index answer without visiting the table.
     async with engine.connect() as connection:
@@ -124,7 +121,48 @@ async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uu
         await autocommit.execute(text("ANALYZE platform_campaigns"))
     today = datetime.now(UTC).date()
     fifty = ids[:50]
-    for scope in ("tenant (RLS policy applies)", "system (policy passes every row)"):
+    await measure(sessions, tenant_id, ids, today, fifty)
+    await explain(sessions, tenant_id, today)
+    # The same with the policy most tables have: tenant ids compared as text.
+    await set_policies(engine, typed=False)
+    print("-- with the ::text policy on campaign_metrics and platform_campaigns instead:")
+    await measure(sessions, tenant_id, ids, today, fifty, scopes=("tenant (::text policy)",))
+    await explain(sessions, tenant_id, today, scopes=("tenant scope, ::text policy",))
+    await set_policies(engine, typed=True)
+
+
+async def set_policies(engine: Any, *, typed: bool) -> None:
+    from sqlalchemy import text
+
+    from flightdeck.db.rls import visible, visible_typed
+
+    rule = visible_typed("tenant_id") if typed else visible("tenant_id")
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        parts = await autocommit.execute(
+            text(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = 'campaign_metrics'::regclass"
+            )
+        )
+        for table in ("campaign_metrics", "platform_campaigns", *[r[0] for r in parts.all()]):
+            await autocommit.execute(
+                text(f'ALTER POLICY tenant_isolation ON "{table}" USING {rule} WITH CHECK {rule}')
+            )
+
+
+async def measure(
+    sessions: Any,
+    tenant_id: uuid.UUID,
+    ids: list[uuid.UUID],
+    today: date,
+    fifty: list[uuid.UUID],
+    scopes: tuple[str, ...] = ("tenant (RLS policy applies)", "system (policy passes every row)"),
+) -> None:
+    from flightdeck.db.repositories.metrics import MetricsStore
+    from flightdeck.db.tenancy import system_session, tenant_session
+
+    for scope in scopes:
         week: list[float] = []
         series: list[float] = []
         for _ in range(RUNS):
@@ -144,10 +182,14 @@ async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uu
                 series.append(time.perf_counter() - start)
         print(f"7-day performance ({len(found)} campaigns), {scope}: {percentiles(week)}")
         print(f"90-day series of 50 campaigns ({len(days)} rows), {scope}: {percentiles(series)}")
-    await explain(sessions, tenant_id, today)
 
 
-async def explain(sessions: Any, tenant_id: uuid.UUID, today: date) -> None:
+async def explain(
+    sessions: Any,
+    tenant_id: uuid.UUID,
+    today: date,
+    scopes: tuple[str, ...] = ("tenant scope", "system scope"),
+) -> None:
     """What Postgres does with the 7-day query under the tenant's policy and without it."""
     from sqlalchemy import text
 
@@ -166,10 +208,12 @@ async def explain(sessions: Any, tenant_id: uuid.UUID, today: date) -> None:
     )
     params = {"t": tenant_id, "since": day_start(today - timedelta(days=6)),
               "until": day_start(today + timedelta(days=1))}  # fmt: skip
-    for label, opener in (
-        ("tenant scope", tenant_session(sessions, tenant_id)),
-        ("system scope", system_session(sessions, "cli")),
-    ):
+    for label in scopes:
+        opener = (
+            system_session(sessions, "cli")
+            if label.startswith("system")
+            else tenant_session(sessions, tenant_id)
+        )
         async with opener as session:
             plan = [row[0] for row in (await session.execute(query, params)).all()]
         interesting = [

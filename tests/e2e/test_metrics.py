@@ -74,6 +74,17 @@ async def test_a_cycle_stores_exact_values_in_major_units(rig: System) -> None:
     await set_day(rig, "reddit", reddit_id, reddit_day, impressions=4000, clicks=80,
                   spend="12.345678", conversions=5, revenue="123.45")  # fmt: skip
 
+    space = await rig.api.post(
+        "/api/v1/campaign-spaces",
+        json={
+            "campaignName": "Exact Reddit",
+            "platform": "reddit",
+            "externalCampaignId": reddit_id,
+        },
+        headers=rig.headers,
+    )
+    assert space.status_code == 201, space.text
+
     result = await sync_metrics(rig, record="metrics_sync_cycle")
 
     assert result["accounts"] == 2 and result["failed_accounts"] == []
@@ -90,6 +101,13 @@ async def test_a_cycle_stores_exact_values_in_major_units(rig: System) -> None:
         "12.345678", "123.450000", 5,
     )  # fmt: skip
     assert reddit["cpm"] == "3.086420"  # 1000 × 12.345678 / 4000, six decimals
+    # The campaign space linked to the Reddit campaign (seed 003) gets its lifetime totals.
+    linked = await get(rig, f"/campaign-spaces/{space.json()['id']}")
+    lifetime = await get(rig, "/metrics/performance", days=60, platform="reddit")
+    (totals,) = [p for p in lifetime["items"] if p["campaignId"] == reddit_id_registry]
+    assert Decimal(str(linked["totalSpend"])) == Decimal(totals["spend"])
+    assert linked["totalConversions"] == totals["conversions"]
+    assert linked["performanceSource"] == "metrics_sync"
     runs = (await get(rig, "/metrics/sync-runs"))["items"]
     assert sorted(r["platform"] for r in runs) == ["meta", "reddit"]
     assert all(r["status"] == "completed" and r["finishedAt"] for r in runs)
