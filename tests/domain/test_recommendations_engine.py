@@ -134,3 +134,15 @@ def test_stale_checks_and_reverts() -> None:
     back, undo = revert_of(nested, {"campaigns": {"a": {"status": "active", "budgetAmount": "40"}}})
     assert undo == {"campaigns": {"a": {"budgetAmount": "50"}}}
     assert differences(back, {"campaigns": {"a": {"status": "active", "budgetAmount": "41"}}})
+
+
+def test_a_narrative_adds_prose_and_never_changes_the_numbers() -> None:
+    from flightdeck.domain.narrative import narrative_provider
+
+    found = recommend(CAMPAIGNS, TODAY, TARGETS, THRESHOLDS)
+    assert all(narrative_provider("none").narrate(r) is None for r in found)
+    prose = narrative_provider("template")
+    for rec in found:
+        text = prose.narrate(rec)
+        assert text is not None and rec.reasoning in text and str(rec.confidence) in text
+    assert recommend(CAMPAIGNS, TODAY, TARGETS, THRESHOLDS) == found
