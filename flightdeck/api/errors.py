@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -122,6 +123,18 @@ def _json(status_code: int, error: str, detail: Any, headers: dict[str, str] | N
     return JSONResponse(body, status_code=status_code, headers=headers)
 
 
+def _allowed_methods(app: FastAPI, scope: Any) -> list[str]:
+    """Every method some route serves at this path (Starlette's own 405 names only the first
+    route's, and FastAPI makes one route per method)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 def _database_down(exc: BaseException) -> bool:
     """Postgres unreachable (refused, reset, pool exhausted) rather than a bad statement."""
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.InterfaceError | ConnectionError | OSError):
@@ -146,11 +159,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(422, "validation_error", validation_detail(errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         error = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )
-        return _json(exc.status_code, error, exc.detail, getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.scope))
+        return _json(exc.status_code, error, exc.detail, headers or None)
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _update_rejected(_: Request, exc: WorkflowUpdateFailedError) -> JSONResponse:
