@@ -7,6 +7,8 @@
 - `meta-maintenance`: MetaMaintenanceWorkflow every `maintenance_interval_seconds` (daily):
   failed Meta publish attempts cleaned up after `failed_publish_retention_days` (30), audit
   entries past `audit_retention_days` moved to `audit_log_archive`; overlap SKIP.
+- `metrics-sync`: MetricsSyncWorkflow every `metrics_sync_interval_seconds` (15 min): metric
+  partitions ahead, every connected account's metrics, alerts, recommendations; overlap SKIP.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from temporalio.client import (
 )
 
 from flightdeck.domain.meta_io import MaintenanceInput
+from flightdeck.domain.metrics_io import MetricsSyncInput, PlatformQueues
 from flightdeck.domain.publish import PendingSweepInput
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
+from flightdeck.platforms.reporting import registered
 from flightdeck.settings import Settings
 from flightdeck.temporal import read_task_queue
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
+from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
 from flightdeck.workflows.pending_plans import PendingPlansSweepWorkflow
 from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
 from flightdeck.workflows.sync_back import SyncBackWorkflow
@@ -40,6 +45,7 @@ from flightdeck.workflows.sync_back import SyncBackWorkflow
 RETRY_SWEEP_SCHEDULE_ID = "sync-retry-sweep"
 SYNC_BACK_SCHEDULE_ID = "sync-back"
 META_MAINTENANCE_SCHEDULE_ID = "meta-maintenance"
+METRICS_SYNC_SCHEDULE_ID = "metrics-sync"
 PENDING_PLANS_SCHEDULE_ID = "pending-plans-sweep"
 
 
@@ -126,6 +132,45 @@ def meta_maintenance_schedule(settings: Settings) -> Schedule:
     )
 
 
+def metrics_sync_input(
+    settings: Settings, trigger: str, tenant_id: str | None = None
+) -> MetricsSyncInput:
+    return MetricsSyncInput(
+        trigger=trigger,
+        tenant_id=tenant_id,
+        platforms=[
+            PlatformQueues(
+                platform=reg.name,
+                report_queue=reg.report_queue(settings),
+                write_queue=reg.write_queue(settings),
+            )
+            for reg in registered()
+        ],
+        account_concurrency=settings.metrics_account_concurrency,
+        partitions_ahead_months=settings.metrics_partitions_ahead_months,
+        webhook_max_attempts=settings.alert_webhook_max_attempts,
+    )
+
+
+def metrics_sync_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            MetricsSyncWorkflow.run,
+            metrics_sync_input(settings, "schedule"),
+            id="metrics-sync-cycle",
+            task_queue=settings.metrics_task_queue,
+        ),
+        spec=ScheduleSpec(
+            intervals=[
+                ScheduleIntervalSpec(
+                    every=timedelta(seconds=settings.metrics_sync_interval_seconds)
+                )
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
 def pending_plans_schedule(settings: Settings) -> Schedule:
     arg = PendingSweepInput(
         grace_seconds=settings.pending_plan_grace_seconds,
@@ -153,6 +198,7 @@ async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
         RETRY_SWEEP_SCHEDULE_ID: retry_sweep_schedule(settings),
         SYNC_BACK_SCHEDULE_ID: sync_back_schedule(settings),
         META_MAINTENANCE_SCHEDULE_ID: meta_maintenance_schedule(settings),
+        METRICS_SYNC_SCHEDULE_ID: metrics_sync_schedule(settings),
         PENDING_PLANS_SCHEDULE_ID: pending_plans_schedule(settings),
     }
     for schedule_id, schedule in wanted.items():

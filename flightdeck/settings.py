@@ -190,6 +190,50 @@ class Settings(BaseSettings):
     failed_publish_retention_days: int = Field(default=30, ge=1)
     audit_retention_days: int = Field(default=365, ge=1)
 
+    # Metrics, alerts, recommendations and actions (seed 004). The `metrics-sync` Schedule runs
+    # every metrics_sync_interval_seconds (overlap skip) on `metrics_task_queue`; each
+    # platform's reads run on `<platform queue>-reports`, rate limited for every worker.
+    metrics_task_queue: str = "metrics"
+    metrics_sync_interval_seconds: float = Field(default=900.0, gt=0)
+    metrics_partitions_ahead_months: int = Field(default=3, ge=1, le=24)
+    # An account read for the first time gets this much history (else the lookback window).
+    metrics_initial_backfill_days: int = Field(default=60, ge=1, le=1100)
+    metrics_account_concurrency: int = Field(default=4, ge=1, le=100)
+    # A throttle wait up to this long is slept inside the read; a longer one retries later.
+    metrics_max_inline_wait_seconds: float = Field(default=300.0, ge=0)
+    # Attribution lookback re-read every cycle so late conversions land (Meta freezes rows
+    # after 28 days; Reddit's window defaults to 7).
+    meta_insights_lookback_days: int = Field(default=28, ge=1, le=90)
+    reddit_reports_lookback_days: int = Field(default=7, ge=1, le=90)
+    meta_reports_rate_limit: float = Field(default=2.0, gt=0)
+    reddit_reports_rate_limit: float = Field(default=1.0, gt=0)
+    # Meta Insights: accounts with this many campaigns are read through async report runs
+    # (slices of meta_insights_slice_days, polled every meta_insights_poll_seconds).
+    meta_insights_async_min_campaigns: int = Field(default=100, ge=0)
+    meta_insights_slice_days: int = Field(default=7, ge=1, le=90)
+    meta_insights_poll_seconds: float = Field(default=2.0, gt=0)
+    meta_insights_job_timeout_seconds: float = Field(default=3600.0, gt=0)
+    meta_insights_max_job_attempts: int = Field(default=3, ge=1, le=10)
+    meta_insights_page_size: int = Field(default=500, ge=1, le=5000)
+    # x-fb-ads-insights-throttle past this percentage slows the account's reads, up to
+    # meta_insights_max_pause_seconds per call at 100 %.
+    meta_insights_slow_at_percent: float = Field(default=75.0, gt=0, le=100)
+    meta_insights_max_pause_seconds: float = Field(default=60.0, ge=0)
+    # Meta lists one purchase under several action types: count exactly this one.
+    meta_purchase_action_type: str = "offsite_conversion.fb_pixel_purchase"
+    meta_attribution_windows: list[str] = Field(default_factory=lambda: ["7d_click", "1d_view"])
+    # Reddit reports: the conversion event counted (clicks + views), slices of the window,
+    # and calls per minute per account (the ads-reporting policy is 60 per 60 s).
+    reddit_conversion_event: str = "PURCHASE"
+    reddit_report_slice_days: int = Field(default=31, ge=1, le=90)
+    reddit_reports_per_minute: float = Field(default=60.0, gt=0)
+    # Recommendations: an optional narrative provider adds prose (never the numbers); "none"
+    # keeps them to their templated reasoning. No provider here calls a network.
+    narrative_provider: Literal["none", "template"] = "none"
+    # Alert webhooks: a POST signed with the tenant's secret, retried with backoff.
+    alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    alert_webhook_max_attempts: int = Field(default=5, ge=1, le=20)
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production":

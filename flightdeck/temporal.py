@@ -94,6 +94,21 @@ def read_task_queue(platform_queue: str) -> str:
     return f"{platform_queue}-read"
 
 
+def reports_task_queue(platform_queue: str) -> str:
+    """Metrics reads (Insights, reports): the platform's reporting budget."""
+    return f"{platform_queue}-reports"
+
+
+def actions_task_queue(platform_queue: str) -> str:
+    """Approved actions' platform writes (few: a queue of their own, never behind a sync)."""
+    return f"{platform_queue}-actions"
+
+
+def action_workflow_id(tenant_id: object, action_id: object) -> str:
+    """One proposed action, from approval (or expiry) to its outcome."""
+    return f"action-{tenant_id}-{action_id}"
+
+
 async def ensure_search_attributes(client: Client, namespace: str) -> None:
     """Register Flightdeck's custom search attributes if the server lacks them (idempotent)."""
     from temporalio.api.enums.v1 import IndexedValueType

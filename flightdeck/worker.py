@@ -40,6 +40,7 @@ from flightdeck.assets.library import AssetLibrary, Limits
 from flightdeck.assets.relay_importer import RelayAssetImporter
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.circuit_breaker import CircuitBreakerService
+from flightdeck.performance_worker import PERFORMANCE_WORKFLOWS, performance_workers
 from flightdeck.platforms.asset_importer import AssetImporters
 from flightdeck.platforms.meta_usage import UsageMonitor
 from flightdeck.platforms.reddit_asset_importer import RedditAssetImporter
@@ -75,6 +76,7 @@ WORKFLOWS = [
     TrackMetaAdReviewWorkflow,
     OperateMetaCampaignWorkflow,
     MetaMaintenanceWorkflow,
+    *PERFORMANCE_WORKFLOWS,
     PendingPlansSweepWorkflow,
 ]
 
@@ -125,6 +127,12 @@ async def running_workers(
             transport=transports.meta,
             usage=UsageMonitor(settings.meta_slow_at_percent),
         ) as graph,
+        performance_workers(
+            client,
+            sessions,
+            settings,
+            {"meta": transports.meta, "reddit": transports.reddit, "relay": transports.relay},
+        ) as seed_004_workers,
     ):
         reddit_accounts = RedditAccountService(
             sessions,
@@ -246,6 +254,7 @@ async def running_workers(
                 max_concurrent_activities=100,
                 max_task_queue_activities_per_second=settings.reddit_creative_rate_limit,
             ),
+            *seed_004_workers,  # metrics, alerts, recommendations, actions
         ]
         tasks = [asyncio.create_task(w.run()) for w in workers]
         try:

@@ -37,6 +37,7 @@ PATHS = (
     "/ads/{ad_id}",
     "/profiles/{profile_id}/posts",
     "/posts/{post_id}",
+    "/ad_accounts/{ad_account_id}/reports",
 )
 METHODS = ("get", "post", "patch", "put", "delete")
 PROSE = frozenset({"description", "examples", "example", "title", "summary"})

@@ -158,6 +158,7 @@ class MetaReviewActivities(MetaActivityBase):
                 entity_id=inp.ref.campaign_id,
                 message=inp.message,
                 details=details,
+                severity="HIGH" if inp.kind == "ad_rejected" else "MEDIUM",
             )
             await AuditLogRepository(session).add(
                 tenant_id=tenant,

@@ -51,3 +51,16 @@ META_FINISH_REVIEW = "meta.finish_review"
 META_OPERATE = "meta.operate"
 META_CLEAN_FAILED = "meta.clean_failed_publishes"
 META_ARCHIVE_AUDIT = "meta.archive_audit"
+
+# Metrics, alerts, recommendations (seed 004). `metrics.sync_account` runs on the platform's
+# reporting queue (its rate limit applies); the others on the metrics queue.
+METRICS_PREPARE = "metrics.prepare"
+METRICS_SYNC_ACCOUNT = "metrics.sync_account"
+METRICS_ACCOUNT_FAILED = "metrics.account_failed"
+METRICS_ANALYZE = "metrics.analyze"
+ALERTS_NOTIFY = "alerts.notify"
+
+# Actions after approval (seed 004). `actions.execute_step` runs on the platform's write queue.
+ACTIONS_PREPARE = "actions.prepare"
+ACTIONS_EXECUTE_STEP = "actions.execute_step"
+ACTIONS_FINISH = "actions.finish"

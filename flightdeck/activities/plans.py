@@ -80,6 +80,7 @@ class PlanActivities:
                         "objects, some may still be live"
                     ),
                     details={"step": inp.step, "error": inp.compensation_error},
+                    severity="HIGH",
                 )
             await AuditLogRepository(session).add(
                 tenant_id=tenant,

@@ -12,7 +12,9 @@ from temporalio.client import Client
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.guards import RequestGuard
 from flightdeck.api.routes import (
+    actions,
     ad_accounts,
+    alerts,
     asset_imports,
     audit_log,
     campaign_assets,
@@ -24,6 +26,9 @@ from flightdeck.api.routes import (
     meta_campaigns,
     meta_connections,
     meta_publishing,
+    metrics,
+    performance_settings,
+    recommendations,
     set_sync,
     sync_back,
     users,
@@ -81,6 +86,8 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     for meta_router in (meta_connections.router, meta_campaigns.router, meta_publishing.router):
         app.include_router(meta_router, prefix="/api/v1")
+    for seed_004 in (metrics, alerts, recommendations, actions, performance_settings):
+        app.include_router(seed_004.router, prefix="/api/v1")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

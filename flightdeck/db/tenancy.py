@@ -47,6 +47,8 @@ SystemPurpose = Literal[
     "sweep.pending_plans",  # plans whose workflow never started, for the housekeeping Schedule
     "circuit_breaker",  # per-platform call log and breaker state, shared by all tenants
     "sweep.meta_maintenance",  # failed Meta publishes and old audit entries of every tenant
+    # connected accounts and published campaigns of every tenant, for the metrics Schedule
+    "sweep.metrics_accounts",
 ]
 SYSTEM_PURPOSES: tuple[str, ...] = get_args(SystemPurpose)
 

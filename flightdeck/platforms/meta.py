@@ -52,6 +52,9 @@ SECRET_PARAMS = (
 _SECRET_IN_URL = re.compile(rf"(({'|'.join(SECRET_PARAMS)})=)[^&\s\"']+")
 # Observer of each request as sent: (method, path under the version, decoded params).
 RequestHook = Callable[[str, str, dict[str, Any]], None]
+# Observer of each answer's headers, with the ad account the call was about (e.g. the insights
+# throttle, `meta_insights.InsightsPacer.observe`).
+ResponseHook = Callable[[str | None, httpx.Headers], None]
 
 
 class RedactGraphSecrets(logging.Filter):
@@ -109,6 +112,7 @@ class MetaGraphClient(HttpClientOwner):
         timeout: float = 30.0,
         usage: UsageMonitor | None = None,
         on_request: RequestHook | None = None,
+        on_response: ResponseHook | None = None,
     ) -> None:
         self._root = base_url.rstrip("/")
         self._version = version
@@ -116,6 +120,7 @@ class MetaGraphClient(HttpClientOwner):
         self._secret = app_secret
         self.usage = usage or UsageMonitor()
         self._on_request = on_request
+        self._on_response = on_response
         self._http = httpx.AsyncClient(
             timeout=timeout, transport=transport, headers={"Accept": "application/json"}
         )
@@ -184,6 +189,8 @@ class MetaGraphClient(HttpClientOwner):
             failure = classify_transport_error(exc, PLATFORM, request=request)
             raise self._redacted(failure, token, params) from exc
         self.usage.observe(account, response.headers)
+        if self._on_response is not None:
+            self._on_response(account, response.headers)
         body = _json(response)
         if response.is_success and not (isinstance(body, dict) and "error" in body):
             if body is None:

@@ -194,6 +194,30 @@ class RedditAdsClient(HttpClientOwner):
         path = f"/profiles/{_segment(profile_id)}/posts"
         return await self._list(path, {"page.size": str(min(self._page_size, 100))})
 
+    # -- reporting --
+
+    async def report(
+        self, ad_account_id: str, data: Mapping[str, Any], *, page_size: int | None = None
+    ) -> AsyncIterator[list[dict[str, Any]]]:
+        """`POST /ad_accounts/{id}/reports`, page after page: each page's `metrics` rows. The
+        next page is `pagination.next_url` as given, POSTed with the same body again (Reddit
+        answers 400 without it). Tolerates `data` as a list of `{metrics}` (seen in the wild)."""
+        path = _account(ad_account_id, "reports")
+        url: str | None = self._base + path
+        size = min(page_size or self._page_size, MAX_PAGE_SIZE)
+        query: dict[str, str] | None = {"page.size": str(size)}
+        body = {"data": dict(data)}
+        seen: set[str] = set()
+        while url is not None and url not in seen:
+            seen.add(url)
+            answer = await self._call("POST", url, json=body, params=query)
+            rows = _report_rows(answer)
+            if rows is None:
+                raise malformed(f"POST {path}", "expected {data: {metrics: [...]}, pagination}")
+            yield rows
+            pagination = answer.get("pagination") if isinstance(answer, dict) else None
+            url, query = self._next(pagination if isinstance(pagination, dict) else {}, path), None
+
     # -- plumbing --
 
     async def paginate(
@@ -297,6 +321,16 @@ def _list_envelope(body: Any) -> tuple[list[dict[str, Any]] | None, Mapping[str,
         return None, {}
     items = [item for item in data if isinstance(item, dict)]
     return items, pagination if isinstance(pagination, dict) else {}
+
+
+def _report_rows(answer: Any) -> list[dict[str, Any]] | None:
+    data = answer.get("data") if isinstance(answer, dict) else None
+    if isinstance(data, list):  # [{metrics: [...]}] (GON #2)
+        data = next((d for d in data if isinstance(d, dict)), {"metrics": []})
+    metrics = data.get("metrics") if isinstance(data, dict) else None
+    if not isinstance(metrics, list):
+        return None
+    return [row for row in metrics if isinstance(row, dict)]
 
 
 def _origin(url: str) -> tuple[str, str]:

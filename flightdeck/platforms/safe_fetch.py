@@ -23,7 +23,7 @@ import hashlib
 import ipaddress
 import socket
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,20 @@ class SafeFetcher:
             intake.abort()
             raise FetchFailed(f"{_safe(current)}: {type(exc).__name__}", retryable=True) from exc
 
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """POST `body` to `url`, checked like a fetch (public addresses only, unless allowed;
+        redirects are not followed): the answer's status. FetchRefused / FetchFailed."""
+        target, host_header, sni = await self._checked(url)
+        request = self._http.build_request(
+            "POST", target, content=body, headers={**headers, "Host": host_header}, extensions=sni
+        )
+        try:
+            response = await self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise FetchFailed(f"{_safe(url)}: {type(exc).__name__}", retryable=True) from exc
+        await response.aclose()
+        return response.status_code
+
     async def _checked(self, url: str) -> tuple[str, str, dict[str, str]]:
         """The URL to request (host replaced by a vetted address), its Host header, SNI."""
         parts = urlsplit(url)
@@ -134,7 +148,10 @@ class SafeFetcher:
         host = (parts.hostname or "").lower()
         if not host:
             raise FetchRefused("the URL has no host")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchRefused("the URL's port is not a number") from None
         host_port = f"{host}:{port}"
         try:
             addresses = await self._resolve(host, port)

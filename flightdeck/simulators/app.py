@@ -6,6 +6,9 @@
     /graph/...      Meta Graph API (meta_graph.py, meta_oauth.py), on the relay's Facebook store
     /facebook/...   Facebook Login's OAuth dialog (meta_oauth.py)
     /images/...     an advertiser's image host (image_host.py)
+    /hooks/...      an advertiser's webhook endpoint (webhook_receiver.py)
+    /_sim/performance/...  how simulated campaigns perform (performance_admin.py): Meta
+                    Insights and Reddit reports render that series
     /_sim/...       admin: state, faults, reset, request log (admin.py)
 
 A new platform adds its router, its object types in `state.OBJECT_TYPES` and a `FaultSurface`.
@@ -28,10 +31,12 @@ from flightdeck.simulators import (
     meta_graph,
     meta_oauth,
     meta_usage,
+    performance_admin,
     persistence,
     reddit,
     relay,
     strategis,
+    webhook_receiver,
 )
 from flightdeck.simulators.faults import FaultInjectionMiddleware, FaultSurface
 from flightdeck.simulators.graph_errors import render_graph_fault
@@ -97,7 +102,14 @@ def create_simulator_app(
     app.include_router(meta_graph.router, prefix="/graph", tags=["meta"])
     app.include_router(meta_oauth.dialog_router, prefix="/facebook", tags=["meta"])
     app.include_router(image_host.router, prefix="/images", tags=["images"])
+    app.include_router(webhook_receiver.router, prefix="/hooks", tags=["webhooks"])
+    app.include_router(
+        webhook_receiver.admin_router, prefix="/_sim/hooks", tags=["simulator admin"]
+    )
     app.include_router(meta_admin.router, prefix="/_sim/meta", tags=["simulator admin"])
+    app.include_router(
+        performance_admin.router, prefix="/_sim/performance", tags=["simulator admin"]
+    )
     app.add_middleware(FaultInjectionMiddleware, state=state, surfaces=SURFACES)
     app.add_middleware(persistence.MarkDirty, state=state)
     return app

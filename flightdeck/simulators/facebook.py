@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from flightdeck.simulators import performance_sources
 from flightdeck.simulators.state import SimulatorState
 
 PLATFORM = "facebook"
@@ -95,6 +96,7 @@ class FacebookObjects:
             "PENDING_REVIEW" if object_type == "ads" else self._effective_status(object_type, obj)
         )
         self._store(object_type)[obj["id"]] = obj
+        performance_sources.facebook_changed(self._state, object_type, obj)
         return obj
 
     def update(self, object_type: str, obj: dict[str, Any], fields: Mapping[str, Any]) -> None:
@@ -102,6 +104,7 @@ class FacebookObjects:
         now = graph_time()
         obj.update(fields)
         obj["updated_time"] = now
+        performance_sources.facebook_changed(self._state, object_type, obj)
         if "status" not in fields:
             return
         affected = [(object_type, obj), *self._descendants(object_type, obj)]
@@ -110,6 +113,7 @@ class FacebookObjects:
                 item["status"] = "DELETED"
                 item["updated_time"] = now
             item["effective_status"] = self._effective_status(kind, item)
+            performance_sources.facebook_changed(self._state, kind, item)
 
     def _store(self, object_type: str) -> dict[str, dict[str, Any]]:
         return self._state.store(PLATFORM, object_type)

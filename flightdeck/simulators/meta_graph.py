@@ -11,6 +11,8 @@ Facebook). Paths are Graph's, under a version prefix (`/graph/v23.0/act_1/campai
     GET  /act_{id}/{campaigns|adsets|adcreatives|ads}    list: fields, filtering,
                                                          effective_status, limit/after, summary
     GET  /{id}?fields=, GET /?ids=a,b&fields=, POST /{id} (update), DELETE /{id}
+    GET|POST /{act_X|campaign|adset|ad}/insights, GET /{report_run_id}[/insights]  (Insights,
+                                                  meta_insights.py); POST / batch=[GET …]
     GET  /oauth/access_token, /debug_token         (meta_oauth.py)
 
 Every call needs `access_token` (and `appsecret_proof` when the app requires it, which the
@@ -21,25 +23,29 @@ Errors are Graph's envelope (`graph_errors.py`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from flightdeck.simulators import meta_insights
 from flightdeck.simulators.graph_errors import graph_error, nonexistent_object
 from flightdeck.simulators.meta_call import Caller, Params, authenticate, read_params
 from flightdeck.simulators.meta_oauth import check_version
 from flightdeck.simulators.meta_objects import AD_KINDS, GraphObjects, narrow, page
-from flightdeck.simulators.meta_sdk_spec import check_params, spec
+from flightdeck.simulators.meta_sdk_spec import check_params, decode_form, spec
 from flightdeck.simulators.meta_usage import AccountUsage, with_headers
 from flightdeck.simulators.routing import SimulatorError, SimulatorRoute, record_created
 from flightdeck.simulators.state import SimulatorState, StateDep
 
 router = APIRouter(route_class=SimulatorRoute)
 SINGULAR = {"campaigns": "campaign", "adsets": "adset", "ads": "ad", "adcreatives": "adcreative"}
+MAX_BATCH = 50
 
 
-@router.api_route("/{version}", methods=["GET"])
+@router.api_route("/{version}", methods=["GET", "POST"])
 @router.api_route("/{version}/{path:path}", methods=["GET", "POST", "DELETE"])
 async def graph(version: str, request: Request, state: StateDep, path: str = "") -> JSONResponse:
     check_version(version)
@@ -88,13 +94,19 @@ class GraphCall:
         for problem in check_params(endpoint, self.params.values, strict=True):
             self.state.meta.sdk_problems.append(f"{method} /{'/'.join(segments)}: {problem}")
 
-    def _route(self, method: str, segments: list[str]) -> dict[str, Any]:
+    def _route(self, method: str, segments: list[str]) -> Any:
         fields = self.params.get("fields")
         if not segments:
-            return self._ids(fields)
+            return self._batch() if method == "POST" else self._ids(fields)
         head, edge = segments[0], segments[1] if len(segments) > 1 else None
         if len(segments) > 2:
             raise _unknown_path(self.request)
+        if meta_insights.is_report_run(self, head):
+            if method != "GET":
+                raise _unknown_path(self.request)
+            return meta_insights.report_run(self, head, edge)
+        if edge == "insights" and method in ("GET", "POST"):
+            return meta_insights.insights(self, method, head)
         if head == "me":
             return self._me(edge, fields)
         if head.startswith("act_"):
@@ -224,6 +236,30 @@ class GraphCall:
             self.caller.require("business_management")
             return narrow(business, fields or "name")
         raise nonexistent_object(node_id, method="get")
+
+    def _batch(self) -> list[dict[str, Any]]:
+        """Graph's batch request (reads only): each `{"method": "GET", "relative_url"}` answered
+        as `{code, headers, body}` with the body a JSON string, in order."""
+        batch = self.params.get("batch")
+        if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
+            raise graph_error(
+                400, f"(#100) batch must be a list of 1 to {MAX_BATCH} requests", code=100
+            )
+        answers = []
+        for item in batch:
+            if not isinstance(item, dict) or str(item.get("method", "GET")).upper() != "GET":
+                raise graph_error(400, "(#100) the simulator's batch takes GET requests", code=100)
+            path, _, query = str(item.get("relative_url", "")).partition("?")
+            params = Params({**self.params.values, **decode_form(dict(parse_qsl(query)))})
+            params.values.pop("batch", None)
+            call = GraphCall(self.state, self.caller, params, self.request)
+            try:
+                body, code = call._route("GET", [s for s in path.split("/") if s]), 200
+            except SimulatorError as error:
+                body, code = error.body, error.status_code
+            headers = [{"name": k, "value": v} for k, v in call.headers.items()]
+            answers.append({"code": code, "headers": headers, "body": json.dumps(body)})
+        return answers
 
     def _ids(self, fields: Any) -> dict[str, Any]:
         ids = self.params.get("ids")

@@ -7,6 +7,7 @@
         funding_instruments, pixels, profiles   the advertiser's world     reddit_accounts.py
     /reddit/api/v3/… campaigns, ad_groups,
         ads, posts                              create/get/list/PATCH      reddit_ads.py
+    /reddit/api/v3/ad_accounts/{id}/reports     metrics reports            reddit_reports.py
     /reddit/media/{id}                          hosted post media (i.redd.it) reddit_media.py
     /_sim/reddit/…                              OAuth and rate-limit admin reddit_admin.py,
                                                 media uploads               reddit_media.py
@@ -30,6 +31,7 @@ from flightdeck.simulators import (
     reddit_ads,
     reddit_media,
     reddit_oauth,
+    reddit_reports,
 )
 from flightdeck.simulators.reddit_errors import render_reddit_fault
 
@@ -54,6 +56,7 @@ router.include_router(reddit_oauth.router)
 router.include_router(reddit_accounts.router)
 router.include_router(reddit_ads.router)
 router.include_router(reddit_media.router)
+router.include_router(reddit_reports.router)
 router.include_router(fallback_router)
 
 admin_router = APIRouter()

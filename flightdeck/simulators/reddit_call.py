@@ -65,6 +65,9 @@ async def reddit_call(
         raise reddit_error(429, "Too Many Requests", headers=verdict.headers)
     query, problems = operation.decode_query(request.query_params)
     body = await _body(request) if operation.body_schema is not None else None
+    if body is None and operation.body_schema is not None:
+        # What Reddit says when a report's next page is requested without its body again.
+        raise bad_request([{"field": "body", "message": "request body is required"}])
     problems += operation.body_errors(body)
     if problems:
         raise bad_request(problems)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flightdeck.simulators import performance_sources
 from flightdeck.simulators import reddit_rules as rules
 from flightdeck.simulators.reddit_errors import bad_request
 from flightdeck.simulators.reddit_spec import FieldError
@@ -112,6 +113,7 @@ class RedditObjects:
         }
         self._link(kind, obj)
         self.store(kind)[obj["id"]] = obj
+        performance_sources.reddit_changed(self._state, kind, obj)
         return obj
 
     def update(self, kind: str, obj: dict[str, Any], changes: Mapping[str, Any]) -> None:
@@ -122,6 +124,7 @@ class RedditObjects:
         _raise_if(problems or self._check(kind, {**obj, **changes}, creating=False))
         obj.update(changes, modified_at=reddit_time())
         self._link(kind, obj)
+        performance_sources.reddit_changed(self._state, kind, obj)
 
     def create_post(self, profile: Mapping[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
         _raise_if(rules.check_post(fields))

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
 from flightdeck.simulators import meta_state, reddit_state
 from flightdeck.simulators.faults import FaultPlan
+from flightdeck.simulators.performance import PerformanceRuntime
 
 # platform -> object types it stores. The admin surface is generic over this mapping, so a new
 # simulated platform only adds an entry here (and its router).
@@ -96,6 +97,11 @@ class SimulatorState:
     reddit: reddit_state.RedditRuntime = field(default_factory=reddit_state.RedditRuntime)
     # Facebook Login apps and tokens, ad review rules and the Graph quota windows.
     meta: meta_state.MetaRuntime = field(default_factory=meta_state.MetaRuntime)
+    # How campaigns perform (seeded daily series), Insights report runs, reporting throttles.
+    performance: PerformanceRuntime = field(default_factory=PerformanceRuntime)
+    # What an advertiser's webhook endpoint received (webhook_receiver.py), and how it answers.
+    received_webhooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    webhook_statuses: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dirty: bool = False  # changed since the last save (simulators/persistence.py)
     # Apps registered from configuration: they survive `reset()`, as the configuration does.
@@ -157,6 +163,9 @@ class SimulatorState:
         self._empty_objects()
         self.reddit.reset(self.objects["reddit"])
         self.meta.reset(self.objects["meta"])
+        self.performance.reset()
+        self.received_webhooks.clear()
+        self.webhook_statuses.clear()
         self.register_configured_apps()
         self.relay_idempotency.clear()
         self.relay_calls.clear()

@@ -31,7 +31,11 @@ async def fetch_column(url: str, query: str) -> list[str]:
 
 
 async def user_tables(url: str) -> set[str]:
-    query = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+    """Tables and partitioned tables; not the partitions the metrics schedule creates."""
+    query = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    )
     return set(await fetch_column(url, query)) - {"alembic_version"}
 
 

@@ -39,7 +39,7 @@ async def test_every_tenant_owned_table_has_a_forced_policy(database_url: str) -
         rows = await connection.fetch(
             "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
             "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies "
-            "FROM pg_class c WHERE c.relname = ANY($1::text[]) AND c.relkind = 'r'",
+            "FROM pg_class c WHERE c.relname = ANY($1::text[]) AND c.relkind IN ('r', 'p')",
             tables,
         )
     finally:
@@ -143,3 +143,72 @@ async def test_a_session_that_names_no_scope_sees_nothing(
 def test_only_named_purposes_open_a_system_session(engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="not a system purpose"):
         system_session(create_sessionmaker(engine), "anything")  # type: ignore[arg-type]
+
+
+async def test_metric_partitions_carry_the_tenant_policy_too(session: AsyncSession) -> None:
+    """Postgres applies a partitioned table's policies only to queries through the parent: a
+    partition read directly needs its own. Every partition the metrics schedule creates gets
+    one, and the application role may create partitions only through the migration's
+    SECURITY DEFINER function."""
+    await session.execute(
+        text("SELECT flightdeck_ensure_metric_partitions(DATE '2024-01-15', DATE '2024-03-01')")
+    )
+    rows = (
+        (
+            await session.execute(
+                text(
+                    "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+                    "(SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid) AS policies "
+                    "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "WHERE i.inhparent = 'campaign_metrics'::regclass"
+                )
+            )
+        )
+        .mappings()
+        .all()
+    )
+    names = {row["relname"] for row in rows}
+    assert {"campaign_metrics_p202401", "campaign_metrics_p202402", "campaign_metrics_p202403"} <= (
+        names
+    )
+    assert all(r["relrowsecurity"] and r["relforcerowsecurity"] for r in rows)
+    assert all(r["policies"] == 1 for r in rows)
+    with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+        async with session.begin_nested():
+            await session.execute(
+                text(
+                    "CREATE TABLE campaign_metrics_p209901 PARTITION OF campaign_metrics "
+                    "FOR VALUES FROM ('2099-01-01') TO ('2099-02-01')"
+                )
+            )
+
+
+async def test_a_partition_read_directly_shows_only_the_tenants_rows(
+    session: AsyncSession, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    from datetime import UTC, datetime
+
+    from flightdeck.db.models import CampaignMetric, PlatformCampaign
+
+    await session.execute(
+        text("SELECT flightdeck_ensure_metric_partitions(DATE '2024-05-01', DATE '2024-05-31')")
+    )
+    for owner in (tenant, other_tenant):
+        campaign = PlatformCampaign(
+            tenant_id=owner.id, platform="meta", account_id="act_1",
+            platform_campaign_id=f"c-{uuid.uuid4().hex[:8]}",
+        )  # fmt: skip
+        session.add(campaign)
+        await session.flush()
+        session.add(
+            CampaignMetric(
+                time=datetime(2024, 5, 3, tzinfo=UTC), campaign_id=campaign.id,
+                tenant_id=owner.id, currency="USD",
+            )
+        )  # fmt: skip
+    await session.flush()
+    await scope_to_tenant(session, tenant.id)
+    direct = (await session.execute(text("SELECT tenant_id FROM campaign_metrics_p202405"))).all()
+    assert {row[0] for row in direct} == {tenant.id}
+    parent = (await session.execute(text("SELECT tenant_id FROM campaign_metrics"))).all()
+    assert {row[0] for row in parent} == {tenant.id}

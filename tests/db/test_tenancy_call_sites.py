@@ -16,6 +16,7 @@ ALLOWED = {
     ("accounts/meta.py", "api.oauth_callback"),
     ("accounts/reddit.py", "api.oauth_callback"),
     ("activities/meta_ops.py", "sweep.meta_maintenance"),
+    ("activities/metrics.py", "sweep.metrics_accounts"),
     ("activities/housekeeping.py", "sweep.pending_plans"),
     ("activities/sync.py", "sweep.retry_failed_syncs"),
     ("activities/sync_back.py", "sweep.sync_back_accounts"),

@@ -242,6 +242,16 @@ async def system(
         asset_download_allowed_hosts=[urlsplit(simulator_url).netloc],
         meta_review_poll_initial_seconds=0.5,
         meta_review_poll_max_seconds=2,
+        # Metrics (seed 004): a queue of their own, quick Insights polls and throttle pauses,
+        # no reporting rate limit to wait on.
+        metrics_task_queue=f"metrics-{suffix}",
+        meta_reports_rate_limit=1000,
+        reddit_reports_rate_limit=1000,
+        reddit_reports_per_minute=60_000,
+        meta_insights_poll_seconds=0.05,
+        meta_insights_max_pause_seconds=0.3,
+        meta_insights_page_size=10,  # a month of one campaign spans several pages
+        metrics_initial_backfill_days=30,
     )
     engine = create_engine(database_url)
     sessions = create_sessionmaker(engine)

@@ -152,7 +152,8 @@ async def test_rejected_ad_is_recorded_with_feedback_and_an_alert(rig: System) -
     assert ads["Coffee ad 1"]["status"] == "approved"
     async with system_session(rig.sessions, "cli") as session:
         alerts = (await session.scalars(select(Alert).where(Alert.entity_id == campaign_id))).all()
-    assert [a.kind for a in alerts] == ["meta_ad_rejected"]
+    assert [a.alert_type for a in alerts] == ["meta_ad_rejected"]
+    assert alerts[0].severity == "HIGH"
     assert alerts[0].details["ads"][0]["feedback"]["global"]["HEALTH_CLAIMS"]
     review = await _review_history(rig, campaign_id)
     await rig.record_history(review, "meta_review_rejected")

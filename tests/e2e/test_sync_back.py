@@ -242,12 +242,11 @@ async def test_an_unanswered_conflict_escalates_and_keeps_waiting(rig: System) -
     alerts: list[dict[str, Any]] = []
     async with asyncio.timeout(30):
         while not alerts:
-            alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()
+            alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
             await asyncio.sleep(0.2)
     (alert,) = alerts
-    assert (
-        alert["kind"] == "conflict_escalated" and alert["details"]["conflictId"] == conflict["id"]
-    )
+    assert alert["alertType"] == "conflict_escalated"
+    assert alert["details"]["conflictId"] == conflict["id"]
     assert "budget" in alert["message"]
     got = (await rig.api.get(f"/api/v1/conflicts/{conflict['id']}", headers=rig.headers)).json()
     assert got["status"] == "open" and got["escalatedAt"] is not None

@@ -1,5 +1,5 @@
 """Replay recorded histories of every workflow (publish, set sync and its batches, sync-back,
-conflicts) with the current code.
+conflicts, Meta publish and review, metrics cycles, actions) with the current code.
 
 A change to the workflow that would break runs already in flight (non-determinism) fails here.
 Histories are recorded from the end-to-end tests:
@@ -39,6 +39,12 @@ def test_histories_are_recorded() -> None:
         "meta_publish_reconnect",
         "meta_review_rejected",
         "meta_operation_pause",
+        "metrics_sync_cycle",
+        "metrics_sync_account_failed",
+        "metrics_sync_autonomous",
+        "apply_action_approved",
+        "apply_action_rejected",
+        "apply_action_autonomous",
     } <= names
 
 

@@ -7,7 +7,8 @@ GET  /conflicts/{id}
 POST /conflicts/{id}/resolve        {"resolution": "use_local" | "use_platform"}: a Temporal
                                     update to the entity's ConflictWorkflow; its validator
                                     rejects an invalid or stale resolution (409/422)
-GET  /alerts                        e.g. conflicts escalated for waiting too long
+
+An escalated conflict raises an alert (`GET /alerts`, routes/alerts.py).
 """
 
 from __future__ import annotations
@@ -24,11 +25,7 @@ from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, from_failure, not_found
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
-from flightdeck.db.repositories.sync_back import (
-    AlertRepository,
-    ConflictRepository,
-    SyncBackRunRepository,
-)
+from flightdeck.db.repositories.sync_back import ConflictRepository, SyncBackRunRepository
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync_back_io import ResolutionResult, ResolveConflict
 from flightdeck.schedules import sync_back_input
@@ -96,16 +93,6 @@ class ResolutionOut(CamelModel):
     entity_id: str
     applied: dict[str, Any]
     platform_fields_sent: list[str]
-
-
-class AlertOut(CamelModel):
-    id: str
-    kind: str
-    entity_type: str
-    entity_id: str
-    message: str
-    details: dict[str, Any] | None
-    created_at: datetime
 
 
 @router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
@@ -184,25 +171,6 @@ async def resolve_conflict(
             raise ApiError(409, "stale_request", "the conflict is no longer waiting") from None
         raise
     return ResolutionOut.model_validate(result.model_dump())
-
-
-@router.get("/alerts", response_model=list[AlertOut])
-async def list_alerts(
-    tenant: TenantDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
-) -> list[AlertOut]:
-    rows = await AlertRepository(session).list(tenant.id, limit)
-    return [
-        AlertOut(
-            id=str(r.id),
-            kind=r.kind,
-            entity_type=r.entity_type,
-            entity_id=r.entity_id,
-            message=r.message,
-            details=r.details,
-            created_at=r.created_at,
-        )
-        for r in rows
-    ]
 
 
 async def _load(session: Any, tenant_id: uuid.UUID, conflict_id: str) -> SyncConflict:

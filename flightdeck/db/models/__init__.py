@@ -24,6 +24,13 @@ from flightdeck.db.models.meta import (
     MetaCampaign,
     MetaPublishedCampaign,
 )
+from flightdeck.db.models.metrics import CampaignMetric, MetricsSyncRun, PlatformCampaign
+from flightdeck.db.models.recommendations import (
+    AiActionLog,
+    AiRecommendation,
+    BudgetAllocation,
+    PerformanceSettingsRow,
+)
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
 from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
@@ -31,6 +38,13 @@ from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
 __all__ = [
+    "AiActionLog",
+    "AiRecommendation",
+    "BudgetAllocation",
+    "CampaignMetric",
+    "MetricsSyncRun",
+    "PerformanceSettingsRow",
+    "PlatformCampaign",
     "AssetBlob",
     "AssetImportItem",
     "AssetImportRun",

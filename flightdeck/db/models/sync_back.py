@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, Text, text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flightdeck.db.models.base import CreatedAt, TenantOwned, Timestamps, UUIDPrimaryKey
+from flightdeck.db.models.base import TenantOwned, Timestamps, UUIDPrimaryKey
 from flightdeck.db.models.campaign_sets import in_check
 from flightdeck.domain.campaign_sets import PLATFORMS
 
@@ -19,6 +20,7 @@ CONFLICT_STATUSES = ("open", "resolved")
 RESOLUTIONS = ("use_local", "use_platform")
 CONFLICT_ENTITY_TYPES = ("campaign", "ad_group")
 RUN_STATUSES = ("running", "completed", "failed")
+SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
 class SyncBackRun(UUIDPrimaryKey, Timestamps, TenantOwned):
@@ -79,15 +81,52 @@ class SyncConflict(UUIDPrimaryKey, Timestamps, TenantOwned):
     workflow_id: Mapped[str] = mapped_column(String(200))
 
 
-class Alert(UUIDPrimaryKey, CreatedAt, TenantOwned):
-    """Something a person should look at (e.g. a conflict unresolved for too long)."""
+class Alert(UUIDPrimaryKey, Timestamps, TenantOwned):
+    """Something a person should look at: seed 004's performance alerts (`ROAS_DROP`,
+    `CPA_SPIKE`, `ZERO_CONVERSIONS` on a platform campaign, with the metric and threshold) and
+    the operational ones (a conflict unresolved for too long, an ad rejected in review, a
+    compensation that failed). One table, one lifecycle: open → acknowledged → resolved (by a
+    person, or by itself when the metric recovers). At most one open alert per campaign and
+    type; re-firing updates it."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_tenant_created", "tenant_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_alerts_tenant_created", "tenant_id", "created_at"),
+        Index(
+            "ix_alerts_unresolved",
+            "tenant_id",
+            "resolved_at",
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+        Index(
+            "uq_alerts_open_campaign_type",
+            "tenant_id",
+            "campaign_id",
+            "alert_type",
+            unique=True,
+            postgresql_where=text("resolved_at IS NULL AND campaign_id IS NOT NULL"),
+        ),
+        in_check("severity", SEVERITIES),
+    )
 
-    kind: Mapped[str] = mapped_column(String(50))
+    alert_type: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(20), default="MEDIUM", server_default="MEDIUM")
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[str] = mapped_column(String(100))
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("platform_campaigns.id", ondelete="CASCADE")
+    )
+    platform: Mapped[str | None] = mapped_column(String(50))
     message: Mapped[str] = mapped_column(Text)
+    metric_name: Mapped[str | None] = mapped_column(String(100))
+    metric_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    threshold_value: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    fire_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(255))
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notification_error: Mapped[str | None] = mapped_column(Text)

@@ -163,6 +163,9 @@ class ConflictRepository(TenantScopedRepository[SyncConflict]):
 
 
 class AlertRepository(TenantScopedRepository[Alert]):
+    """Operational alerts (conflicts, review, compensation). Performance alerts and the
+    alert lifecycle (acknowledge, resolve, the seed's order) are in `repositories/alerts.py`."""
+
     model = Alert
 
     async def add(
@@ -174,22 +177,21 @@ class AlertRepository(TenantScopedRepository[Alert]):
         entity_id: str,
         message: str,
         details: dict[str, Any] | None = None,
+        severity: str = "MEDIUM",
     ) -> Alert:
         return await self._add(
             Alert(
                 id=uuid.uuid4(),
                 tenant_id=tenant_id,
-                kind=kind,
+                alert_type=kind,
+                severity=severity,
                 entity_type=entity_type,
                 entity_id=entity_id,
                 message=message,
                 details=details,
+                last_fired_at=datetime.now(UTC),
             )
         )
-
-    async def list(self, tenant_id: uuid.UUID, limit: int = 100) -> builtins.list[Alert]:
-        statement = self._select(tenant_id).order_by(Alert.created_at.desc(), Alert.id)
-        return await self._all(statement.limit(limit))
 
 
 class SyncedEntities:
