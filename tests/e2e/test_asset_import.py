@@ -69,12 +69,15 @@ async def importer(
 def import_settings(system: System, root: Path, suffix: str | None = None) -> Settings:
     suffix = suffix or uuid.uuid4().hex[:8]
     sim_host = str(system.sim.base_url.netloc.decode())
+    # Every task queue of its own (a second set of workers on the rig's queues is refused).
+    queues = {
+        name: f"imports-{name}-{suffix}"
+        for name in Settings.model_fields
+        if name == "task_queue" or name.endswith("_task_queue")
+    }
     return system.settings.model_copy(
         update={
-            "task_queue": f"imports-{suffix}",
-            "strategis_task_queue": f"imports-strategis-{suffix}",
-            "reddit_task_queue": f"imports-reddit-{suffix}",
-            "meta_task_queue": f"imports-meta-{suffix}",
+            **queues,
             "storage_dir": root / "store",
             "data_dir": root / "data",
             "asset_download_allowed_hosts": [sim_host],
