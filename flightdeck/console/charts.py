@@ -44,7 +44,7 @@ def _nice_max(value: float) -> float:
 
 
 def render(chart: Chart) -> str:
-    """An accessible SVG: a title, a y axis with three ticks, a line per series with a dot per
+    """An accessible SVG: a title, a y axis with five ticks, a line per series with a dot per
     day (each with a <title> tooltip), and a dashed red rule on each alert's day."""
     days = max((chart.until - chart.since).days, 0) + 1
     top_value = _nice_max(max((v for ln in chart.lines for v in ln.points.values()), default=0))
@@ -62,8 +62,8 @@ def render(chart: Chart) -> str:
         f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(chart.title)}">',
         f"<title>{escape(chart.title)}</title>",
     ]
-    for i in range(4):
-        value = top_value * i / 3
+    for i in range(5):
+        value = top_value * i / 4
         out.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" '
             f'y2="{y(value):.1f}"/><text class="tick" x="{LEFT - 6}" y="{y(value) + 4:.1f}" '

@@ -21,6 +21,19 @@ from starlette.routing import BaseRoute, Route
 from flightdeck.console.docs_examples import add_examples
 
 DOCS_STATIC = "/docs-static"
+# Nothing but this app: Swagger UI and ReDoc run inline bootstrap scripts and styles, ReDoc a
+# worker from a blob; its footer's logo (a CDN image) is refused and hidden.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
+    "frame-ancestors 'none'"
+)
+HIDE_CDN_LOGO = '<style>a[href*="redocly"] img, a[href*="redoc.ly"] img {display:none}</style>'
+
+
+def _offline(page: HTMLResponse) -> HTMLResponse:
+    html = bytes(page.body).decode().replace("</head>", f"{HIDE_CDN_LOGO}</head>", 1)
+    return HTMLResponse(html, headers={"Content-Security-Policy": DOCS_CSP})
 
 
 def bundle_dir() -> Path:
@@ -44,13 +57,15 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url=openapi_url,
-            title=f"{title} — API docs",
-            oauth2_redirect_url="/docs/oauth2-redirect",
-            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
-            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
-            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+        return _offline(
+            get_swagger_ui_html(
+                openapi_url=openapi_url,
+                title=f"{title} — API docs",
+                oauth2_redirect_url="/docs/oauth2-redirect",
+                swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+                swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+                swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            )
         )
 
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
@@ -59,12 +74,14 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
-            openapi_url=openapi_url,
-            title=f"{title} — API reference",
-            redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
-            redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
-            with_google_fonts=False,
+        return _offline(
+            get_redoc_html(
+                openapi_url=openapi_url,
+                title=f"{title} — API reference",
+                redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+                redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
+                with_google_fonts=False,
+            )
         )
 
     generate = app.openapi

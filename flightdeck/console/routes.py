@@ -43,6 +43,17 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TERMINAL = frozenset({"completed", "failed", "canceled", "cancelled", "terminated", "timed_out"})
 PROGRESS_POLL_SECONDS = 0.5
 PROGRESS_MAX_SECONDS = 3600.0
+# Every console page: scripts, styles and images from this app only, forms only to it, never
+# framed.
+CONSOLE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 
 class LoginRequired(Exception):
@@ -103,7 +114,7 @@ class Ctx:
             "namespace": settings.temporal_namespace,
             **values,
         }
-        return templates.TemplateResponse(self.request, template, context)
+        return templates.TemplateResponse(self.request, template, context, headers=CONSOLE_HEADERS)
 
 
 async def open_ctx(request: Request) -> Ctx:
@@ -159,6 +170,7 @@ async def login_form(
             "error": error,
             "me": None,
         },
+        headers=CONSOLE_HEADERS,
     )
     response.set_cookie(
         LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=_secure(request),
