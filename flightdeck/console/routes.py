@@ -437,7 +437,9 @@ async def _progress_events(
             try:
                 job = await ctx.api.get(job_path)
             except ApiFailure as exc:
-                job = {"status": "unknown", "error": exc.message}
+                if exc.status != 404:
+                    raise
+                job = {"status": "none"}  # no run yet (a set never synced)
             payload = {"job": job}
             if extra:
                 try:
@@ -449,7 +451,8 @@ async def _progress_events(
                 last = text
                 yield f"event: progress\ndata: {text}\n\n"
             sync_state = payload.get("sync", {}).get("status") if extra else None
-            if job.get("status") in TERMINAL and sync_state != "syncing":
+            ended = job.get("status") in TERMINAL or job.get("status") == "none"
+            if ended and sync_state != "syncing":
                 yield f"event: complete\ndata: {text}\n\n"
                 return
             await asyncio.sleep(PROGRESS_POLL_SECONDS)

@@ -182,3 +182,46 @@ async def test_every_page_renders(api: httpx.AsyncClient, headers: dict[str, str
             assert page.status_code == 200 and text in page.text, path
         missing = await client.get(f"/console/sets/{uuid.uuid4()}")
         assert missing.status_code == 404
+
+
+async def test_what_the_api_returns_is_escaped_on_the_page(
+    api: httpx.AsyncClient,
+    tenant: tuple[uuid.UUID, dict[str, str]],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    tenant_id, headers = tenant
+    async with tenant_session(sessions, tenant_id) as session, session.begin():
+        session.add(
+            Alert(
+                tenant_id=tenant_id,
+                alert_type="conflict_escalated",
+                severity="LOW",
+                entity_type="ad_group",
+                entity_id="x",
+                message='<script>alert("x")</script>',
+            )  # fmt: skip
+        )
+    async with await browser(api) as client:
+        await login(client, key_of(headers))
+        page = await client.get("/console/inbox?ok=<b>hi</b>")
+        assert "<script>alert" not in page.text and "&lt;script&gt;alert(" in page.text
+        assert "<b>hi</b>" not in page.text and "&lt;b&gt;hi&lt;/b&gt;" in page.text
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+async def test_a_never_synced_set_s_progress_stream_ends_at_once(
+    api: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    created = await api.post("/api/v1/campaign-sets", json={"name": "never"}, headers=headers)
+    set_id = created.json()["id"]
+    async with await browser(api) as client:
+        await login(client, key_of(headers))
+        page = await client.get(f"/console/sets/{set_id}")
+        assert page.status_code == 200 and "never" in page.text
+        stream = await client.get(f"/console/sets/{set_id}/progress")
+        assert stream.status_code == 200
+        assert stream.text.count("event: progress") == 1
+        assert stream.text.rstrip().split("\n\n")[-1].startswith("event: complete")
+    async with await browser(api) as stranger:
+        assert (await stranger.get(f"/console/sets/{set_id}/progress")).status_code == 303
