@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
@@ -23,6 +24,10 @@ from flightdeck.domain.publish import Progress
 from flightdeck.domain.sync import SyncProgress, SyncTotals
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
 from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+
+# A live progress query needs a worker to answer; with none polling, Temporal would hold the
+# request for its own long deadline. Past this, Postgres' last recorded progress is the answer.
+LIVE_QUERY_TIMEOUT = timedelta(seconds=3)
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -70,7 +75,7 @@ async def get_job(
     if status == "running":
         try:
             live: Progress = await temporal.get_workflow_handle(workflow_id).query(
-                PublishPlanWorkflow.progress
+                PublishPlanWorkflow.progress, rpc_timeout=LIVE_QUERY_TIMEOUT
             )
             progress = JobProgress(step=live.step, done=live.done, total=live.total)
         except (RPCError, WorkflowQueryFailedError):
@@ -107,7 +112,9 @@ async def _set_job(
     error: str | None = None
     if status == "running":
         try:
-            live: SyncProgress = await handle.query(SyncCampaignSetWorkflow.progress)
+            live: SyncProgress = await handle.query(
+                SyncCampaignSetWorkflow.progress, rpc_timeout=LIVE_QUERY_TIMEOUT
+            )
             synced, failed, total = live.synced, live.failed, live.total
             step = live.operation
         except (RPCError, WorkflowQueryFailedError):
