@@ -43,6 +43,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TERMINAL = frozenset({"completed", "failed", "canceled", "cancelled", "terminated", "timed_out"})
 PROGRESS_POLL_SECONDS = 0.5
 PROGRESS_MAX_SECONDS = 3600.0
+INBOX_SETS_CHECKED = 30
 # Every console page: scripts, styles and images from this app only, forms only to it, never
 # framed.
 CONSOLE_HEADERS = {
@@ -254,12 +255,25 @@ async def inbox(request: Request) -> Response:
                 api.get(f"/api/v1/campaign-plans/{seg(plan['id'])}/mapping"), problems, "mapping"
             )
             failed_plans.append({"plan": plan, "errors": mapping.get("errors", [])})
-        failed_sets = []
-        for item in [s for s in sets["items"] if s["syncStatus"] == "failed"][:10]:
-            status = await _or_empty(
-                api.get(f"/api/v1/campaign-sets/{seg(item['id'])}/sync-status"), problems, "sync"
+        # A set is "synced" when only some of its campaigns failed: ask the newest sets (and
+        # every set whose sync failed outright) for their campaigns' outcome.
+        recent = sorted(sets["items"], key=lambda s: s["updatedAt"], reverse=True)
+        candidates = [s for s in recent if s["syncStatus"] == "failed"]
+        candidates += [s for s in recent[:INBOX_SETS_CHECKED] if s not in candidates]
+        statuses = await asyncio.gather(
+            *(
+                _or_empty(
+                    api.get(f"/api/v1/campaign-sets/{seg(item['id'])}/sync-status"),
+                    problems, "sync",
+                )
+                for item in candidates
             )
-            failed_sets.append({"set": item, "status": status})
+        )  # fmt: skip
+        failed_sets = [
+            {"set": item, "status": status}
+            for item, status in zip(candidates, statuses, strict=True)
+            if item["syncStatus"] == "failed" or status.get("progress", {}).get("failed")
+        ]
         all_alerts = alerts["items"]
         rejected = [a for a in all_alerts if a["alertType"] == "meta_ad_rejected"]
         others = [a for a in all_alerts if a["alertType"] != "meta_ad_rejected"]

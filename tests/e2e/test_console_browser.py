@@ -300,3 +300,36 @@ async def test_the_login_page(context: BrowserContext, console_url: str, tmp_pat
     await page.press("#api_key", "Enter")
     await expect(page.locator(".flash.error")).to_contain_text("not accepted")
     await shot(page, "login", tmp_path)
+
+
+async def test_a_failed_sync_shows_its_reason_in_the_inbox_and_retries(
+    rig: Rig, context: BrowserContext, console_url: str
+) -> None:
+    account = await rig.connect_reddit()
+    created = await rig.create_set([campaign(i) for i in range(3)], account)
+    # Reddit refuses campaign 1's ad group (a 400: not retried).
+    await rig.faults(
+        {"platform": "reddit", "method": "POST", "path": r"/ad_groups$",
+         "bodyContains": "Summer Sale 1 group", "errorRate": 1.0, "status": 400}
+    )  # fmt: skip
+    job = await rig.sync(created["id"])
+    assert (job["progress"]["synced"], job["progress"]["failed"]) == (2, 1), job
+
+    page = await context.new_page()
+    await log_in(page, console_url, rig.headers)
+    card = page.locator(f'article[data-set-id="{created["id"]}"]')
+    await expect(card).to_contain_text("1 of 3 campaigns failed")
+    failed = created["campaigns"][1]["id"]
+    await expect(card.locator("li", has_text=failed)).to_contain_text("400")
+
+    await rig.faults()  # Reddit accepts it now
+    await card.get_by_role("button", name="Retry sync").click()
+    await expect(page.locator(".flash.ok")).to_contain_text("Sync started")
+    handle = rig.client.get_workflow_handle(f"sync-set-{created['id']}")
+    await handle.result()
+    status = (
+        await rig.api.get(f"/api/v1/campaign-sets/{created['id']}/sync-status", headers=rig.headers)
+    ).json()
+    assert status["progress"] == {"synced": 3, "failed": 0, "total": 3}, status
+    await page.reload()
+    await expect(page.locator(f'article[data-set-id="{created["id"]}"]')).to_have_count(0)
