@@ -240,7 +240,7 @@ async def inbox(request: Request) -> Response:
     try:
         problems: list[str] = []
         api = ctx.api
-        conflicts, actions, alerts, plans, sets = await asyncio.gather(
+        conflicts, actions, alerts, plans, sets, meta = await asyncio.gather(
             _or_empty(api.get("/api/v1/conflicts", status="open"), problems, "conflicts"),
             _or_empty(api.get("/api/v1/actions", status="pending_approval"), problems, "actions"),
             _or_empty(api.get("/api/v1/alerts", status="open"), problems, "alerts"),
@@ -248,7 +248,11 @@ async def inbox(request: Request) -> Response:
                 api.get("/api/v1/campaign-plans", status="failed", limit=20), problems, "plans"
             ),
             _or_empty(api.get("/api/v1/campaign-sets", limit=200), problems, "sets"),
-        )
+            _or_empty(
+                api.get("/api/v1/meta/campaigns", publishedStatus="error", limit=20),
+                problems, "meta campaigns",
+            ),
+        )  # fmt: skip
         failed_plans = []
         for plan in plans["items"][:10]:
             mapping = await _or_empty(
@@ -274,6 +278,12 @@ async def inbox(request: Request) -> Response:
             for item, status in zip(candidates, statuses, strict=True)
             if item["syncStatus"] == "failed" or status.get("progress", {}).get("failed")
         ]
+        failed_meta = await asyncio.gather(
+            *(
+                _or_empty(api.get(f"/api/v1/meta/campaigns/{seg(c['id'])}"), problems, "meta")
+                for c in meta["items"][:10]
+            )
+        )
         all_alerts = alerts["items"]
         rejected = [a for a in all_alerts if a["alertType"] == "meta_ad_rejected"]
         others = [a for a in all_alerts if a["alertType"] != "meta_ad_rejected"]
@@ -287,6 +297,7 @@ async def inbox(request: Request) -> Response:
             rejected=rejected,
             failed_plans=failed_plans,
             failed_sets=failed_sets,
+            failed_meta=[c for c in failed_meta if c.get("id")],
             problems=problems,
         )
     finally:
@@ -339,6 +350,16 @@ async def alert_step(request: Request, alert_id: str, step: str) -> Response:
 @router.post("/sets/{set_id}/sync")
 async def sync_set(request: Request, set_id: str) -> Response:
     return await _act(request, f"/api/v1/campaign-sets/{seg(set_id)}/sync", None, "Sync started.")
+
+
+@router.post("/meta/{campaign_id}/publish")
+async def publish_meta(request: Request, campaign_id: str) -> Response:
+    return await _act(
+        request,
+        f"/api/v1/meta/campaigns/{seg(campaign_id)}/publish",
+        None,
+        "Publishing again: it continues where it stopped.",
+    )
 
 
 # -- plans and sets -------------------------------------------------------------------------
