@@ -333,3 +333,24 @@ async def test_a_failed_sync_shows_its_reason_in_the_inbox_and_retries(
     assert status["progress"] == {"synced": 3, "failed": 0, "total": 3}, status
     await page.reload()
     await expect(page.locator(f'article[data-set-id="{created["id"]}"]')).to_have_count(0)
+
+
+async def test_a_publish_is_followed_live_on_its_plan_page(
+    rig: Rig, context: BrowserContext, console_url: str
+) -> None:
+    page = await context.new_page()
+    await log_in(page, console_url, rig.headers, "/console/plans")
+    await rig.faults({"platform": "relay", "method": "POST", "latencyMs": 400})
+    accepted = await rig.publish(make_plan())
+    await page.goto(f"{console_url}/console/plans/{accepted['id']}")
+    box = page.locator(".progress-box")
+    await expect(box).to_have_attribute("data-live", "1")  # the run was going: followed
+    await page.evaluate(WATCH.replace("synced", "done"))
+    await expect(box).to_have_attribute("data-state", "complete", timeout=90_000)
+    await expect(box.locator("[data-field=status]")).to_have_text("completed")
+    total = await box.locator("[data-field=total]").inner_text()
+    await expect(box.locator("[data-field=done]")).to_have_text(total)
+    seen: list[list[str]] = await page.evaluate("window.__seen")
+    done = [int(d) for d, _ in seen]
+    assert done == sorted(done) and done[-1] == int(total), seen
+    assert any(d < int(total) for d in done), f"the page showed the publish as it went: {seen}"
