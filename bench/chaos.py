@@ -73,7 +73,7 @@ class Shape:
     plans: int = 100
     sets: int = 3  # one per tenant (3 tenants)
     campaigns_per_set: int = 100
-    submit_seconds: float = 40.0  # plans are submitted over this long
+    submit_seconds: float = 90.0  # plans are submitted over this long (through both restarts)
     chaos_seconds: float = 120.0  # kills, restarts and faults last this long
     kill_every: float = 10.0
     settle_seconds: float = 900.0  # then wait at most this long for every run to end
@@ -86,7 +86,7 @@ FULL = Shape()
 QUICK = Shape(
     plans=15,
     campaigns_per_set=6,
-    submit_seconds=10.0,
+    submit_seconds=35.0,
     chaos_seconds=45.0,
     settle_seconds=150.0,
     failing_plans=2,
@@ -96,32 +96,43 @@ QUICK = Shape(
 
 @dataclass
 class Report:
+    """Figures, and problems by goal; each problem belongs to an area (publish or sets)."""
+
     figures: dict[str, Any] = field(default_factory=dict)
-    problems: dict[str, list[str]] = field(default_factory=dict)
+    problems: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     GOALS = ("stuck", "orphans", "duplicates", "lost_ids", "cross_tenant")
 
+    def missed(self, area: str | None = None) -> dict[str, list[str]]:
+        """The goals missed (in `area`, or anywhere), with their problems."""
+        return {
+            goal: [text for a, text in self.problems.get(goal, []) if area in (None, a)]
+            for goal in self.GOALS
+            if any(area in (None, a) for a, _ in self.problems.get(goal, []))
+        }
+
     @property
     def goals_met(self) -> bool:
-        return all(not self.problems.get(goal) for goal in self.GOALS)
+        return not self.missed()
 
-    def add(self, goal: str, problem: str) -> None:
-        self.problems.setdefault(goal, []).append(problem)
+    def add(self, goal: str, problem: str, area: str = "publish") -> None:
+        self.problems.setdefault(goal, []).append((area, problem))
 
     def render(self) -> str:
         lines = ["", "=== chaos suite ==="]
         for name, value in self.figures.items():
-            lines.append(f"{name:<34} {value}")
-        lines.append("--- goals ---")
+            lines.append(f"{name:<38} {value}")
+        lines.append("--- goals (publish / sets) ---")
         for goal in self.GOALS:
             found = self.problems.get(goal, [])
-            lines.append(f"{goal:<34} {len(found)}{'' if not found else '  ✗'}")
-            lines.extend(f"    {p}" for p in found[:15])
+            counts = [sum(1 for a, _ in found if a == area) for area in ("publish", "sets")]
+            lines.append(f"{goal:<38} {counts[0]} / {counts[1]}{'  MISSED' if found else ''}")
+            lines.extend(f"    [{a}] {p}" for a, p in found[:15])
             if len(found) > 15:
-                lines.append(f"    … and {len(found) - 15} more")
+                lines.append(f"    ... and {len(found) - 15} more")
         for other in sorted(set(self.problems) - set(self.GOALS)):
-            lines.append(f"(not a goal) {other:<21} {len(self.problems[other])}")
-            lines.extend(f"    {p}" for p in self.problems[other][:10])
+            lines.append(f"(not a goal) {other:<25} {len(self.problems[other])}")
+            lines.extend(f"    [{a}] {p}" for a, p in self.problems[other][:10])
         lines.append("GOALS MET" if self.goals_met else "GOALS MISSED")
         return "\n".join(lines)
 
@@ -192,7 +203,7 @@ class Postgres:
         return str(self.server.get_uri("postgres"))
 
     def _pg_ctl(self, args: list[str]) -> None:
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(args, pgdata=self.server.pgdata, user=self.server.system_user, timeout=60)
 
@@ -542,6 +553,22 @@ async def _submit(rig: Rig, api: httpx.AsyncClient, entry: dict[str, Any]) -> No
         rig.events[f"cancel answered {cancel.status_code}"] += 1
 
 
+async def watch(rig: Rig, api: httpx.AsyncClient, until: float) -> None:
+    """A user reading plans through the outages: every answer must be JSON, a 5xx a 503."""
+    tenant = rig.tenants[0]
+    while time.monotonic() < until:
+        try:
+            response = await api.get("/api/v1/campaign-plans", params={"limit": 5},
+                                     headers=tenant.headers)  # fmt: skip
+        except httpx.TransportError:
+            rig.events["reads: connection refused/dropped"] += 1
+        else:
+            rig.events[f"reads answered {response.status_code}"] += 1
+            if not response.headers.get("content-type", "").startswith("application/json"):
+                rig.events["API 5xx not JSON"] += 1
+        await asyncio.sleep(0.5)
+
+
 async def sync_sets(rig: Rig, api: httpx.AsyncClient) -> None:
     async def one(tenant: Tenant) -> None:
         body = {
@@ -634,11 +661,30 @@ async def audit(rig: Rig, sim: httpx.AsyncClient, baseline: set[str], report: Re
         await _audit_sets(rig, conn, state, baseline, report)
     finally:
         await conn.close()
+    await _audit_workflows(rig, report)
     faults = Counter(r["fault"] for r in requests if r.get("fault"))
     report.figures["platform requests"] = len(requests)
     report.figures["injected: errors / lost / dropped"] = (
         f"{faults['error']} / {faults['lost_response']} / {faults['dropped_connection']}"
     )
+
+
+async def _audit_workflows(rig: Rig, report: Report) -> None:
+    """Publish and set-sync runs still open in Temporal once everything settled."""
+    from temporalio.client import Client
+    from temporalio.contrib.pydantic import pydantic_data_converter
+
+    client = await Client.connect(
+        f"127.0.0.1:{rig.ports['temporal']}", data_converter=pydantic_data_converter
+    )
+    running: Counter[str] = Counter()
+    async for wf in client.list_workflows("ExecutionStatus = 'Running'"):
+        if wf.id.startswith("publish-"):
+            report.add("stuck", f"workflow {wf.id} still running")
+        elif wf.id.startswith("sync-set-"):
+            report.add("stuck", f"workflow {wf.id} still running", "sets")
+        running[wf.workflow_type] += 1
+    report.figures["workflows still running (by type)"] = dict(running) or 0
 
 
 def _objects(state: dict[str, Any], platform: str, kind: str, baseline: set[str]) -> list[Any]:
@@ -730,13 +776,13 @@ async def _audit_plans(
     # Created under one tenant's key, mapped by another: the relay answered across tenants.
     hex_to_tenant = {uuid.UUID(t.tenant_id).hex: t.tenant_id for t in rig.tenants}
     for entry in requests:
-        created, key = entry.get("createdObjectId"), entry.get("clientRequestKey")
-        if not created or not key or entry.get("platform") != "relay":
+        created, request_key = entry.get("createdObjectId"), entry.get("clientRequestKey")
+        if not created or not request_key or entry.get("platform") != "relay":
             continue
-        creator = next((tid for h, tid in hex_to_tenant.items() if h in key), None)
+        creator = next((tid for h, tid in hex_to_tenant.items() if h in request_key), None)
         for owner in mapped.get(f"facebook/{created}", []):
             if creator is not None and str(owner["tenant_id"]) != creator:
-                report.add("cross_tenant", f"facebook/{created} created by key {key!r} of "
+                report.add("cross_tenant", f"facebook/{created} created by key {request_key!r} of "
                            f"another tenant")  # fmt: skip
 
     # A run that ended `active` must find its objects as it left them: only another run's
@@ -792,10 +838,10 @@ async def _audit_sets(
     )
     for c in campaigns:
         if c["deleted_at"] is None and c["sync_status"] not in CAMPAIGN_TERMINAL_SYNC:
-            report.add("stuck", f"set campaign {c['id']} is {c['sync_status']}")
+            report.add("stuck", f"set campaign {c['id']} is {c['sync_status']}", "sets")
     for s in set_rows:
         if s["sync_status"] == "syncing" or s["status"] == "syncing":
-            report.add("stuck", f"set {s['id']} is syncing")
+            report.add("stuck", f"set {s['id']} is syncing", "sets")
     mapped: dict[str, list[Any]] = defaultdict(list)
     for c in campaigns:
         if c["platform_campaign_id"]:
@@ -816,14 +862,14 @@ async def _audit_sets(
     for key, obj in remote.items():
         owners = mapped.get(key, [])
         if not owners:
-            report.add("orphans", f"reddit/{key} ({obj.get('name')!r})")
+            report.add("orphans", f"reddit/{key} ({obj.get('name')!r})", "sets")
         elif len(owners) > 1:
-            report.add("duplicates", f"reddit/{key} mapped {len(owners)} times")
+            report.add("duplicates", f"reddit/{key} mapped {len(owners)} times", "sets")
         if len({str(o["tenant_id"]) for o in owners}) > 1:
-            report.add("cross_tenant", f"reddit/{key} mapped by two tenants")
+            report.add("cross_tenant", f"reddit/{key} mapped by two tenants", "sets")
     for key in mapped:
         if key not in remote and f"reddit/{key}" not in baseline:
-            report.add("lost_ids", f"reddit/{key} mapped, not on the platform")
+            report.add("lost_ids", f"reddit/{key} mapped, not on the platform", "sets")
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -862,6 +908,7 @@ async def run(shape: Shape, *, keep: bool = False) -> Report:
                     asyncio.create_task(inject_faults(rig, sim, until)),
                     asyncio.create_task(rig.kill_workers(until)),
                     asyncio.create_task(rig.keep_up(until)),
+                    asyncio.create_task(watch(rig, api, until)),
                     asyncio.create_task(
                         rig.restart_temporal(load_started + shape.chaos_seconds * 0.3)
                     ),
