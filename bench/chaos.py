@@ -639,9 +639,13 @@ async def settle(rig: Rig, deadline: float) -> None:
                 " AND sync_status <> ALL($1::text[])",
                 list(CAMPAIGN_TERMINAL_SYNC),
             )
+            open_sets = await conn.fetchval(
+                "SELECT count(*) FROM campaign_sets WHERE deleted_at IS NULL"
+                " AND 'syncing' IN (status, sync_status)"
+            )
         finally:
             await conn.close()
-        if open_plans == 0 and open_campaigns == 0:
+        if open_plans == 0 and open_campaigns == 0 and open_sets == 0:
             return
         await asyncio.sleep(2)
 
