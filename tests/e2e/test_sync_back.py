@@ -41,6 +41,25 @@ async def sync_back(rig: System) -> dict[str, Any]:
     return result | {"_workflow_id": job_id}
 
 
+async def resolve(rig: System, conflict: dict[str, Any], resolution: str) -> dict[str, Any]:
+    """POST the resolution (202 at once, the push in the background) and follow its job to
+    the end; the job's final document."""
+    answered = await rig.api.post(
+        f"/api/v1/conflicts/{conflict['id']}/resolve",
+        json={"resolution": resolution},
+        headers=rig.headers,
+    )
+    assert answered.status_code == 202, answered.text
+    job_id = answered.json()["jobId"]
+    assert job_id == conflict["workflowId"]
+    async with asyncio.timeout(30):
+        while True:
+            job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
+            if job["status"] in ("completed", "failed"):
+                return dict(job)
+            await asyncio.sleep(0.1)
+
+
 async def open_conflicts(rig: System) -> list[dict[str, Any]]:
     response = await rig.api.get(
         "/api/v1/conflicts", params={"status": "open"}, headers=rig.headers
@@ -136,13 +155,9 @@ async def test_a_budget_changed_on_both_sides_becomes_a_conflict(rig: System) ->
 
 async def test_use_local_pushes_the_local_value_to_reddit(rig: System) -> None:
     group, conflict = await both_sides_change_the_budget(rig)
-    resolved = await rig.api.post(
-        f"/api/v1/conflicts/{conflict['id']}/resolve",
-        json={"resolution": "use_local"},
-        headers=rig.headers,
-    )
-    assert resolved.status_code == 200, resolved.text
-    assert resolved.json()["platformFieldsSent"] == ["goal_value"]
+    job = await resolve(rig, conflict, "use_local")
+    assert job["status"] == "completed", job
+    assert job["result"]["platform_fields_sent"] == ["goal_value"]
     await rig.record_history(conflict["workflowId"], "conflict_resolved_use_local")
     remote = [
         g for g in await rig.reddit_objects("ad_groups") if g["id"] == group["platformAdGroupId"]
@@ -159,13 +174,9 @@ async def test_use_local_pushes_the_local_value_to_reddit(rig: System) -> None:
 async def test_use_platform_writes_the_platform_value_locally(rig: System) -> None:
     group, conflict = await both_sides_change_the_budget(rig)
     patches = len(await requests(rig, "PATCH", "."))
-    resolved = await rig.api.post(
-        f"/api/v1/conflicts/{conflict['id']}/resolve",
-        json={"resolution": "use_platform"},
-        headers=rig.headers,
-    )
-    assert resolved.status_code == 200, resolved.text
-    assert resolved.json()["platformFieldsSent"] == []
+    job = await resolve(rig, conflict, "use_platform")
+    assert job["status"] == "completed", job
+    assert job["result"]["platform_fields_sent"] == []
     assert len(await requests(rig, "PATCH", ".")) == patches  # nothing sent to Reddit
     got = (await rig.api.get(f"/api/v1/ad-groups/{group['id']}", headers=rig.headers)).json()
     assert float(got["budget"]["amount"]) == 70 and got["syncStatus"] == "synced"
@@ -203,8 +214,8 @@ async def test_invalid_and_stale_resolutions_are_rejected(rig: System) -> None:
     )
     assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "resolution"
     url = f"/api/v1/conflicts/{conflict['id']}/resolve"
-    first = await rig.api.post(url, json={"resolution": "use_platform"}, headers=rig.headers)
-    assert first.status_code == 200
+    first = await resolve(rig, conflict, "use_platform")
+    assert first["status"] == "completed"
     again = await rig.api.post(url, json={"resolution": "use_local"}, headers=rig.headers)
     assert again.status_code == 409 and again.json()["error"] == "stale_request"
     other = await rig.new_tenant_headers()
@@ -229,11 +240,11 @@ async def test_a_campaign_deleted_on_reddit_is_marked_deleted_not_recreated(rig:
 
 
 async def test_a_cycle_reads_many_pages_with_calls_per_page(rig: System) -> None:
-    await synced_set(rig, count=25)  # 25 campaigns + 25 ad groups, pages of 10
+    await synced_set(rig, count=25)  # 25 campaigns, 25 ad groups, 25 ads; pages of 10
     result = await sync_back(rig)
-    assert result["api_calls"] == 6  # 3 pages of campaigns + 3 of ad groups, not 50 reads
+    assert result["api_calls"] == 9  # 3 pages each of campaigns, ad groups, ads: not 75 reads
     runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
-    assert runs[0]["entitiesChecked"] == 50 and runs[0]["rowsChanged"] == 0
+    assert runs[0]["entitiesChecked"] == 75 and runs[0]["rowsChanged"] == 0
 
 
 async def test_an_unanswered_conflict_escalates_and_keeps_waiting(rig: System) -> None:
@@ -257,11 +268,6 @@ async def test_an_unanswered_conflict_escalates_and_keeps_waiting(rig: System) -
     ).json()["items"]
     assert [e["details"]["conflictId"] for e in audit] == [conflict["id"]]
     # Still waiting: a person can resolve it after the escalation.
-    resolved = await rig.api.post(
-        f"/api/v1/conflicts/{conflict['id']}/resolve",
-        json={"resolution": "use_platform"},
-        headers=rig.headers,
-    )
-    assert resolved.status_code == 200
+    assert (await resolve(rig, conflict, "use_platform"))["status"] == "completed"
     state = await rig.client.get_workflow_handle(conflict["workflowId"]).result()
     assert state["escalated"] is True and state["status"] == "resolved"
