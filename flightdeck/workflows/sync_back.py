@@ -109,9 +109,11 @@ class SyncBackWorkflow:
             result.statements += polled.statements
             result.poll_seconds += polled.poll_seconds
             result.compare_seconds += polled.compare_seconds
-            for conflict in polled.conflicts:
-                started = await self._start_conflict(inp, account.tenant_id, conflict)
-                result.conflicts_opened += int(started)
+            # Started together: hundreds of conflicts must not cost hundreds of round trips.
+            started = await asyncio.gather(
+                *(self._start_conflict(inp, account.tenant_id, c) for c in polled.conflicts)
+            )
+            result.conflicts_opened += sum(started)
         return result
 
     async def _start_conflict(
