@@ -15,6 +15,7 @@ from flightdeck.api.errors import not_found
 from flightdeck.api.meta_jobs import META_JOB_PREFIXES, meta_job
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.api.routes.asset_imports import IMPORT_JOB_PREFIX, import_job
+from flightdeck.api.routes.sync_back import CONFLICT_JOB_PREFIX, conflict_job
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
@@ -60,6 +61,11 @@ async def get_job(
         if found is None:
             raise not_found("job")
         return JobOut.model_validate(found)
+    if workflow_id.startswith(CONFLICT_JOB_PREFIX):  # a conflict resolution (sync-back)
+        conflict = await conflict_job(workflow_id, tenant.id, session, temporal)
+        if conflict is None:
+            raise not_found("job")
+        return JobOut.model_validate(conflict)
     if workflow_id.startswith(META_JOB_PREFIXES):
         return JobOut.model_validate(await meta_job(workflow_id, tenant.id, session, temporal))
     job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)
