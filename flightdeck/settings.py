@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # `flightdeck api` serves from this many processes sharing the port (SO_REUSEPORT): the API
+    # keeps no in-process state, so each is a full copy. 1 on a small machine; ≈ cores elsewhere.
+    api_workers: int = Field(default=1, ge=1, le=64)
     simulators_port: int = 8100
     # `flightdeck simulators` / `dev` keep the simulators' state in `<data_dir>/simulators.state`.
     simulators_keep_state: bool = True

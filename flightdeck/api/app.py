@@ -59,7 +59,7 @@ def create_app(
             if temporal is None:
                 from flightdeck.temporal import connect
 
-                app.state.temporal = await connect(settings)
+                app.state.temporal = await connect(settings, lazy=True)
             yield
 
     app = FastAPI(
