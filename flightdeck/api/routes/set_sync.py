@@ -19,7 +19,6 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -30,7 +29,6 @@ from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
 
@@ -41,10 +39,12 @@ from flightdeck.api.set_checks import dry_run, load_tree, problems_json, validat
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import AdAccount, CampaignSet, GeneratedCampaign
 from flightdeck.db.repositories.campaign_sets import CampaignSetRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync import SyncOperation, SyncSetInput
+from flightdeck.jobs import JobKind
 from flightdeck.platforms.registry import platform
 from flightdeck.settings import Settings
 from flightdeck.temporal import (
@@ -54,7 +54,12 @@ from flightdeck.temporal import (
     status_workflow_id,
     sync_workflow_id,
 )
-from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+from flightdeck.workflows.campaign_set_entity import (
+    CampaignSetEntityInput,
+    CampaignSetWorkflow,
+    SetOperationRequest,
+    entity_workflow_id,
+)
 
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
@@ -251,7 +256,10 @@ async def _start(
         if operation == "push"
         else status_workflow_id(campaign_set.id)
     )
+    kind: JobKind = "set_sync" if operation == "push" else "set_status"
     if operation == "push" and await workflow_status(temporal, workflow_id) == "running":
+        await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
+        await session.commit()
         return SyncAccepted(job_id=workflow_id, status="running")
     verdict = await CircuitBreakerService.from_settings(request.app.state.sessions, settings).check(
         campaign_set.platform
@@ -267,29 +275,35 @@ async def _start(
     await CampaignSetRepository(session).set_status(
         tenant_id, campaign_set.id, sync_status="syncing"
     )
+    await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
     await session.commit()
-    handle = await temporal.start_workflow(
-        SyncCampaignSetWorkflow.run,
-        SyncSetInput(
+    sync_input = SyncSetInput(
+        tenant_id=str(tenant_id),
+        set_id=str(campaign_set.id),
+        operation=operation,
+        batch_size=settings.sync_batch_size,
+        window=settings.sync_window,
+        platform_task_queue=platform(campaign_set.platform).task_queue(settings),
+        activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+        max_batches_per_run=settings.sync_batches_per_run,
+        call_max_attempts=settings.sync_call_max_attempts,
+        retry_initial_seconds=settings.sync_retry_initial_seconds,
+    )
+    # Signal-with-start: the set's entity workflow takes the request, or starts with it. It
+    # runs the set's operations one at a time, so a sync and a pause never overlap.
+    await temporal.start_workflow(
+        CampaignSetWorkflow.run,
+        CampaignSetEntityInput(
             tenant_id=str(tenant_id),
             set_id=str(campaign_set.id),
-            operation=operation,
-            batch_size=settings.sync_batch_size,
-            window=settings.sync_window,
-            platform_task_queue=platform(campaign_set.platform).task_queue(settings),
-            activity_timeout_seconds=settings.publish_activity_timeout_seconds,
-            max_batches_per_run=settings.sync_batches_per_run,
-            call_max_attempts=settings.sync_call_max_attempts,
-            retry_initial_seconds=settings.sync_retry_initial_seconds,
+            platform=campaign_set.platform,
+            idle_seconds=settings.set_entity_idle_seconds,
         ),
-        id=workflow_id,
+        id=entity_workflow_id(campaign_set.id),
         task_queue=settings.task_queue,
-        # Push: a second request joins the running sync. Pause/resume: the latest intent wins.
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
-        if operation == "push"
-        else WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        start_signal="request",
+        start_signal_args=[SetOperationRequest(operation=operation, sync=sync_input)],
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        execution_timeout=timedelta(days=1),
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(TENANT_ID, str(tenant_id)),
@@ -298,7 +312,7 @@ async def _start(
             ]
         ),
     )
-    return SyncAccepted(job_id=handle.id, status="queued")
+    return SyncAccepted(job_id=workflow_id, status="queued")
 
 
 # -- reading --------------------------------------------------------------------------------

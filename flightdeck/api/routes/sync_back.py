@@ -25,6 +25,7 @@ from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, from_failure, not_found
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.sync_back import ConflictRepository, SyncBackRunRepository
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync_back_io import ResolutionResult, ResolveConflict
@@ -97,7 +98,7 @@ class ResolutionOut(CamelModel):
 
 @router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
 async def run_sync_back(
-    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> SyncBackStarted:
     """Pull platform-side changes for this tenant's connected accounts now."""
     handle = await temporal.start_workflow(
@@ -106,6 +107,9 @@ async def run_sync_back(
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
     )
+    # Recorded once Temporal took the run: the id handed out always resolves at GET /jobs.
+    await JobRepository(session).record(tenant.id, handle.id, "sync_back")
+    await session.commit()
     return SyncBackStarted(job_id=handle.id)
 
 
