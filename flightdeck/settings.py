@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     sync_window: int = Field(default=4, ge=1, le=100)
     # Child workflows per run of the set's workflow before it continues as new.
     sync_batches_per_run: int = Field(default=20, ge=1, le=500)
+    # A set's entity workflow (`campaign-set-{setId}`, one operation at a time) ends after this
+    # long with nothing to do; the next request starts it again.
+    set_entity_idle_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # Retries of one platform call inside a sync (5xx, timeouts; 429s wait the server's reset
     # time), starting at `sync_retry_initial_seconds` and doubling; then the campaign fails.
     sync_call_max_attempts: int = Field(default=8, ge=1)

@@ -18,7 +18,7 @@ An escalated conflict raises an alert (`GET /alerts`, routes/alerts.py).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -34,6 +34,7 @@ from flightdeck.api.errors import ApiError, from_failure, not_found
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
 from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.sync_back import (
     ConflictRepository,
     SyncBackRunRepository,
@@ -45,7 +46,7 @@ from flightdeck.schedules import sync_back_input
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 
 router = APIRouter(tags=["sync-back"])
-CONFLICT_JOB_PREFIX = "conflict-"  # `conflict_workflow_id`: a resolution is followed by it
+QUERY_TIMEOUT = timedelta(seconds=1)
 
 
 class SyncBackStarted(CamelModel):
@@ -127,7 +128,7 @@ class ResolutionOut(CamelModel):
 
 @router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
 async def run_sync_back(
-    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> SyncBackStarted:
     """Pull platform-side changes for this tenant's connected accounts now."""
     handle = await temporal.start_workflow(
@@ -136,6 +137,9 @@ async def run_sync_back(
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
     )
+    # Recorded once Temporal took the run: the id handed out always resolves at GET /jobs.
+    await JobRepository(session).record(tenant.id, handle.id, "sync_back")
+    await session.commit()
     return SyncBackStarted(job_id=handle.id)
 
 
@@ -205,6 +209,10 @@ async def resolve_conflict(
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "stale_request", "the conflict is no longer waiting") from None
         raise
+    await JobRepository(session).record(
+        tenant.id, conflict.workflow_id, "conflict_resolution", conflict.id
+    )
+    await session.commit()
     return ResolutionAccepted(
         job_id=conflict.workflow_id, conflict_id=str(conflict.id), resolution=body.resolution
     )
@@ -249,11 +257,14 @@ async def conflict_job(workflow_id: str, tenant_id: uuid.UUID, session: Any, tem
     rows = await ConflictRepository(session).for_workflow(tenant_id, workflow_id)
     if not rows:
         return None
+    await session.close()  # no pooled connection is held while Temporal answers
     try:
+        # The push's outcome (and a failed push's reason) lives in the workflow's state; a
+        # query with a short deadline, so a status read never waits long on a worker.
         state: ConflictState | None = await temporal.get_workflow_handle(workflow_id).query(
-            ConflictWorkflow.state
+            ConflictWorkflow.state, rpc_timeout=QUERY_TIMEOUT
         )
-    except (RPCError, WorkflowQueryFailedError):
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
         state = None
     latest = rows[0]
     if state is not None and state.status == "resolving":
