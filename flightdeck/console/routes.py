@@ -44,6 +44,7 @@ TERMINAL = frozenset({"completed", "failed", "canceled", "cancelled", "terminate
 PROGRESS_POLL_SECONDS = 0.5
 PROGRESS_MAX_SECONDS = 3600.0
 INBOX_SETS_CHECKED = 30
+RESOLUTION_WAIT_SECONDS = 15.0
 # Every console page: scripts, styles and images from this app only, forms only to it, never
 # framed.
 CONSOLE_HEADERS = {
@@ -318,15 +319,38 @@ async def _act(request: Request, path: str, body: Any, done: str) -> Response:
 
 @router.post("/conflicts/{conflict_id}/resolve")
 async def resolve_conflict(request: Request, conflict_id: str) -> Response:
+    """The API accepts a resolution at once (its validator has checked it) and applies it in
+    the background; the console follows that job for a few seconds so one click shows the
+    outcome — or says it is still being applied."""
     form = await checked_form(request)
     resolution = form.get("resolution", "")
     words = {"use_local": "kept the local value", "use_platform": "took the platform's value"}
-    return await _act(
-        request,
-        f"/api/v1/conflicts/{seg(conflict_id)}/resolve",
-        {"resolution": resolution},
-        f"Conflict resolved: {words.get(resolution, resolution)}.",
-    )
+    ctx = await open_ctx(request)
+    try:
+        accepted = await ctx.api.post(
+            f"/api/v1/conflicts/{seg(conflict_id)}/resolve", json={"resolution": resolution}
+        )
+        job = await _follow(ctx.api, accepted["jobId"], RESOLUTION_WAIT_SECONDS)
+    except ApiFailure as exc:
+        return back(form.get("next", ""), error=f"{exc.error}: {exc.message}")
+    finally:
+        await ctx.api.aclose()
+    if job.get("status") == "completed":
+        return back(form.get("next", ""), ok=f"Conflict resolved: {words.get(resolution, '')}.")
+    if job.get("status") == "failed":
+        return back(form.get("next", ""), error=f"The resolution failed: {job.get('error')}")
+    return back(form.get("next", ""), ok="Resolution accepted; it is being applied.")
+
+
+async def _follow(api: Api, job_id: str, seconds: float) -> dict[str, Any]:
+    """GET /jobs/{id} until it ends or `seconds` pass; its last answer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        job: dict[str, Any] = await api.get(f"/api/v1/jobs/{seg(job_id)}")
+        if job.get("status") in TERMINAL or loop.time() >= deadline:
+            return job
+        await asyncio.sleep(0.2)
 
 
 @router.post("/actions/{action_id}/{decision}")
