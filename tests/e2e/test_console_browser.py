@@ -125,14 +125,19 @@ async def test_an_approver_approves_an_action_and_it_runs_on_reddit(
     assert (await sim_object(rig, "reddit", "campaigns", platform_id))["goal_value"] == 48_000_000
 
 
-WATCH = """() => {
+def watch(field: str) -> str:
+    """An init script: from before the page's own script runs, note the progress box's `field`
+    as first rendered and each time it changes (window.__seen: [[value, state], …])."""
+    return """document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector('.progress-box');
-  window.__seen = [];
+  if (!box) return;
   const note = () => window.__seen.push(
-    [box.querySelector('[data-field=synced]').textContent, box.dataset.state || '']);
+    [box.querySelector('[data-field=FIELD]').textContent, box.dataset.state || '']);
+  window.__seen = [];
+  note();
   new MutationObserver(note).observe(box, {subtree: true, childList: true, characterData: true,
                                             attributes: true});
-}"""
+});""".replace("FIELD", field)
 
 
 async def test_watch_a_sync_progress_live(
@@ -145,9 +150,9 @@ async def test_watch_a_sync_progress_live(
     page = await context.new_page()
     await log_in(page, console_url, rig.headers, f"/console/sets/{created['id']}")
     await expect(page.locator("h1")).to_have_text(created["name"])
+    await page.add_init_script(watch("synced"))
     await page.get_by_role("button", name="Sync now").click()
     await page.wait_for_url(re.compile(r"ok=Sync"))
-    await page.evaluate(WATCH)
     box = page.locator(".progress-box")
     await expect(box).to_have_attribute("data-state", "complete", timeout=90_000)
     await expect(box.locator("[data-field=synced]")).to_have_text("5")
@@ -340,12 +345,14 @@ async def test_a_publish_is_followed_live_on_its_plan_page(
 ) -> None:
     page = await context.new_page()
     await log_in(page, console_url, rig.headers, "/console/plans")
-    await rig.faults({"platform": "relay", "method": "POST", "latencyMs": 400})
+    # The ads wait 3 s on the relay, so the page opens while the run is part way.
+    await rig.faults({"platform": "relay", "path": r"^/api/facebook/ads/create$",
+                      "latencyMs": 3000})  # fmt: skip
     accepted = await rig.publish(make_plan())
+    await page.add_init_script(watch("done"))
     await page.goto(f"{console_url}/console/plans/{accepted['id']}")
     box = page.locator(".progress-box")
     await expect(box).to_have_attribute("data-live", "1")  # the run was going: followed
-    await page.evaluate(WATCH.replace("synced", "done"))
     await expect(box).to_have_attribute("data-state", "complete", timeout=90_000)
     await expect(box.locator("[data-field=status]")).to_have_text("completed")
     total = await box.locator("[data-field=total]").inner_text()
