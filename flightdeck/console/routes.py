@@ -124,14 +124,17 @@ async def open_ctx(request: Request) -> Ctx:
     cookie = request.cookies.get(SESSION_COOKIE)
     session = unseal(settings, cookie)
     if session is None or cookie is None:
-        raise LoginRequired(request.url.path)
+        # After logging in the browser GETs `next`: a form's target is no page to return to.
+        raise LoginRequired(request.url.path if request.method == "GET" else "/console/inbox")
     api = Api(request.app, session.api_key)
     try:
         me = await api.get("/api/v1/me")
     except ApiFailure as exc:
         await api.aclose()
         if exc.status == 401:
-            raise LoginRequired(request.url.path) from None
+            raise LoginRequired(
+                request.url.path if request.method == "GET" else "/console/inbox"
+            ) from None
         raise
     return Ctx(request, api, me, csrf_token(settings, cookie))
 

@@ -256,3 +256,27 @@ async def test_a_failed_meta_publish_is_in_the_inbox_with_its_reason(
         assert f'data-meta-campaign-id="{campaign_id}"' in page
         assert "daily_budget is too low" in page
         assert f"/console/meta/{campaign_id}/publish" in page
+
+
+async def test_a_revoked_key_ends_its_console_session_at_once(
+    api: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    admin = (await api.get("/api/v1/me", headers=headers)).json()
+    issued = await api.post(f"/api/v1/users/{admin['userId']}/api-keys", headers=headers)
+    assert issued.status_code == 201, issued.text
+    async with await browser(api) as client:
+        await login(client, issued.json()["apiKey"])
+        page = await client.get("/console/inbox")
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        revoked = await api.delete(f"/api/v1/api-keys/{issued.json()['id']}", headers=headers)
+        assert revoked.status_code in (200, 204), revoked.text
+        again = await client.get("/console/plans")
+        assert again.status_code == 303 and again.headers["location"].startswith("/console/login")
+        # A form sent with the dead session goes to the login, then back to the inbox.
+        sent = await client.post(
+            f"/console/alerts/{uuid.uuid4()}/resolve",
+            data={"csrf": token, "next": "/console/inbox"},
+        )
+        assert sent.status_code == 303
+        assert sent.headers["location"] == "/console/login?next=%2Fconsole%2Finbox"
