@@ -688,7 +688,7 @@ class Mutator:
 
     def _bind_temporary(self, kind: Kind, temp: Any, real: str) -> None:
         match = _NAME_RE.match(temp) if isinstance(temp, str) else None
-        if match is None or match.group(2) != kind.collection or not match.group(3).startswith("-"):
+        if match is None or match.group(2) != kind.collection or not _temporary(match.group(3)):
             raise _fail(
                 "mutateError",
                 "RESOURCE_NOT_FOUND",
@@ -704,8 +704,8 @@ class Mutator:
                 ("create", "resourceName"),
                 temp,
             )
-        temp_id = match.group(3)
-        if any(t.rsplit("/", 1)[1] == temp_id for t in self.temporary):
+        temp_id = match.group(3).rsplit("~", 1)[-1]  # composite keys: the new object's own id
+        if any(t.rsplit("/", 1)[1].rsplit("~", 1)[-1] == temp_id for t in self.temporary):
             raise _fail(
                 "mutateError",
                 "ID_EXISTS_IN_MULTIPLE_MUTATES",
@@ -722,7 +722,7 @@ class Mutator:
             raise _fail(
                 "requestError", "INVALID_INPUT", f"Malformed resource name {raw}.", where, raw
             )
-        if match.group(3).startswith("-"):
+        if _temporary(match.group(3)):
             raise _fail(
                 "mutateError",
                 "RESOURCE_NOT_FOUND",
@@ -791,6 +791,13 @@ class Mutator:
         if old is not None:
             event["oldResource"] = {resource_key: copy.deepcopy(old)}
         self.tx.events.append(event)
+
+
+def _temporary(key: str) -> bool:
+    """A temporary id, alone (`-2`) or in a composite key (`123~-4`, `-3~-4`: an ad group ad
+    of a new ad, in an ad group that may be new too; composite temporary names are
+    UNCONFIRMED for Google, accepted here so a label can be attached in the same request)."""
+    return any(part.startswith("-") for part in key.split("~"))
 
 
 def _camel_resource(resource: str) -> str:
