@@ -157,9 +157,7 @@ async def main(args: argparse.Namespace) -> None:
         )
         await wait_until_serving(f"{sim_url}/_sim/state")
         procs["worker"] = subprocess.Popen([*cli, "worker"], env=common, **quiet)
-        procs["api"] = subprocess.Popen(
-            [*cli, "api", "--port", str(api_port)], env=common, **quiet
-        )
+        procs["api"] = subprocess.Popen([*cli, "api", "--port", str(api_port)], env=common, **quiet)
         await wait_until_serving(f"{api_url}/healthz", timeout=60)
 
         sessions = create_sessionmaker(engine)

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     sync_window: int = Field(default=4, ge=1, le=100)
     # Child workflows per run of the set's workflow before it continues as new.
     sync_batches_per_run: int = Field(default=20, ge=1, le=500)
+    # A set's entity workflow (`campaign-set-{setId}`, one operation at a time) ends after this
+    # long with nothing to do; the next request starts it again.
+    set_entity_idle_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # Retries of one platform call inside a sync (5xx, timeouts; 429s wait the server's reset
     # time), starting at `sync_retry_initial_seconds` and doubling; then the campaign fails.
     sync_call_max_attempts: int = Field(default=8, ge=1)
@@ -119,6 +122,12 @@ class Settings(BaseSettings):
     conflict_escalation_seconds: float = Field(default=86_400.0, gt=0)
     # Page size of the sync-back's list calls (Reddit's maximum is 1000).
     sync_back_page_size: int = Field(default=1000, ge=1, le=1000)
+    # A cycle that finds more than this share of an account's synced entities gone on the
+    # platform (an emptied or wrong account, an outage answering empty lists) deletes nothing:
+    # it holds the deletions, raises an alert and waits for a person to release or discard
+    # them. Up to `sync_back_delete_hold_minimum` deletions are always applied.
+    sync_back_max_delete_share: float = Field(default=0.2, ge=0, le=1)
+    sync_back_delete_hold_minimum: int = Field(default=10, ge=0)
     # Circuit breaker per platform, shared by all workers through Postgres.
     circuit_window_seconds: float = Field(default=300.0, gt=0)
     circuit_failure_ratio: float = Field(default=0.5, gt=0, lt=1)
