@@ -649,6 +649,10 @@ async def performance(
             platforms=platforms["items"], campaigns=campaigns["items"], charts=rendered,
             total_chart=total_chart, problems=problems,
             flagged={c for c in alert_days},
+            platform_choices=sorted(
+                {"meta", "reddit", *(p["platform"] for p in platforms["items"])}
+                | ({platform} if platform else set())
+            ),
         )  # fmt: skip
     finally:
         await ctx.api.aclose()
