@@ -21,6 +21,7 @@ JobKind = Literal[
     "asset_import",
     "meta_publish",
     "meta_operation",
+    "conflict_resolution",
 ]
 
 
@@ -42,6 +43,7 @@ JOB_KINDS: dict[str, JobKindInfo] = {
         JobKindInfo("asset_import", "import run", "a campaign space's asset import"),
         JobKindInfo("meta_publish", "meta campaign", "a Meta campaign's publish"),
         JobKindInfo("meta_operation", "meta campaign", "a pause/resume/delete/edit on Meta"),
+        JobKindInfo("conflict_resolution", "conflict", "a conflict's resolution being pushed"),
     )
 }
 

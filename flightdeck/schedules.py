@@ -57,6 +57,8 @@ def sync_back_input(
         trigger=trigger,
         tenant_id=tenant_id,
         escalate_after_seconds=settings.conflict_escalation_seconds,
+        max_delete_share=settings.sync_back_max_delete_share,
+        delete_hold_minimum=settings.sync_back_delete_hold_minimum,
         read_task_queue=platform("reddit").read_task_queue(settings),
         write_task_queue=platform("reddit").task_queue(settings),
     )

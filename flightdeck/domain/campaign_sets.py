@@ -24,7 +24,9 @@ PLATFORMS: tuple[Platform, ...] = ("reddit",)
 CampaignSetStatus = Literal[
     "draft", "pending", "syncing", "active", "paused", "completed", "archived", "error"
 ]
-CampaignStatus = Literal["draft", "pending", "active", "paused", "completed", "error"]
+# `archived`: stopped for good on the platform (Reddit's ARCHIVED); kept as such locally so a
+# push never un-archives what was archived there.
+CampaignStatus = Literal["draft", "pending", "active", "paused", "archived", "completed", "error"]
 # Ad groups and ads use the campaign enum (seed: "status tracking for each entity level").
 EntityStatus = CampaignStatus
 SyncStatus = Literal["pending", "syncing", "synced", "failed", "conflict"]

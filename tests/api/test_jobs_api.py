@@ -25,7 +25,12 @@ from flightdeck.jobs import JOB_KINDS
 from flightdeck.settings import Settings
 
 SETS = "/api/v1/campaign-sets"
-DELEGATED = {"asset_import", "meta_publish", "meta_operation"}  # readers with their features
+DELEGATED = {
+    "asset_import",
+    "meta_publish",
+    "meta_operation",
+    "conflict_resolution",
+}  # readers with their features
 
 
 @dataclass

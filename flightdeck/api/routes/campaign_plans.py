@@ -248,7 +248,13 @@ async def cancel_campaign_plan(
         )
         await handle.cancel()
     except RPCError as exc:
+        if temporal_unreachable(exc):
+            raise unavailable("temporal", "Temporal is unreachable; nothing was changed") from exc
         raise ApiError(409, "conflict", "the run is not running") from exc
+    except RuntimeError as exc:  # a lazily connecting client that cannot connect
+        if temporal_unreachable(exc):
+            raise unavailable("temporal", "Temporal is unreachable; nothing was changed") from exc
+        raise
     await AuditLogRepository(session).add(
         tenant_id=tenant.id,
         action="campaign_plan.cancel_requested",

@@ -17,6 +17,7 @@ from flightdeck.api.errors import not_found
 from flightdeck.api.job_status import describe, reader
 from flightdeck.api.meta_jobs import meta_job
 from flightdeck.api.routes.asset_imports import import_job
+from flightdeck.api.routes.sync_back import conflict_job
 from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.domain.plans import CamelModel
 
@@ -56,11 +57,12 @@ async def get_job(
     kind = job.kind
     status_reader = reader(kind)
     if status_reader is None:  # kinds whose reader lives with their feature
-        found = (
-            await import_job(job_id, tenant.id, session, temporal)
-            if kind == "asset_import"
-            else await meta_job(job_id, tenant.id, session, temporal)
-        )
+        if kind == "asset_import":
+            found = await import_job(job_id, tenant.id, session, temporal)
+        elif kind == "conflict_resolution":
+            found = await conflict_job(job_id, tenant.id, session, temporal)
+        else:
+            found = await meta_job(job_id, tenant.id, session, temporal)
         if found is None:
             raise not_found("job")
         return JobOut.model_validate(found | {"kind": kind})

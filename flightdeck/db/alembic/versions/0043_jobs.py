@@ -17,7 +17,7 @@ from alembic import op
 from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0043"
-down_revision: str | None = "0031"
+down_revision: str | None = "0042"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
