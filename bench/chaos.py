@@ -640,8 +640,7 @@ async def settle(rig: Rig, deadline: float) -> None:
                 list(CAMPAIGN_TERMINAL_SYNC),
             )
             open_sets = await conn.fetchval(
-                "SELECT count(*) FROM campaign_sets WHERE deleted_at IS NULL"
-                " AND 'syncing' IN (status, sync_status)"
+                "SELECT count(*) FROM campaign_sets WHERE 'syncing' IN (status, sync_status)"
             )
         finally:
             await conn.close()
@@ -936,8 +935,9 @@ async def run(shape: Shape, *, keep: bool = False) -> Report:
         finally:
             rig.stop()
             if rig.pg is not None:
+                # pgserver's own cleanup does not stop a server restarted behind its back.
                 with contextlib.suppress(Exception):
-                    rig.pg.server.cleanup()
+                    rig.pg.stop()
         report.figures = {
             "duration (s): total / chaos / settle": (
                 f"{time.monotonic() - started:.0f} / {chaos_ended - load_started:.0f} / "
