@@ -169,8 +169,10 @@ async def _serve_api(settings: Settings, host: str, port: int) -> None:
 
 def simulator_app(settings: Settings) -> Any:
     """The simulators as `flightdeck simulators` and `flightdeck dev` run them: state kept in the
-    data dir, accepting the Strategis key and Reddit app Flightdeck is configured with."""
+    data dir, accepting the Strategis key and the Reddit, Meta and Google apps Flightdeck is
+    configured with."""
     from flightdeck.simulators.app import create_simulator_app
+    from flightdeck.simulators.google_ads_state import GoogleApp
     from flightdeck.simulators.meta_state import MetaApp
     from flightdeck.simulators.reddit_auth import OAuthApp
 
@@ -191,6 +193,13 @@ def simulator_app(settings: Settings) -> Any:
         else None,
         reddit_apps=[reddit_app],
         meta_apps=[meta_app],
+        google_apps=[
+            GoogleApp(
+                settings.google_client_id,
+                settings.google_client_secret.get_secret_value(),
+                settings.google_redirect_uri,
+            )
+        ],
     )
 
 
