@@ -3,7 +3,7 @@ from the platform, never pushed back as anything else), conflicts may be on ads,
 cycle's run row can hold deletions for a person to release or discard.
 
 Revision ID: 0042
-Revises: 0030
+Revises: 0031
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0042"
-down_revision: str | None = "0030"
+down_revision: str | None = "0031"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
