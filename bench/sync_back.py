@@ -86,6 +86,9 @@ async def measure(
     print(f"  reading Reddit (list calls): {result['poll_seconds']:.2f} s")
     print(f"    one raw page of 1000 ads from the simulator: {page_seconds:.2f} s")
     print(f"  load + compare + write:      {result['compare_seconds']:.2f} s")
+    rest = wall - result["poll_seconds"] - result["compare_seconds"]
+    opened = result["conflicts_opened"]
+    print(f"  the rest (starting {opened} ConflictWorkflows, scheduling): {rest:.2f} s")
     print(f"entities compared:             {run['entitiesChecked']}")
     print(f"rows changed (taken):          {result['rows_changed']}")
     print(f"conflicts opened:              {result['conflicts_opened']}")
