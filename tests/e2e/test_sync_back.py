@@ -528,3 +528,14 @@ async def test_the_polling_activity_heartbeats_within_a_timeout(rig: System) -> 
         and e.activity_task_scheduled_event_attributes.activity_type.name == SYNC_BACK_ACCOUNT
     ]
     assert scheduled and all(0 < s.heartbeat_timeout.seconds <= 60 for s in scheduled)
+
+
+async def test_a_sync_back_job_can_be_followed(rig: System) -> None:
+    """Issue 9 item 11: the jobId `POST /sync-back/run` hands out resolves at /jobs."""
+    await synced_set(rig, count=1)
+    result = await sync_back(rig)
+    job_id = result["_workflow_id"]
+    job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
+    assert job["status"] == "completed" and job["result"]["accounts"] == 1, job
+    other = await rig.new_tenant_headers()
+    assert (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=other)).status_code == 404

@@ -15,7 +15,12 @@ from flightdeck.api.errors import not_found
 from flightdeck.api.meta_jobs import META_JOB_PREFIXES, meta_job
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.api.routes.asset_imports import IMPORT_JOB_PREFIX, import_job
-from flightdeck.api.routes.sync_back import CONFLICT_JOB_PREFIX, conflict_job
+from flightdeck.api.routes.sync_back import (
+    CONFLICT_JOB_PREFIX,
+    SYNC_BACK_JOB_PREFIX,
+    conflict_job,
+    sync_back_job,
+)
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
@@ -66,6 +71,11 @@ async def get_job(
         if conflict is None:
             raise not_found("job")
         return JobOut.model_validate(conflict)
+    if workflow_id.startswith(SYNC_BACK_JOB_PREFIX):  # a sync-back cycle
+        cycle = await sync_back_job(workflow_id, tenant.id, temporal)
+        if cycle is None:
+            raise not_found("job")
+        return JobOut.model_validate(cycle)
     if workflow_id.startswith(META_JOB_PREFIXES):
         return JobOut.model_validate(await meta_job(workflow_id, tenant.id, session, temporal))
     job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from temporalio.client import (
+    WorkflowFailureError,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
@@ -31,7 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, from_failure, not_found
-from flightdeck.api.publishing import parse_uuid
+from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.db.models import SyncConflict
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.sync_back import (
@@ -46,6 +47,7 @@ from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 
 router = APIRouter(tags=["sync-back"])
 CONFLICT_JOB_PREFIX = "conflict-"  # `conflict_workflow_id`: a resolution is followed by it
+SYNC_BACK_JOB_PREFIX = "sync-back-"  # `POST /sync-back/run`: sync-back-{tenant}-{hex}
 
 
 class SyncBackStarted(CamelModel):
@@ -241,6 +243,33 @@ async def decide_held_deletions(
     )
     await session.commit()
     return HeldDecision(run_id=str(run.id), hold_status=closed.hold_status or "", deleted=deleted)
+
+
+async def sync_back_job(workflow_id: str, tenant_id: uuid.UUID, temporal: Any) -> Any:
+    """`GET /jobs/sync-back-…`: a cycle this tenant started (None: another tenant's, or
+    unknown). Progress counts accounts; the result is the cycle's totals."""
+    if not workflow_id.startswith(f"{SYNC_BACK_JOB_PREFIX}{tenant_id}-"):
+        return None
+    status = await workflow_status(temporal, workflow_id)
+    if status is None:
+        return None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    if status == "completed":
+        result = await temporal.get_workflow_handle(workflow_id).result()
+    elif status != "running":
+        try:
+            await temporal.get_workflow_handle(workflow_id).result()
+        except WorkflowFailureError as exc:
+            error = str(exc.cause or exc)
+    accounts = int((result or {}).get("accounts", 0))
+    return {
+        "workflowId": workflow_id,
+        "status": status,
+        "progress": {"step": "sync-back", "done": accounts, "total": accounts},
+        "result": result,
+        "error": error,
+    }
 
 
 async def conflict_job(workflow_id: str, tenant_id: uuid.UUID, session: Any, temporal: Any) -> Any:
