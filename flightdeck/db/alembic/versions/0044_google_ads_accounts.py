@@ -3,7 +3,7 @@ and an ad account remembers the manager it is reached through (`login_customer_i
 `login-customer-id` header Google requires when acting through a manager account).
 
 Revision ID: 0044
-Revises: 0031
+Revises: 0043
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0044"
-down_revision = "0031"
+down_revision = "0043"
 branch_labels = None
 depends_on = None
 
