@@ -10,7 +10,7 @@ read (change_event covers 30 days and lags up to 3 minutes). `calls` counts the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -76,17 +76,24 @@ class GooglePlatformPoller:
                                          status="deleted", deleted=True)  # fmt: skip
         return campaign_state(rows[0], {})
 
-    async def fetch_all(self, account: AccountContext) -> PlatformSnapshot:
+    async def fetch_all(
+        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
+    ) -> PlatformSnapshot:
+        """`heartbeat` is called after every page read."""
         cid = account.account_id
         calls = 0
         campaigns: list[dict[str, Any]] = []
         async for page in self._client.search_pages(cid, CAMPAIGNS):
             campaigns += page
             calls += 1
+            if heartbeat is not None:
+                heartbeat()
         ad_groups: list[dict[str, Any]] = []
         async for page in self._client.search_pages(cid, AD_GROUPS):
             ad_groups += page
             calls += 1
+            if heartbeat is not None:
+                heartbeat()
         events, event_calls = await self._changes(cid, datetime.now(UTC) - CHANGE_WINDOW)
         latest: dict[str, datetime] = {}
         for event in events:
