@@ -88,3 +88,35 @@ async def test_a_set_synced_to_google_ads(rig: System) -> None:
     paused = await rig.sync(set_id, "pause")
     assert paused["status"] == "completed", paused
     assert {c["status"] for c in (await google_objects(rig))["campaigns"]} == {"PAUSED"}
+
+
+async def test_lost_answers_from_google_leave_no_duplicates(rig: System) -> None:
+    """A third of Google's mutate answers are lost after the change committed: the sync looks
+    each object up (campaign and ad group by name, ad by its label) before creating again."""
+    account = await rig.connect_google()
+    body = {
+        "name": "Google lossy set",
+        "platform": "google",
+        "adAccountId": account,
+        "campaigns": [campaign(i) for i in range(3)],
+    }
+    created = await rig.api.post("/api/v1/campaign-sets", json=body, headers=rig.headers)
+    assert created.status_code == 201, created.text
+    await rig.faults(
+        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 0.35}, seed=7
+    )
+    job = await rig.sync(created.json()["id"])
+    assert job["status"] == "completed", job
+    lost = (await rig.sim.get("/_sim/requests", params={"platform": "google"})).json()
+    assert sum(entry["fault"] == "lost_response" for entry in lost) >= 3
+    objects = await google_objects(rig)
+    assert {k: len(v) for k, v in objects.items() if k not in ("changeEvents", "customers")} == {
+        "campaignBudgets": 3,
+        "campaigns": 3,
+        "adGroups": 6,
+        "adGroupAds": 12,
+        "adGroupCriteria": 18,
+        "labels": 12,
+        "adGroupAdLabels": 12,
+    }
+    assert {c["status"] for c in objects["campaigns"]} == {"ENABLED"}
