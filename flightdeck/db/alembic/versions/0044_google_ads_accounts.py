@@ -1,10 +1,9 @@
-"""Google Ads (issue 14): every platform column (`ad_accounts`, `oauth_states`,
-`campaign_sets`, `sync_records`, `sync_conflicts`) accepts `google`, and an ad account
-remembers the manager it is reached through (`login_customer_id`, the `login-customer-id`
-header Google requires when acting through a manager account).
+"""Google Ads accounts (issue 14): `ad_accounts` and `oauth_states` accept platform `google`,
+and an ad account remembers the manager it is reached through (`login_customer_id`, the
+`login-customer-id` header Google requires when acting through a manager account).
 
 Revision ID: 0044
-Revises: 0043
+Revises: 0031
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ depends_on = None
 
 WITH_GOOGLE = "platform IN ('reddit', 'google')"
 REDDIT_ONLY = "platform IN ('reddit')"
-TABLES = ("ad_accounts", "oauth_states", "campaign_sets", "sync_records", "sync_conflicts")
 
 
 def _platform_check(table: str, rule: str) -> None:
@@ -31,13 +29,13 @@ def upgrade() -> None:
     op.add_column(
         "ad_accounts", sa.Column("login_customer_id", sa.String(length=20), nullable=True)
     )
-    for table in TABLES:
+    for table in ("ad_accounts", "oauth_states"):
         _platform_check(table, WITH_GOOGLE)
 
 
 def downgrade() -> None:
-    for table in reversed(TABLES):  # children first: sets reference accounts
-        op.execute(f"DELETE FROM {table} WHERE platform = 'google'")
-    for table in TABLES:
+    op.execute("DELETE FROM oauth_states WHERE platform = 'google'")
+    op.execute("DELETE FROM ad_accounts WHERE platform = 'google'")
+    for table in ("ad_accounts", "oauth_states"):
         _platform_check(table, REDDIT_ONLY)
     op.drop_column("ad_accounts", "login_customer_id")
