@@ -34,6 +34,7 @@ from flightdeck.activities.meta import MetaPublishActivities
 from flightdeck.activities.meta_ops import MetaOperationActivities
 from flightdeck.activities.meta_review import MetaReviewActivities
 from flightdeck.activities.plans import PlanActivities
+from flightdeck.activities.set_entity import SetEntityActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
 from flightdeck.activities.sync_back import SyncBackActivities
@@ -156,6 +157,7 @@ async def running_workers(
             sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
         )
         sweep_acts = RetrySweepActivities(sessions)
+        entity_acts = SetEntityActivities(client, settings.task_queue)
         back_acts = SyncBackActivities(sessions, adapters)
         plans = PlanActivities(sessions)
         housekeeping = HousekeepingActivities(sessions, client, settings)
@@ -189,6 +191,7 @@ async def running_workers(
                     sync_acts.finish_set_sync,
                     sync_acts.record_campaign_outcome,
                     sweep_acts.find_retryable_syncs,
+                    entity_acts.request_set_operation,
                     back_acts.list_accounts,
                     back_acts.escalate_conflict,
                     import_acts.prepare,
