@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from flightdeck.accounts.google import google_account_service
 from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
@@ -93,6 +94,7 @@ class PlatformTransports:
     relay: httpx.AsyncBaseTransport | None = None
     reddit: httpx.AsyncBaseTransport | None = None
     meta: httpx.AsyncBaseTransport | None = None
+    google: httpx.AsyncBaseTransport | None = None
 
 
 @contextlib.asynccontextmanager
@@ -137,6 +139,7 @@ async def running_workers(
             settings,
             {"meta": transports.meta, "reddit": transports.reddit, "relay": transports.relay},
         ) as seed_004_workers,
+        google_account_service(sessions, settings, transport=transports.google) as google_accounts,
     ):
         reddit_accounts = RedditAccountService(
             sessions,
@@ -146,7 +149,9 @@ async def running_workers(
             ads_transport=transports.reddit,
         )
         adapters = PlatformAdapters(
-            sessions, {"reddit": reddit_accounts}, poll_page_size=settings.sync_back_page_size
+            sessions,
+            {"reddit": reddit_accounts, "google": google_accounts},
+            poll_page_size=settings.sync_back_page_size,
         )
         sync_acts = SyncActivities(
             sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
