@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.guards import RequestGuard
+from flightdeck.api.observability import install_observability
 from flightdeck.api.routes import (
     actions,
     ad_accounts,
@@ -88,6 +89,8 @@ def create_app(
         app.include_router(meta_router, prefix="/api/v1")
     for seed_004 in (metrics, alerts, recommendations, actions, performance_settings):
         app.include_router(seed_004.router, prefix="/api/v1")
+
+    install_observability(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     PlatformError,
     RetryableError,
@@ -87,7 +88,7 @@ class RedditAdsClient(HttpClientOwner):
         self._http = httpx.AsyncClient(
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             timeout=timeout,
-            transport=transport,
+            transport=instrumented("reddit", transport),
         )
 
     def __repr__(self) -> str:
