@@ -28,9 +28,13 @@ SEARCH_ATTRIBUTES = (
 )
 
 
-async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
     """The client every process uses: TLS / mTLS / API key as configured, the payload codec
-    when a payload key is set, and the log-context and (when on) tracing interceptors."""
+    when a payload key is set, and the log-context and (when on) tracing interceptors.
+    `lazy`: connect on first use (the API starts, and answers 503 for what needs Temporal,
+    while Temporal is down; it recovers by itself when Temporal comes back)."""
     from flightdeck.observability.interceptors import LogContextInterceptor
     from flightdeck.observability.tracing import temporal_interceptors
 
@@ -42,6 +46,7 @@ async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Clie
         api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
         interceptors=[LogContextInterceptor(), *temporal_interceptors()],
         runtime=runtime,
+        lazy=lazy,
     )
 
 
