@@ -311,6 +311,9 @@ async def _start(
                 SearchAttributePair(PLATFORM, campaign_set.platform),
             ]
         ),
+        static_summary=(
+            f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}"
+        ),
     )
     return SyncAccepted(job_id=workflow_id, status="queued")
 
