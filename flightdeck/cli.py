@@ -1,5 +1,5 @@
 """The `flightdeck` command: dev, api, worker, migrate, simulators, tenant create/register,
-user create."""
+user create; and, against a running API, publish, sets sync, conflicts, actions."""
 
 from __future__ import annotations
 
@@ -48,9 +48,15 @@ def main(argv: list[str] | None = None) -> None:
     user_create.add_argument(
         "--role", choices=["viewer", "editor", "approver", "admin"], default="editor"
     )
+    from flightdeck.remote_cli import REMOTE_COMMANDS, add_commands
+    from flightdeck.remote_cli import run as run_remote
+
+    add_commands(sub)
     args = parser.parse_args(argv)
 
     settings = get_settings()
+    if args.command in REMOTE_COMMANDS:
+        sys.exit(asyncio.run(run_remote(args, settings)))
     _observe(settings, f"flightdeck-{args.command}")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_until_stopped(_dispatch(args, settings)))

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     strategis_rate_limit: float = 50.0
 
     api_host: str = "127.0.0.1"
+    # Where `flightdeck publish|sets|conflicts|actions` send their requests, and as whom
+    # (default: http://api_host:api_port).
+    api_url: str | None = None
+    api_key: SecretStr | None = None
     api_port: int = 8000
     # `flightdeck api` serves from this many processes sharing the port (SO_REUSEPORT): the API
     # keeps no in-process state, so each is a full copy. 1 on a small machine; ≈ cores elsewhere.
