@@ -24,6 +24,8 @@ async def request_set_operation(
     task_queue: str,
     entity: CampaignSetEntityInput,
     request: SetOperationRequest,
+    *,
+    summary: str | None = None,
 ) -> str:
     """Signal the set's entity, starting it if it is not running; returns the entity's id."""
     handle = await temporal.start_workflow(
@@ -41,5 +43,6 @@ async def request_set_operation(
                 SearchAttributePair(PLATFORM, entity.platform),
             ]
         ),
+        static_summary=summary or f"Campaign set {entity.set_id} on {entity.platform}",
     )
     return handle.id

@@ -44,6 +44,7 @@ from flightdeck.db.models.ad_accounts import AccountPlatform
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository, OAuthStateRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.tenancy import system_session, tenant_session
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import AuthExpiredError, NonRetryableError, RefreshTokenInvalid
 from flightdeck.platforms.google_ads import (
@@ -406,7 +407,7 @@ async def google_account_service(
         httpx.AsyncClient(
             headers={"Accept": "application/json"},
             timeout=settings.http_timeout_seconds,
-            transport=transport,
+            transport=instrumented("google-ads", transport),
         ) as ads_http,
     ):
         cipher = TokenCipher.from_settings(settings)

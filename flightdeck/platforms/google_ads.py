@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     NonRetryableError,
     PlatformError,
@@ -120,7 +121,9 @@ class GoogleAdsClient(HttpClientOwner):
         self._developer_token = developer_token
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
-            headers={"Accept": "application/json"}, timeout=timeout, transport=transport
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            transport=instrumented("google-ads", transport),
         )
 
     def __repr__(self) -> str:
@@ -328,7 +331,9 @@ class GoogleOAuthClient(HttpClientOwner):
         self._client_id = client_id
         self._secret = client_secret
         self._http = httpx.AsyncClient(
-            headers={"Accept": "application/json"}, timeout=timeout, transport=transport
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            transport=instrumented("google-oauth", transport),
         )
 
     def __repr__(self) -> str:

@@ -187,6 +187,10 @@ class CampaignSetWorkflow:
                         SearchAttributePair(PLATFORM, inp.platform),
                     ]
                 ),
+                static_summary=(
+                    f"{request.operation.capitalize()} campaign set "
+                    f"{inp.set_id} on {inp.platform.capitalize()}"
+                ),
             )
             return OperationOutcome(
                 operation=request.operation, job_id=job_id, status="completed", totals=totals

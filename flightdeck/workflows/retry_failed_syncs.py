@@ -47,6 +47,7 @@ class RetryFailedSyncsWorkflow:
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=RetryPolicy(maximum_attempts=5),
             result_type=RetrySweepPlan,
+            summary="find failed syncs to retry",
         )
         result = RetrySweepResult(given_up=plan.given_up)
         for due in plan.due:
@@ -92,6 +93,9 @@ class RetryFailedSyncsWorkflow:
                             SearchAttributePair(CAMPAIGN_SET_ID, due.set_id),
                             SearchAttributePair(PLATFORM, inp.platform),
                         ]
+                    ),
+                    static_summary=(
+                        f"Retry {len(due.campaign_ids)} failed campaigns of set {due.set_id}"
                     ),
                 )
             except WorkflowAlreadyStartedError:

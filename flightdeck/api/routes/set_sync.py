@@ -289,6 +289,7 @@ async def _start(
             idle_seconds=settings.set_entity_idle_seconds,
         ),
         SetOperationRequest(operation=operation, sync=sync_input),
+        summary=f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}",
     )
     return SyncAccepted(job_id=workflow_id, status="queued")
 

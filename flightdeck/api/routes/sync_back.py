@@ -27,6 +27,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
@@ -43,6 +44,7 @@ from flightdeck.db.repositories.sync_back import (
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync_back_io import ConflictState, ResolveConflict
 from flightdeck.schedules import sync_back_input
+from flightdeck.temporal import TENANT_ID
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 
 router = APIRouter(tags=["sync-back"])
@@ -136,6 +138,8 @@ async def run_sync_back(
         sync_back_input(settings, "api", str(tenant.id)),
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
+        static_summary="Read back platform changes of this tenant's accounts",
+        search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, str(tenant.id))]),
     )
     # Recorded once Temporal took the run: the id handed out always resolves at GET /jobs.
     await JobRepository(session).record(tenant.id, handle.id, "sync_back")
