@@ -37,8 +37,9 @@ from flightdeck.db.repositories.campaign_sets import (
     to_campaign_spec,
 )
 from flightdeck.db.repositories.set_sync import SetSyncRepository
-from flightdeck.db.repositories.sync_records import SyncRecordRepository
+from flightdeck.db.repositories.sync_records import RecordType, SyncRecordRepository
 from flightdeck.db.tenancy import system_session, tenant_session
+from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -62,7 +63,13 @@ from flightdeck.domain.sync import (
 )
 from flightdeck.failures import Failure, failure
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
-from flightdeck.platforms.errors import PlatformError, RateLimitedError, RetryableError
+from flightdeck.platforms.errors import (
+    AuthExpiredError,
+    NonRetryableError,
+    PlatformError,
+    RateLimitedError,
+    RetryableError,
+)
 
 ACTOR = "worker"
 T = TypeVar("T")
@@ -229,8 +236,8 @@ class SyncActivities:
                 row.platform_campaign_id,
                 spec,
                 record,
-                create=lambda: adapter.create_campaign(account, spec),
-                find=lambda: adapter.find_campaign(account, spec.name),
+                create=lambda ref: adapter.create_campaign(account, spec, ref=ref),
+                find=lambda ref: adapter.find_campaign(account, ref),
                 update=lambda base: adapter.update_campaign(
                     account, row.platform_campaign_id or "", spec, base
                 ),
@@ -293,8 +300,10 @@ class SyncActivities:
             row.platform_ad_group_id,
             spec,
             record,
-            create=lambda: adapter.create_ad_group(account, parent_id, campaign_spec, spec),
-            find=lambda: adapter.find_ad_group(account, parent_id, spec.name),
+            create=lambda ref: adapter.create_ad_group(
+                account, parent_id, campaign_spec, spec, ref=ref
+            ),
+            find=lambda ref: adapter.find_ad_group(account, parent_id, ref),
             update=lambda base: adapter.update_ad_group(
                 account, row.platform_ad_group_id or "", campaign_spec, spec, base
             ),
@@ -314,15 +323,71 @@ class SyncActivities:
                 entity_id=inp.entity_id, platform_id=ad.platform_post_id, action="skipped"
             )
         adapter, account = await self._account_adapter(tenant, ad_account_id)
-        post = await self._call(
-            inp.platform, tenant, adapter.create_ad_creative(account, to_ad_spec(ad))
-        )
+        spec = to_ad_spec(ad)
+        # Ledger-then-adopt, as for every create: the post is recorded under the ad's id.
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await CampaignSetRepository(session).record_sync_result(
-                tenant, "ad", ad_id, sync_status="syncing", platform_post_id=post.platform_id
+            records = SyncRecordRepository(session)
+            ambiguous = _create_outcome_unknown(
+                await records.get(tenant, "post", ad_id, inp.platform)
             )
-        return PushEntityResult(
-            entity_id=inp.entity_id, platform_id=post.platform_id, action="created"
+            await records.begin(tenant, "post", ad_id, inp.platform)
+        post_id: str | None = None
+        if ambiguous:
+            post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
+        action: PushAction = "adopted" if post_id else "created"
+        if post_id is None:
+            made = await self._create(
+                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
+            )
+            post_id = made.platform_id
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                await self._record_post(session, tenant, inp, ad_id, post_id)
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            await _audit(
+                session, tenant, f"post.{action}", ad_id,
+                entity_type=f"{inp.platform}.post", platformId=post_id,
+            )  # fmt: skip
+        return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
+
+    async def _adopt_post(
+        self,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        adapter: CampaignSetPlatformAdapter,
+        account: AccountContext,
+        spec: AdSpec,
+    ) -> str | None:
+        """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
+        copy that no ad maps. Under a per-profile lock, so two ads with the same copy never
+        take the same post; the choice is recorded before the lock is released."""
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            await SetSyncRepository(session).lock_profile(account.profile_id or "")
+            candidates = await self._call(
+                inp.platform, tenant, adapter.find_ad_creative(account, spec)
+            )
+            taken = await SetSyncRepository(session).mapped_post_ids(
+                [c.platform_id for c in candidates]
+            )
+            free = [c.platform_id for c in candidates if c.platform_id not in taken]
+            if not free:
+                return None
+            await self._record_post(session, tenant, inp, ad_id, free[0])
+            return free[0]
+
+    async def _record_post(
+        self,
+        session: AsyncSession,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        post_id: str,
+    ) -> None:
+        await SyncRecordRepository(session).mark_synced(
+            tenant, "post", ad_id, inp.platform, platform_id=post_id, snapshot={}
+        )
+        await CampaignSetRepository(session).record_sync_result(
+            tenant, "ad", ad_id, sync_status="syncing", platform_post_id=post_id
         )
 
     async def _push_ad(self, tenant: uuid.UUID, inp: PushEntityInput) -> PushEntityResult:
@@ -342,6 +407,11 @@ class SyncActivities:
                 Failure.INVALID_STATE, f"ad {ad_id}: its ad group is not on the platform yet"
             )
         spec = to_ad_spec(ad)
+        post_id = ad.platform_post_id
+        if ad.platform_ad_id is None and post_id is None:
+            # Its post first, through the ledger (never a post the ad create makes unrecorded).
+            post_inp = inp.model_copy(update={"entity_type": "post"})
+            post_id = (await self._push_post(tenant, post_inp)).platform_id
         pushed, action = await self._create_or_update(
             tenant,
             inp,
@@ -349,8 +419,8 @@ class SyncActivities:
             ad.platform_ad_id,
             spec,
             record,
-            create=lambda: adapter.create_ad(account, parent_id, spec, ad.platform_post_id),
-            find=lambda: adapter.find_ad(account, parent_id, spec.name),
+            create=lambda ref: adapter.create_ad(account, parent_id, spec, post_id, ref=ref),
+            find=lambda ref: adapter.find_ad(account, parent_id, ref),
             update=lambda base: adapter.update_ad(account, ad.platform_ad_id or "", spec, base),
         )
         if spec.image_url and action in ("created", "adopted"):
@@ -392,24 +462,27 @@ class SyncActivities:
         spec: CampaignSpec | AdGroupSpec | AdSpec,
         record: Any,
         *,
-        create: Callable[[], Awaitable[PlatformObject]],
-        find: Callable[[], Awaitable[PlatformObject | None]],
+        create: Callable[[str], Awaitable[PlatformObject]],
+        find: Callable[[str], Awaitable[PlatformObject | None]],
         update: Callable[[Any], Awaitable[PlatformObject]],
     ) -> tuple[str, PushAction]:
         entity_id = uuid.UUID(inp.entity_id)
         action: PushAction
         made: PlatformObject
         if platform_id is None:
-            # An earlier attempt may have created it and lost the answer: look before creating.
-            ambiguous = activity.info().attempt > 1 or (
-                record is not None and record.platform_id is None and record.requested_at
-            )
+            # Ledger, then create with our marker; after an ambiguous attempt (its create's
+            # outcome unknown) look for the object carrying that marker first.
+            ref = entity_ref(entity_type, entity_id)
+            ambiguous = _create_outcome_unknown(record)
             async with tenant_session(self._sessions, tenant) as session, session.begin():
                 await SyncRecordRepository(session).begin(
                     tenant, entity_type, entity_id, inp.platform
                 )
-            found = await self._call(inp.platform, tenant, find()) if ambiguous else None
-            made = found if found is not None else await self._call(inp.platform, tenant, create())
+            found = await self._call(inp.platform, tenant, find(ref)) if ambiguous else None
+            if found is None:
+                made = await self._create(tenant, inp, entity_type, entity_id, create(ref))
+            else:
+                made = found
             platform_id, action = made.platform_id, "adopted" if found else "created"
             post_id = made.extra_ids.get("post_id")
         else:
@@ -446,6 +519,27 @@ class SyncActivities:
                     fields=made.changed_fields or None,
                 )
         return platform_id, action
+
+    async def _create(
+        self,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        record_type: RecordType,
+        entity_id: uuid.UUID,
+        call: Awaitable[T],
+    ) -> T:
+        """The create call itself. A refusal that says nothing was made (429, 4xx, our own
+        check) clears the ledger's `requested`, so the next attempt creates without looking;
+        any other failure (lost answer, timeout, 5xx) leaves it: the object may exist."""
+        try:
+            return await self._call(inp.platform, tenant, call)
+        except PlatformError as exc:
+            if not_applied(exc):
+                async with tenant_session(self._sessions, tenant) as session, session.begin():
+                    await SyncRecordRepository(session).mark_not_applied(
+                        tenant, record_type, entity_id, inp.platform
+                    )
+            raise
 
     async def _remove(
         self,
@@ -626,6 +720,22 @@ class RetrySweepActivities:
             ],
             given_up=len(given_up),
         )
+
+
+def _create_outcome_unknown(record: Any) -> bool:
+    """An earlier attempt asked the platform to create the entity and never learnt whether it
+    did (a lost answer, a timeout, a 5xx, a killed worker): the ledger still says `requested`
+    without a platform id."""
+    return record is not None and record.state == "requested" and record.platform_id is None
+
+
+def not_applied(exc: PlatformError) -> bool:
+    """The platform's answer says the request changed nothing: a 429, a 4xx, or a refusal of
+    ours before anything was sent. A 5xx or no answer at all says nothing (Reddit documents
+    no 5xx as not applied)."""
+    if isinstance(exc, RateLimitedError | NonRetryableError | AuthExpiredError):
+        return exc.status_code is None or 400 <= exc.status_code < 500
+    return exc.status_code is not None and 400 <= exc.status_code < 500
 
 
 def _base(spec_type: type[Any], record: Any) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from flightdeck.db.tenancy import system_session
+from flightdeck.domain.adoption import strip_ref
 from tests.e2e.conftest import System
 
 WRITE_POLICY = "ads-campaign-management-write"
@@ -126,7 +127,7 @@ async def test_a_renamed_campaign_is_patched_with_only_the_name(rig: System) -> 
     job = await rig.sync(set_id)
     assert job["status"] == "completed" and job["progress"]["synced"] == 2
 
-    names = sorted(c["name"] for c in await rig.reddit_objects("campaigns"))
+    names = sorted(strip_ref(c["name"]) for c in await rig.reddit_objects("campaigns"))
     assert names == ["Summer Sale 1", "Summer Sale Extended"]
     patches = await requests(rig, "PATCH", r"/campaigns/")
     assert len(patches) == 1  # the unchanged campaign, ad groups and ads made no call at all
@@ -200,7 +201,7 @@ async def test_a_deleted_campaign_is_deleted_on_reddit_not_recreated(rig: System
 
     job = await rig.sync(set_id)
     assert job["status"] == "completed"
-    by_name = {c["name"]: c for c in await rig.reddit_objects("campaigns")}
+    by_name = {strip_ref(c["name"]): c for c in await rig.reddit_objects("campaigns")}
     assert by_name["Summer Sale 1"]["configured_status"] == "DELETED"
     assert by_name["Summer Sale 0"]["configured_status"] == "ACTIVE"
     assert len(by_name) == 2

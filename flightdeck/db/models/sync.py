@@ -31,6 +31,8 @@ from flightdeck.db.models.campaign_sets import SYNC_STATUSES, in_check
 from flightdeck.domain.campaign_sets import PLATFORMS, EntityType
 
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
+# A Reddit ad's post is ledgered too (under the ad's id), like every other create.
+SYNC_RECORD_ENTITY_TYPES: tuple[str, ...] = (*ENTITY_TYPES, "post")
 SYNC_RECORD_STATES = ("requested", "created", "synced", "failed", "deleted")
 CIRCUIT_STATES = ("closed", "open", "half_open")
 
@@ -47,7 +49,17 @@ class SyncRecord(UUIDPrimaryKey, Timestamps, TenantOwned):
     __table_args__ = (
         UniqueConstraint("entity_type", "entity_id", "platform"),
         Index("ix_sync_records_tenant_sync_status", "tenant_id", "sync_status"),
-        in_check("entity_type", ENTITY_TYPES),
+        # The retry sweep's selection (failed campaigns only, oldest first).
+        Index(
+            "ix_sync_records_retryable_campaigns",
+            "platform",
+            "updated_at",
+            "id",
+            postgresql_where=text(
+                "entity_type = 'campaign' AND sync_status = 'failed' AND NOT permanently_failed"
+            ),
+        ),
+        in_check("entity_type", SYNC_RECORD_ENTITY_TYPES),
         in_check("platform", PLATFORMS),
         in_check("state", SYNC_RECORD_STATES),
         in_check("sync_status", SYNC_STATUSES),

@@ -169,6 +169,26 @@ class SetSyncRepository:
             .values(**values)
         )
 
+    async def lock_profile(self, profile_id: str) -> None:
+        """Serialise post adoption per Reddit profile until this transaction ends."""
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtextextended(f"post:{profile_id}", 0)))
+        )
+
+    async def mapped_post_ids(self, post_ids: list[str]) -> set[str]:
+        """Which of these posts an ad (of this tenant) already maps or has ledgered."""
+        if not post_ids:
+            return set()
+        on_ads = await self.session.scalars(
+            select(GeneratedAd.platform_post_id).where(GeneratedAd.platform_post_id.in_(post_ids))
+        )
+        ledgered = await self.session.scalars(
+            select(SyncRecord.platform_id).where(
+                SyncRecord.entity_type == "post", SyncRecord.platform_id.in_(post_ids)
+            )
+        )
+        return {p for p in [*on_ads.all(), *ledgered.all()] if p}
+
     # -- the retry sweep (across tenants: run it in the system scope) -------------------------
 
     async def give_up_exhausted(self, platform: str, max_attempts: int) -> list[SyncRecord]:
