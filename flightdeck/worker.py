@@ -177,6 +177,7 @@ async def running_workers(
                     housekeeping.sweep_pending_plans,
                     sync_acts.prepare_set_sync,
                     sync_acts.finish_set_sync,
+                    sync_acts.next_campaign_page,
                     sync_acts.record_campaign_outcome,
                     sweep_acts.find_retryable_syncs,
                     back_acts.list_accounts,

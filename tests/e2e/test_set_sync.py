@@ -70,14 +70,15 @@ async def test_ten_campaigns_are_synced_in_the_background(rig: System) -> None:
     job = await rig.sync(set_id)  # joins the running job, then waits for it
     assert job["status"] == "completed", job
     assert job["progress"] | {"step": None} == {
-        "step": None, "done": 10, "total": 10, "synced": 10, "failed": 0
+        "step": None, "done": 10, "total": 10, "synced": 10, "failed": 0, "held": 0, "skipped": 0
     }  # fmt: skip
 
     status = (
         await rig.api.get(f"/api/v1/campaign-sets/{set_id}/sync-status", headers=rig.headers)
     ).json()
     assert status["status"] == "synced"
-    assert status["progress"] == {"synced": 10, "failed": 0, "total": 10}
+    assert status["progress"] == {"synced": 10, "failed": 0, "held": 0, "skipped": 0, "total": 10}
+    assert status["runStatus"] == "completed"
     assert status["errors"] == []
 
     assert len(await rig.reddit_objects("campaigns")) == 10
@@ -167,12 +168,13 @@ async def test_two_of_ten_failing_is_a_partial_success(rig: System) -> None:
     set_id = created["id"]
 
     job = await rig.sync(set_id)
-    assert job["status"] == "completed", job
+    assert job["status"] == "completed_with_errors", job
     assert (job["progress"]["synced"], job["progress"]["failed"]) == (8, 2)
     status = (
         await rig.api.get(f"/api/v1/campaign-sets/{set_id}/sync-status", headers=rig.headers)
     ).json()
-    assert status["progress"] == {"synced": 8, "failed": 2, "total": 10}
+    assert status["progress"] == {"synced": 8, "failed": 2, "held": 0, "skipped": 0, "total": 10}
+    assert status["runStatus"] == "completed_with_errors"
     await rig.record_history(await batch_id(rig, set_id, 1), "sync_batch_partial_failure")
     failed_ids = {created["campaigns"][i]["id"] for i in (3, 7)}
     assert {e["campaignId"] for e in status["errors"]} == failed_ids
@@ -253,7 +255,7 @@ async def test_a_dead_refresh_token_fails_the_sync_clearly_without_retrying(rig:
 
 async def test_reddit_429s_are_waited_out_not_failed(rig: System) -> None:
     account = await rig.connect_reddit()
-    limits = {"policies": {WRITE_POLICY: {"quota": 8, "window": 1}}}
+    limits = {"policies": {WRITE_POLICY: {"quota": 3, "window": 1}}}
     assert (await rig.sim.post("/_sim/reddit/rate-limits", json=limits)).status_code == 200
     created = await rig.create_set([campaign(i) for i in range(8)], account)
 
@@ -366,9 +368,12 @@ async def test_the_sync_stream_reports_each_campaign_then_completion(rig: System
     assert finished == {c["id"] for c in created["campaigns"]}
     assert all(p["platformId"] for p in progress if p["status"] == "synced")
     assert events[-1][0] == "sync-complete"
-    assert events[-1][1] | {"errors": None, "status": None} == {
-        "synced": 4, "failed": 0, "total": 4, "errors": None, "status": None
+    assert events[-1][1] == {
+        "status": "completed", "synced": 4, "failed": 0, "held": 0, "skipped": 0, "total": 4,
+        "errors": [], "error": None,
     }  # fmt: skip
+    # One story: each campaign reported once, with its final status.
+    assert sorted(p["campaignId"] for p in progress) == sorted(finished)
 
 
 async def _refresh_token_blob(rig: System, account_id: str) -> bytes:

@@ -34,10 +34,12 @@ class JobProgress(CamelModel):
 
 
 class SetJobProgress(JobProgress):
-    """A set sync counts campaigns: done = synced + failed."""
+    """A set sync counts campaigns: done = synced + failed + held + skipped."""
 
     synced: int
     failed: int
+    held: int = 0
+    skipped: int = 0
 
 
 class JobOut(CamelModel):
@@ -105,24 +107,28 @@ async def _set_job(
     step = "push" if workflow_id.startswith("sync-set-") else "status"
     result: dict[str, Any] | None = None
     error: str | None = None
+    counts = SyncTotals()
     if status == "running":
         try:
             live: SyncProgress = await handle.query(SyncCampaignSetWorkflow.progress)
-            synced, failed, total = live.synced, live.failed, live.total
+            counts = SyncTotals.model_validate(live.model_dump(exclude={"status"}))
             step = live.operation
         except (RPCError, WorkflowQueryFailedError):
-            synced = failed = total = 0
+            pass
     else:
         try:
-            totals = await handle.result()
-            result = totals.model_dump(by_alias=True, mode="json")
-            synced, failed, total = totals.synced, totals.failed, totals.total
+            counts = await handle.result()
+            result = counts.model_dump(by_alias=True, mode="json")
+            status = counts.status  # completed, completed_with_errors or failed
         except WorkflowFailureError as exc:
             error = str(exc.cause or exc)
-            synced = failed = total = 0
+            counts = await _latest_run_counts(session, tenant_id, found[0].id) or counts
+    done = counts.synced + counts.failed + counts.held + counts.skipped
     progress = SetJobProgress(
-        step=step, done=synced + failed, total=total, synced=synced, failed=failed
-    )
+        step=step, done=done, total=counts.total, synced=counts.synced, failed=counts.failed,
+        held=counts.held, skipped=counts.skipped,
+    )  # fmt: skip
+    total = counts.total
     return JobOut(
         workflow_id=workflow_id,
         status="queued" if status == "running" and total == 0 else status,
@@ -130,3 +136,16 @@ async def _set_job(
         result=result,
         error=error,
     )
+
+
+async def _latest_run_counts(
+    session: AsyncSession, tenant_id: uuid.UUID, set_id: uuid.UUID
+) -> SyncTotals | None:
+    """A failed run's recorded counts (its result is the failure)."""
+    run = await SetSyncRepository(session).latest_run(tenant_id, set_id)
+    if run is None or run.finished_at is None:
+        return None
+    return SyncTotals(
+        status=run.status,  # type: ignore[arg-type]
+        synced=run.synced, failed=run.failed, held=run.held, skipped=run.skipped, total=run.total,
+    )  # fmt: skip
