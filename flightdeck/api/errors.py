@@ -177,7 +177,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
         if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
             return _json(404, "not_found", "the workflow run was not found")
-        logger.warning("Temporal unreachable: %s", exc.status)
+        # A lazily connecting client reports a refused connection as a RuntimeError.
+        logger.warning("Temporal unreachable: %s", getattr(exc, "status", type(exc).__name__))
         err = unavailable("temporal", "Temporal is unreachable; nothing was changed, retry")
         return _json(err.status_code, err.error, err.detail, err.headers)
 

@@ -36,7 +36,7 @@ from temporalio.common import (
 from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.errors import ApiError, not_found, unavailable
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import CampaignSet, SetSyncRun
@@ -51,6 +51,7 @@ from flightdeck.temporal import (
     TENANT_ID,
     status_workflow_id,
     sync_workflow_id,
+    temporal_unreachable,
 )
 from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 
@@ -208,8 +209,27 @@ async def _start(
             {"Retry-After": str(verdict.retry_after_seconds)},
         )
     # Nothing is written here: the workflow's `prepare` marks the set syncing, so a start that
-    # Temporal never accepted (unreachable → 503 by the global handler) leaves no trace.
-    handle = await temporal.start_workflow(
+    # Temporal never accepted (unreachable → 503) leaves no trace.
+    try:
+        handle = await _start_workflow(
+            temporal, settings, campaign_set, operation, workflow_id, tenant_id
+        )
+    except Exception as exc:
+        if temporal_unreachable(exc):
+            raise unavailable("temporal", "Temporal is unreachable; nothing was changed") from exc
+        raise
+    return SyncAccepted(job_id=handle.id, status="queued")
+
+
+async def _start_workflow(
+    temporal: Client,
+    settings: Settings,
+    campaign_set: CampaignSet,
+    operation: SyncOperation,
+    workflow_id: str,
+    tenant_id: uuid.UUID,
+) -> Any:
+    return await temporal.start_workflow(
         SyncCampaignSetWorkflow.run,
         SyncSetInput(
             tenant_id=str(tenant_id),
@@ -240,7 +260,6 @@ async def _start(
             ]
         ),
     )
-    return SyncAccepted(job_id=handle.id, status="queued")
 
 
 # -- reading --------------------------------------------------------------------------------
