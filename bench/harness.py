@@ -94,7 +94,11 @@ class Bench:
 
 
 @contextlib.asynccontextmanager
-async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
+async def bench_system(
+    sim_env: dict[str, str] | None = None, **overrides: Any
+) -> AsyncIterator[Bench]:
+    """`sim_env`: extra environment of the simulators' process (e.g. a prepared state file:
+    `FLIGHTDECK_SIMULATORS_KEEP_STATE=true`, `FLIGHTDECK_DATA_DIR=…`)."""
     import asyncpg
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
@@ -126,7 +130,7 @@ async def bench_system(**overrides: Any) -> AsyncIterator[Bench]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         # A fresh, unsaved world per benchmark (never the dev simulators' saved state).
-        env={**os.environ, "FLIGHTDECK_SIMULATORS_KEEP_STATE": "false"},
+        env={**os.environ, "FLIGHTDECK_SIMULATORS_KEEP_STATE": "false", **(sim_env or {})},
     )
     sim_url = f"http://127.0.0.1:{port}"
     engine = worker_engine = None

@@ -103,7 +103,7 @@ async def _database_url(settings: Settings) -> str:
     return url
 
 
-async def serve(app: Any, host: str, port: int) -> None:
+async def serve(app: Any, host: str, port: int, *, sockets: list[Any] | None = None) -> None:
     """Serve `app` until cancelled; then finish in-flight requests (up to 10 s) and run the
     app's shutdown. Signals stay with `_until_stopped`, which cancels the whole command."""
     import uvicorn
@@ -117,7 +117,7 @@ async def serve(app: Any, host: str, port: int) -> None:
         app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=10
     )
     server = _Server(config)
-    serving = asyncio.ensure_future(server.serve())
+    serving = asyncio.ensure_future(server.serve(sockets=sockets))
     try:
         await asyncio.shield(serving)
     except asyncio.CancelledError:
@@ -126,17 +126,53 @@ async def serve(app: Any, host: str, port: int) -> None:
         raise
 
 
+# Set in the extra processes `flightdeck api` starts when FLIGHTDECK_API_WORKERS > 1.
+_API_CHILD = "FLIGHTDECK_API_CHILD"
+
+
 async def _serve_api(settings: Settings, host: str, port: int) -> None:
+    """One API process, or `api_workers` of them: this one and `api_workers - 1` copies, each
+    binding the same port with SO_REUSEPORT, so the kernel spreads connections across them.
+    Stopping this process (SIGTERM/Ctrl-C) stops the copies the same way."""
+    import os
+    import socket
+    import subprocess
+
     from flightdeck.api.app import create_app
 
-    print(f"Flightdeck API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    await serve(create_app(settings), host, port)
+    child = os.environ.get(_API_CHILD) == "1"
+    copies: list[subprocess.Popen[bytes]] = []
+    sockets = None
+    if settings.api_workers > 1 or child:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+        sockets = [sock]
+    if not child:
+        print(f"Flightdeck API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+        command = [sys.executable, "-m", "flightdeck.cli", "api", "--host", host]
+        for _ in range(settings.api_workers - 1):
+            copies.append(
+                subprocess.Popen(
+                    [*command, "--port", str(port)], env={**os.environ, _API_CHILD: "1"}
+                )
+            )
+    try:
+        await serve(create_app(settings), host, port, sockets=sockets)
+    finally:
+        for copy in copies:
+            copy.terminate()
+        for copy in copies:
+            await asyncio.to_thread(copy.wait)
 
 
 def simulator_app(settings: Settings) -> Any:
     """The simulators as `flightdeck simulators` and `flightdeck dev` run them: state kept in the
-    data dir, accepting the Strategis key and Reddit app Flightdeck is configured with."""
+    data dir, accepting the Strategis key and the Reddit, Meta and Google apps Flightdeck is
+    configured with."""
     from flightdeck.simulators.app import create_simulator_app
+    from flightdeck.simulators.google_ads_state import GoogleApp
     from flightdeck.simulators.meta_state import MetaApp
     from flightdeck.simulators.reddit_auth import OAuthApp
 
@@ -157,6 +193,13 @@ def simulator_app(settings: Settings) -> Any:
         else None,
         reddit_apps=[reddit_app],
         meta_apps=[meta_app],
+        google_apps=[
+            GoogleApp(
+                settings.google_client_id,
+                settings.google_client_secret.get_secret_value(),
+                settings.google_redirect_uri,
+            )
+        ],
     )
 
 

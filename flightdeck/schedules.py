@@ -33,9 +33,9 @@ from flightdeck.domain.metrics_io import MetricsSyncInput, PlatformQueues
 from flightdeck.domain.publish import PendingSweepInput
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
+from flightdeck.platforms.registry import platform
 from flightdeck.platforms.reporting import registered
 from flightdeck.settings import Settings
-from flightdeck.temporal import read_task_queue
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
 from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
 from flightdeck.workflows.pending_plans import PendingPlansSweepWorkflow
@@ -57,8 +57,10 @@ def sync_back_input(
         trigger=trigger,
         tenant_id=tenant_id,
         escalate_after_seconds=settings.conflict_escalation_seconds,
-        read_task_queue=read_task_queue(settings.reddit_task_queue),
-        write_task_queue=settings.reddit_task_queue,
+        max_delete_share=settings.sync_back_max_delete_share,
+        delete_hold_minimum=settings.sync_back_delete_hold_minimum,
+        read_task_queue=platform("reddit").read_task_queue(settings),
+        write_task_queue=platform("reddit").task_queue(settings),
     )
 
 
@@ -86,7 +88,7 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
         interval_seconds=settings.sync_retry_interval_seconds,
         batch_size=settings.sync_batch_size,
         window=settings.sync_window,
-        platform_task_queue=settings.reddit_task_queue,
+        platform_task_queue=platform("reddit").task_queue(settings),
         activity_timeout_seconds=settings.publish_activity_timeout_seconds,
         max_batches_per_run=settings.sync_batches_per_run,
         call_max_attempts=settings.sync_call_max_attempts,

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_ENCRYPTION_KEY = "ZmxpZ2h0ZGVjay1kZXZlbG9wbWVudC1rZXktMzJieXQ="
 DEV_STRATEGIS_API_KEY = "dev-strategis-api-key"
 DEV_REDDIT_CLIENT_SECRET = "dev-reddit-client-secret"
+DEV_GOOGLE_CLIENT_SECRET = "dev-google-client-secret"
 DEV_META_APP_SECRET = "dev-meta-app-secret"
 
 
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # `flightdeck api` serves from this many processes sharing the port (SO_REUSEPORT): the API
+    # keeps no in-process state, so each is a full copy. 1 on a small machine; ≈ cores elsewhere.
+    api_workers: int = Field(default=1, ge=1, le=64)
     simulators_port: int = 8100
     # `flightdeck simulators` / `dev` keep the simulators' state in `<data_dir>/simulators.state`.
     simulators_keep_state: bool = True
@@ -102,6 +106,9 @@ class Settings(BaseSettings):
     sync_window: int = Field(default=4, ge=1, le=100)
     # Child workflows per run of the set's workflow before it continues as new.
     sync_batches_per_run: int = Field(default=20, ge=1, le=500)
+    # A set's entity workflow (`campaign-set-{setId}`, one operation at a time) ends after this
+    # long with nothing to do; the next request starts it again.
+    set_entity_idle_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # Retries of one platform call inside a sync (5xx, timeouts; 429s wait the server's reset
     # time), starting at `sync_retry_initial_seconds` and doubling; then the campaign fails.
     sync_call_max_attempts: int = Field(default=8, ge=1)
@@ -115,6 +122,12 @@ class Settings(BaseSettings):
     conflict_escalation_seconds: float = Field(default=86_400.0, gt=0)
     # Page size of the sync-back's list calls (Reddit's maximum is 1000).
     sync_back_page_size: int = Field(default=1000, ge=1, le=1000)
+    # A cycle that finds more than this share of an account's synced entities gone on the
+    # platform (an emptied or wrong account, an outage answering empty lists) deletes nothing:
+    # it holds the deletions, raises an alert and waits for a person to release or discard
+    # them. Up to `sync_back_delete_hold_minimum` deletions are always applied.
+    sync_back_max_delete_share: float = Field(default=0.2, ge=0, le=1)
+    sync_back_delete_hold_minimum: int = Field(default=10, ge=0)
     # Circuit breaker per platform, shared by all workers through Postgres.
     circuit_window_seconds: float = Field(default=300.0, gt=0)
     circuit_failure_ratio: float = Field(default=0.5, gt=0, lt=1)
@@ -230,6 +243,20 @@ class Settings(BaseSettings):
     # Recommendations: an optional narrative provider adds prose (never the numbers); "none"
     # keeps them to their templated reasoning. No provider here calls a network.
     narrative_provider: Literal["none", "template"] = "none"
+    # Google Ads (issue 14). Production: https://googleads.googleapis.com,
+    # https://accounts.google.com/o/oauth2/v2/auth and https://oauth2.googleapis.com/token;
+    # dev points at the simulators. The client id/secret are the OAuth client of the Cloud
+    # project that holds the Google Ads API access level.
+    google_ads_base_url: str = "http://127.0.0.1:8100/google"
+    google_ads_api_version: str = "v25"
+    google_oauth_authorize_url: str = "http://127.0.0.1:8100/google/o/oauth2/v2/auth"
+    google_oauth_token_url: str = "http://127.0.0.1:8100/google/oauth2/v3/token"
+    google_client_id: str = "flightdeck-dev.apps.googleusercontent.com"
+    google_client_secret: SecretStr = SecretStr(DEV_GOOGLE_CLIENT_SECRET)
+    google_redirect_uri: str = "http://127.0.0.1:8000/api/v1/ad-accounts/google/callback"
+    # Optional since 2026-09-09 (access levels moved to the Cloud project); sent when set.
+    google_developer_token: SecretStr | None = None
+
     # Alert webhooks: a POST signed with the tenant's secret, retried with backoff.
     alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     alert_webhook_max_attempts: int = Field(default=5, ge=1, le=20)
@@ -243,6 +270,8 @@ class Settings(BaseSettings):
                 raise ValueError("FLIGHTDECK_STRATEGIS_API_KEY must be set in production")
             if self.reddit_client_secret.get_secret_value() == DEV_REDDIT_CLIENT_SECRET:
                 raise ValueError("FLIGHTDECK_REDDIT_CLIENT_SECRET must be set in production")
+            if self.google_client_secret.get_secret_value() == DEV_GOOGLE_CLIENT_SECRET:
+                raise ValueError("FLIGHTDECK_GOOGLE_CLIENT_SECRET must be set in production")
             if self.meta_app_secret.get_secret_value() == DEV_META_APP_SECRET:
                 raise ValueError("FLIGHTDECK_META_APP_SECRET must be set in production")
         return self

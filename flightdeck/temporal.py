@@ -26,11 +26,14 @@ SEARCH_ATTRIBUTES = (
 )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, *, lazy: bool = False) -> Client:
+    """`lazy`: connect on first use (the API starts, and answers 503 for what needs Temporal,
+    while Temporal is down; it recovers by itself when Temporal comes back)."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        lazy=lazy,
     )
 
 

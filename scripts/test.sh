@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
 ensure_venv "test"
+# The console's browser tests drive Debian's Chromium with Playwright (never a browser that
+# Playwright downloads).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy flightdeck

@@ -65,3 +65,70 @@ def test_sigterm_stops_flightdeck_dev_and_its_temporal_server(
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         log.close()
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def test_api_workers_serve_one_port_and_stop_together(dev_database: str, tmp_path: Path) -> None:
+    """FLIGHTDECK_API_WORKERS=3: three processes share the port; SIGTERM stops all of them."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLIGHTDECK_DATABASE_URL": dev_database,
+        "FLIGHTDECK_API_PORT": str(port),
+        "FLIGHTDECK_API_WORKERS": "3",
+    }
+    log = open(tmp_path / "api.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flightdeck.cli", "api"], env=env, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (port_open(port) and len(children_of(proc.pid)) == 2):
+            assert proc.poll() is None, (tmp_path / "api.log").read_text()
+            assert time.monotonic() < deadline, (tmp_path / "api.log").read_text()
+            time.sleep(0.2)
+        copies = children_of(proc.pid)
+        # Every copy binds the port itself (SO_REUSEPORT): each has a listening socket.
+        for pid in copies:
+            deadline = time.monotonic() + 60
+            while not _listens(pid, port):
+                assert time.monotonic() < deadline, f"copy {pid} never listened"
+                time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0, (tmp_path / "api.log").read_text()
+        assert [pid for pid in copies if Path(f"/proc/{pid}").exists()] == []
+        assert not port_open(port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` holds a socket listening on `port` (from /proc/net/tcp*)."""
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, state, inode = fields[1], fields[3], fields[9]
+                if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port and inode in inodes:
+                    return True
+    return False

@@ -34,7 +34,7 @@ from flightdeck.domain.publish import (
     TrackingCampaign,
     TrackingCampaignInput,
 )
-from flightdeck.domain.transforms import relay_object_keys, tracking_url
+from flightdeck.domain.transforms import relay_object_keys, tenant_template_key, tracking_url
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 
@@ -77,7 +77,9 @@ class StrategisActivities:
                 )
             template_id = cached.strategis_template_id if cached else None
         if template_id is None:
-            template_id = await self._find_or_create_template(inp.organization, inp.key)
+            template_id = await self._find_or_create_template(
+                inp.organization, tenant_template_key(inp.ref.tenant_id, inp.key)
+            )
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await StrategisTemplateRepository(session).upsert(
                 tenant, inp.organization, inp.key, template_id

@@ -302,7 +302,7 @@ class SyncActivities:
                 push_spec,
                 record,
                 create=lambda ref: adapter.create_campaign(account, push_spec, ref=ref),
-                find=lambda ref: adapter.find_campaign(account, ref),
+                find=lambda ref: adapter.find_campaign(account, spec.name, ref=ref),
                 update=lambda base: adapter.update_campaign(
                     account, row.platform_campaign_id or "", push_spec, base
                 ),
@@ -374,7 +374,7 @@ class SyncActivities:
             create=lambda ref: adapter.create_ad_group(
                 account, parent_id, campaign_spec, spec, ref=ref
             ),
-            find=lambda ref: adapter.find_ad_group(account, parent_id, ref),
+            find=lambda ref: adapter.find_ad_group(account, parent_id, spec.name, ref=ref),
             update=lambda base: adapter.update_ad_group(
                 account, row.platform_ad_group_id or "", campaign_spec, spec, base
             ),
@@ -496,7 +496,7 @@ class SyncActivities:
             spec,
             record,
             create=lambda ref: adapter.create_ad(account, parent_id, spec, post_id, ref=ref),
-            find=lambda ref: adapter.find_ad(account, parent_id, ref),
+            find=lambda ref: adapter.find_ad(account, parent_id, spec.name, ref=ref),
             update=lambda base: adapter.update_ad(account, ad.platform_ad_id or "", spec, base),
         )
         if spec.image_url and action in ("created", "adopted"):

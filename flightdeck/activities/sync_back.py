@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from decimal import Decimal
 from typing import Any, cast
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
@@ -29,9 +29,20 @@ from flightdeck.activities.names import (
     LIST_SYNC_BACK_ACCOUNTS,
     SYNC_BACK_ACCOUNT,
 )
-from flightdeck.db.models import AdGroup, GeneratedCampaign
+from flightdeck.activities.sync_back_cycle import (
+    MODELS,
+    Cycle,
+    EntityProblem,
+    _columns,
+    _jsonable,
+    _new_base,
+)
+from flightdeck.activities.sync_back_cycle import (
+    local_spec as _spec,
+)
+from flightdeck.db.models import GeneratedCampaign
 from flightdeck.db.repositories.audit_log import AuditLogRepository
-from flightdeck.db.repositories.campaign_sets import to_ad_group_spec, to_campaign_spec
+from flightdeck.db.repositories.campaign_sets import to_campaign_spec
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.repositories.sync_back import (
     AlertRepository,
@@ -41,20 +52,17 @@ from flightdeck.db.repositories.sync_back import (
 )
 from flightdeck.db.repositories.sync_records import SyncRecordRepository
 from flightdeck.db.tenancy import system_session, tenant_session
-from flightdeck.domain.campaign_sets import AdGroupSpec, Budget, CampaignSpec, EntityType
+from flightdeck.domain.campaign_sets import AdGroupSpec, AdSpec, CampaignSpec, EntityType
 from flightdeck.domain.sync_back import (
-    Comparison,
+    CompareEntityType,
     PlatformSnapshot,
-    compare,
-    platform_state_fields,
-    snapshot_fields,
+    normalise,
     spec_fields,
 )
 from flightdeck.domain.sync_back_io import (
     AccountList,
     AccountToPoll,
     ApplyResolutionInput,
-    ConflictRef,
     EscalateInput,
     ResolutionResult,
     SyncBackAccountInput,
@@ -64,13 +72,9 @@ from flightdeck.domain.sync_back_io import (
 from flightdeck.failures import Failure, failure
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError
-from flightdeck.temporal import conflict_workflow_id
 
 ACTOR = "sync-back"
-MODELS: dict[str, Any] = {"campaign": GeneratedCampaign, "ad_group": AdGroup}
-SPECS: dict[str, Any] = {"campaign": CampaignSpec, "ad_group": AdGroupSpec}
-# Platform settings our entities cannot hold as a status: gone (deleted) or stopped (archived).
-GONE = frozenset({"deleted"})
+SPECS: dict[str, Any] = {"campaign": CampaignSpec, "ad_group": AdGroupSpec, "ad": AdSpec}
 
 
 class SyncBackActivities:
@@ -90,6 +94,9 @@ class SyncBackActivities:
 
     @activity.defn(name=SYNC_BACK_ACCOUNT)
     async def sync_account(self, inp: SyncBackAccountInput) -> SyncBackAccountResult:
+        """Poll one account and apply what changed. Whatever happens, the run row ends
+        `completed` or `failed` with the reason; the activity heartbeats per page and while
+        comparing, so a lost worker is noticed within its heartbeat timeout."""
         tenant, account_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.ad_account_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             run = await SyncBackRunRepository(session).start(
@@ -98,26 +105,42 @@ class SyncBackActivities:
         started = time.perf_counter()
         try:
             poller, context = await self._platforms.poller(tenant, account_id)
-            snapshot: PlatformSnapshot = await poller.fetch_all(context)
+            snapshot: PlatformSnapshot = await poller.fetch_all(context, heartbeat=_heartbeat)
         except (ReauthRequired, AccountNotFound, PlatformError) as exc:
             await self._fail_run(tenant, run.id, str(exc))
             if isinstance(exc, ReauthRequired | AccountNotFound):
                 raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
             raise to_application_error(exc) from exc
+        except BaseException as exc:  # a bug, a cancellation: the row still ends
+            await self._fail_run(tenant, run.id, f"reading the platform failed: {exc!r}")
+            raise
         polled = time.perf_counter()
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            cycle = _Cycle(session, tenant, inp.platform, snapshot)
-            await cycle.run(account_id)
-            await SyncBackRunRepository(session).finish(
-                tenant,
-                run.id,
-                status="completed",
-                api_calls=snapshot.calls,
-                entities_checked=cycle.checked,
-                changes=cycle.changes,
-                conflicts_opened=len(cycle.conflicts),
-                deleted_on_platform=cycle.deleted,
-            )
+        try:
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                cycle = Cycle(
+                    session, tenant, inp.platform, snapshot,
+                    max_delete_share=inp.max_delete_share,
+                    min_delete_hold=inp.delete_hold_minimum,
+                    heartbeat=_heartbeat,
+                )  # fmt: skip
+                await cycle.run(account_id)
+                await cycle.record_problems()
+                problems = [p for p in cycle.problems]
+                await SyncBackRunRepository(session).finish(
+                    tenant,
+                    run.id,
+                    status="completed",
+                    api_calls=snapshot.calls,
+                    entities_checked=cycle.checked,
+                    changes=cycle.changes,
+                    conflicts_opened=len(cycle.conflicts),
+                    deleted_on_platform=cycle.deleted,
+                    held_deletions=cycle.held or None,
+                    error=_problems_text(problems),
+                )
+        except BaseException as exc:
+            await self._fail_run(tenant, run.id, f"comparing failed: {exc!r}")
+            raise
         return SyncBackAccountResult(
             run_id=str(run.id),
             api_calls=snapshot.calls,
@@ -125,12 +148,18 @@ class SyncBackActivities:
             rows_changed=len({(c["entityType"], c["entityId"]) for c in cycle.changes}),
             conflicts=cycle.conflicts,
             deleted_on_platform=cycle.deleted,
+            deletions_held=len(cycle.held),
+            entity_problems=len(problems),
+            statements=cycle.statements,
             poll_seconds=polled - started,
             compare_seconds=time.perf_counter() - polled,
         )
 
     @activity.defn(name=APPLY_CONFLICT_RESOLUTION)
     async def apply_resolution(self, inp: ApplyResolutionInput) -> ResolutionResult:
+        """Apply a person's decision against today's values: `use_local` pushes the entity's
+        current local values of the disputed fields (the base for the diff being the
+        platform's latest, as the last cycle refreshed it); `use_platform` takes those."""
         tenant, conflict_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.conflict_id)
         async with tenant_session(self._sessions, tenant) as session:
             conflict = await ConflictRepository(session).get(tenant, conflict_id)
@@ -142,55 +171,73 @@ class SyncBackActivities:
         if conflict.status != "open":  # a retry after the resolution was stored
             assert conflict.resolution is not None
             return _result(conflict, conflict.resolution, {}, [])
+        kind = conflict.entity_type
         fields = {f["field"]: f for f in conflict.fields}
+        platform_values = {name: f["platform"] for name, f in fields.items()}
+        snapshot = dict(record.synced_snapshot or {}) if record is not None else {}
         sent: list[str] = []
+        local_spec = _spec(kind, entity, keywords)
         if inp.resolution == "use_local":
-            adapter, context = await self._adapter(tenant, entity, campaign)
-            local = _spec(conflict.entity_type, entity, keywords)
+            adapter, context = await self._adapter(tenant, campaign)
             # The base the diff runs against: the platform's current values of the conflicted
             # fields, so exactly the local values of those (and any pending local edit) go.
-            base = _with_values(_base_spec(conflict.entity_type, record), {
-                name: f["platform"] for name, f in fields.items()
-            })  # fmt: skip
+            base = SPECS[kind].model_validate(_new_base(kind, entity, snapshot, platform_values))
             try:
-                if conflict.entity_type == "campaign":
+                if kind == "campaign":
                     pushed = await adapter.update_campaign(
-                        context, conflict.platform_id, local, base
+                        context, conflict.platform_id, local_spec, base
+                    )
+                elif kind == "ad_group":
+                    pushed = await adapter.update_ad_group(
+                        context, conflict.platform_id, to_campaign_spec(campaign), local_spec, base
                     )
                 else:
-                    pushed = await adapter.update_ad_group(
-                        context, conflict.platform_id, to_campaign_spec(campaign), local, base
+                    pushed = await adapter.update_ad(
+                        context, conflict.platform_id, local_spec, base
                     )
             except PlatformError as exc:
                 raise to_application_error(exc) from exc
             sent = pushed.changed_fields
-            applied = {name: f["local"] for name, f in fields.items()}
+            now = normalise(cast(CompareEntityType, kind), "spec", spec_fields(local_spec))
+            applied = {name: now[name] for name in fields}
         else:
-            applied = {name: f["platform"] for name, f in fields.items()}
+            applied = platform_values
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             entities = SyncedEntities(session)
-            model = MODELS[conflict.entity_type]
+            model = MODELS[kind]
             if inp.resolution == "use_local":
                 await SyncRecordRepository(session).mark_synced(
                     tenant,
-                    conflict.entity_type,  # type: ignore[arg-type]
+                    kind,  # type: ignore[arg-type]
                     conflict.entity_id,
                     conflict.platform,
                     platform_id=conflict.platform_id,
-                    snapshot=_spec(conflict.entity_type, entity, keywords).model_dump(mode="json"),
+                    snapshot=local_spec.model_dump(mode="json"),
                     reset_attempts=False,
                 )
                 await entities.set_sync_status(model, entity.id, "synced")
             else:
-                columns, base = _take(conflict.entity_type, entity, record, applied)
-                await entities.write_local(model, entity.id, columns)
+                try:
+                    columns = _columns(kind, entity, applied)
+                except EntityProblem as exc:
+                    raise failure(Failure.INVALID_STATE, str(exc)) from None
+                base = _new_base(kind, entity, snapshot, applied)
+                try:
+                    async with session.begin_nested():
+                        await entities.write_local(model, entity.id, columns)
+                except IntegrityError:
+                    raise failure(
+                        Failure.INVALID_STATE,
+                        f"the platform's values of {', '.join(fields)} cannot be stored here "
+                        "(another entity has that name): rename it first, or use_local",
+                    ) from None
                 if record is not None:
                     await entities.set_snapshot(record.id, base)
-                local_after = _with_values(_spec(conflict.entity_type, entity, keywords), applied)
-                still_pending = local_after.model_dump(mode="json") != base
-                await entities.set_sync_status(
-                    model, entity.id, "pending" if still_pending else "synced"
-                )
+                # In step when the local values, with the platform's taken, are the new base.
+                local_after = _new_base(kind, entity, local_spec.model_dump(mode="json"), applied)
+                spec_type = SPECS[kind]
+                in_step = spec_type.model_validate(base) == spec_type.model_validate(local_after)
+                await entities.set_sync_status(model, entity.id, "synced" if in_step else "pending")
             resolved = await ConflictRepository(session).resolve(
                 tenant, conflict_id, inp.resolution
             )
@@ -200,7 +247,7 @@ class SyncBackActivities:
                 session,
                 tenant,
                 f"conflict.resolved.{inp.resolution}",
-                conflict.entity_type,
+                kind,
                 conflict.entity_id,
                 conflictId=str(conflict_id),
                 applied=_jsonable(applied),
@@ -236,7 +283,7 @@ class SyncBackActivities:
     # -- helpers -------------------------------------------------------------------------------
 
     async def _adapter(
-        self, tenant: uuid.UUID, entity: Any, campaign: GeneratedCampaign
+        self, tenant: uuid.UUID, campaign: GeneratedCampaign
     ) -> tuple[CampaignSetPlatformAdapter, AccountContext]:
         async with tenant_session(self._sessions, tenant) as session:
             found = await SetSyncRepository(session).set_with_account(
@@ -251,197 +298,26 @@ class SyncBackActivities:
         return adapter, context
 
     async def _fail_run(self, tenant: uuid.UUID, run_id: uuid.UUID, error: str) -> None:
+        """The run row ends `failed` with the reason (nothing of the cycle was written: its
+        transaction rolled back)."""
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await SyncBackRunRepository(session).finish(
                 tenant, run_id, status="failed", api_calls=0, entities_checked=0, changes=[],
-                conflicts_opened=0, deleted_on_platform=0, error=error,
+                conflicts_opened=0, deleted_on_platform=0, error=error[:2000],
             )  # fmt: skip
 
 
-class _Cycle:
-    """One account's comparison and local writes, inside one transaction."""
-
-    def __init__(
-        self, session: AsyncSession, tenant: uuid.UUID, platform: str, snapshot: PlatformSnapshot
-    ) -> None:
-        self.session, self.tenant, self.platform, self.snapshot = (
-            session,
-            tenant,
-            platform,
-            snapshot,
-        )
-        self.entities = SyncedEntities(session)
-        self.changes: list[dict[str, Any]] = []
-        self.conflicts: list[ConflictRef] = []
-        self.checked = 0
-        self.deleted = 0
-
-    async def run(self, account_id: uuid.UUID) -> None:
-        for campaign, record in await self.entities.campaigns(
-            self.tenant, account_id, self.platform
-        ):
-            state: Any = self.snapshot.campaigns.get(campaign.platform_campaign_id or "")
-            await self._entity("campaign", campaign, campaign, record, state)
-        for group, campaign, record in await self.entities.ad_groups(
-            self.tenant, account_id, self.platform
-        ):
-            state = self.snapshot.ad_groups.get(group.platform_ad_group_id or "")
-            await self._entity("ad_group", group, campaign, record, state)
-
-    async def _entity(
-        self, entity_type: str, entity: Any, campaign: Any, record: Any, state: Any
-    ) -> None:
-        self.checked += 1
-        model = MODELS[entity_type]
-        if state is None or state.deleted or state.status in GONE:
-            await self.entities.mark_deleted_on_platform(model, entity.id)
-            if record is not None:
-                await SyncRecordRepository(self.session).mark_deleted(
-                    self.tenant, cast(EntityType, entity_type), entity.id, self.platform
-                )
-            self.deleted += 1
-            self.changes.append(_change(entity_type, entity.id, "deleted", False, True))
-            await _audit(
-                self.session, self.tenant, f"{entity_type}.deleted_on_platform", entity_type,
-                entity.id, source="platform", platformId=_platform_id(entity_type, entity),
-            )  # fmt: skip
-            return
-        if record is None or not record.synced_snapshot or entity.sync_status == "conflict":
-            return  # nothing to tell changes apart by, or a person is already deciding
-        comparison = compare(
-            entity_type,  # type: ignore[arg-type]
-            snapshot_fields(entity_type, record.synced_snapshot),  # type: ignore[arg-type]
-            spec_fields(_spec(entity_type, entity)),
-            platform_state_fields(state),
-        )
-        if comparison.has_conflict:
-            await self._conflict(entity_type, entity, comparison)
-            return
-        taken = comparison.platform_values
-        if not taken:
-            return
-        columns, base = _take(entity_type, entity, record, taken)
-        await self.entities.write_local(model, entity.id, columns)
-        await self.entities.set_snapshot(record.id, base)
-        for name, value in taken.items():
-            before = comparison.fields[name].local
-            self.changes.append(_change(entity_type, entity.id, name, before, value))
-            await _audit(
-                self.session, self.tenant, f"{entity_type}.changed_on_platform", entity_type,
-                entity.id, source="platform", field=name, **{"from": _jsonable(before)},
-                to=_jsonable(value),
-            )  # fmt: skip
-
-    async def _conflict(self, entity_type: str, entity: Any, comparison: Comparison) -> None:
-        fields = [f.model_dump(mode="json") for f in comparison.conflicts]
-        conflict, created = await ConflictRepository(self.session).open(
-            self.tenant,
-            entity_type=entity_type,
-            entity_id=entity.id,
-            platform=self.platform,
-            platform_id=_platform_id(entity_type, entity),
-            fields=fields,
-            workflow_id=conflict_workflow_id(entity_type, str(entity.id)),
-        )
-        await self.entities.set_sync_status(MODELS[entity_type], entity.id, "conflict")
-        if created:
-            await _audit(
-                self.session, self.tenant, "conflict.opened", entity_type, entity.id,
-                conflictId=str(conflict.id), fields=fields,
-            )  # fmt: skip
-        self.conflicts.append(
-            ConflictRef(
-                conflict_id=str(conflict.id),
-                entity_type=entity_type,  # type: ignore[arg-type]
-                entity_id=str(entity.id),
-            )
-        )
+def _heartbeat() -> None:
+    if activity.in_activity():
+        activity.heartbeat()
 
 
-# -- field plumbing -------------------------------------------------------------------------
-
-
-def _spec(entity_type: str, entity: Any, keywords: Any = ()) -> Any:
-    """The entity's local spec (an ad group's with its live keywords, when they matter: a push
-    sends its targeting)."""
-    if entity_type == "campaign":
-        return to_campaign_spec(entity)
-    return to_ad_group_spec(entity, keywords)
-
-
-def _base_spec(entity_type: str, record: Any) -> Any:
-    return SPECS[entity_type].model_validate(record.synced_snapshot)
-
-
-def _with_values(spec: Any, values: dict[str, Any]) -> Any:
-    """`spec` with compared-field values (as `compare` reports them) put in."""
-    update: dict[str, Any] = {}
-    for name, value in values.items():
-        if name == "budget":
-            currency = spec.budget.currency if spec.budget else "USD"
-            update["budget"] = (
-                Budget(type=value["type"], amount=Decimal(str(value["amount"])), currency=currency)
-                if value
-                else None
-            )
-        elif name == "bid_amount":
-            update["bid_amount"] = Decimal(str(value)) if value is not None else None
-        elif name == "status":
-            update["status"] = value if value in ("active", "paused") else spec.status
-        else:
-            update[name] = value
-    return spec.model_copy(update=update)
-
-
-def _take(
-    entity_type: str, entity: Any, record: Any, values: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The local columns and the new base (snapshot) for taking the platform's `values`."""
-    columns: dict[str, Any] = {}
-    for name, value in values.items():
-        if name == "budget":
-            columns["budget_type"] = value["type"] if value else None
-            columns["budget_amount"] = Decimal(str(value["amount"])) if value else None
-            columns["currency"] = (entity.currency or "USD") if value else None
-        elif name == "status":
-            # Archived on the platform reads as paused here: our statuses have no archive.
-            columns["status"] = value if value in ("active", "paused") else "paused"
-        elif name == "bid_amount":
-            columns["bid_amount"] = Decimal(str(value)) if value is not None else None
-        else:
-            columns[name] = value
-    base = _with_values(_base_spec(entity_type, record), values) if record else None
-    return columns, base.model_dump(mode="json") if base else {}
-
-
-def _platform_id(entity_type: str, entity: Any) -> str:
-    value = (
-        entity.platform_campaign_id if entity_type == "campaign" else entity.platform_ad_group_id
-    )
-    return str(value)
-
-
-def _change(
-    entity_type: str, entity_id: Any, field: str, before: Any, after: Any
-) -> dict[str, Any]:
-    return {
-        "entityType": entity_type,
-        "entityId": str(entity_id),
-        "field": field,
-        "from": _jsonable(before),
-        "to": _jsonable(after),
-        "source": "platform",
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
+def _problems_text(problems: list[dict[str, Any]]) -> str | None:
+    if not problems:
+        return None
+    shown = "; ".join(f"{p['entityType']} {p['entityId']}: {p['error']}" for p in problems[:20])
+    more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
+    return f"{len(problems)} entities could not take their platform changes: {shown}{more}"
 
 
 def _result(
@@ -470,6 +346,14 @@ async def _load_entity(
         if campaign is None:
             raise failure(Failure.NOT_FOUND, f"campaign {entity_id} not found")
         return campaign, campaign, record, []
+    if entity_type == "ad":
+        ad = await repo.ad_with_parent(tenant, entity_id)
+        if ad is None:
+            raise failure(Failure.NOT_FOUND, f"ad {entity_id} not found")
+        parent = await repo.ad_group_with_parent(tenant, ad[1].id)
+        if parent is None:
+            raise failure(Failure.NOT_FOUND, f"ad {entity_id}'s ad group not found")
+        return ad[0], parent[1], record, []
     found = await repo.ad_group_with_parent(tenant, entity_id)
     if found is None:
         raise failure(Failure.NOT_FOUND, f"ad group {entity_id} not found")

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from flightdeck import console
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.guards import RequestGuard
 from flightdeck.api.routes import (
@@ -59,7 +60,7 @@ def create_app(
             if temporal is None:
                 from flightdeck.temporal import connect
 
-                app.state.temporal = await connect(settings)
+                app.state.temporal = await connect(settings, lazy=True)
             yield
 
     app = FastAPI(
@@ -88,6 +89,7 @@ def create_app(
         app.include_router(meta_router, prefix="/api/v1")
     for seed_004 in (metrics, alerts, recommendations, actions, performance_settings):
         app.include_router(seed_004.router, prefix="/api/v1")
+    console.install(app)  # the web console (/console) and the offline docs (/docs, /redoc)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -140,8 +140,33 @@ def _database_down(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.TimeoutError | sa_exc.InterfaceError | ConnectionError | OSError):
         return True
     if isinstance(exc, sa_exc.DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(exc, sa_exc.OperationalError)
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError):
+            return True
+        return any(_server_unavailable(cause) for cause in _causes(exc))
     return type(exc).__module__.startswith("asyncpg") and "Connection" in type(exc).__name__
+
+
+# SQLSTATE classes of a server that cannot take the connection: 08 (connection exception) and
+# 57P (operator intervention: shutting down, starting up, crash recovery).
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
+
+
+def _server_unavailable(exc: BaseException) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception, its DBAPI original and their causes (a short, cycle-safe walk)."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc, getattr(exc, "orig", None)]
+    while pending and len(seen) < 10:
+        current = pending.pop()
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending.extend([current.__cause__, current.__context__])
+    return seen
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -177,7 +202,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _temporal(_: Request, exc: RPCError) -> JSONResponse:
         if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
             return _json(404, "not_found", "the workflow run was not found")
-        # A lazily connecting client reports a refused connection as a RuntimeError.
         logger.warning("Temporal unreachable: %s", getattr(exc, "status", type(exc).__name__))
         err = unavailable("temporal", "Temporal is unreachable; nothing was changed, retry")
         return _json(err.status_code, err.error, err.detail, err.headers)

@@ -24,7 +24,8 @@ def visible_typed(column: str) -> str:
     return f"({SCOPE} = '*' OR {column} = {scope})"
 
 
-def enable_tenant_rls(table: str, column: str = "tenant_id", *, typed: bool = False) -> None:
+def enable_tenant_rls(table: str, column: str = "tenant_id", *, typed: bool = True) -> None:
+    """`typed=False` only reproduces what migrations before 0031 wrote (keep them unchanged)."""
     rule = visible_typed(column) if typed else visible(column)
     op.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')

@@ -21,7 +21,7 @@ deleted; Reddit's `configured_status`) is compared, never an outcome the platfor
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -31,15 +31,32 @@ from flightdeck.domain import reddit_vocabulary as vocab
 from flightdeck.domain.campaign_sets import AdGroupSpec, AdSpec, Budget, CampaignSpec
 
 CompareEntityType = Literal["campaign", "ad_group", "ad"]
-Outcome = Literal["unchanged", "platform_only", "local_only", "both_same", "conflict"]
+Outcome = Literal["unchanged", "platform_only", "local_only", "both_same", "merged", "conflict"]
 
-# The fields sync-back compares, per entity: what someone can change in the platform's UI
-# and we push. Everything else is ours alone (targeting, copy) or fixed at creation.
+# The fields sync-back compares, per entity: every field a push sends (reddit_payloads'
+# PATCH fields, in our words). What Reddit fixes at creation (objective, optimization goal, a
+# post's copy) cannot change on the platform and is not compared.
+TARGETING_LISTS: tuple[str, ...] = ("communities", "interests", "geolocations", "devices")
+# Compared as sets, merged three ways: an addition on one side and a removal on the other
+# both stand, so only whole-value conflicts remain for scalars.
+SET_FIELDS = frozenset({*TARGETING_LISTS, "keywords", "excluded_keywords"})
 COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
-    "campaign": ("name", "status", "budget"),
-    "ad_group": ("name", "status", "budget", "bid_amount"),
-    "ad": ("name", "status"),
+    "campaign": ("name", "status", "budget", "start_time", "end_time"),
+    "ad_group": (
+        "name",
+        "status",
+        "budget",
+        "bid_strategy",
+        "bid_amount",
+        "start_time",
+        "end_time",
+        *TARGETING_LISTS,
+        "keywords",
+        "excluded_keywords",
+    ),
+    "ad": ("name", "status", "final_url"),
 }
+TIME_FIELDS = frozenset({"start_time", "end_time"})
 # Our status -> the setting a push makes of it (None: it claims none).
 SPEC_STATUS_SETTINGS: dict[str, str | None] = {
     "draft": "paused",
@@ -61,7 +78,13 @@ PLATFORM_STATUS_SETTINGS: dict[str, str] = {
     "archived": "archived",
     "deleted": "deleted",
 }
-TAKEN_OUTCOMES = frozenset({"platform_only", "both_same"})
+TAKEN_OUTCOMES = frozenset({"platform_only", "both_same", "merged"})
+# Reddit's (bid_strategy, bid_type) -> ours; a strategy whose bid type does not matter has None.
+BID_STRATEGIES_FROM_REDDIT: dict[tuple[str, str | None], str] = {
+    (reddit, bid_type): ours for ours, (reddit, bid_type) in vocab.BID_STRATEGIES.items()
+}
+# Keywords a push leaves out of the targeting (reddit_payloads.INACTIVE_KEYWORD_STATUSES).
+INACTIVE_KEYWORD_STATUSES = frozenset({"paused", "archived", "deleted"})
 
 
 # -- what the platform reports ------------------------------------------------------------------
@@ -76,6 +99,9 @@ class PlatformCampaignState(BaseModel):
     status: str  # ours: active, paused, archived, deleted, completed, pending, error
     budget: Budget | None = None
     spend_cap: Decimal | None = None
+    budget_optimization: bool = False
+    start_time: str | None = None  # ISO 8601 as the platform has it
+    end_time: str | None = None
     modified_at: datetime | None = None
     deleted: bool = False
 
@@ -86,7 +112,12 @@ class PlatformAdGroupState(BaseModel):
     name: str
     status: str
     budget: Budget | None = None
+    bid_strategy: str | None = None  # ours (automatic, manual_cpc, …)
     bid_amount: Decimal | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    # Our targeting lists and keywords (None: the platform reported no targeting).
+    targeting: dict[str, list[str]] | None = None
     modified_at: datetime | None = None
     deleted: bool = False
 
@@ -97,6 +128,7 @@ class PlatformAdState(BaseModel):
     campaign_platform_id: str | None = None
     name: str
     status: str
+    click_url: str | None = None
     modified_at: datetime | None = None
     deleted: bool = False
 
@@ -123,6 +155,7 @@ class FieldComparison(BaseModel):
     base: Any = None
     local: Any = None
     platform: Any = None
+    merged: Any = None  # a set changed on both sides: local + the platform's changes
 
 
 class Comparison(BaseModel):
@@ -142,9 +175,25 @@ class Comparison(BaseModel):
 
     @property
     def platform_values(self) -> dict[str, Any]:
-        """The platform's value of every field to take locally (platform_only, both_same).
-        A budget is `{type, amount}`: keep the local currency; a status is a setting."""
+        """The value of every field to take locally (platform_only, both_same, merged): the
+        platform's, or for a set both sides changed, the local set with the platform's
+        additions and removals applied. A budget is `{type, amount}`: keep the local currency;
+        a status is a setting."""
+        return {
+            name: f.merged if f.outcome == "merged" else f.platform
+            for name, f in self.fields.items()
+            if f.outcome in TAKEN_OUTCOMES
+        }
+
+    @property
+    def base_values(self) -> dict[str, Any]:
+        """What the base (the snapshot of the last push) becomes for the taken fields: the
+        platform's value, so the next push sends only what changed locally."""
         return {name: f.platform for name, f in self.fields.items() if f.outcome in TAKEN_OUTCOMES}
+
+    @property
+    def platform_changed(self) -> bool:
+        return any(f.outcome in (*TAKEN_OUTCOMES, "conflict") for f in self.fields.values())
 
     @property
     def local_only(self) -> list[str]:
@@ -160,16 +209,48 @@ def compare(
 ) -> Comparison:
     """Each compared field's outcome. `base` is what was last pushed (the synced snapshot):
     without one there is nothing to tell a platform change from ours by."""
+    return compare_normalised(
+        entity_type,
+        normalise(entity_type, "spec", base),
+        normalise(entity_type, "spec", local),
+        normalise(entity_type, "platform", platform),
+    )
+
+
+def normalise(
+    entity_type: CompareEntityType, side: str, values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The compared fields of one side, in the one shape `compare_normalised` takes."""
+    return {name: _normalise(name, side, values.get(name)) for name in COMPARED_FIELDS[entity_type]}
+
+
+def compare_normalised(
+    entity_type: CompareEntityType,
+    base: Mapping[str, Any],
+    local: Mapping[str, Any],
+    platform: Mapping[str, Any],
+) -> Comparison:
     fields = {}
     for name in COMPARED_FIELDS[entity_type]:
-        b, loc, p = (
-            _normalise(name, side, values.get(name))
-            for side, values in (("spec", base), ("spec", local), ("platform", platform))
-        )
+        b, loc, p = base.get(name), local.get(name), platform.get(name)
+        outcome = _outcome(name, b, loc, p)
+        merged = _merge(b, loc, p) if outcome == "merged" else None
         fields[name] = FieldComparison(
-            field=name, outcome=_outcome(name, b, loc, p), base=b, local=loc, platform=p
+            field=name, outcome=outcome, base=b, local=loc, platform=p, merged=merged
         )
     return Comparison(entity_type=entity_type, fields=fields)
+
+
+def platform_differs(
+    entity_type: CompareEntityType, base: Mapping[str, Any], platform: Mapping[str, Any]
+) -> bool:
+    """Whether the platform changed anything since the base (normalised sides): when not,
+    there is nothing to take or dispute and the local side need not be read."""
+    for name in COMPARED_FIELDS[entity_type]:
+        b, p = base.get(name), platform.get(name)
+        if b != p and not (name == "status" and b is None):
+            return True
+    return False
 
 
 def spec_fields(spec: CampaignSpec | AdGroupSpec | AdSpec) -> dict[str, Any]:
@@ -178,10 +259,24 @@ def spec_fields(spec: CampaignSpec | AdGroupSpec | AdSpec) -> dict[str, Any]:
     fields: dict[str, Any] = {"name": spec.name, "status": spec.status}
     if isinstance(spec, CampaignSpec):
         fields["budget"] = spec.budget
+        # Reddit takes a campaign start only under budget optimization.
+        fields["start_time"] = spec.start_time if spec.budget_optimization else None
+        fields["end_time"] = spec.end_time
     elif isinstance(spec, AdGroupSpec):
         fields["budget"] = spec.budget
+        fields["bid_strategy"] = spec.bid_strategy
         bids_a_price = spec.bid_strategy in vocab.BIDS_NEEDING_AMOUNT
         fields["bid_amount"] = spec.bid_amount if bids_a_price else None
+        fields["start_time"] = spec.start_time
+        fields["end_time"] = spec.end_time
+        targeting = spec.targeting
+        for name in TARGETING_LISTS:
+            fields[name] = list(getattr(targeting, name))
+        live = [k for k in spec.keywords if k.status not in INACTIVE_KEYWORD_STATUSES]
+        fields["keywords"] = [k.text for k in live if not k.negative]
+        fields["excluded_keywords"] = [k.text for k in live if k.negative]
+    else:
+        fields["final_url"] = spec.final_url
     return fields
 
 
@@ -203,10 +298,30 @@ def platform_state_fields(
     fields: dict[str, Any] = {"name": state.name, "status": state.status}
     if isinstance(state, PlatformCampaignState):
         fields["budget"] = state.budget or _lifetime(state.spend_cap)
+        fields["start_time"] = state.start_time if state.budget_optimization else None
+        fields["end_time"] = state.end_time
     elif isinstance(state, PlatformAdGroupState):
         fields["budget"] = state.budget
+        fields["bid_strategy"] = state.bid_strategy
         fields["bid_amount"] = state.bid_amount
+        fields["start_time"] = state.start_time
+        fields["end_time"] = state.end_time
+        targeting = state.targeting or {}
+        for name in (*TARGETING_LISTS, "keywords", "excluded_keywords"):
+            fields[name] = targeting.get(name, [])
+    else:
+        fields["final_url"] = state.click_url
     return fields
+
+
+def reddit_bid_strategy(bid_strategy: str | None, bid_type: str | None) -> str | None:
+    """Reddit's bidding as our bid strategy (None when the object has none)."""
+    if not bid_strategy:
+        return None
+    found = BID_STRATEGIES_FROM_REDDIT.get((bid_strategy, bid_type)) or (
+        BID_STRATEGIES_FROM_REDDIT.get((bid_strategy, None))
+    )
+    return found or f"{bid_strategy}:{bid_type}".lower()  # shown, never taken
 
 
 # -- normalisation ------------------------------------------------------------------------------
@@ -219,13 +334,17 @@ def _outcome(field: str, base: Any, local: Any, platform: Any) -> Outcome:
         local_changed = local_changed and local is not None
         platform_changed = platform_changed and base is not None
     if local_changed and platform_changed:
-        return "both_same" if local == platform else "conflict"
+        if local == platform:
+            return "both_same"
+        return "merged" if field in SET_FIELDS else "conflict"
     if platform_changed:
         return "platform_only"
     return "local_only" if local_changed else "unchanged"
 
 
 def _normalise(field: str, side: str, value: Any) -> Any:
+    if field in SET_FIELDS:
+        return _set(value or ())
     if value is None:
         return None
     if field == "status":
@@ -234,7 +353,40 @@ def _normalise(field: str, side: str, value: Any) -> Any:
         return _budget(value)
     if field == "bid_amount":
         return _amount(value)
+    if field in TIME_FIELDS:
+        return _time(value)
+    if field in SET_FIELDS:
+        return _set(value)
     return value
+
+
+def _merge(base: Any, local: Any, platform: Any) -> list[str]:
+    """Local with the platform's additions and removals since the base (sets commute)."""
+    b, p = set(base or ()), set(platform or ())
+    return sorted((set(local or ()) | (p - b)) - (b - p))
+
+
+def _set(value: Any) -> list[str]:
+    items = []
+    for item in value:
+        if isinstance(item, Mapping):  # Reddit's devices are {"type": "MOBILE"}
+            item = item.get("type")
+        if item is not None:
+            items.append(str(item))
+    return sorted(set(items))
+
+
+def _time(value: Any) -> str | None:
+    """A time as Reddit holds it (UTC, whole seconds, `Z`)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if not isinstance(value, datetime):
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _status_setting(side: str, status: str) -> str | None:

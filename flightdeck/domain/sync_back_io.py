@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 Resolution = Literal["use_local", "use_platform"]
 RESOLUTIONS: tuple[str, ...] = ("use_local", "use_platform")
-ConflictEntityType = Literal["campaign", "ad_group"]
+ConflictEntityType = Literal["campaign", "ad_group", "ad"]
 
 
 class SyncBackInput(BaseModel):
@@ -17,6 +17,8 @@ class SyncBackInput(BaseModel):
     trigger: str = "schedule"
     tenant_id: str | None = None  # a manual run covers one tenant; the schedule covers all
     escalate_after_seconds: float = 86_400.0
+    max_delete_share: float = 0.2
+    delete_hold_minimum: int = 10
     read_task_queue: str = "reddit-read"
     write_task_queue: str = "reddit"
 
@@ -36,6 +38,8 @@ class SyncBackAccountInput(BaseModel):
     platform: str = "reddit"
     cycle_id: str
     trigger: str = "schedule"
+    max_delete_share: float = 0.2
+    delete_hold_minimum: int = 10
 
 
 class ConflictRef(BaseModel):
@@ -51,6 +55,9 @@ class SyncBackAccountResult(BaseModel):
     rows_changed: int = 0
     conflicts: list[ConflictRef] = Field(default_factory=list)
     deleted_on_platform: int = 0
+    deletions_held: int = 0
+    entity_problems: int = 0
+    statements: int = 0  # SQL statements of the load, compare and write
     poll_seconds: float = 0.0  # reading the platform
     compare_seconds: float = 0.0  # loading, comparing and writing locally
 
@@ -61,6 +68,9 @@ class SyncBackResult(BaseModel):
     rows_changed: int = 0
     conflicts_opened: int = 0
     deleted_on_platform: int = 0
+    deletions_held: int = 0
+    entity_problems: int = 0
+    statements: int = 0
     failed_accounts: list[str] = Field(default_factory=list)
     poll_seconds: float = 0.0
     compare_seconds: float = 0.0
@@ -105,6 +115,8 @@ class ConflictState(BaseModel):
     conflict_id: str
     entity_type: str
     entity_id: str
-    status: Literal["open", "resolved"] = "open"
+    status: Literal["open", "resolving", "resolved"] = "open"
     escalated: bool = False
     resolution: Resolution | None = None
+    result: ResolutionResult | None = None  # once resolved
+    error: str | None = None  # the last resolution that failed, and why

@@ -113,6 +113,13 @@ def relay_object_keys(plan: CampaignPlanIn, tenant_id: str) -> list[RelayObjectK
     return keys
 
 
+def tenant_template_key(tenant_id: str, key: str) -> str:
+    """The key of a tenant's tracking template at Strategis. Templates are looked up by
+    (organization, key) and adopted when found: two tenants sharing an organization must never
+    find each other's, so the key carries the tenant, as every other adoption key does."""
+    return f"{key}.{uuid.UUID(tenant_id).hex}"
+
+
 def template_key(organization: str, key: str) -> str:
     return f"template-{organization}-{key}"
 

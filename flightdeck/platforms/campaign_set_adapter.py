@@ -7,8 +7,9 @@ Contract for every implementation:
   adoption marker (`domain.adoption`), which the created object must carry in a field the
   platform keeps. Platforms without an idempotency key (Reddit) are protected by `find_*`:
   after an ambiguous failure (lost answer, timeout, 5xx, a crash; never after a 429 or a 4xx,
-  which say nothing was made) the activity looks the object up by that marker — never by a
-  name another set may share — and adopts it.
+  which say nothing was made) the activity calls `find_*` with the name and that marker; an
+  adapter must only return an object carrying the marker (Reddit: never one found by a name
+  another set may share).
 - `update_*` gets the desired content and the `base` (what was last pushed successfully);
   it sends only the fields whose platform value differs, and makes no call when none does.
 - `set_status` pauses, resumes, archives or deletes (platform words chosen by the adapter).
@@ -48,7 +49,9 @@ class CampaignSetPlatformAdapter(Protocol):
         self, account: AccountContext, spec: CampaignSpec, *, ref: str | None = None
     ) -> PlatformObject: ...
 
-    async def find_campaign(self, account: AccountContext, ref: str) -> PlatformObject | None: ...
+    async def find_campaign(
+        self, account: AccountContext, name: str, *, ref: str | None = None
+    ) -> PlatformObject | None: ...
 
     async def update_campaign(
         self,
@@ -69,7 +72,12 @@ class CampaignSetPlatformAdapter(Protocol):
     ) -> PlatformObject: ...
 
     async def find_ad_group(
-        self, account: AccountContext, campaign_platform_id: str, ref: str
+        self,
+        account: AccountContext,
+        campaign_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None: ...
 
     async def update_ad_group(
@@ -104,7 +112,12 @@ class CampaignSetPlatformAdapter(Protocol):
         ...
 
     async def find_ad(
-        self, account: AccountContext, ad_group_platform_id: str, ref: str
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None: ...
 
     async def update_ad(

@@ -12,6 +12,7 @@ Contract for every implementation:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from flightdeck.domain.sync_back import PlatformCampaignState, PlatformSnapshot
@@ -27,6 +28,8 @@ class PlatformPoller(Protocol):
         """One campaign, read now (one request)."""
         ...
 
-    async def fetch_all(self, account: AccountContext) -> PlatformSnapshot:
-        """Every campaign and ad group of the account."""
+    async def fetch_all(
+        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
+    ) -> PlatformSnapshot:
+        """Every campaign, ad group and ad of the account; `heartbeat` is called per page."""
         ...

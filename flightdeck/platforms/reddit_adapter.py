@@ -44,9 +44,13 @@ class RedditCampaignSetAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, client: RedditAdsClient) -> None:
+    def __init__(
+        self, client: RedditAdsClient, pixels: dict[str, str | None] | None = None
+    ) -> None:
+        """`pixels` (ad account -> its conversion pixel) may outlive the adapter: a worker
+        keeps one per platform, so an adapter made per call does not look the pixel up again."""
         self._client = client
-        self._pixels: dict[str, str | None] = {}  # ad account -> its conversion pixel
+        self._pixels = pixels if pixels is not None else {}
 
     # -- campaigns ------------------------------------------------------------------------
 
@@ -61,7 +65,11 @@ class RedditCampaignSetAdapter:
         data["name"] = with_ref(spec.name, ref)
         return _object(await self._client.create_campaign(account.account_id, data))
 
-    async def find_campaign(self, account: AccountContext, ref: str) -> PlatformObject | None:
+    async def find_campaign(
+        self, account: AccountContext, name: str, *, ref: str | None = None
+    ) -> PlatformObject | None:
+        if ref is None:  # never adopt by a bare name
+            return None
         campaigns = await self._client.list_campaigns(account.account_id)
         return _adopt(campaigns, ref, "campaign")
 
@@ -96,8 +104,15 @@ class RedditCampaignSetAdapter:
         return _object(await self._client.create_ad_group(account.account_id, data))
 
     async def find_ad_group(
-        self, account: AccountContext, campaign_platform_id: str, ref: str
+        self,
+        account: AccountContext,
+        campaign_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None:
+        if ref is None:
+            return None
         ad_groups = await self._client.list_ad_groups(
             account.account_id, campaign_id=campaign_platform_id
         )
@@ -166,8 +181,15 @@ class RedditCampaignSetAdapter:
         return created
 
     async def find_ad(
-        self, account: AccountContext, ad_group_platform_id: str, ref: str
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None:
+        if ref is None:
+            return None
         ads = await self._client.list_ads(account.account_id, ad_group_ids=[ad_group_platform_id])
         return _adopt(ads, ref, "ad")
 

@@ -1,4 +1,4 @@
-"""`PlatformPoller` for Reddit: the account-wide campaign and ad-group lists (ads on request)
+"""`PlatformPoller` for Reddit: the account-wide campaign, ad-group and ad lists
 at `page.size` 1000, read back into our vocabulary.
 
 A cycle costs ceil(n / 1000) requests per list (at least one), against the 400-per-minute
@@ -11,7 +11,7 @@ refresh and a retry is one more request, not counted).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from flightdeck.domain.sync_back import (
     PlatformAdState,
     PlatformCampaignState,
     PlatformSnapshot,
+    reddit_bid_strategy,
 )
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.platform_poller import PlatformPoller
@@ -41,7 +42,7 @@ class RedditPlatformPoller:
     platform = PLATFORM
 
     def __init__(
-        self, client: RedditAdsClient, *, page_size: int = MAX_PAGE_SIZE, include_ads: bool = False
+        self, client: RedditAdsClient, *, page_size: int = MAX_PAGE_SIZE, include_ads: bool = True
     ) -> None:
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ValueError(f"page_size must be 1-{MAX_PAGE_SIZE}, not {page_size}")
@@ -54,27 +55,36 @@ class RedditPlatformPoller:
     ) -> PlatformCampaignState:
         return campaign_state(await self._client.get_campaign(platform_campaign_id))
 
-    async def fetch_all(self, account: AccountContext) -> PlatformSnapshot:
-        campaigns, campaign_calls = await self._list(account, "campaigns")
-        ad_groups, ad_group_calls = await self._list(account, "ad_groups")
+    async def fetch_all(
+        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
+    ) -> PlatformSnapshot:
+        campaigns, campaign_calls = await self._list(account, "campaigns", heartbeat)
+        ad_groups, ad_group_calls = await self._list(account, "ad_groups", heartbeat)
         snapshot = PlatformSnapshot(
             campaigns={c.platform_id: c for c in map(campaign_state, campaigns)},
             ad_groups={g.platform_id: g for g in map(ad_group_state, ad_groups)},
             calls=campaign_calls + ad_group_calls,
         )
         if self._include_ads:
-            ads, ad_calls = await self._list(account, "ads")
+            ads, ad_calls = await self._list(account, "ads", heartbeat)
             snapshot.ads = {a.platform_id: a for a in map(ad_state, ads)}
             snapshot.calls += ad_calls
         return snapshot
 
     async def _list(
-        self, account: AccountContext, collection: str
+        self, account: AccountContext, collection: str, heartbeat: Callable[[], None] | None
     ) -> tuple[list[dict[str, Any]], int]:
-        """Every object of one account-wide list, and the pages it took."""
+        """Every object of one account-wide list, and the pages it took (a heartbeat per
+        page: a cycle over a big account takes a while, and a lost worker must show)."""
         path = f"/ad_accounts/{quote(account.account_id, safe='')}/{collection}"
         params = {"page.size": str(self._page_size)}
-        items = [item async for item in self._client.paginate(path, params)]
+        items = []
+        async for item in self._client.paginate(path, params):
+            items.append(item)
+            if heartbeat is not None and len(items) % self._page_size == 0:
+                heartbeat()
+        if heartbeat is not None:
+            heartbeat()
         return items, max(1, math.ceil(len(items) / self._page_size))
 
 
@@ -89,6 +99,9 @@ def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
         status=_status(obj),
         budget=_budget(obj) if cbo else None,
         spend_cap=_money(obj.get("spend_cap")),
+        budget_optimization=cbo,
+        start_time=_text(obj.get("start_time")),
+        end_time=_text(obj.get("end_time")),
         modified_at=_time(obj.get("modified_at")),
         deleted=obj.get("configured_status") == DELETED,
     )
@@ -101,7 +114,11 @@ def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
         name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
         budget=_budget(obj),
+        bid_strategy=reddit_bid_strategy(obj.get("bid_strategy"), obj.get("bid_type")),
         bid_amount=_money(obj.get("bid_value")),
+        start_time=_text(obj.get("start_time")),
+        end_time=_text(obj.get("end_time")),
+        targeting=_targeting(obj.get("targeting")),
         modified_at=_time(obj.get("modified_at")),
         deleted=obj.get("configured_status") == DELETED,
     )
@@ -115,9 +132,27 @@ def ad_state(obj: Mapping[str, Any]) -> PlatformAdState:
         campaign_platform_id=str(campaign_id) if campaign_id else None,
         name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
+        click_url=_text(obj.get("click_url")),
         modified_at=_time(obj.get("modified_at")),
         deleted=obj.get("configured_status") == DELETED,
     )
+
+
+def _targeting(value: Any) -> dict[str, list[str]] | None:
+    """Reddit's targeting lists (devices as their types) and keywords, in our names."""
+    if not isinstance(value, Mapping):
+        return None
+    found: dict[str, list[str]] = {}
+    for name in ("communities", "interests", "geolocations", "keywords", "excluded_keywords"):
+        found[name] = [str(item) for item in value.get(name) or ()]
+    found["devices"] = [
+        str(d.get("type") if isinstance(d, Mapping) else d) for d in value.get("devices") or ()
+    ]
+    return found
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _status(obj: Mapping[str, Any]) -> str:

@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 # (status, retry_after_seconds) -> (JSON body, headers) in the platform's own error envelope.
 FaultRenderer = Callable[[int, float | None], tuple[dict[str, Any], dict[str, str]]]
 LOST_RESPONSE_STATUS = 502
+# What the request log says of a request whose client dropped the connection mid-body.
+DROPPED_CONNECTION_STATUS = 500
 
 
 class FaultRule(BaseModel):
@@ -170,10 +172,17 @@ class FaultInjectionMiddleware:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"][len(surface.prefix) :] or "/"
+        dropped, receive = _watch_disconnect(receive)
         body = await read_body(receive) or b""
         entry = self.state.log_request(surface.platform, method, path)
         _describe(entry, body, scope)
         scope[LOG_ENTRY_SCOPE_KEY] = entry
+        if dropped():
+            # The client went away before its request was whole: nothing is processed (a
+            # truncated body must never become a create), and the log counts a server error.
+            entry.fault = "dropped_connection"
+            entry.status = DROPPED_CONNECTION_STATUS
+            return
         decision = self.state.faults.decide(surface.platform, method, path, body)
         if decision.latency_ms:
             await asyncio.sleep(decision.latency_ms / 1000)
@@ -207,7 +216,9 @@ class FaultInjectionMiddleware:
 
         try:
             await self.app(scope, receive, recording_send)
-        except Exception:
+        except BaseException:
+            # An error, or the request task cancelled because the client dropped the connection:
+            # either way a server error, never a request left without a status.
             entry.status = entry.status or 500
             raise
 
@@ -239,6 +250,21 @@ def _describe(entry: RequestLogEntry, body: bytes, scope: Scope) -> None:
     if entry.organization is None:
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         entry.organization = query.get("organization", [None])[0]
+
+
+def _watch_disconnect(receive: Receive) -> tuple[Callable[[], bool], Receive]:
+    """`receive`, noting whether the client disconnected before the body was complete."""
+    seen = {"dropped": False, "complete": False}
+
+    async def watched() -> Message:
+        message = await receive()
+        if message["type"] == "http.disconnect" and not seen["complete"]:
+            seen["dropped"] = True
+        elif message["type"] == "http.request" and not message.get("more_body", False):
+            seen["complete"] = True
+        return message
+
+    return (lambda: seen["dropped"]), watched
 
 
 async def _discard(message: Message) -> None:

@@ -28,7 +28,8 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import CancelledError as TemporalCancelledError
 
 with workflow.unsafe.imports_passed_through():
     from flightdeck.activities.names import (
@@ -121,7 +122,13 @@ class PublishPlanWorkflow:
         self._progress = Progress(
             step="starting", total=total_remote_steps(inp.plan), status="creating"
         )
-        await self._begin()
+        try:
+            await self._begin("creating")
+        except asyncio.CancelledError:
+            # Cancelled before the first write: nothing was created, nothing to compensate,
+            # but the plan must still end recorded.
+            await self._begin("cancelled")
+            raise
         dag = asyncio.ensure_future(self._publish(inp))
         try:
             await workflow.wait_condition(dag.done, timeout=timedelta(seconds=inp.deadline_seconds))
@@ -339,23 +346,28 @@ class PublishPlanWorkflow:
         self._progress.done += 1
         return result
 
-    async def _begin(self) -> None:
-        """Mark the plan `creating`; waits (durable timers, backing off) for the API's commit of
-        the plan row, and gives up after `plan_wait_seconds`: then its POST was rolled back."""
+    async def _begin(self, status: str) -> None:
+        """Mark the plan `creating` (or `cancelled`, when cancelled before that); waits (durable
+        timers, backing off) for the API's commit of the plan row, and gives up after
+        `plan_wait_seconds`: then its POST was rolled back."""
         assert self._input is not None
-        self._progress.status = "creating"
+        self._progress.status = status
         deadline = workflow.now() + timedelta(seconds=self._input.plan_wait_seconds)
         delay = 0.2
         while True:
             try:
                 await workflow.execute_local_activity(
                     SET_PLAN_STATUS,
-                    PlanStatusInput(ref=self._ref, status="creating", step="starting", done=0),
+                    PlanStatusInput(ref=self._ref, status=status, step="starting", done=0),
                     start_to_close_timeout=timedelta(seconds=10),
                     retry_policy=PLAN_STORED_RETRY,
                 )
                 return
-            except ActivityError as err:
+            # A local activity's failure may arrive as the bare failure (an ApplicationError,
+            # a timeout), not wrapped in ActivityError: every FailureError is a failed attempt.
+            except FailureError as err:
+                if _is_cancellation(err):
+                    raise asyncio.CancelledError() from err
                 remaining = (deadline - workflow.now()).total_seconds()
                 if remaining <= 0:
                     # Nothing was created, and no row exists to record anything on.
@@ -444,6 +456,13 @@ async def _all(awaitables: list[Awaitable[T]]) -> list[T]:
         await asyncio.gather(*tasks, return_exceptions=True)
         raise failed[0].exception()  # type: ignore[misc]
     return [task.result() for task in tasks]
+
+
+def _is_cancellation(err: BaseException) -> bool:
+    """The run itself was cancelled while this activity ran (not a failure of the activity)."""
+    if isinstance(err, TemporalCancelledError):
+        return True
+    return isinstance(err, ActivityError) and isinstance(err.cause, TemporalCancelledError)
 
 
 async def _settle(task: asyncio.Future[Any]) -> None:

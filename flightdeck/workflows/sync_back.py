@@ -59,6 +59,7 @@ READ_RETRY = RetryPolicy(
     non_retryable_error_types=NON_RETRYABLE,
 )
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
+SYNC_BACK_HEARTBEAT = timedelta(seconds=30)
 
 
 @workflow.defn
@@ -84,9 +85,14 @@ class SyncBackWorkflow:
                         platform=inp.platform,
                         cycle_id=cycle_id,
                         trigger=inp.trigger,
+                        max_delete_share=inp.max_delete_share,
+                        delete_hold_minimum=inp.delete_hold_minimum,
                     ),
                     task_queue=inp.read_task_queue,
                     start_to_close_timeout=timedelta(minutes=10),
+                    # It heartbeats per page read and while comparing: a lost worker shows
+                    # within this, not after the 10 minutes, and cancellation reaches it.
+                    heartbeat_timeout=SYNC_BACK_HEARTBEAT,
                     retry_policy=READ_RETRY,
                     result_type=SyncBackAccountResult,
                 )
@@ -98,11 +104,16 @@ class SyncBackWorkflow:
             result.api_calls += polled.api_calls
             result.rows_changed += polled.rows_changed
             result.deleted_on_platform += polled.deleted_on_platform
+            result.deletions_held += polled.deletions_held
+            result.entity_problems += polled.entity_problems
+            result.statements += polled.statements
             result.poll_seconds += polled.poll_seconds
             result.compare_seconds += polled.compare_seconds
-            for conflict in polled.conflicts:
-                started = await self._start_conflict(inp, account.tenant_id, conflict)
-                result.conflicts_opened += int(started)
+            # Started together: hundreds of conflicts must not cost hundreds of round trips.
+            started = await asyncio.gather(
+                *(self._start_conflict(inp, account.tenant_id, c) for c in polled.conflicts)
+            )
+            result.conflicts_opened += sum(started)
         return result
 
     async def _start_conflict(
@@ -141,25 +152,39 @@ class ConflictWorkflow:
 
     @workflow.update
     async def resolve(self, request: ResolveConflict) -> ResolutionResult:
+        """Accepted once the validator passed (the API answers 202 then); the push runs here,
+        in the background of the request. A failed push leaves the conflict open, with the
+        reason in `state.error`, for another resolution."""
         async with self._lock:
             if self._result is not None:  # a concurrent duplicate got here first
                 return self._result
             assert self._input is not None and self._state is not None
-            self._result = await workflow.execute_activity(
-                APPLY_CONFLICT_RESOLUTION,
-                ApplyResolutionInput(
-                    tenant_id=self._input.tenant_id,
-                    conflict_id=request.conflict_id,
-                    resolution=request.resolution,  # type: ignore[arg-type]  # validated
-                ),
-                task_queue=self._input.write_task_queue,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=READ_RETRY,
-                result_type=ResolutionResult,
-            )
+            self._state.status = "resolving"
+            self._state.resolution = request.resolution  # type: ignore[assignment]
+            self._state.error = None
+            try:
+                result = await workflow.execute_activity(
+                    APPLY_CONFLICT_RESOLUTION,
+                    ApplyResolutionInput(
+                        tenant_id=self._input.tenant_id,
+                        conflict_id=request.conflict_id,
+                        resolution=request.resolution,  # type: ignore[arg-type]  # validated
+                    ),
+                    task_queue=self._input.write_task_queue,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=READ_RETRY,
+                    result_type=ResolutionResult,
+                )
+            except ActivityError as exc:
+                self._state.status = "open"
+                self._state.resolution = None
+                self._state.error = str(exc.cause or exc)
+                raise failure(Failure.INVALID_STATE, self._state.error) from None
+            self._result = result
             self._state.status = "resolved"
-            self._state.resolution = self._result.resolution
-            return self._result
+            self._state.resolution = result.resolution
+            self._state.result = result
+            return result
 
     @resolve.validator
     def _validate(self, request: ResolveConflict) -> None:

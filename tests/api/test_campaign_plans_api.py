@@ -16,10 +16,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from flightdeck.api.app import create_app
+from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
+from flightdeck.db.repositories.tenants import TenantRepository
 from flightdeck.db.tenancy import system_session
 from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
 from flightdeck.settings import Settings
 from tests.conftest import free_port
+from tests.db.support import names_for, plan_in
 
 PLANS = "/api/v1/campaign-plans"
 EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "plan.json").read_text())
@@ -111,3 +114,27 @@ async def test_temporal_unreachable_answers_503_and_stores_nothing(
     assert refused.headers["Retry-After"]
     assert time.monotonic() - started < 8, "fails fast instead of blocking"
     assert (await temporal_down_api.get(PLANS, headers=headers)).json()["items"] == []
+
+
+async def test_cancelling_while_temporal_is_unreachable_answers_503_json_and_changes_nothing(
+    temporal_down_api: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    name = f"down-cancel-{time.monotonic_ns()}"
+    headers = await registered_headers(sessions, name)
+    async with system_session(sessions, "cli") as session:
+        tenant = await TenantRepository(session).get_by_name(name)
+        assert tenant is not None
+        stored = plan_in()
+        row = await CampaignPlanRepository(session).create(
+            tenant.id, stored, names_for(stored), f"publish-{tenant.id}-{stored.request_id}"
+        )
+        await session.commit()
+    refused = await temporal_down_api.post(f"{PLANS}/{row.id}/cancel", headers=headers)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["content-type"].startswith("application/json")
+    assert refused.json()["error"] == "temporal_unavailable"
+    assert refused.headers["Retry-After"]
+    still = await temporal_down_api.get(f"{PLANS}/{row.id}", headers=headers)
+    assert still.json()["status"] == "pending"
+    audit = await temporal_down_api.get("/api/v1/audit-log", headers=headers)
+    assert all(e["action"] != "campaign_plan.cancel_requested" for e in audit.json()["items"])

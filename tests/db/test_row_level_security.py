@@ -54,6 +54,21 @@ async def test_every_tenant_owned_table_has_a_forced_policy(database_url: str) -
     assert unprotected == []
 
 
+async def test_every_tenant_policy_compares_uuids(database_url: str) -> None:
+    """A `tenant_id::text = scope` policy hides the tenant filter from the planner's statistics
+    (migration 0031): every policy must compare the uuid column itself."""
+    connection = await asyncpg.connect(to_asyncpg_dsn(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT tablename, qual FROM pg_policies WHERE policyname = 'tenant_isolation'"
+        )
+    finally:
+        await connection.close()
+    assert {row["tablename"] for row in rows} >= {*tenant_owned_tables(), "tenants"}
+    text_compared = sorted(row["tablename"] for row in rows if "::text =" in row["qual"])
+    assert text_compared == []
+
+
 async def test_the_application_connects_as_the_app_role(session: AsyncSession) -> None:
     assert await session.scalar(text("SELECT current_user")) == APP_ROLE
     is_superuser = await session.scalar(

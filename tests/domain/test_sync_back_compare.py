@@ -5,6 +5,7 @@ from a synced snapshot, a local spec and a platform state."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from flightdeck.domain.sync_back import (
     PlatformCampaignState,
     compare,
     platform_state_fields,
+    reddit_bid_strategy,
     snapshot_fields,
     spec_fields,
 )
@@ -97,15 +99,89 @@ def test_a_platform_change_is_taken_in_our_vocabulary() -> None:
     }
 
 
-def test_only_the_compared_fields_of_each_entity() -> None:
-    assert set(compare("campaign", {}, {}, {}).fields) == {"name", "status", "budget"}
+def test_every_field_a_push_sends_is_compared_at_every_level() -> None:
+    assert set(compare("campaign", {}, {}, {}).fields) == {
+        "name", "status", "budget", "start_time", "end_time",
+    }  # fmt: skip
     assert set(compare("ad_group", {}, {}, {}).fields) == {
-        "name",
-        "status",
-        "budget",
-        "bid_amount",
-    }
-    assert set(compare("ad", {}, {}, {}).fields) == {"name", "status"}
+        "name", "status", "budget", "bid_strategy", "bid_amount", "start_time", "end_time",
+        "communities", "interests", "geolocations", "devices", "keywords", "excluded_keywords",
+    }  # fmt: skip
+    assert set(compare("ad", {}, {}, {}).fields) == {"name", "status", "final_url"}
+
+
+@pytest.mark.parametrize(
+    ("entity_type", "field", "values"),
+    [
+        ("ad_group", "bid_strategy", ("automatic", "manual_cpc", "manual_cpm")),
+        ("ad_group", "start_time", ("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z",
+                                    "2026-03-01T00:00:00Z")),
+        ("ad_group", "end_time", ("2026-05-01T00:00:00Z", None, "2026-06-01T00:00:00Z")),
+        ("campaign", "end_time", ("2026-05-01T00:00:00Z", "2026-05-02T00:00:00Z", None)),
+        ("ad", "final_url", ("https://a.example/x", "https://a.example/y", "https://b.example/")),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    ("local", "platform", "outcome"),
+    [(0, 0, "unchanged"), (0, 1, "platform_only"), (1, 0, "local_only"), (1, 2, "conflict")],
+)
+def test_the_new_scalar_fields_take_and_conflict_like_the_others(
+    entity_type: CompareEntityType,
+    field: str,
+    values: tuple[Any, Any, Any],
+    local: int,
+    platform: int,
+    outcome: str,
+) -> None:
+    comparison = compare(
+        entity_type, {field: values[0]}, {field: values[local]}, {field: values[platform]}
+    )
+    assert comparison.outcome(field) == outcome
+
+
+def test_times_compare_as_the_platform_holds_them() -> None:
+    local = {"start_time": datetime(2026, 1, 1, 12, 0, 0, 400, tzinfo=UTC)}
+    comparison = compare(
+        "ad_group", {"start_time": "2026-01-01T12:00:00Z"}, local,
+        {"start_time": "2026-01-01T12:00:00+00:00"},
+    )  # fmt: skip
+    assert comparison.outcome("start_time") == "unchanged"
+
+
+def test_keywords_are_a_set_merged_three_ways() -> None:
+    base = {"keywords": ["summer sale", "deals"]}
+    local = {"keywords": ["deals", "summer sale", "beach"]}  # added one here
+    platform = {"keywords": ["summer sale", "sandals"]}  # added one, removed one in Reddit's UI
+    comparison = compare("ad_group", base, local, platform)
+    assert comparison.outcome("keywords") == "merged"
+    assert not comparison.has_conflict
+    # Taken locally: ours plus the platform's addition, minus its removal.
+    assert comparison.platform_values == {"keywords": ["beach", "sandals", "summer sale"]}
+    # The base becomes the platform's set: the next push sends only "beach".
+    assert comparison.base_values == {"keywords": ["sandals", "summer sale"]}
+
+
+def test_a_keyword_added_on_the_platform_is_taken() -> None:
+    base = local = {"keywords": ["summer sale"], "excluded_keywords": ["cheap"]}
+    platform = {"keywords": ["summer sale", "flip flops"], "excluded_keywords": ["cheap"]}
+    comparison = compare("ad_group", base, local, platform)
+    assert comparison.platform_values == {"keywords": ["flip flops", "summer sale"]}
+    assert comparison.outcome("excluded_keywords") == "unchanged"
+
+
+def test_devices_compare_as_types_whatever_their_shape() -> None:
+    comparison = compare(
+        "ad_group", {"devices": ["MOBILE"]}, {"devices": ["MOBILE"]},
+        {"devices": [{"type": "MOBILE"}]},
+    )  # fmt: skip
+    assert comparison.outcome("devices") == "unchanged"
+
+
+def test_reddit_bidding_reads_back_as_our_bid_strategy() -> None:
+    assert reddit_bid_strategy("MAXIMIZE_VOLUME", "CPC") == "automatic"
+    assert reddit_bid_strategy("MANUAL_BIDDING", "CPM") == "manual_cpm"
+    assert reddit_bid_strategy("TARGET_CPX", "CPC") == "target_cost"
+    assert reddit_bid_strategy(None, None) is None
 
 
 # -- normalisation ------------------------------------------------------------------------------
@@ -240,15 +316,12 @@ def test_helpers_build_comparable_dicts_from_snapshot_spec_and_platform() -> Non
         name="Summer Sale - deal hunters",
         status="completed",
         budget=Budget(type="daily", amount=Decimal("65")),
+        bid_strategy="manual_cpc",
         bid_amount=Decimal("1.500000"),
     )
     comparison = compare("ad_group", base, spec_fields(spec), platform_state_fields(state))
-    assert {name: f.outcome for name, f in comparison.fields.items()} == {
-        "name": "unchanged",
-        "status": "unchanged",
-        "budget": "platform_only",
-        "bid_amount": "unchanged",
-    }
+    changed = {name: f.outcome for name, f in comparison.fields.items() if f.outcome != "unchanged"}
+    assert changed == {"budget": "platform_only"}
 
 
 def test_automatic_bidding_sends_no_amount_so_none_is_compared() -> None:

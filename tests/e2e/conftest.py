@@ -177,14 +177,16 @@ class System:
         )
         assert response.status_code == 202, response.text
         job_id = response.json()["jobId"]
-        handle = self.client.get_workflow_handle(job_id)
+        # Followed as a client does: the job may wait behind another operation of the set
+        # (`queued`) before its run exists.
         async with asyncio.timeout(90):
-            while (await handle.describe()).status.name.lower() not in TERMINAL:  # type: ignore[union-attr]
+            while True:
+                job = await self.api.get(f"/api/v1/jobs/{job_id}", headers=headers)
+                assert job.status_code == 200, job.text
+                result: dict[str, Any] = job.json()
+                if result["status"] in TERMINAL:
+                    return result
                 await asyncio.sleep(0.1)
-        job = await self.api.get(f"/api/v1/jobs/{job_id}", headers=headers)
-        assert job.status_code == 200, job.text
-        result: dict[str, Any] = job.json()
-        return result
 
     async def reddit_objects(self, kind: str) -> list[dict[str, Any]]:
         state = (await self.sim.get("/_sim/state")).json()["platforms"]["reddit"]

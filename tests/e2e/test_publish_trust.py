@@ -67,6 +67,8 @@ async def test_two_tenants_with_the_same_request_id_and_organization_never_meet(
     theirs = await mapping_of(rig, second["id"], other)
     assert mine["facebookCampaignId"] != theirs["facebookCampaignId"]
     assert not set(mine["facebookAdSetIds"]) & set(theirs["facebookAdSetIds"])
+    # The organization's tracking template is looked up by key and adopted: never across tenants.
+    assert mine["strategisTemplateId"] != theirs["strategisTemplateId"]
     campaigns = {c["id"]: c for c in (await facebook(rig))["campaigns"]}
     assert campaigns[mine["facebookCampaignId"]]["status"] == "ACTIVE", "untouched"
     assert campaigns[theirs["facebookCampaignId"]]["status"] == "PAUSED"

@@ -236,11 +236,11 @@ async def test_find_adopts_what_a_lost_answer_created_by_its_marker_only(
         else:
             await adapter.create_ad(ACCOUNT, ad_group.platform_id, AD, ref=ref)
     if kind == "campaign":
-        found = await adapter.find_campaign(ACCOUNT, ref)
+        found = await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=ref)
     elif kind == "ad_group":
-        found = await adapter.find_ad_group(ACCOUNT, campaign.platform_id, ref)
+        found = await adapter.find_ad_group(ACCOUNT, campaign.platform_id, AD_GROUP.name, ref=ref)
     else:
-        found = await adapter.find_ad(ACCOUNT, ad_group.platform_id, ref)
+        found = await adapter.find_ad(ACCOUNT, ad_group.platform_id, AD.name, ref=ref)
 
     [lost] = [e for e in await requests(sim, "POST") if e["fault"] == "lost_response"]
     assert found is not None and found.adopted
@@ -258,10 +258,16 @@ async def test_a_namesake_without_our_marker_is_never_adopted(
     adapter: RedditCampaignSetAdapter,
 ) -> None:
     namesake = await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=entity_ref("campaign", "a"))
-    assert await adapter.find_campaign(ACCOUNT, entity_ref("campaign", "b")) is None
+    assert (
+        await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=entity_ref("campaign", "b")) is None
+    )
+    assert await adapter.find_campaign(ACCOUNT, CAMPAIGN.name) is None  # never by name alone
     plain = await adapter.create_ad_group(ACCOUNT, namesake.platform_id, CAMPAIGN, AD_GROUP)
     assert plain.platform_id
-    assert await adapter.find_ad_group(ACCOUNT, namesake.platform_id, "000000000000") is None
+    found = await adapter.find_ad_group(
+        ACCOUNT, namesake.platform_id, AD_GROUP.name, ref="000000000000"
+    )
+    assert found is None
 
 
 async def test_find_ignores_deleted_and_other_parents(adapter: RedditCampaignSetAdapter) -> None:
@@ -269,10 +275,12 @@ async def test_find_ignores_deleted_and_other_parents(adapter: RedditCampaignSet
     campaign = await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=entity_ref("campaign", "c"))
     await adapter.create_ad_group(ACCOUNT, campaign.platform_id, CAMPAIGN, AD_GROUP, ref=ref)
     other = await adapter.create_campaign(ACCOUNT, CAMPAIGN.model_copy(update={"name": "Fall"}))
-    assert await adapter.find_ad_group(ACCOUNT, other.platform_id, ref) is None
-    assert (await adapter.find_ad_group(ACCOUNT, campaign.platform_id, ref)) is not None
+    name = AD_GROUP.name
+    assert await adapter.find_ad_group(ACCOUNT, other.platform_id, name, ref=ref) is None
+    assert (await adapter.find_ad_group(ACCOUNT, campaign.platform_id, name, ref=ref)) is not None
     await adapter.set_status(ACCOUNT, "campaign", campaign.platform_id, "deleted")
-    assert await adapter.find_campaign(ACCOUNT, entity_ref("campaign", "c")) is None
+    gone = entity_ref("campaign", "c")
+    assert await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=gone) is None
 
 
 async def test_two_live_objects_with_one_marker_are_not_adopted(
@@ -282,7 +290,7 @@ async def test_two_live_objects_with_one_marker_are_not_adopted(
     await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=ref)
     await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=ref)
     with pytest.raises(NonRetryableError, match="2 live Reddit campaigns carry the marker"):
-        await adapter.find_campaign(ACCOUNT, ref)
+        await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=ref)
 
 
 async def test_set_status_pauses_resumes_and_deletes(

@@ -24,7 +24,7 @@ from tests.platforms.test_reddit_client import BASE, USER_AGENT, SpecCheckingTra
 from tests.simulators.test_sim_reddit_support import RedditSim
 
 ACCOUNT = AccountContext(AD_ACCOUNT_ID, FUNDING_INSTRUMENT_ID, PROFILE_ID)
-LISTS = (f"/ad_accounts/{AD_ACCOUNT_ID}/campaigns", f"/ad_accounts/{AD_ACCOUNT_ID}/ad_groups")
+LISTS = tuple(f"/ad_accounts/{AD_ACCOUNT_ID}/{kind}" for kind in ("campaigns", "ad_groups", "ads"))
 
 
 def campaign_spec(number: int, status: str = "draft") -> CampaignSpec:
@@ -103,7 +103,8 @@ async def test_a_cycle_costs_one_request_per_page_not_per_entity(
     ids = [await push(adapter, number) for number in range(25)]
     before = len(checked.sent)
 
-    snapshot = await RedditPlatformPoller(client, page_size=10).fetch_all(ACCOUNT)
+    poller = RedditPlatformPoller(client, page_size=10, include_ads=False)
+    snapshot = await poller.fetch_all(ACCOUNT)
 
     sent = checked.sent[before:]
     assert snapshot.calls == len(sent) == 6, "25 campaigns and 25 ad groups in pages of 10"
@@ -129,14 +130,16 @@ async def test_the_largest_page_by_default(
 
     snapshot = await RedditPlatformPoller(client).fetch_all(ACCOUNT)
 
-    assert snapshot.calls == len(list_requests(checked, before)) == 2
+    assert snapshot.calls == len(list_requests(checked, before)) == 3  # campaigns, groups, ads
     assert {r.url.params["page.size"] for r in checked.sent[before:]} == {"1000"}
     assert len(snapshot.campaigns) == len(snapshot.ad_groups) == 25
 
 
 async def test_an_empty_account_still_costs_a_request_per_list(client: RedditAdsClient) -> None:
     snapshot = await RedditPlatformPoller(client).fetch_all(ACCOUNT)
-    assert (snapshot.campaigns, snapshot.ad_groups, snapshot.calls) == ({}, {}, 2)
+    assert (snapshot.campaigns, snapshot.ad_groups, snapshot.ads, snapshot.calls) == (
+        {}, {}, {}, 3,
+    )  # fmt: skip
 
 
 async def test_edits_in_reddits_ui_read_back_in_our_vocabulary(

@@ -3,6 +3,7 @@ Retry-After, and seeded (repeatable) randomness."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -136,3 +137,44 @@ async def test_every_matching_rule_applies_and_the_first_error_wins(sim: Any) ->
 async def test_invalid_rules_are_refused(sim: Any, rule: dict[str, Any]) -> None:
     response = await sim.http.post("/_sim/faults", json={"rules": [rule]})
     assert response.status_code == 422
+
+
+async def test_a_dropped_connection_is_a_server_error_and_nothing_is_processed() -> None:
+    from flightdeck.simulators.faults import FaultInjectionMiddleware, FaultSurface
+    from flightdeck.simulators.state import SimulatorState
+
+    state = SimulatorState()
+    reached: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+        raise asyncio.CancelledError  # the server cancels a request whose client went away
+
+    surface = FaultSurface("relay", "/relay", lambda status, _: ({}, {}))
+    middleware = FaultInjectionMiddleware(app, state=state, surfaces=[surface])
+    scope = {"type": "http", "method": "POST", "path": "/relay/api/x", "query_string": b""}
+
+    async def noop_send(message: Any) -> None:
+        return None
+
+    cut = iter([{"type": "http.request", "body": b'{"name": "ha', "more_body": True},
+                {"type": "http.disconnect"}])  # fmt: skip
+
+    async def cut_receive() -> Any:
+        return next(cut)
+
+    await middleware(scope, cut_receive, noop_send)
+    [entry] = state.requests
+    assert reached == [], "a truncated body never reaches the platform"
+    assert entry.status is not None and entry.status >= 500
+    assert entry.fault == "dropped_connection"
+
+    whole = iter([{"type": "http.request", "body": b"{}", "more_body": False}])
+
+    async def whole_receive() -> Any:
+        return next(whole)
+
+    with pytest.raises(asyncio.CancelledError):
+        await middleware(scope, whole_receive, noop_send)
+    assert reached == ["/relay/api/x"]
+    assert state.requests[-1].status is not None and state.requests[-1].status >= 500

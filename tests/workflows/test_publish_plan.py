@@ -244,3 +244,48 @@ async def test_a_plan_that_was_never_stored_ends_the_run_before_any_call(
         await run(dev_env, fake, plan_wait_seconds=3)
     assert failure_type(failed.value) == Failure.NOT_FOUND
     assert fake.calls == [] and fake.failures == [] and fake.compensations == []
+
+
+async def test_a_run_cancelled_before_its_first_write_records_cancelled(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    fake = FakePlatform(ad_sets=1)
+    attempted = asyncio.Event()
+
+    @activity.defn(name=names.SET_PLAN_STATUS)
+    async def set_status(inp: PlanStatusInput) -> None:
+        attempted.set()
+        if inp.status == "creating":  # the API's commit has not landed when the user cancels
+            raise failure(Failure.NOT_FOUND, "plan is not stored (yet)", non_retryable=False)
+        fake.statuses.append(inp.status)
+
+    queue = f"wf-{uuid.uuid4()}"
+    activities = [a for a in fake.activities() if a != fake.set_status] + [set_status]
+    async with Worker(dev_env.client, task_queue=queue, workflows=[PublishPlanWorkflow],
+                      activities=activities):  # fmt: skip
+        handle = await dev_env.client.start_workflow(
+            PublishPlanWorkflow.run, publish_input(queue, plan_wait_seconds=30),
+            id=f"publish-{uuid.uuid4()}", task_queue=queue,
+        )  # fmt: skip
+        await asyncio.wait_for(attempted.wait(), timeout=10)  # waiting for the plan row
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+    assert fake.statuses == ["cancelled"], "the run ends recorded, never `creating`"
+    assert fake.calls == [] and fake.compensations == [] and fake.failures == []
+
+
+async def test_a_plan_row_committed_late_is_waited_for(dev_env: WorkflowEnvironment) -> None:
+    # A local activity's failure reaches the workflow as the bare ApplicationError (not wrapped
+    # in ActivityError): the wait for the API's commit must still retry, not fail the run.
+    fake = FakePlatform(ad_sets=1, plan_stored=False)
+
+    async def commit_later() -> None:
+        await asyncio.sleep(1.5)
+        fake.plan_stored = True
+
+    committing = asyncio.ensure_future(commit_later())
+    result = await run(dev_env, fake, plan_wait_seconds=30)
+    await committing
+    assert result.status == "active"
+    assert fake.statuses[0] == "creating" and fake.statuses[-1] == "active"

@@ -43,6 +43,7 @@ from flightdeck.api.performance_models import (
     sync_run_out,
 )
 from flightdeck.api.publishing import parse_uuid
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.metrics import MetricsStore, MetricsSyncRunRepository, SortKey
 from flightdeck.db.repositories.platform_campaigns import PlatformCampaignRepository
 from flightdeck.schedules import metrics_sync_input
@@ -120,7 +121,7 @@ async def list_sync_runs(
 
 @router.post("/sync", status_code=202, response_model=JobStarted)
 async def run_metrics_sync(
-    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> JobStarted:
     """Read this tenant's connected accounts now (the Schedule does it every 15 minutes)."""
     handle = await temporal.start_workflow(
@@ -129,6 +130,8 @@ async def run_metrics_sync(
         id=f"metrics-sync-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.metrics_task_queue,
     )
+    await JobRepository(session).record(tenant.id, handle.id, "metrics_sync")
+    await session.commit()
     return JobStarted(job_id=handle.id)
 
 

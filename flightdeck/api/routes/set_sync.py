@@ -1,7 +1,10 @@
 """Campaign-set sync (seed 002 phases 3–5): start it in the background, watch it, pause and
 resume a set on the platform. The work runs in `SyncCampaignSetWorkflow`.
 
-    POST /campaign-sets/{setId}/sync          202 {jobId, status}; a running sync is joined
+    POST /campaign-sets/{setId}/validate      {valid, problems}: every platform rule, at once
+    POST /campaign-sets/{setId}/sync          202 {jobId, status}; a running sync is joined;
+                                              422 with every problem if validation fails;
+                                              ?dryRun=true: 200 {requests, problems}, nothing sent
     GET  /campaign-sets/{setId}/sync-status   the latest run: {status, runStatus, progress:
                                               {synced, failed, held, skipped, total}, errors}
     GET  /campaign-sets/{setId}/sync-stream   SSE of the current run only: sync-progress once
@@ -11,7 +14,7 @@ resume a set on the platform. The work runs in `SyncCampaignSetWorkflow`.
 The job id is the workflow id (`sync-set-{setId}`, `status-set-{setId}`): it names the set's
 latest run of that kind, so `GET /jobs/{jobId}` always shows the one that matters. Nothing is
 written before Temporal accepted the start (Temporal unreachable → 503, nothing changed): the
-workflow's first activity marks the set `syncing` and opens the run (`set_sync_runs`).
+sync's first activity marks the set `syncing` and opens the run (`set_sync_runs`).
 """
 
 from __future__ import annotations
@@ -21,16 +24,15 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
 from temporalio.service import RPCError
@@ -38,12 +40,16 @@ from temporalio.service import RPCError
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found, unavailable
 from flightdeck.api.publishing import parse_uuid, workflow_status
+from flightdeck.api.set_checks import dry_run, load_tree, problems_json, validate
 from flightdeck.db.circuit_breaker import CircuitBreakerService
-from flightdeck.db.models import CampaignSet, SetSyncRun
+from flightdeck.db.models import AdAccount, CampaignSet, SetSyncRun
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync import SyncOperation, SyncSetInput
+from flightdeck.jobs import JobKind
+from flightdeck.platforms.registry import platform
 from flightdeck.settings import Settings
 from flightdeck.temporal import (
     CAMPAIGN_SET_ID,
@@ -52,6 +58,12 @@ from flightdeck.temporal import (
     status_workflow_id,
     sync_workflow_id,
     temporal_unreachable,
+)
+from flightdeck.workflows.campaign_set_entity import (
+    CampaignSetEntityInput,
+    CampaignSetWorkflow,
+    SetOperationRequest,
+    entity_workflow_id,
 )
 from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 
@@ -63,6 +75,33 @@ SSE_POLL_SECONDS = 0.25
 class SyncAccepted(CamelModel):
     job_id: str
     status: Literal["queued", "running"]
+
+
+class ProblemOut(CamelModel):
+    field: str
+    message: str
+    entity_type: str | None = None
+    entity_id: str | None = None
+
+
+class ValidationOut(CamelModel):
+    valid: bool
+    platform: str
+    problems: list[ProblemOut]
+
+
+class PlannedRequest(CamelModel):
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    entity_path: str | None = None
+
+
+class DryRunOut(ValidationOut):
+    dry_run: Literal[True] = True
+    requests: list[PlannedRequest]
 
 
 class SyncProgressOut(CamelModel):
@@ -93,7 +132,29 @@ class SyncStatusOut(CamelModel):
     job_id: str
 
 
-@router.post("/{set_id}/sync", status_code=202, response_model=SyncAccepted)
+@router.post("/{set_id}/validate", response_model=ValidationOut)
+async def validate_campaign_set(
+    set_id: str, tenant: TenantDep, session: SessionDep
+) -> ValidationOut:
+    """Check the whole set against its platform's rules: every problem at once, each with the
+    field path it belongs to (`campaigns.0.adGroups.1.bidAmount`). Nothing is sent anywhere."""
+    campaign_set, account = await _get_set_and_account(session, tenant.id, set_id)
+    tree = await load_tree(session, tenant.id, campaign_set, account)
+    problems = problems_json(validate(tree))
+    return ValidationOut.model_validate(
+        {"valid": not problems, "platform": campaign_set.platform, "problems": problems}
+    )
+
+
+@router.post(
+    "/{set_id}/sync",
+    status_code=202,
+    response_model=SyncAccepted,
+    responses={
+        200: {"model": DryRunOut, "description": "dryRun=true: what a sync would send"},
+        422: {"description": "the set breaks its platform's rules: every problem is listed"},
+    },
+)
 async def sync_campaign_set(
     set_id: str,
     tenant: TenantDep,
@@ -101,8 +162,31 @@ async def sync_campaign_set(
     temporal: TemporalDep,
     settings: SettingsDep,
     request: Request,
-) -> SyncAccepted:
-    """Push the set to its platform in the background; joins a sync already running."""
+    dry_run_only: Annotated[
+        bool,
+        Query(
+            alias="dryRun",
+            description="Return the exact requests (method, path, body) a sync would send "
+            "now, in order, and the set's problems, without sending or changing anything.",
+        ),
+    ] = False,
+) -> SyncAccepted | JSONResponse:
+    """Push the set to its platform in the background; joins a sync already running. Refused
+    (422, every problem listed) when the set breaks its platform's rules."""
+    if dry_run_only:
+        campaign_set, account = await _get_set_and_account(session, tenant.id, set_id)
+        tree = await load_tree(session, tenant.id, campaign_set, account)
+        problems = validate(tree)
+        preview = await dry_run(tree, account)
+        out = DryRunOut.model_validate(
+            {
+                "valid": not problems,
+                "platform": campaign_set.platform,
+                "problems": problems_json(problems or preview.problems),
+                "requests": preview.requests,
+            }
+        )
+        return JSONResponse(out.model_dump(mode="json", by_alias=True))
     return await _start(set_id, "push", tenant.id, session, temporal, settings, request)
 
 
@@ -186,16 +270,23 @@ async def _start(
     settings: Settings,
     request: Request,
 ) -> SyncAccepted:
-    campaign_set = await _get_set(session, tenant_id, set_id)
+    campaign_set, account = await _get_set_and_account(session, tenant_id, set_id)
     if campaign_set.ad_account_id is None:
         detail = [{"field": "adAccountId", "message": "the set has no ad account to sync to"}]
         raise ApiError(422, "validation_error", detail)
+    if operation == "push":
+        problems = validate(await load_tree(session, tenant_id, campaign_set, account))
+        if problems:
+            raise ApiError(422, "validation_error", problems_json(problems))
     workflow_id = (
         sync_workflow_id(campaign_set.id)
         if operation == "push"
         else status_workflow_id(campaign_set.id)
     )
+    kind: JobKind = "set_sync" if operation == "push" else "set_status"
     if operation == "push" and await workflow_status(temporal, workflow_id) == "running":
+        await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
+        await session.commit()
         return SyncAccepted(job_id=workflow_id, status="running")
     verdict = await CircuitBreakerService.from_settings(request.app.state.sessions, settings).check(
         campaign_set.platform
@@ -208,50 +299,58 @@ async def _start(
             f"({(verdict.failure_ratio or 0):.0%} of recent calls); try again later",
             {"Retry-After": str(verdict.retry_after_seconds)},
         )
-    # Nothing is written here: the workflow's `prepare` marks the set syncing, so a start that
-    # Temporal never accepted (unreachable → 503) leaves no trace.
+    # Nothing is committed before Temporal accepted the request: the sync's `prepare` marks the
+    # set syncing (Temporal unreachable → 503, nothing changed).
+    sync_input = SyncSetInput(
+        tenant_id=str(tenant_id),
+        set_id=str(campaign_set.id),
+        platform=campaign_set.platform,
+        operation=operation,
+        batch_size=settings.sync_batch_size,
+        window=settings.sync_window,
+        platform_task_queue=platform(campaign_set.platform).task_queue(settings),
+        activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+        max_batches_per_run=settings.sync_batches_per_run,
+        call_max_attempts=settings.sync_call_max_attempts,
+        retry_initial_seconds=settings.sync_retry_initial_seconds,
+    )
+    # The job row is written in a transaction committed only once Temporal took the request
+    # (its `requested_at`, the transaction's start, precedes the run it names).
+    await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
     try:
-        handle = await _start_workflow(
-            temporal, settings, campaign_set, operation, workflow_id, tenant_id
-        )
+        await _signal_with_start(temporal, settings, campaign_set, operation, sync_input)
     except Exception as exc:
+        await session.rollback()
         if temporal_unreachable(exc):
             raise unavailable("temporal", "Temporal is unreachable; nothing was changed") from exc
         raise
-    return SyncAccepted(job_id=handle.id, status="queued")
+    await session.commit()
+    return SyncAccepted(job_id=workflow_id, status="queued")
 
 
-async def _start_workflow(
+async def _signal_with_start(
     temporal: Client,
     settings: Settings,
     campaign_set: CampaignSet,
     operation: SyncOperation,
-    workflow_id: str,
-    tenant_id: uuid.UUID,
-) -> Any:
-    return await temporal.start_workflow(
-        SyncCampaignSetWorkflow.run,
-        SyncSetInput(
+    sync_input: SyncSetInput,
+) -> None:
+    """Signal-with-start: the set's entity workflow takes the request, or starts with it. It
+    runs the set's operations one at a time, so a sync and a pause never overlap."""
+    tenant_id = campaign_set.tenant_id
+    await temporal.start_workflow(
+        CampaignSetWorkflow.run,
+        CampaignSetEntityInput(
             tenant_id=str(tenant_id),
             set_id=str(campaign_set.id),
             platform=campaign_set.platform,
-            operation=operation,
-            batch_size=settings.sync_batch_size,
-            window=settings.sync_window,
-            platform_task_queue=settings.reddit_task_queue,
-            activity_timeout_seconds=settings.publish_activity_timeout_seconds,
-            max_batches_per_run=settings.sync_batches_per_run,
-            call_max_attempts=settings.sync_call_max_attempts,
-            retry_initial_seconds=settings.sync_retry_initial_seconds,
+            idle_seconds=settings.set_entity_idle_seconds,
         ),
-        id=workflow_id,
+        id=entity_workflow_id(campaign_set.id),
         task_queue=settings.task_queue,
-        # Push: a second request joins the running sync. Pause/resume: the latest intent wins.
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
-        if operation == "push"
-        else WorkflowIDConflictPolicy.TERMINATE_EXISTING,
+        start_signal="request",
+        start_signal_args=[SetOperationRequest(operation=operation, sync=sync_input)],
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(TENANT_ID, str(tenant_id)),
@@ -259,6 +358,7 @@ async def _start_workflow(
                 SearchAttributePair(PLATFORM, campaign_set.platform),
             ]
         ),
+        rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
     )
 
 
@@ -266,11 +366,17 @@ async def _start_workflow(
 
 
 async def _get_set(session: AsyncSession, tenant_id: uuid.UUID, set_id: str) -> CampaignSet:
+    return (await _get_set_and_account(session, tenant_id, set_id))[0]
+
+
+async def _get_set_and_account(
+    session: AsyncSession, tenant_id: uuid.UUID, set_id: str
+) -> tuple[CampaignSet, AdAccount | None]:
     parsed = parse_uuid(set_id)
     found = await SetSyncRepository(session).set_with_account(tenant_id, parsed) if parsed else None
     if found is None:
         raise not_found("campaign set")
-    return found[0]
+    return found
 
 
 async def _progress(

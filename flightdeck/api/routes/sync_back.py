@@ -6,7 +6,11 @@ GET  /conflicts?status=open         conflicts with base, local and platform valu
 GET  /conflicts/{id}
 POST /conflicts/{id}/resolve        {"resolution": "use_local" | "use_platform"}: a Temporal
                                     update to the entity's ConflictWorkflow; its validator
-                                    rejects an invalid or stale resolution (409/422)
+                                    rejects an invalid or stale resolution (409/422) before
+                                    anything is written; accepted → 202 {jobId}, the push runs
+                                    in the background (GET /jobs/{jobId})
+POST /sync-back/runs/{id}/held-deletions/release|discard
+                                    a person's answer to deletions a cycle held back
 
 An escalated conflict raises an alert (`GET /alerts`, routes/alerts.py).
 """
@@ -14,24 +18,35 @@ An escalated conflict raises an alert (`GET /alerts`, routes/alerts.py).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateStage,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, from_failure, not_found
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
-from flightdeck.db.repositories.sync_back import ConflictRepository, SyncBackRunRepository
+from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.jobs import JobRepository
+from flightdeck.db.repositories.sync_back import (
+    ConflictRepository,
+    SyncBackRunRepository,
+    release_held,
+)
 from flightdeck.domain.campaign_sets import CamelModel
-from flightdeck.domain.sync_back_io import ResolutionResult, ResolveConflict
+from flightdeck.domain.sync_back_io import ConflictState, ResolveConflict
 from flightdeck.schedules import sync_back_input
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 
 router = APIRouter(tags=["sync-back"])
+QUERY_TIMEOUT = timedelta(seconds=1)
 
 
 class SyncBackStarted(CamelModel):
@@ -52,6 +67,8 @@ class SyncBackRunOut(CamelModel):
     deleted_on_platform: int
     changes: list[dict[str, Any]]
     error: str | None
+    held_deletions: list[dict[str, Any]] | None = None
+    hold_status: str | None = None
     started_at: datetime
     finished_at: datetime | None
 
@@ -61,6 +78,7 @@ class ConflictField(CamelModel):
     base: Any
     local: Any
     platform: Any
+    reason: str | None = None  # why the platform's value could not simply be taken
 
 
 class ConflictOut(CamelModel):
@@ -86,6 +104,19 @@ class ResolveIn(CamelModel):
     resolution: Literal["use_local", "use_platform"]
 
 
+class ResolutionAccepted(CamelModel):
+    job_id: str
+    conflict_id: str
+    resolution: str
+    status: Literal["accepted"] = "accepted"
+
+
+class HeldDecision(CamelModel):
+    run_id: str
+    hold_status: str
+    deleted: int
+
+
 class ResolutionOut(CamelModel):
     conflict_id: str
     resolution: str
@@ -97,7 +128,7 @@ class ResolutionOut(CamelModel):
 
 @router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
 async def run_sync_back(
-    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> SyncBackStarted:
     """Pull platform-side changes for this tenant's connected accounts now."""
     handle = await temporal.start_workflow(
@@ -106,6 +137,9 @@ async def run_sync_back(
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
     )
+    # Recorded once Temporal took the run: the id handed out always resolves at GET /jobs.
+    await JobRepository(session).record(tenant.id, handle.id, "sync_back")
+    await session.commit()
     return SyncBackStarted(job_id=handle.id)
 
 
@@ -128,6 +162,8 @@ async def list_sync_back_runs(
             deleted_on_platform=r.deleted_on_platform,
             changes=r.changes,
             error=r.error,
+            held_deletions=r.held_deletions,
+            hold_status=r.hold_status,
             started_at=r.created_at,
             finished_at=r.finished_at,
         )
@@ -151,18 +187,21 @@ async def get_conflict(conflict_id: str, tenant: TenantDep, session: SessionDep)
     return _conflict(await _load(session, tenant.id, conflict_id))
 
 
-@router.post("/conflicts/{conflict_id}/resolve", response_model=ResolutionOut)
+@router.post("/conflicts/{conflict_id}/resolve", status_code=202, response_model=ResolutionAccepted)
 async def resolve_conflict(
     conflict_id: str, body: ResolveIn, tenant: TenantDep, session: SessionDep, temporal: TemporalDep
-) -> ResolutionOut:
+) -> ResolutionAccepted:
+    """The ConflictWorkflow's validator decides at once (409/422, nothing written); an accepted
+    resolution is applied in the background: follow `GET /api/v1/jobs/{jobId}`."""
     conflict = await _load(session, tenant.id, conflict_id)
     if conflict.status != "open":
         raise ApiError(409, "stale_request", f"conflict {conflict.id} is already resolved")
     handle = temporal.get_workflow_handle(conflict.workflow_id)
     try:
-        result: ResolutionResult = await handle.execute_update(
+        await handle.start_update(
             ConflictWorkflow.resolve,
             ResolveConflict(conflict_id=str(conflict.id), resolution=body.resolution),
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
         )
     except WorkflowUpdateFailedError as exc:
         raise from_failure(exc) from None
@@ -170,7 +209,83 @@ async def resolve_conflict(
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "stale_request", "the conflict is no longer waiting") from None
         raise
-    return ResolutionOut.model_validate(result.model_dump())
+    await JobRepository(session).record(
+        tenant.id, conflict.workflow_id, "conflict_resolution", conflict.id
+    )
+    await session.commit()
+    return ResolutionAccepted(
+        job_id=conflict.workflow_id, conflict_id=str(conflict.id), resolution=body.resolution
+    )
+
+
+@router.post("/sync-back/runs/{run_id}/held-deletions/{decision}", response_model=HeldDecision)
+async def decide_held_deletions(
+    run_id: str,
+    decision: Literal["release", "discard"],
+    tenant: TenantDep,
+    session: SessionDep,
+) -> HeldDecision:
+    """`release`: soft-delete the held entities (those still live); `discard`: delete
+    nothing (a later cycle that still finds them gone holds them again)."""
+    parsed = parse_uuid(run_id)
+    runs = SyncBackRunRepository(session)
+    run = await runs.get(tenant.id, parsed) if parsed else None
+    if run is None:
+        raise not_found("sync-back run")
+    closed = await runs.close_hold(
+        tenant.id, run.id, "released" if decision == "release" else "discarded"
+    )
+    if closed is None:
+        raise ApiError(409, "stale_request", f"run {run.id} holds no deletions")
+    deleted = 0
+    if decision == "release":
+        deleted = await release_held(session, tenant.id, closed.held_deletions or [])
+    await AuditLogRepository(session).add(
+        tenant_id=tenant.id,
+        action=f"sync_back.deletions_{closed.hold_status}",
+        entity_type="sync_back_run",
+        entity_id=str(run.id),
+        details={"held": len(closed.held_deletions or []), "deleted": deleted},
+    )
+    await session.commit()
+    return HeldDecision(run_id=str(run.id), hold_status=closed.hold_status or "", deleted=deleted)
+
+
+async def conflict_job(workflow_id: str, tenant_id: uuid.UUID, session: Any, temporal: Any) -> Any:
+    """`GET /jobs/conflict-…`: a conflict resolution's progress, from its workflow's state
+    (None: not this tenant's, or no such conflict)."""
+    rows = await ConflictRepository(session).for_workflow(tenant_id, workflow_id)
+    if not rows:
+        return None
+    await session.close()  # no pooled connection is held while Temporal answers
+    try:
+        # The push's outcome (and a failed push's reason) lives in the workflow's state; a
+        # query with a short deadline, so a status read never waits long on a worker.
+        state: ConflictState | None = await temporal.get_workflow_handle(workflow_id).query(
+            ConflictWorkflow.state, rpc_timeout=QUERY_TIMEOUT
+        )
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
+        state = None
+    latest = rows[0]
+    if state is not None and state.status == "resolving":
+        status, result, error = "running", None, None
+    elif state is not None and state.result is not None:
+        status, result, error = "completed", state.result.model_dump(mode="json"), None
+    elif latest.status == "resolved":
+        status, error = "completed", None
+        result = {"conflictId": str(latest.id), "resolution": latest.resolution}
+    elif state is not None and state.error:
+        status, result, error = "failed", None, state.error
+    else:
+        status, result, error = "waiting", None, None
+    done = int(status == "completed")
+    return {
+        "workflowId": workflow_id,
+        "status": status,
+        "progress": {"step": "resolve", "done": done, "total": 1},
+        "result": result,
+        "error": error,
+    }
 
 
 async def _load(session: Any, tenant_id: uuid.UUID, conflict_id: str) -> SyncConflict:
@@ -190,7 +305,11 @@ def _conflict(row: SyncConflict) -> ConflictOut:
         platform_id=row.platform_id,
         fields=[
             ConflictField(
-                field=f["field"], base=f["base"], local=f["local"], platform=f["platform"]
+                field=f["field"],
+                base=f["base"],
+                local=f["local"],
+                platform=f["platform"],
+                reason=f.get("reason"),
             )
             for f in row.fields
         ],

@@ -18,8 +18,9 @@ from flightdeck.domain.campaign_sets import PLATFORMS
 
 CONFLICT_STATUSES = ("open", "resolved")
 RESOLUTIONS = ("use_local", "use_platform")
-CONFLICT_ENTITY_TYPES = ("campaign", "ad_group")
+CONFLICT_ENTITY_TYPES = ("campaign", "ad_group", "ad")
 RUN_STATUSES = ("running", "completed", "failed")
+HOLD_STATUSES = ("held", "released", "discarded")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 
@@ -31,6 +32,7 @@ class SyncBackRun(UUIDPrimaryKey, Timestamps, TenantOwned):
     __table_args__ = (
         Index("ix_sync_back_runs_tenant_created", "tenant_id", "created_at"),
         in_check("status", RUN_STATUSES),
+        in_check("hold_status", HOLD_STATUSES),
     )
 
     cycle_id: Mapped[str] = mapped_column(String(200))  # the cycle's workflow id
@@ -47,6 +49,10 @@ class SyncBackRun(UUIDPrimaryKey, Timestamps, TenantOwned):
     )
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Deletions this cycle held back (too many at once): `[{entityType, entityId, platformId}]`
+    # until a person releases (applies) or discards them.
+    held_deletions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    hold_status: Mapped[str | None] = mapped_column(String(20))
 
 
 class SyncConflict(UUIDPrimaryKey, Timestamps, TenantOwned):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import (
@@ -22,6 +22,7 @@ from flightdeck.db.models import (
     SyncRecord,
 )
 from flightdeck.db.models.ad_accounts import AdAccount
+from flightdeck.db.models.campaign_sets import GeneratedAd, Keyword
 from flightdeck.db.repositories.base import TenantScopedRepository
 
 MAX_CHANGES_KEPT = 500
@@ -60,8 +61,9 @@ class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
         conflicts_opened: int,
         deleted_on_platform: int,
         error: str | None = None,
+        held_deletions: builtins.list[dict[str, Any]] | None = None,
     ) -> SyncBackRun | None:
-        values = {
+        values: dict[str, Any] = {
             "status": status,
             "api_calls": api_calls,
             "entities_checked": entities_checked,
@@ -72,7 +74,23 @@ class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
             "error": error,
             "finished_at": datetime.now(UTC),
         }
+        if held_deletions:
+            values |= {"held_deletions": held_deletions, "hold_status": "held"}
         return await self._update_returning(tenant_id, [SyncBackRun.id == run_id], values)
+
+    async def get(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> SyncBackRun | None:
+        statement = self._select(tenant_id, SyncBackRun.id == run_id)
+        return await self._one_or_none(statement.execution_options(populate_existing=True))
+
+    async def close_hold(
+        self, tenant_id: uuid.UUID, run_id: uuid.UUID, decision: str
+    ) -> SyncBackRun | None:
+        """`released` or `discarded`; None unless the run's deletions are held."""
+        return await self._update_returning(
+            tenant_id,
+            [SyncBackRun.id == run_id, SyncBackRun.hold_status == "held"],
+            {"hold_status": decision},
+        )
 
     async def list(self, tenant_id: uuid.UUID, limit: int = 50) -> builtins.list[SyncBackRun]:
         statement = self._select(tenant_id).order_by(SyncBackRun.created_at.desc(), SyncBackRun.id)
@@ -109,7 +127,11 @@ class ConflictRepository(TenantScopedRepository[SyncConflict]):
             )
             .on_conflict_do_nothing(
                 index_elements=[SyncConflict.entity_type, SyncConflict.entity_id],
-                index_where=SyncConflict.status == "open",
+                # A literal, as the partial index has it: with a bound parameter Postgres proves
+                # the predicate only while it plans with the value (asyncpg's first five
+                # executions of a prepared statement); the generic plan then fails to find the
+                # arbiter index and every later conflict raises.
+                index_where=text("status = 'open'"),
             )
             .returning(SyncConflict)
         )
@@ -118,6 +140,36 @@ class ConflictRepository(TenantScopedRepository[SyncConflict]):
         existing = await self.open_for(tenant_id, entity_type, entity_id)
         assert existing is not None, "the partial unique index fired, so it exists"
         return existing, False
+
+    async def open_for_entities(self, tenant_id: uuid.UUID) -> builtins.list[SyncConflict]:
+        """Every open conflict of the tenant (a cycle refreshes them)."""
+        statement = self._select(tenant_id, SyncConflict.status == "open")
+        return await self._all(statement.execution_options(populate_existing=True))
+
+    async def refresh_fields(
+        self, tenant_id: uuid.UUID, conflict_id: uuid.UUID, fields: builtins.list[dict[str, Any]]
+    ) -> SyncConflict | None:
+        """An open conflict's fields with today's local and platform values."""
+        return await self._update_returning(
+            tenant_id,
+            [SyncConflict.id == conflict_id, SyncConflict.status == "open"],
+            {"fields": fields},
+        )
+
+    async def for_workflow(
+        self, tenant_id: uuid.UUID, workflow_id: str
+    ) -> builtins.list[SyncConflict]:
+        """The conflicts one ConflictWorkflow id has held, newest first."""
+        statement = self._select(tenant_id, SyncConflict.workflow_id == workflow_id)
+        return await self._all(statement.order_by(SyncConflict.created_at.desc()))
+
+    async def fields_in_conflict(
+        self, tenant_id: uuid.UUID, entity_type: str, entity_id: uuid.UUID
+    ) -> set[str]:
+        """The fields of the entity in an open conflict: a push must not carry them (our
+        field names: name, status, budget, bid_amount, keywords, …)."""
+        conflict = await self.open_for(tenant_id, entity_type, entity_id)
+        return {f["field"] for f in conflict.fields} if conflict is not None else set()
 
     async def open_for(
         self, tenant_id: uuid.UUID, entity_type: str, entity_id: uuid.UUID
@@ -295,6 +347,91 @@ class SyncedEntities:
             execution_options=NO_SYNC,
         )
 
+    async def set_sync_error(self, model: Any, entity_id: uuid.UUID, error: str) -> None:
+        await self.session.execute(
+            update(model).where(model.id == entity_id).values(sync_error=error[:2000]),
+            execution_options=NO_SYNC,
+        )
+
+    async def load_account(
+        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
+    ) -> SimpleNamespace:
+        """The account's live synced campaigns, ad groups and ads, each with its sync record
+        (or None), as plain rows: a cycle reads tens of thousands."""
+        campaigns = await self.campaigns(tenant_id, ad_account_id, platform)
+        groups = [(g, r) for g, _, r in await self.ad_groups(tenant_id, ad_account_id, platform)]
+        # The tenant's live ads with a platform id, matched to the account's live ad groups
+        # here: joined up to the set, the planner (statistics not yet gathered after a big
+        # sync) chose nested loops that took minutes for a thousand ads.
+        live_groups = {g.id for g, _ in groups}
+        rows = await self.session.execute(
+            select(*GeneratedAd.__table__.columns).where(
+                GeneratedAd.tenant_id == tenant_id,
+                GeneratedAd.platform_ad_id.is_not(None),
+                GeneratedAd.deleted_at.is_(None),
+            )
+        )
+        ads = [row for row in rows.all() if row.ad_group_id in live_groups]
+        records = await self._records(tenant_id, "ad", platform)
+        return SimpleNamespace(
+            campaigns=campaigns,
+            ad_groups=groups,
+            ads=[(row, records.get(row.id)) for row in ads],
+            statements=6,
+        )
+
+    async def live_keywords(
+        self, tenant_id: uuid.UUID, ad_group_ids: builtins.list[uuid.UUID]
+    ) -> dict[uuid.UUID, builtins.list[Any]]:
+        """The live keywords of these ad groups, by ad group (one query)."""
+        found: dict[uuid.UUID, builtins.list[Any]] = {g: [] for g in ad_group_ids}
+        if not ad_group_ids:
+            return found
+        rows = await self.session.execute(
+            select(*Keyword.__table__.columns).where(
+                Keyword.tenant_id == tenant_id,
+                Keyword.ad_group_id.in_(ad_group_ids),
+                Keyword.deleted_at.is_(None),
+            )
+        )
+        for row in rows.all():
+            found[row.ad_group_id].append(row)
+        return found
+
+    async def mark_all_deleted_on_platform(
+        self, tenant_id: uuid.UUID, platform: str, gone: builtins.list[tuple[str, Any]]
+    ) -> None:
+        """Gone on the platform: hidden locally (soft delete) and never recreated by a push;
+        their sync records say deleted. Two statements per entity type."""
+        now = datetime.now(UTC)
+        by_type: dict[str, builtins.list[uuid.UUID]] = {}
+        for entity_type, row in gone:
+            by_type.setdefault(entity_type, []).append(row.id)
+        models: dict[str, Any] = {
+            "campaign": GeneratedCampaign,
+            "ad_group": AdGroup,
+            "ad": GeneratedAd,
+        }
+        for entity_type, ids in by_type.items():
+            model = models[entity_type]
+            await self.session.execute(
+                update(model)
+                .where(model.id.in_(ids), model.deleted_at.is_(None))
+                .values(deleted_at=now, sync_status="synced"),
+                execution_options=NO_SYNC,
+            )
+            await self.session.execute(
+                update(SyncRecord)
+                .where(
+                    SyncRecord.tenant_id == tenant_id,
+                    SyncRecord.entity_type == entity_type,
+                    SyncRecord.platform == platform,
+                    SyncRecord.entity_id.in_(ids),
+                )
+                .values(state="deleted", sync_status="synced", last_synced_at=now),
+                execution_options=NO_SYNC,
+            )
+
     async def set_snapshot(self, record_id: uuid.UUID, snapshot: dict[str, Any]) -> None:
         await self.session.execute(
             update(SyncRecord).where(SyncRecord.id == record_id).values(synced_snapshot=snapshot),
@@ -309,3 +446,39 @@ class SyncedEntities:
             .values(deleted_at=datetime.now(UTC), sync_status="synced"),
             execution_options=NO_SYNC,
         )
+
+
+async def release_held(
+    session: Any, tenant_id: uuid.UUID, held: builtins.list[dict[str, Any]]
+) -> int:
+    """Apply deletions a person released: the held entities still live are soft-deleted
+    locally, as a cycle would have (their sync records say deleted); the count deleted."""
+    models: dict[str, Any] = {"campaign": GeneratedCampaign, "ad_group": AdGroup, "ad": GeneratedAd}
+    deleted = 0
+    now = datetime.now(UTC)
+    by_type: dict[str, builtins.list[uuid.UUID]] = {}
+    for item in held:
+        by_type.setdefault(item["entityType"], []).append(uuid.UUID(item["entityId"]))
+    for entity_type, ids in by_type.items():
+        model = models[entity_type]
+        result = await session.execute(
+            update(model)
+            .where(model.tenant_id == tenant_id, model.id.in_(ids), model.deleted_at.is_(None))
+            .values(deleted_at=now, sync_status="synced")
+            .returning(model.id),
+            execution_options=NO_SYNC,
+        )
+        gone = [row[0] for row in result.all()]
+        deleted += len(gone)
+        if gone:
+            await session.execute(
+                update(SyncRecord)
+                .where(
+                    SyncRecord.tenant_id == tenant_id,
+                    SyncRecord.entity_type == entity_type,
+                    SyncRecord.entity_id.in_(gone),
+                )
+                .values(state="deleted", sync_status="synced", last_synced_at=now),
+                execution_options=NO_SYNC,
+            )
+    return deleted

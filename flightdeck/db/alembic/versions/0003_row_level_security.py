@@ -60,8 +60,8 @@ def upgrade() -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {ROLE}"
     )
     for table in tenant_tables():
-        enable_tenant_rls(table)
-    enable_tenant_rls("tenants", column="id")
+        enable_tenant_rls(table, typed=False)
+    enable_tenant_rls("tenants", column="id", typed=False)
 
 
 def downgrade() -> None:

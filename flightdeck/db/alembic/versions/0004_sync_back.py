@@ -141,7 +141,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'open'"),
     )
     for table in TABLES:
-        enable_tenant_rls(table)
+        enable_tenant_rls(table, typed=False)
 
 
 def downgrade() -> None:

@@ -92,7 +92,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("external_id IS NOT NULL"),
     )
     for table in ("users", "publish_targets"):
-        enable_tenant_rls(table)
+        enable_tenant_rls(table, typed=False)
 
 
 def downgrade() -> None:

@@ -555,7 +555,7 @@ def upgrade() -> None:
         "ix_asset_reuses_tenant_reused_at", "asset_reuses", ["tenant_id", "reused_at"], unique=False
     )
     for table in TABLES:
-        enable_tenant_rls(table)
+        enable_tenant_rls(table, typed=False)
     _leakproof(True)
 
 

@@ -361,7 +361,7 @@ def upgrade() -> None:
         ["id"],
     )
     for table in TABLES:
-        enable_tenant_rls(table)
+        enable_tenant_rls(table, typed=False)
 
 
 def downgrade() -> None:

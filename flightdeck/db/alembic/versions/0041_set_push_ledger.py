@@ -5,7 +5,7 @@ a `set_sync_runs` row, and the campaigns it takes carry its id and their outcome
 pages them by id from here instead of carrying ids through history).
 
 Revision ID: 0041
-Revises: 0030 (the integrator re-chains on merge, after 0031)
+Revises: 0044 (re-chained after merging main)
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0041"
-down_revision: str | None = "0030"
+down_revision: str | None = "0044"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
