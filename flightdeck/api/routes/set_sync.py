@@ -23,11 +23,12 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import (
@@ -70,6 +71,7 @@ from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
 SSE_POLL_SECONDS = 0.25
+STREAM_WAIT_SECONDS = 60.0  # longest wait for a requested operation's run to start
 
 
 class SyncAccepted(CamelModel):
@@ -421,6 +423,47 @@ async def _current_run_id(temporal: Client, set_id: uuid.UUID) -> uuid.UUID | No
     return None
 
 
+async def _operation_waiting(temporal: Client, set_id: uuid.UUID) -> bool:
+    """Whether the set's entity workflow holds a request not yet running as a sync (its run
+    row is about to appear)."""
+    entity_id = entity_workflow_id(set_id)
+    if await workflow_status(temporal, entity_id) != "running":
+        return False
+    try:
+        state = await temporal.get_workflow_handle(entity_id).query(CampaignSetWorkflow.state)
+    except (RPCError, WorkflowQueryFailedError):
+        return False
+    return bool(state.pending or state.running)
+
+
+async def _run_to_follow(
+    sessions: async_sessionmaker[AsyncSession],
+    temporal: Client,
+    tenant_id: uuid.UUID,
+    set_id: uuid.UUID,
+    request: Request,
+) -> tuple[uuid.UUID | None, bool]:
+    """(run, whether it is current). Current: unfinished, or started since the stream opened,
+    or about to start (a request the set's entity workflow holds); then its campaigns are
+    reported. Otherwise the latest run, whose end alone is reported."""
+    async with tenant_session(sessions, tenant_id) as session:
+        opened_at: datetime = (await session.execute(select(func.now()))).scalar_one()
+    waited = 0.0
+    while not await request.is_disconnected():
+        async with tenant_session(sessions, tenant_id) as session:
+            latest = await SetSyncRepository(session).latest_run(tenant_id, set_id)
+        if latest is not None and (latest.finished_at is None or latest.started_at >= opened_at):
+            return latest.id, True
+        running = await _current_run_id(temporal, set_id)
+        if running is not None:
+            return running, True
+        if waited >= STREAM_WAIT_SECONDS or not await _operation_waiting(temporal, set_id):
+            return (latest.id if latest else None), False
+        await asyncio.sleep(SSE_POLL_SECONDS)
+        waited += SSE_POLL_SECONDS
+    return None, False
+
+
 async def _events(
     sessions: async_sessionmaker[AsyncSession],
     temporal: Client,
@@ -428,17 +471,8 @@ async def _events(
     set_id: uuid.UUID,
     request: Request,
 ) -> AsyncIterator[str]:
-    run_id: uuid.UUID | None = None
-    async with tenant_session(sessions, tenant_id) as session:
-        latest = await SetSyncRepository(session).latest_run(tenant_id, set_id)
-    if latest is not None and latest.finished_at is None:
-        run_id = latest.id
-    else:
-        run_id = await _current_run_id(temporal, set_id)
-    if run_id is None and latest is not None:
-        run_id = latest.id  # nothing going: the latest run's end only
+    run_id, replay = await _run_to_follow(sessions, temporal, tenant_id, set_id, request)
     seen: set[uuid.UUID] = set()
-    replay = latest is None or run_id != latest.id or latest.finished_at is None
     while not await request.is_disconnected():
         async with tenant_session(sessions, tenant_id) as session:
             repo = SetSyncRepository(session)
