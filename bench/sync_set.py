@@ -9,6 +9,13 @@ accepted; ad posts count against Reddit's creative-management policy, limited th
 Runs a Temporal dev server, a fresh Postgres database, the simulators (own process), the
 worker and the API on this machine. Usage:
     .venv/bin/python bench/sync_set.py [--campaigns 1000] [--limit 20]
+
+`--scale` (issue 8 item 6) measures how the workflows grow with the set instead: campaigns
+without ad groups (one platform write each), written straight into Postgres, the simulator's
+and the task queues' rate limits lifted. It prints the number of workflow runs, the largest
+history of any run (goal < 5,000 events), the largest event and the largest payload in any
+history (goal < 256 KB) and the worker process's resident memory along the way (goal: flat):
+    .venv/bin/python bench/sync_set.py --scale --campaigns 50000
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import argparse
 import asyncio
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +108,134 @@ async def main(campaigns: int, limit: float) -> None:
     print(f"largest history of any run:    {longest} events   (target well under 10,000)")
 
 
+async def scale(campaigns: int) -> None:
+    lifted = {"quota": 10_000_000, "window": 1}
+    async with bench_system(
+        reddit_rate_limit=100_000,
+        reddit_creative_rate_limit=100_000,
+        sync_batch_size=50,
+        sync_window=8,
+        sync_batches_per_run=20,
+    ) as bench:
+        api, sim = bench.api, bench.sim
+        policies = {WRITE_POLICY: lifted, CREATIVE_POLICY: lifted}
+        (await sim.post("/_sim/reddit/rate-limits", json={"policies": policies})).raise_for_status()
+        tenant = await bench.new_tenant()
+        account = await bench.connect_reddit()
+        set_id = await create_flat_set(bench, api, account, campaigns)
+        rss = [("before", rss_mb())]
+
+        start = time.perf_counter()
+        accepted = (await api.post(f"/api/v1/campaign-sets/{set_id}/sync")).json()
+        marks = [0.1, 0.25, 0.5, 0.75, 0.9]
+        while True:
+            job: dict[str, Any] = (await api.get(f"/api/v1/jobs/{accepted['jobId']}")).json()
+            if job["status"] not in ("queued", "running"):
+                break
+            done = job["progress"]["done"] / max(job["progress"]["total"], 1)
+            while marks and done >= marks[0]:
+                rss.append((f"{marks.pop(0):.0%} done", rss_mb()))
+            await asyncio.sleep(2)
+        wall = time.perf_counter() - start
+        rss.append(("finished", rss_mb()))
+        runs, longest, biggest_event, biggest_payload = await history_figures(
+            bench.env.client, accepted["jobId"]
+        )
+        on_reddit = len(
+            (await sim.get("/_sim/state")).json()["platforms"]["reddit"]["campaigns"]["items"]
+        )
+    del tenant
+    progress = job["progress"]
+    print(f"set: {campaigns} campaigns (no ad groups), rate limits lifted")
+    print(f"job status:                        {job['status']}")
+    print(f"wall time (POST to done):          {wall:.1f} s ({campaigns / wall:.0f} campaigns/s)")
+    print(f"synced / failed / total:           {progress['synced']} / {progress['failed']} / "
+          f"{progress['total']}   (campaigns on the simulator: {on_reddit})")  # fmt: skip
+    print(f"workflow runs (parent + batches):  {runs}")
+    print(f"largest history of any run:        {longest} events   (goal < 5,000)")
+    print(f"largest event in any history:     {biggest_event / 1024:.1f} KB")
+    print(f"largest payload in any history:    {biggest_payload / 1024:.1f} KB   (goal < 256 KB)")
+    print("worker process resident memory:    "
+          + ", ".join(f"{label} {mb:.0f} MB" for label, mb in rss))  # fmt: skip
+
+
+async def create_flat_set(bench: Any, api: httpx.AsyncClient, account: str, campaigns: int) -> str:
+    """One campaign through the API, the rest copied from it in Postgres (fast)."""
+    from sqlalchemy import text
+
+    from flightdeck.db.models import GeneratedCampaign
+    from flightdeck.db.tenancy import system_session
+
+    first = {"name": "Scale 0", "objective": "traffic", "status": "paused"}
+    body = {"name": f"scale set {uuid.uuid4().hex[:6]}", "adAccountId": account,
+            "campaigns": [first]}  # fmt: skip
+    set_id: str = (
+        (await api.post("/api/v1/campaign-sets", json=body)).raise_for_status().json()["id"]
+    )
+    columns = [c.name for c in GeneratedCampaign.__table__.columns]
+    made = {"id": "gen_random_uuid()", "name": "'Scale ' || n", "position": "n"}
+    select = ", ".join(made.get(c, c) for c in columns)
+    async with system_session(bench.sessions, "cli") as session, session.begin():
+        await session.execute(
+            text(
+                f"INSERT INTO generated_campaigns ({', '.join(columns)}) "
+                f"SELECT {select} FROM generated_campaigns, generate_series(1, :more) AS n "
+                "WHERE campaign_set_id = :set_id"
+            ),
+            {"more": campaigns - 1, "set_id": set_id},
+        )
+    return set_id
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def history_figures(client: Any, workflow_id: str) -> tuple[int, int, int, int]:
+    """(runs, most events in one history, largest event, largest payload) over every run of
+    the sync: the parent's continue-as-new chain and every batch child."""
+    executions = [
+        (e.id, e.run_id)
+        async for e in client.list_workflows(f"WorkflowId STARTS_WITH '{workflow_id}'")
+    ]
+    figures = [0, 0, 0]
+    gate = asyncio.Semaphore(16)
+
+    async def one(workflow: str, run: str) -> None:
+        async with gate:
+            history = await client.get_workflow_handle(workflow, run_id=run).fetch_history()
+        figures[0] = max(figures[0], len(history.events))
+        for event in history.events:
+            figures[1] = max(figures[1], event.ByteSize())
+            for payload in _payloads(event):
+                figures[2] = max(figures[2], payload.ByteSize())
+
+    await asyncio.gather(*(one(w, r) for w, r in executions))
+    return len(executions), figures[0], figures[1], figures[2]
+
+
+def _payloads(message: Any) -> list[Any]:
+    """Every `Payload` inside a history event (inputs, results, markers, failures' details)."""
+    found: list[Any] = []
+    for field, value in message.ListFields():
+        if field.message_type is None:
+            continue
+        values = value.values() if field.message_type.GetOptions().map_entry else value
+        repeated = getattr(field, "is_repeated", None)
+        if repeated is None:
+            repeated = field.label == field.LABEL_REPEATED
+        items = values if repeated else [value]
+        for item in items:
+            if type(item).__name__ == "Payload":
+                found.append(item)
+            elif hasattr(item, "ListFields"):
+                found.extend(_payloads(item))
+    return found
+
+
 async def create_set(api: httpx.AsyncClient, account: str, campaigns: int) -> str:
     everything = [campaign(i) for i in range(campaigns)]
     body = {"name": "bench set", "adAccountId": account, "campaigns": everything[:CHUNK]}
@@ -133,5 +269,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--limit", type=float, default=20.0, help="writes/s per Reddit policy")
+    parser.add_argument("--scale", action="store_true", help="history/payload/memory at scale")
     args = parser.parse_args()
-    asyncio.run(main(args.campaigns, args.limit))
+    asyncio.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))

@@ -43,6 +43,7 @@ class Failure(StrEnum):
     NOT_FOUND = "NotFound"
     INVALID_STATE = "InvalidState"
     PUBLISH_FAILED = "PublishFailed"
+    SYNC_FAILED = "SyncFailed"
     DEADLINE_EXCEEDED = "DeadlineExceeded"
     STALE = "StaleRequest"
     INVALID_REQUEST = "InvalidRequest"

@@ -3,6 +3,8 @@ the API and the retry sweep reach a set's platform operations, so they run one a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
@@ -26,6 +28,7 @@ async def request_set_operation(
     request: SetOperationRequest,
     *,
     summary: str | None = None,
+    rpc_timeout: timedelta | None = None,
 ) -> str:
     """Signal the set's entity, starting it if it is not running; returns the entity's id."""
     handle = await temporal.start_workflow(
@@ -44,5 +47,6 @@ async def request_set_operation(
             ]
         ),
         static_summary=summary or f"Campaign set {entity.set_id} on {entity.platform}",
+        rpc_timeout=rpc_timeout,
     )
     return handle.id

@@ -189,6 +189,7 @@ async def running_workers(
                     housekeeping.sweep_pending_plans,
                     sync_acts.prepare_set_sync,
                     sync_acts.finish_set_sync,
+                    sync_acts.next_campaign_page,
                     sync_acts.record_campaign_outcome,
                     sweep_acts.find_retryable_syncs,
                     entity_acts.request_set_operation,

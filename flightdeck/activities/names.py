@@ -15,6 +15,7 @@ SWEEP_PENDING_PLANS = "plans.sweep_pending"
 # limited); the bookkeeping ones run on the main queue.
 PREPARE_SET_SYNC = "sync.prepare_set_sync"
 FINISH_SET_SYNC = "sync.finish_set_sync"
+NEXT_CAMPAIGN_PAGE = "sync.next_campaign_page"
 PUSH_ENTITY = "sync.push_entity"
 RECORD_CAMPAIGN_OUTCOME = "sync.record_campaign_outcome"
 FIND_RETRYABLE_SYNCS = "sync.find_retryable_syncs"

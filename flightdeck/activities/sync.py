@@ -22,6 +22,7 @@ from flightdeck.activities.errors import to_application_error
 from flightdeck.activities.names import (
     FIND_RETRYABLE_SYNCS,
     FINISH_SET_SYNC,
+    NEXT_CAMPAIGN_PAGE,
     PREPARE_SET_SYNC,
     PUSH_ENTITY,
     RECORD_CAMPAIGN_OUTCOME,
@@ -37,8 +38,10 @@ from flightdeck.db.repositories.campaign_sets import (
     to_campaign_spec,
 )
 from flightdeck.db.repositories.set_sync import SetSyncRepository
-from flightdeck.db.repositories.sync_records import SyncRecordRepository
+from flightdeck.db.repositories.sync_back import ConflictRepository
+from flightdeck.db.repositories.sync_records import RecordType, SyncRecordRepository
 from flightdeck.db.tenancy import system_session, tenant_session
+from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -47,23 +50,35 @@ from flightdeck.domain.campaign_sets import (
     PlatformObject,
 )
 from flightdeck.domain.sync import (
+    MAX_ERROR_CHARS,
+    MAX_ERRORS_KEPT,
     AdChild,
     AdGroupChildren,
     CampaignOutcomeInput,
+    CampaignPage,
+    CampaignPageInput,
     PushAction,
     PushEntityInput,
     PushEntityResult,
     RetryableSet,
     RetrySweepInput,
     RetrySweepPlan,
+    SyncError,
     SyncFinishInput,
     SyncPlan,
     SyncStartInput,
+    SyncTotals,
 )
 from flightdeck.failures import Failure, failure
 from flightdeck.observability.metrics import record_sync
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
-from flightdeck.platforms.errors import PlatformError, RateLimitedError, RetryableError
+from flightdeck.platforms.errors import (
+    AuthExpiredError,
+    NonRetryableError,
+    PlatformError,
+    RateLimitedError,
+    RetryableError,
+)
 
 ACTOR = "worker"
 T = TypeVar("T")
@@ -93,25 +108,34 @@ class SyncActivities:
 
     @activity.defn(name=PREPARE_SET_SYNC)
     async def prepare_set_sync(self, inp: SyncStartInput) -> SyncPlan:
-        """Check the set and its account, mark it syncing, and list the campaigns to process."""
+        """Check the set and its account, open the run (`set_sync_runs`) and mark the campaigns
+        it takes with its id (the workflow pages them from there). Safe to repeat."""
         tenant, set_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.set_id)
+        run_id = uuid.UUID(inp.run_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             repo, sets = SetSyncRepository(session), CampaignSetRepository(session)
             found = await repo.set_with_account(tenant, set_id)
             if found is None:
                 raise failure(Failure.NOT_FOUND, f"campaign set {set_id} not found")
             campaign_set, account = found
+            if campaign_set.platform != inp.platform:
+                raise failure(
+                    Failure.INVALID_STATE,
+                    f"the set targets {campaign_set.platform}, not {inp.platform}",
+                )
+            opened = await repo.open_run(
+                tenant, run_id, set_id, inp.workflow_id, inp.operation, inp.trigger
+            )
             problem = _account_problem(campaign_set.platform, account)
             if problem is not None:
-                await sets.set_status(tenant, set_id, sync_status="failed")
                 await _audit(session, tenant, "campaign_set.sync_refused", set_id, error=problem)
-            else:
+            elif opened:
                 only = [uuid.UUID(c) for c in inp.campaign_ids] if inp.campaign_ids else None
-                ids = await repo.campaign_ids_to_sync(
-                    tenant, set_id, only, with_platform_id=inp.operation != "push"
+                ids = await repo.take_campaigns(
+                    tenant, set_id, run_id, only, push=inp.operation == "push"
                 )
+                await repo.set_run_total(tenant, run_id, len(ids))
                 await sets.set_status(tenant, set_id, sync_status="syncing")
-                await repo.mark_campaigns_syncing(tenant, ids)
                 if inp.trigger != "retry_sweep":
                     # A person asked: failed campaigns get their full number of retries again.
                     await SyncRecordRepository(session).reset_attempts(
@@ -124,15 +148,28 @@ class SyncActivities:
                     set_id,
                     campaigns=len(ids),
                     trigger=inp.trigger,
+                    runId=inp.run_id,
                 )
+            total = await repo.run_total(tenant, run_id)
         if problem is not None:
             raise failure(Failure.REAUTH_REQUIRED, problem)
-        return SyncPlan(platform=campaign_set.platform, campaign_ids=[str(i) for i in ids])
+        return SyncPlan(platform=campaign_set.platform, total=total)
+
+    @activity.defn(name=NEXT_CAMPAIGN_PAGE)
+    async def next_campaign_page(self, inp: CampaignPageInput) -> CampaignPage:
+        """The run's next campaigns after `after`, by id (a keyset cursor)."""
+        tenant = uuid.UUID(inp.tenant_id)
+        after = uuid.UUID(inp.after) if inp.after else None
+        async with tenant_session(self._sessions, tenant) as session:
+            ids = await SetSyncRepository(session).run_campaign_page(
+                tenant, uuid.UUID(inp.run_id), after, inp.limit
+            )
+        return CampaignPage(campaign_ids=[str(i) for i in ids])
 
     @activity.defn(name=RECORD_CAMPAIGN_OUTCOME)
     async def record_campaign_outcome(self, inp: CampaignOutcomeInput) -> None:
-        """A campaign and its whole subtree are done: its sync status, and the attempt count
-        the retry sweep reads when it failed."""
+        """A campaign and its whole subtree are done: its one outcome in this run, its sync
+        status, and the attempt count the retry sweep reads when it failed."""
         tenant, campaign_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.campaign_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             records = SyncRecordRepository(session)
@@ -145,39 +182,68 @@ class SyncActivities:
                     tenant, "campaign", campaign_id, inp.platform, message=inp.error or "failed"
                 )
             await SetSyncRepository(session).finish_campaign(
-                tenant, campaign_id, inp.status, inp.error
+                tenant,
+                campaign_id,
+                inp.status,
+                inp.error,
+                run_id=uuid.UUID(inp.run_id) if inp.run_id else None,
             )
 
     @activity.defn(name=FINISH_SET_SYNC)
-    async def finish_set_sync(self, inp: SyncFinishInput) -> None:
-        tenant, set_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.set_id)
-        totals = inp.totals
-        if inp.fatal_error:
-            sync_status = "failed"
-        elif totals.failed:
-            sync_status = "failed" if totals.synced == 0 else "synced"
-        else:
-            sync_status = "synced"
-        status = {"pause": "paused", "resume": "active"}.get(inp.operation)
+    async def finish_set_sync(self, inp: SyncFinishInput) -> SyncTotals:
+        """Close the run, whatever happened: campaigns it took that have no outcome fail with
+        the reason, the counts come from Postgres (they add up to the total), and the run, the
+        set and the audit log say how it ended. Safe to repeat."""
+        tenant, set_id, run_id = (
+            uuid.UUID(inp.tenant_id),
+            uuid.UUID(inp.set_id),
+            uuid.UUID(inp.run_id),
+        )
+        reason = inp.fatal_error or "the sync ended before this campaign was processed"
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await CampaignSetRepository(session).set_status(
-                tenant,
-                set_id,
-                sync_status=sync_status,
-                status=status,
-                last_synced_at=None if inp.fatal_error else utcnow(),
-            )
-            await _audit(
-                session,
-                tenant,
-                f"campaign_set.{inp.operation}_{'failed' if inp.fatal_error else 'completed'}",
-                set_id,
-                synced=totals.synced,
-                failed=totals.failed,
-                total=totals.total,
-                error=inp.fatal_error,
-            )
-        record_sync(inp.operation, "failed" if inp.fatal_error else sync_status)
+            repo = SetSyncRepository(session)
+            await repo.open_run(tenant, run_id, set_id, inp.workflow_id, inp.operation, inp.trigger)
+            await repo.fail_unfinished(tenant, run_id, reason)
+            run, closed_now = await repo.close_run(tenant, run_id, inp.fatal_error)
+            errors = await repo.run_errors(tenant, run_id, MAX_ERRORS_KEPT)
+            if closed_now:
+                status = {"pause": "paused", "resume": "active"}.get(inp.operation)
+                await CampaignSetRepository(session).set_status(
+                    tenant,
+                    set_id,
+                    sync_status="failed" if run.status == "failed" else "synced",
+                    status=None if inp.fatal_error else status,
+                    last_synced_at=None if inp.fatal_error else utcnow(),
+                )
+                await _audit(
+                    session,
+                    tenant,
+                    f"campaign_set.{inp.operation}_"
+                    f"{'failed' if run.status == 'failed' else 'completed'}",
+                    set_id,
+                    runId=inp.run_id,
+                    status=run.status,
+                    synced=run.synced,
+                    failed=run.failed,
+                    held=run.held,
+                    skipped=run.skipped,
+                    total=run.total,
+                    error=run.error,
+                )
+        if closed_now:
+            record_sync(inp.operation, run.status)
+        return SyncTotals(
+            status=run.status,  # type: ignore[arg-type]
+            synced=run.synced,
+            failed=run.failed,
+            held=run.held,
+            skipped=run.skipped,
+            total=run.total,
+            errors=[
+                SyncError(campaign_id=str(cid), message=(message or "failed")[:MAX_ERROR_CHARS])
+                for cid, message in errors
+            ],
+        )
 
     # -- platform calls (platform task queue, rate limited) --------------------------------
 
@@ -210,6 +276,12 @@ class SyncActivities:
             record = await SyncRecordRepository(session).get(
                 tenant, "campaign", campaign_id, inp.platform
             )
+            conflicted = await _conflicted_fields(session, tenant, "campaign", campaign_id)
+            gone = await SetSyncRepository(session).deletions_done(
+                tenant,
+                [g.id for g in row.ad_groups if g.deleted_at is not None]
+                + [a.id for g in row.ad_groups for a in g.ads if a.deleted_at is not None],
+            )
         assert campaign_set is not None and campaign_set.ad_account_id is not None
         adapter, account = await self._adapter(tenant, campaign_set.ad_account_id)
         spec = to_campaign_spec(row)
@@ -217,26 +289,29 @@ class SyncActivities:
             return await self._set_campaign_status(tenant, inp, row, adapter, account)
         if row.deleted_at is not None:
             return await self._remove(
-                tenant, inp, "campaign", row.platform_campaign_id, adapter, account
+                tenant, inp, "campaign", row.platform_campaign_id, adapter, account, record
             )
         pushed: str | None
         action: PushAction
-        if row.sync_status == "conflict":  # waits for its resolution; its children may go
-            pushed, action = row.platform_campaign_id, "skipped"
+        push_spec = _without_conflicted(spec, record, conflicted)
+        if push_spec is None:  # in conflict with no base to fall back on: wait entirely
+            pushed, action = row.platform_campaign_id, "held"
         else:
             pushed, action = await self._create_or_update(
                 tenant,
                 inp,
                 "campaign",
                 row.platform_campaign_id,
-                spec,
+                push_spec,
                 record,
-                create=lambda: adapter.create_campaign(account, spec),
-                find=lambda: adapter.find_campaign(account, spec.name),
+                create=lambda ref: adapter.create_campaign(account, push_spec, ref=ref),
+                find=lambda ref: adapter.find_campaign(account, spec.name, ref=ref),
                 update=lambda base: adapter.update_campaign(
-                    account, row.platform_campaign_id or "", spec, base
+                    account, row.platform_campaign_id or "", push_spec, base
                 ),
+                held=conflicted is not None,
             )
+        # Removed children whose deletion reached the platform cost nothing any more.
         children = [
             AdGroupChildren(
                 ad_group_id=str(group.id),
@@ -248,11 +323,13 @@ class SyncActivities:
                         and ad.platform_post_id is None,
                     )
                     for ad in sorted(group.ads, key=lambda a: a.position)
-                    if ad.deleted_at is None or ad.platform_ad_id is not None
+                    if ad.deleted_at is None
+                    or (ad.platform_ad_id is not None and ad.id not in gone)
                 ],
             )
             for group in sorted(row.ad_groups, key=lambda g: g.position)
-            if group.deleted_at is None or group.platform_ad_group_id is not None
+            if group.deleted_at is None
+            or (group.platform_ad_group_id is not None and group.id not in gone)
         ]
         return PushEntityResult(
             entity_id=inp.entity_id, platform_id=pushed, action=action, ad_groups=children
@@ -271,11 +348,12 @@ class SyncActivities:
             record = await SyncRecordRepository(session).get(
                 tenant, "ad_group", ad_group_id, inp.platform
             )
+            conflicted = await _conflicted_fields(session, tenant, "ad_group", ad_group_id)
         assert campaign_set is not None and campaign_set.ad_account_id is not None
         adapter, account = await self._adapter(tenant, campaign_set.ad_account_id)
         if row.deleted_at is not None or campaign.deleted_at is not None:
             return await self._remove(
-                tenant, inp, "ad_group", row.platform_ad_group_id, adapter, account
+                tenant, inp, "ad_group", row.platform_ad_group_id, adapter, account, record
             )
         parent_id = campaign.platform_campaign_id
         if parent_id is None:
@@ -283,11 +361,12 @@ class SyncActivities:
                 Failure.INVALID_STATE,
                 f"ad group {ad_group_id}: its campaign is not on the platform yet",
             )
-        if row.sync_status == "conflict":  # waits for its resolution
+        campaign_spec, full = to_campaign_spec(campaign), to_ad_group_spec(row, keywords)
+        spec = _without_conflicted(full, record, conflicted)
+        if spec is None:  # in conflict with no base to fall back on: wait entirely
             return PushEntityResult(
-                entity_id=inp.entity_id, platform_id=row.platform_ad_group_id, action="skipped"
+                entity_id=inp.entity_id, platform_id=row.platform_ad_group_id, action="held"
             )
-        campaign_spec, spec = to_campaign_spec(campaign), to_ad_group_spec(row, keywords)
         pushed, action = await self._create_or_update(
             tenant,
             inp,
@@ -295,12 +374,19 @@ class SyncActivities:
             row.platform_ad_group_id,
             spec,
             record,
-            create=lambda: adapter.create_ad_group(account, parent_id, campaign_spec, spec),
-            find=lambda: adapter.find_ad_group(account, parent_id, spec.name),
+            create=lambda ref: adapter.create_ad_group(
+                account, parent_id, campaign_spec, spec, ref=ref
+            ),
+            find=lambda ref: adapter.find_ad_group(account, parent_id, spec.name, ref=ref),
             update=lambda base: adapter.update_ad_group(
                 account, row.platform_ad_group_id or "", campaign_spec, spec, base
             ),
+            held=conflicted is not None,
         )
+        if "keywords" not in (conflicted or set()):
+            # Keywords travel in the ad group's targeting: they are on the platform now.
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                await SetSyncRepository(session).keywords_synced(tenant, ad_group_id, pushed)
         return PushEntityResult(entity_id=inp.entity_id, platform_id=pushed, action=action)
 
     async def _push_post(self, tenant: uuid.UUID, inp: PushEntityInput) -> PushEntityResult:
@@ -316,15 +402,71 @@ class SyncActivities:
                 entity_id=inp.entity_id, platform_id=ad.platform_post_id, action="skipped"
             )
         adapter, account = await self._account_adapter(tenant, ad_account_id)
-        post = await self._call(
-            inp.platform, tenant, adapter.create_ad_creative(account, to_ad_spec(ad))
-        )
+        spec = to_ad_spec(ad)
+        # Ledger-then-adopt, as for every create: the post is recorded under the ad's id.
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await CampaignSetRepository(session).record_sync_result(
-                tenant, "ad", ad_id, sync_status="syncing", platform_post_id=post.platform_id
+            records = SyncRecordRepository(session)
+            ambiguous = _create_outcome_unknown(
+                await records.get(tenant, "post", ad_id, inp.platform)
             )
-        return PushEntityResult(
-            entity_id=inp.entity_id, platform_id=post.platform_id, action="created"
+            await records.begin(tenant, "post", ad_id, inp.platform)
+        post_id: str | None = None
+        if ambiguous:
+            post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
+        action: PushAction = "adopted" if post_id else "created"
+        if post_id is None:
+            made = await self._create(
+                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
+            )
+            post_id = made.platform_id
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                await self._record_post(session, tenant, inp, ad_id, post_id)
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            await _audit(
+                session, tenant, f"post.{action}", ad_id,
+                entity_type=f"{inp.platform}.post", platformId=post_id,
+            )  # fmt: skip
+        return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
+
+    async def _adopt_post(
+        self,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        adapter: CampaignSetPlatformAdapter,
+        account: AccountContext,
+        spec: AdSpec,
+    ) -> str | None:
+        """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
+        copy that no ad maps. Under a per-profile lock, so two ads with the same copy never
+        take the same post; the choice is recorded before the lock is released."""
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            await SetSyncRepository(session).lock_profile(account.profile_id or "")
+            candidates = await self._call(
+                inp.platform, tenant, adapter.find_ad_creative(account, spec)
+            )
+            taken = await SetSyncRepository(session).mapped_post_ids(
+                [c.platform_id for c in candidates]
+            )
+            free = [c.platform_id for c in candidates if c.platform_id not in taken]
+            if not free:
+                return None
+            await self._record_post(session, tenant, inp, ad_id, free[0])
+            return free[0]
+
+    async def _record_post(
+        self,
+        session: AsyncSession,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        post_id: str,
+    ) -> None:
+        await SyncRecordRepository(session).mark_synced(
+            tenant, "post", ad_id, inp.platform, platform_id=post_id, snapshot={}
+        )
+        await CampaignSetRepository(session).record_sync_result(
+            tenant, "ad", ad_id, sync_status="syncing", platform_post_id=post_id
         )
 
     async def _push_ad(self, tenant: uuid.UUID, inp: PushEntityInput) -> PushEntityResult:
@@ -344,6 +486,11 @@ class SyncActivities:
                 Failure.INVALID_STATE, f"ad {ad_id}: its ad group is not on the platform yet"
             )
         spec = to_ad_spec(ad)
+        post_id = ad.platform_post_id
+        if ad.platform_ad_id is None and post_id is None:
+            # Its post first, through the ledger (never a post the ad create makes unrecorded).
+            post_inp = inp.model_copy(update={"entity_type": "post"})
+            post_id = (await self._push_post(tenant, post_inp)).platform_id
         pushed, action = await self._create_or_update(
             tenant,
             inp,
@@ -351,8 +498,8 @@ class SyncActivities:
             ad.platform_ad_id,
             spec,
             record,
-            create=lambda: adapter.create_ad(account, parent_id, spec, ad.platform_post_id),
-            find=lambda: adapter.find_ad(account, parent_id, spec.name),
+            create=lambda ref: adapter.create_ad(account, parent_id, spec, post_id, ref=ref),
+            find=lambda ref: adapter.find_ad(account, parent_id, spec.name, ref=ref),
             update=lambda base: adapter.update_ad(account, ad.platform_ad_id or "", spec, base),
         )
         if spec.image_url and action in ("created", "adopted"):
@@ -394,24 +541,30 @@ class SyncActivities:
         spec: CampaignSpec | AdGroupSpec | AdSpec,
         record: Any,
         *,
-        create: Callable[[], Awaitable[PlatformObject]],
-        find: Callable[[], Awaitable[PlatformObject | None]],
+        create: Callable[[str], Awaitable[PlatformObject]],
+        find: Callable[[str], Awaitable[PlatformObject | None]],
         update: Callable[[Any], Awaitable[PlatformObject]],
+        held: bool = False,
     ) -> tuple[str, PushAction]:
+        """`held`: the entity is in conflict; `spec` carries the base's value for each
+        conflicted field (so none is sent), and the entity stays `conflict`."""
         entity_id = uuid.UUID(inp.entity_id)
         action: PushAction
         made: PlatformObject
         if platform_id is None:
-            # An earlier attempt may have created it and lost the answer: look before creating.
-            ambiguous = activity.info().attempt > 1 or (
-                record is not None and record.platform_id is None and record.requested_at
-            )
+            # Ledger, then create with our marker; after an ambiguous attempt (its create's
+            # outcome unknown) look for the object carrying that marker first.
+            ref = entity_ref(entity_type, entity_id)
+            ambiguous = _create_outcome_unknown(record)
             async with tenant_session(self._sessions, tenant) as session, session.begin():
                 await SyncRecordRepository(session).begin(
                     tenant, entity_type, entity_id, inp.platform
                 )
-            found = await self._call(inp.platform, tenant, find()) if ambiguous else None
-            made = found if found is not None else await self._call(inp.platform, tenant, create())
+            found = await self._call(inp.platform, tenant, find(ref)) if ambiguous else None
+            if found is None:
+                made = await self._create(tenant, inp, entity_type, entity_id, create(ref))
+            else:
+                made = found
             platform_id, action = made.platform_id, "adopted" if found else "created"
             post_id = made.extra_ids.get("post_id")
         else:
@@ -433,7 +586,7 @@ class SyncActivities:
                 tenant,
                 entity_type,
                 entity_id,
-                sync_status="synced",
+                sync_status="conflict" if held else "synced",
                 platform_id=platform_id,
                 platform_post_id=post_id,
             )
@@ -447,7 +600,28 @@ class SyncActivities:
                     platformId=platform_id,
                     fields=made.changed_fields or None,
                 )
-        return platform_id, action
+        return platform_id, "held" if held else action
+
+    async def _create(
+        self,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        record_type: RecordType,
+        entity_id: uuid.UUID,
+        call: Awaitable[T],
+    ) -> T:
+        """The create call itself. A refusal that says nothing was made (429, 4xx, our own
+        check) clears the ledger's `requested`, so the next attempt creates without looking;
+        any other failure (lost answer, timeout, 5xx) leaves it: the object may exist."""
+        try:
+            return await self._call(inp.platform, tenant, call)
+        except PlatformError as exc:
+            if not_applied(exc):
+                async with tenant_session(self._sessions, tenant) as session, session.begin():
+                    await SyncRecordRepository(session).mark_not_applied(
+                        tenant, record_type, entity_id, inp.platform
+                    )
+            raise
 
     async def _remove(
         self,
@@ -457,9 +631,16 @@ class SyncActivities:
         platform_id: str | None,
         adapter: CampaignSetPlatformAdapter,
         account: AccountContext,
+        record: Any = None,
     ) -> PushEntityResult:
-        """Deleted locally: set deleted on the platform (no DELETE exists there), never recreate."""
+        """Deleted locally: set deleted on the platform (no DELETE exists there), never
+        recreate. Once that reached the platform (or sync-back saw it there), nothing more:
+        no call, no audit entry."""
         entity_id = uuid.UUID(inp.entity_id)
+        if record is not None and record.state == "deleted":
+            return PushEntityResult(
+                entity_id=inp.entity_id, platform_id=platform_id, action="deleted"
+            )
         if platform_id is not None:
             await self._call(
                 inp.platform,
@@ -606,21 +787,14 @@ class RetrySweepActivities:
                     attempts=record.attempts,
                     lastError=(record.error_log or [{}])[-1].get("message"),
                 )
-            records = await SyncRecordRepository(session).list_retryable(
-                inp.platform, inp.max_attempts
+            # In SQL, on an index of failed campaigns only: however many failed ad-group and
+            # ad rows exist, every due campaign is found (oldest first, `limit` per sweep).
+            due = await repo.retryable_campaigns(
+                inp.platform, inp.max_attempts, interval, now, limit=inp.limit
             )
-            due = [
-                r
-                for r in records
-                if r.entity_type == "campaign"
-                and retry_due(r.attempts, r.updated_at, interval, now)
-            ]
-            sets = await repo.campaign_sets([r.entity_id for r in due])
         grouped: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = {}
-        for record in due:
-            set_id = sets.get(record.entity_id)
-            if set_id is not None:
-                grouped.setdefault((record.tenant_id, set_id), []).append(str(record.entity_id))
+        for tenant_id, set_id, campaign_id in due:
+            grouped.setdefault((tenant_id, set_id), []).append(str(campaign_id))
         return RetrySweepPlan(
             due=[
                 RetryableSet(tenant_id=str(t), set_id=str(s), campaign_ids=ids)
@@ -628,6 +802,47 @@ class RetrySweepActivities:
             ],
             given_up=len(given_up),
         )
+
+
+async def _conflicted_fields(
+    session: AsyncSession, tenant: uuid.UUID, entity_type: str, entity_id: uuid.UUID
+) -> set[str] | None:
+    """The fields of the entity's open conflict (sync-back's table), or None without one."""
+    conflict = await ConflictRepository(session).open_for(tenant, entity_type, entity_id)
+    if conflict is None:
+        return None
+    return {str(f.get("field")) for f in conflict.fields or []}
+
+
+SpecT = TypeVar("SpecT", CampaignSpec, AdGroupSpec)
+
+
+def _without_conflicted(spec: SpecT, record: Any, conflicted: set[str] | None) -> SpecT | None:
+    """What may be pushed of an entity: all of it without a conflict; with one, every field
+    but the conflicted ones, which keep the base's value (so the diff never sends them).
+    None when that is impossible (no base yet, or a field we cannot hold back)."""
+    if not conflicted:
+        return spec
+    base = _base(type(spec), record)
+    if base is None or not conflicted <= set(type(spec).model_fields):
+        return None
+    return spec.model_copy(update={name: getattr(base, name) for name in conflicted})
+
+
+def _create_outcome_unknown(record: Any) -> bool:
+    """An earlier attempt asked the platform to create the entity and never learnt whether it
+    did (a lost answer, a timeout, a 5xx, a killed worker): the ledger still says `requested`
+    without a platform id."""
+    return record is not None and record.state == "requested" and record.platform_id is None
+
+
+def not_applied(exc: PlatformError) -> bool:
+    """The platform's answer says the request changed nothing: a 429, a 4xx, or a refusal of
+    ours before anything was sent. A 5xx or no answer at all says nothing (Reddit documents
+    no 5xx as not applied)."""
+    if isinstance(exc, RateLimitedError | NonRetryableError | AuthExpiredError):
+        return exc.status_code is None or 400 <= exc.status_code < 500
+    return exc.status_code is not None and 400 <= exc.status_code < 500
 
 
 def _base(spec_type: type[Any], record: Any) -> Any:
@@ -669,12 +884,6 @@ async def _audit(
         entity_id=str(entity_id),
         details={k: v for k, v in details.items() if v is not None},
     )
-
-
-def retry_due(attempts: int, last_attempt_at: datetime, interval: timedelta, now: datetime) -> bool:
-    """Exponential backoff for the retry sweep: attempt n+1 waits interval × 2^(n-1)."""
-    wait = interval * (2 ** max(attempts - 1, 0))
-    return now - last_attempt_at >= wait
 
 
 def utcnow() -> datetime:

@@ -16,21 +16,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.db.models import (
-    AuditLogEntry,
     CampaignSet,
-    GeneratedCampaign,
     Job,
     MetricsSyncRun,
+    SetSyncRun,
     SyncBackRun,
 )
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.jobs import JOB_KINDS
 
 DESCRIBE_TIMEOUT = timedelta(seconds=1)
@@ -126,73 +126,45 @@ async def _read_plan(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> S
 
 
 async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Snapshot | None:
-    """The set's latest operation of this kind, from what its activities recorded: the
-    `…_started` audit entry (how many campaigns it took), the `…_completed` / `…_failed` one
-    (its counts), and meanwhile the campaigns still marked syncing."""
+    """The set's latest run under this job id (`set_sync_runs`): its live or final counts,
+    which add up to the total once it is finished, and its status and reason."""
     set_id = uuid.UUID(job.subject_id) if job.subject_id else None
     campaign_set = await session.scalar(
         select(CampaignSet).where(CampaignSet.tenant_id == tenant_id, CampaignSet.id == set_id)
     )
     if campaign_set is None:
         return None
-    operations = ("push",) if job.kind == "set_sync" else ("pause", "resume")
-    entries = (
-        await session.execute(
-            select(AuditLogEntry.id, AuditLogEntry.action, AuditLogEntry.details)
-            .where(
-                AuditLogEntry.tenant_id == tenant_id,
-                AuditLogEntry.entity_type == "campaign_set",
-                AuditLogEntry.entity_id == str(campaign_set.id),
-                AuditLogEntry.action.in_(
-                    [
-                        f"campaign_set.{op}_{end}"
-                        for op in operations
-                        for end in ("started", "completed", "failed")
-                    ]
-                    + ["campaign_set.sync_refused"]
-                ),
-            )
-            .order_by(AuditLogEntry.id.desc())
-            .limit(4)
+    run = await session.scalar(
+        select(SetSyncRun)
+        .where(
+            SetSyncRun.tenant_id == tenant_id,
+            SetSyncRun.campaign_set_id == campaign_set.id,
+            SetSyncRun.workflow_id == job.id,
         )
-    ).all()
-    started = next((e for e in entries if e.action.endswith("_started")), None)
-    ended = next(
-        (
-            e
-            for e in entries
-            if not e.action.endswith("_started") and (started is None or e.id > started.id)
-        ),
-        None,
+        .order_by(SetSyncRun.started_at.desc(), SetSyncRun.id.desc())
+        .limit(1)
     )
-    details: dict[str, Any] = dict(ended.details or {}) if ended else {}
-    live = (
-        GeneratedCampaign.tenant_id == tenant_id,
-        GeneratedCampaign.campaign_set_id == campaign_set.id,
-        GeneratedCampaign.deleted_at.is_(None),
-    )
-    if ended is not None and "total" in details:
-        synced, failed, total = details["synced"], details["failed"], details["total"]
-    elif started is not None:
-        total = int((started.details or {}).get("campaigns", 0))
-        syncing = await session.scalar(
-            select(func.count()).where(*live, GeneratedCampaign.sync_status == "syncing")
-        )
-        done = max(0, total - int(syncing or 0))
-        failed, synced = 0, done
-    else:
-        synced, failed, total = 0, 0, 0
     step = "push" if job.kind == "set_sync" else "status"
-    pg_status = {"syncing": "running", "failed": "failed", "synced": "completed"}.get(
-        campaign_set.sync_status
-    )
+    counts = {"synced": 0, "failed": 0, "held": 0, "skipped": 0}
+    total, pg_status, error, finished_at = 0, None, None, None
+    if run is not None and run.started_at >= job.requested_at:
+        total, finished_at = run.total, run.finished_at
+        if run.finished_at is not None:
+            counts = {"synced": run.synced, "failed": run.failed, "held": run.held,
+                      "skipped": run.skipped}  # fmt: skip
+            pg_status, error = run.status, run.error
+        else:
+            live = await SetSyncRepository(session).run_counts(tenant_id, run.id)
+            counts = {k: live.get(k, 0) for k in counts}
+            pg_status = "running"
+    done = sum(counts.values())
     return Snapshot(
         job,
         pg_status,
-        {"step": step, "done": synced + failed, "total": total, "synced": synced, "failed": failed},
-        {"synced": synced, "failed": failed, "total": total},
-        details.get("error"),
-        {"finished_at": campaign_set.last_synced_at},
+        {"step": step, "done": done, "total": total, **counts},
+        {"status": pg_status, **counts, "total": total},
+        error,
+        {"finished_at": finished_at, "run_status": pg_status},
     )
 
 
@@ -215,7 +187,13 @@ def _answer_set(snapshot: Snapshot, described: Described | None) -> dict[str, An
         out["status"] = "queued"
     if out["status"] == "running" and snapshot.progress["total"] == 0:
         out["status"] = "queued"
-    out["result"] = snapshot.result if out["status"] == "completed" else None
+    if out["status"] == "completed" and snapshot.extra.get("run_status") in (
+        "completed_with_errors",
+        "failed",
+    ):
+        out["status"] = snapshot.extra["run_status"]  # the run's own word for how it ended
+    done = out["status"] in ("completed", "completed_with_errors")
+    out["result"] = snapshot.result if done else None
     out["error"] = (snapshot.error or "failed") if out["status"] == "failed" else None
     return out
 

@@ -13,11 +13,16 @@ from pydantic import BaseModel, Field
 SyncOperation = Literal["push", "pause", "resume"]
 PushEntityType = Literal["campaign", "ad_group", "post", "ad"]
 PushAction = Literal[
-    "created", "adopted", "updated", "unchanged", "deleted", "paused", "resumed", "skipped"
+    "created", "adopted", "updated", "unchanged", "deleted", "paused", "resumed", "skipped", "held"
 ]
-CampaignOutcomeStatus = Literal["synced", "failed"]
+# What one run did with one campaign: pushed; failed (its error says why); held back by an
+# open conflict (its other entities and fields were pushed); nothing to do (e.g. a pause of a
+# campaign that is not on the platform).
+CampaignOutcomeStatus = Literal["synced", "failed", "held", "skipped"]
+RunStatus = Literal["running", "completed", "completed_with_errors", "failed"]
 
 MAX_ERRORS_KEPT = 100
+MAX_ERROR_CHARS = 500
 
 
 class SyncError(BaseModel):
@@ -28,14 +33,23 @@ class SyncError(BaseModel):
 
 
 class SyncTotals(BaseModel):
+    """One run's counts (they add up to `total` once it is finished) and its first errors."""
+
+    status: RunStatus = "running"
     synced: int = 0
     failed: int = 0
+    held: int = 0
+    skipped: int = 0
     total: int = 0
     errors: list[SyncError] = Field(default_factory=list)
 
     def add(self, outcome: CampaignOutcome) -> None:
         if outcome.status == "synced":
             self.synced += 1
+        elif outcome.status == "held":
+            self.held += 1
+        elif outcome.status == "skipped":
+            self.skipped += 1
         else:
             self.failed += 1
             if outcome.error and len(self.errors) < MAX_ERRORS_KEPT:
@@ -43,11 +57,14 @@ class SyncTotals(BaseModel):
 
 
 class SyncSetInput(BaseModel):
-    """One sync of a set; `campaign_ids` narrows it (the retry sweep). After continue-as-new
-    `offset` and `totals` carry the work already done."""
+    """One push, pause or resume of a set: the workflow's whole contract, so any caller (the
+    API, the retry sweep, a parent workflow) can start it. `campaign_ids` narrows it (the retry
+    sweep; read once, by `prepare`). The campaigns are paged from Postgres by id, never carried
+    here; after continue-as-new `run_id`, `cursor` and `totals` carry the work already done."""
 
     tenant_id: str
     set_id: str
+    platform: str = "reddit"
     operation: SyncOperation = "push"
     campaign_ids: list[str] | None = None
     batch_size: int = 25
@@ -57,33 +74,50 @@ class SyncSetInput(BaseModel):
     max_batches_per_run: int = 20
     call_max_attempts: int = 8
     retry_initial_seconds: float = 1.0
-    # Carried across continue-as-new:
-    planned_ids: list[str] | None = None
-    offset: int = 0
-    totals: SyncTotals = Field(default_factory=SyncTotals)
     trigger: str = "api"
+    # Carried across continue-as-new:
+    run_id: str | None = None
+    cursor: str | None = None
+    batches_started: int = 0
+    totals: SyncTotals = Field(default_factory=SyncTotals)
 
 
 class SyncStartInput(BaseModel):
     tenant_id: str
     set_id: str
+    run_id: str
+    workflow_id: str
+    platform: str
     operation: SyncOperation
     campaign_ids: list[str] | None = None
     trigger: str = "api"
 
 
 class SyncPlan(BaseModel):
-    """What `prepare_set_sync` decided: the campaigns to process, in order."""
+    """What `prepare_set_sync` decided: the run's campaigns are marked with its id in Postgres."""
 
     platform: str
-    campaign_ids: list[str]
+    total: int
+
+
+class CampaignPageInput(BaseModel):
+    tenant_id: str
+    run_id: str
+    after: str | None = None
+    limit: int = 25
+
+
+class CampaignPage(BaseModel):
+    campaign_ids: list[str] = Field(default_factory=list)
 
 
 class SyncFinishInput(BaseModel):
     tenant_id: str
     set_id: str
+    run_id: str
+    workflow_id: str
     operation: SyncOperation
-    totals: SyncTotals
+    trigger: str = "api"
     fatal_error: str | None = None
 
 
@@ -92,6 +126,7 @@ class CampaignBatchInput(BaseModel):
     set_id: str
     platform: str
     operation: SyncOperation
+    run_id: str | None = None
     campaign_ids: list[str]
     platform_task_queue: str = "reddit"
     activity_timeout_seconds: float = 60.0
@@ -144,13 +179,17 @@ class CampaignOutcomeInput(BaseModel):
     campaign_id: str
     status: CampaignOutcomeStatus
     error: str | None = None
+    run_id: str | None = None
 
 
 class SyncProgress(BaseModel):
     status: str = "queued"
     operation: SyncOperation = "push"
+    run_id: str | None = None
     synced: int = 0
     failed: int = 0
+    held: int = 0
+    skipped: int = 0
     total: int = 0
     batches_running: int = 0
 
@@ -161,6 +200,7 @@ class RetrySweepInput(BaseModel):
     platform: str = "reddit"
     max_attempts: int = 3
     interval_seconds: float = 300.0
+    limit: int = 1000  # campaigns per sweep (the rest are due at the next one)
     batch_size: int = 25
     window: int = 4
     platform_task_queue: str = "reddit"

@@ -3,9 +3,13 @@ campaign set's entities. The sync activities depend only on this; adding a Meta 
 adapter means one new implementation here, never a workflow change.
 
 Contract for every implementation:
-- `create_*` is called only when the entity has no platform ID. Platforms without an
-  idempotency key (Reddit) are protected by `find_*`: after an ambiguous failure the
-  activity first looks the entity up by its name inside its parent and adopts it.
+- `create_*` is called only when the entity has no platform ID, with `ref`, the entity's
+  adoption marker (`domain.adoption`), which the created object must carry in a field the
+  platform keeps. Platforms without an idempotency key (Reddit) are protected by `find_*`:
+  after an ambiguous failure (lost answer, timeout, 5xx, a crash; never after a 429 or a 4xx,
+  which say nothing was made) the activity calls `find_*` with the name and that marker; an
+  adapter must only return an object carrying the marker (Reddit: never one found by a name
+  another set may share).
 - `update_*` gets the desired content and the `base` (what was last pushed successfully);
   it sends only the fields whose platform value differs, and makes no call when none does.
 - `set_status` pauses, resumes, archives or deletes (platform words chosen by the adapter).
@@ -42,10 +46,12 @@ class CampaignSetPlatformAdapter(Protocol):
     platform: str
 
     async def create_campaign(
-        self, account: AccountContext, spec: CampaignSpec
+        self, account: AccountContext, spec: CampaignSpec, *, ref: str | None = None
     ) -> PlatformObject: ...
 
-    async def find_campaign(self, account: AccountContext, name: str) -> PlatformObject | None: ...
+    async def find_campaign(
+        self, account: AccountContext, name: str, *, ref: str | None = None
+    ) -> PlatformObject | None: ...
 
     async def update_campaign(
         self,
@@ -61,10 +67,17 @@ class CampaignSetPlatformAdapter(Protocol):
         campaign_platform_id: str,
         campaign: CampaignSpec,
         spec: AdGroupSpec,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject: ...
 
     async def find_ad_group(
-        self, account: AccountContext, campaign_platform_id: str, name: str
+        self,
+        account: AccountContext,
+        campaign_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None: ...
 
     async def update_ad_group(
@@ -81,18 +94,30 @@ class CampaignSetPlatformAdapter(Protocol):
         Its own call, so each platform write is one rate-limited activity."""
         ...
 
+    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
+        """Creatives an ambiguous `create_ad_creative` for `spec` may have made (unused by any
+        ad), oldest first."""
+        ...
+
     async def create_ad(
         self,
         account: AccountContext,
         ad_group_platform_id: str,
         spec: AdSpec,
         creative_id: str | None = None,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject:
         """Without `creative_id`, the creative is made first, in the same call."""
         ...
 
     async def find_ad(
-        self, account: AccountContext, ad_group_platform_id: str, name: str
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None: ...
 
     async def update_ad(

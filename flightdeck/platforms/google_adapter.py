@@ -196,13 +196,17 @@ class GoogleCampaignSetAdapter:
 
     # -- campaigns ----------------------------------------------------------------------------
 
-    async def create_campaign(self, account: AccountContext, spec: CampaignSpec) -> PlatformObject:
+    async def create_campaign(
+        self, account: AccountContext, spec: CampaignSpec, *, ref: str | None = None
+    ) -> PlatformObject:
         """Budget and campaign in one atomic request, with the wanted status at once: with no
         ad group yet the campaign serves nothing, and a second request (to enable it) could
         lose its answer after the create was adopted, leaving it paused for good."""
         return (await self.create_campaign_tree(account, spec, [], enable_later=False)).campaign
 
-    async def find_campaign(self, account: AccountContext, name: str) -> PlatformObject | None:
+    async def find_campaign(
+        self, account: AccountContext, name: str, *, ref: str | None = None
+    ) -> PlatformObject | None:
         rows = await self._client.search(
             account.account_id,
             (
@@ -252,6 +256,8 @@ class GoogleCampaignSetAdapter:
         campaign_platform_id: str,
         campaign: CampaignSpec,
         spec: AdGroupSpec,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject:
         temp = _Temp(account.account_id)
         name = temp.name("adGroups")
@@ -269,7 +275,12 @@ class GoogleCampaignSetAdapter:
         )
 
     async def find_ad_group(
-        self, account: AccountContext, campaign_platform_id: str, name: str
+        self,
+        account: AccountContext,
+        campaign_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None:
         campaign_id = campaign_platform_id.rsplit("/", 1)[-1]
         rows = await self._client.search(
@@ -356,12 +367,18 @@ class GoogleCampaignSetAdapter:
             payloads.responsive_search_ad(spec)
         return PlatformObject(platform_id=INLINE_CREATIVE, status="INLINE")
 
+    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
+        """No request is ever made for a creative here: nothing to find."""
+        return []
+
     async def create_ad(
         self,
         account: AccountContext,
         ad_group_platform_id: str,
         spec: AdSpec,
         creative_id: str | None = None,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject:
         """The ad and its name label (created, or an existing one reused) in one request."""
         cid = account.account_id
@@ -386,7 +403,12 @@ class GoogleCampaignSetAdapter:
         return PlatformObject(platform_id=str(created), status=payloads.status(spec.status))
 
     async def find_ad(
-        self, account: AccountContext, ad_group_platform_id: str, name: str
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None:
         group_key = ad_group_platform_id.rsplit("/", 1)[-1]
         label_text = payloads.ad_label(name)

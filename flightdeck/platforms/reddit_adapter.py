@@ -1,10 +1,13 @@
 """`CampaignSetPlatformAdapter` for Reddit: campaign → ad group (keywords in its targeting) →
 post + ad, through `RedditAdsClient`, with payloads from `domain.reddit_payloads`.
 
-Reddit has no idempotency key (reddit-ads-api.md §6): after an ambiguous create the caller
-looks the object up by name with `find_*`, which lists the parent's children and adopts the
-live one. Content Reddit cannot take (an unmapped value, a change to a field fixed at creation)
-is a `NonRetryableError` naming our field, raised before any request is sent.
+Reddit has no idempotency key (reddit-ads-api.md §6): every create names the object with our
+entity's marker (`domain.adoption`, the name's ` [fd:…]` suffix), and after an ambiguous create
+the caller looks it up by that marker with `find_*` — never by the bare name, which another set
+in the same account may use too. Posts have no name: `find_ad_creative` lists the profile's
+unpromoted posts with exactly the ad's copy. Content Reddit cannot take (an unmapped value, a
+change to a field fixed at creation) is a `NonRetryableError` naming our field, raised before
+any request is sent.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from flightdeck.domain import reddit_payloads as payloads
 from flightdeck.domain import reddit_vocabulary as vocab
+from flightdeck.domain.adoption import ref_of, with_ref
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -50,17 +54,24 @@ class RedditCampaignSetAdapter:
 
     # -- campaigns ------------------------------------------------------------------------
 
-    async def create_campaign(self, account: AccountContext, spec: CampaignSpec) -> PlatformObject:
+    async def create_campaign(
+        self, account: AccountContext, spec: CampaignSpec, *, ref: str | None = None
+    ) -> PlatformObject:
         pixel = await self._pixel(account) if spec.budget_optimization else None
         with _payload_errors():
             data = payloads.campaign_create(
                 spec, account.funding_instrument_id, conversion_pixel_id=pixel
             )
+        data["name"] = with_ref(spec.name, ref)
         return _object(await self._client.create_campaign(account.account_id, data))
 
-    async def find_campaign(self, account: AccountContext, name: str) -> PlatformObject | None:
+    async def find_campaign(
+        self, account: AccountContext, name: str, *, ref: str | None = None
+    ) -> PlatformObject | None:
+        if ref is None:  # never adopt by a bare name
+            return None
         campaigns = await self._client.list_campaigns(account.account_id)
-        return _adopt(campaigns, name, "campaign")
+        return _adopt(campaigns, ref, "campaign")
 
     async def update_campaign(
         self,
@@ -81,21 +92,31 @@ class RedditCampaignSetAdapter:
         campaign_platform_id: str,
         campaign: CampaignSpec,
         spec: AdGroupSpec,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject:
         pixel = await self._pixel(account)
         with _payload_errors():
             data = payloads.ad_group_create(
                 campaign_platform_id, campaign, spec, conversion_pixel_id=pixel
             )
+        data["name"] = with_ref(spec.name, ref)
         return _object(await self._client.create_ad_group(account.account_id, data))
 
     async def find_ad_group(
-        self, account: AccountContext, campaign_platform_id: str, name: str
+        self,
+        account: AccountContext,
+        campaign_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None:
+        if ref is None:
+            return None
         ad_groups = await self._client.list_ad_groups(
             account.account_id, campaign_id=campaign_platform_id
         )
-        return _adopt(ad_groups, name, "ad group")
+        return _adopt(ad_groups, ref, "ad group")
 
     async def update_ad_group(
         self,
@@ -112,18 +133,34 @@ class RedditCampaignSetAdapter:
     # -- ads ------------------------------------------------------------------------------
 
     async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
-        """The post the ad promotes, under the account's profile. Posts have no name to find
-        them by, so a lost answer can leave an unused (never promoted, never billed) post."""
-        if not account.profile_id:
-            raise NonRetryableError(
-                "a Reddit ad needs a profile to own its post: the account has no profile_id",
-                platform=PLATFORM,
-                details={"fields": [{"field": "profile_id", "message": "is required"}]},
-            )
+        """The post the ad promotes, under the account's profile."""
+        profile_id = _profile(account)
         with _payload_errors():
             post_data = payloads.post_create(spec)
-        post = await self._client.create_post(account.profile_id, post_data)
+        post = await self._client.create_post(profile_id, post_data)
         return PlatformObject(platform_id=str(post["id"]), status="CREATED")
+
+    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
+        """Posts an ambiguous create of this ad's post may have made: the profile's posts with
+        exactly its copy that no ad promotes, oldest first. Posts have no name or other field
+        to mark, so this is the narrowest match Reddit allows; the caller drops the ones an
+        entity of ours maps, and serialises adoption per profile so no two ads take one."""
+        profile_id = _profile(account)
+        with _payload_errors():
+            wanted = payloads.post_create(spec)
+        posts = await self._client.list_posts(profile_id)
+        promoted = {
+            str(ad.get("post_id"))
+            for ad in await self._client.list_ads(account.account_id)
+            if ad.get("post_id")
+        }
+        keys = ("type", "headline", "body", "content")
+        return [
+            PlatformObject(platform_id=str(post["id"]), status="CREATED", adopted=True)
+            for post in posts
+            if str(post["id"]) not in promoted
+            and all(_same(post.get(k), wanted.get(k)) for k in keys if k in wanted)
+        ]
 
     async def create_ad(
         self,
@@ -131,20 +168,30 @@ class RedditCampaignSetAdapter:
         ad_group_platform_id: str,
         spec: AdSpec,
         creative_id: str | None = None,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject:
         """The ad promoting `creative_id` (a post), or a new post made first."""
         post_id = creative_id or (await self.create_ad_creative(account, spec)).platform_id
         with _payload_errors():
             data = payloads.ad_create(ad_group_platform_id, post_id, spec)
+        data["name"] = with_ref(spec.name, ref)
         created = _object(await self._client.create_ad(account.account_id, data))
         created.extra_ids.setdefault("post_id", post_id)
         return created
 
     async def find_ad(
-        self, account: AccountContext, ad_group_platform_id: str, name: str
+        self,
+        account: AccountContext,
+        ad_group_platform_id: str,
+        name: str,
+        *,
+        ref: str | None = None,
     ) -> PlatformObject | None:
+        if ref is None:
+            return None
         ads = await self._client.list_ads(account.account_id, ad_group_ids=[ad_group_platform_id])
-        return _adopt(ads, name, "ad")
+        return _adopt(ads, ref, "ad")
 
     async def update_ad(
         self, account: AccountContext, platform_id: str, spec: AdSpec, base: AdSpec | None
@@ -226,17 +273,45 @@ def _object(
     )
 
 
-def _adopt(items: Sequence[Mapping[str, Any]], name: str, kind: str) -> PlatformObject | None:
-    """The one live object named `name`. Two would mean a duplicate create slipped through:
-    adopting either could leave the other spending, so someone must look."""
-    live = [o for o in items if o.get("name") == name and o.get("configured_status") != DELETED]
+def _adopt(items: Sequence[Mapping[str, Any]], ref: str, kind: str) -> PlatformObject | None:
+    """The one live object carrying our entity's marker `ref` (never one that merely shares its
+    name). Two would mean a duplicate create slipped through: adopting either could leave the
+    other spending, so someone must look."""
+    live = [
+        o
+        for o in items
+        if ref_of(str(o.get("name") or "")) == ref and o.get("configured_status") != DELETED
+    ]
     if len(live) > 1:
         ids = ", ".join(str(o["id"]) for o in live)
         raise NonRetryableError(
-            f"{len(live)} live Reddit {kind}s are named {name!r} ({ids}); delete all but one",
+            f"{len(live)} live Reddit {kind}s carry the marker [fd:{ref}] ({ids}); "
+            "delete all but one",
             platform=PLATFORM,
         )
     return _object(live[0], adopted=True) if live else None
+
+
+def _profile(account: AccountContext) -> str:
+    if not account.profile_id:
+        raise NonRetryableError(
+            "a Reddit ad needs a profile to own its post: the account has no profile_id",
+            platform=PLATFORM,
+            details={"fields": [{"field": "profile_id", "message": "is required"}]},
+        )
+    return account.profile_id
+
+
+def _same(found: Any, wanted: Any) -> bool:
+    """A post's field as Reddit returns it against what we would send (None and missing,
+    and absent keys inside content items, count as equal)."""
+    if isinstance(wanted, list) and isinstance(found, list):
+        return len(found) == len(wanted) and all(
+            _same(f, w) for f, w in zip(found, wanted, strict=True)
+        )
+    if isinstance(wanted, dict) and isinstance(found, dict):
+        return all(_same(found.get(k), v) for k, v in wanted.items() if v is not None)
+    return bool(found == wanted or (not found and not wanted))
 
 
 def _believed_status(

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flightdeck.domain import reddit_vocabulary as vocab
+from flightdeck.domain.adoption import strip_ref
 from flightdeck.domain.campaign_sets import Budget
 from flightdeck.domain.sync_back import (
     PlatformAdGroupState,
@@ -94,7 +95,7 @@ def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
     cbo = bool(obj.get("is_campaign_budget_optimization"))
     return PlatformCampaignState(
         platform_id=str(obj["id"]),
-        name=str(obj.get("name") or ""),
+        name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
         budget=_budget(obj) if cbo else None,
         spend_cap=_money(obj.get("spend_cap")),
@@ -110,7 +111,7 @@ def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
     return PlatformAdGroupState(
         platform_id=str(obj["id"]),
         campaign_platform_id=str(obj.get("campaign_id") or ""),
-        name=str(obj.get("name") or ""),
+        name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
         budget=_budget(obj),
         bid_strategy=reddit_bid_strategy(obj.get("bid_strategy"), obj.get("bid_type")),
@@ -129,7 +130,7 @@ def ad_state(obj: Mapping[str, Any]) -> PlatformAdState:
         platform_id=str(obj["id"]),
         ad_group_platform_id=str(obj.get("ad_group_id") or ""),
         campaign_platform_id=str(campaign_id) if campaign_id else None,
-        name=str(obj.get("name") or ""),
+        name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
         click_url=_text(obj.get("click_url")),
         modified_at=_time(obj.get("modified_at")),

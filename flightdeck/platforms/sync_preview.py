@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.set_validation import (
     AdGroupNode,
     AdNode,
@@ -98,7 +99,10 @@ class _Walk:
             return
         if not node.in_conflict:
             if platform_id is None:
-                made = await self._step(node, "campaign", adapter.create_campaign(account, spec))
+                ref = entity_ref("campaign", node.id)  # the marker a real create sends
+                made = await self._step(
+                    node, "campaign", adapter.create_campaign(account, spec, ref=ref)
+                )
                 platform_id = made.platform_id if made else "{" + node.path + "}"
             else:
                 await self._step(
@@ -126,7 +130,13 @@ class _Walk:
             made = await self._step(
                 node,
                 "ad_group",
-                adapter.create_ad_group(account, parent_id, campaign.spec, node.spec),
+                adapter.create_ad_group(
+                    account,
+                    parent_id,
+                    campaign.spec,
+                    node.spec,
+                    ref=entity_ref("ad_group", node.id),
+                ),
             )
             platform_id = made.platform_id if made else None
         else:
@@ -162,7 +172,10 @@ class _Walk:
             if post is None:
                 return
             post_id = post.platform_id
-        await self._step(node, "ad", adapter.create_ad(account, parent_id, node.spec, post_id))
+        ref = entity_ref("ad", node.id)
+        await self._step(
+            node, "ad", adapter.create_ad(account, parent_id, node.spec, post_id, ref=ref)
+        )
 
     async def _step(self, node: Any, entity_type: str, call: Any, label: str | None = None) -> Any:
         """One adapter call: its requests labelled with the entity (a new object's id is

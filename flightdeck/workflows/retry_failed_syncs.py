@@ -54,6 +54,7 @@ class RetryFailedSyncsWorkflow:
             sync = SyncSetInput(
                 tenant_id=due.tenant_id,
                 set_id=due.set_id,
+                platform=inp.platform,
                 operation="push",
                 campaign_ids=due.campaign_ids,
                 batch_size=inp.batch_size,

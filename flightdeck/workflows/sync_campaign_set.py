@@ -1,25 +1,29 @@
 """Campaign-set sync (seed 002) as durable workflows.
 
-    SyncCampaignSetWorkflow  (id `sync-set-{setId}`, one per set at a time)
-      prepare ─► child SyncCampaignBatchWorkflow per batch of campaigns, at most `window`
-                 running at once (sliding window) ─► … ─► continue-as-new every
-                 `max_batches_per_run` batches ─► finish (counts, set status, audit)
+    SyncCampaignSetWorkflow  (input `SyncSetInput`; the API runs it as `sync-set-{setId}` /
+                              `status-set-{setId}`, any parent may run it as a child)
+      prepare (a `set_sync_runs` row; the run's campaigns marked with its id in Postgres)
+        ─► page campaign ids from Postgres by cursor ─► child SyncCampaignBatchWorkflow per
+           page, at most `window` at once ─► … ─► continue-as-new every `max_batches_per_run`
+           batches (carrying only the cursor and counts) ─► finish
 
-    SyncCampaignBatchWorkflow  (one batch; campaigns concurrently)
+    SyncCampaignBatchWorkflow  (one page of campaigns, pushed concurrently)
       per campaign: campaign ─► its ad groups (concurrently) ─► per ad group its ads
-                    (post, then ad) ─► record the campaign's outcome
+                    (post, then ad) ─► record the campaign's one outcome for this run
 
 Every platform call is one `sync.push_entity` activity on the platform's task queue, whose
-rate limit (from settings) paces all workers together. A campaign whose entity fails
-non-retryably is marked failed and the others go on; a dead refresh token stops the whole
-sync at once (no retry loop). No run's history grows with the set's size: batches are child
-workflows, and the parent continues as new.
+rate limit (from settings) paces all workers together. No history or payload grows with the
+set: ids are paged from Postgres, a batch's input is one page, and continue-as-new carries a
+cursor. Whatever happens — a campaign's failure, a failed child, a bug, a dead refresh token,
+cancellation — `finish` runs: every campaign of the run without an outcome is marked failed
+with the reason, and the run ends `completed`, `completed_with_errors` or `failed` with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
@@ -28,16 +32,21 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 with workflow.unsafe.imports_passed_through():
     from flightdeck.activities.names import (
         FINISH_SET_SYNC,
+        NEXT_CAMPAIGN_PAGE,
         PREPARE_SET_SYNC,
         PUSH_ENTITY,
         RECORD_CAMPAIGN_OUTCOME,
     )
     from flightdeck.domain.sync import (
+        MAX_ERROR_CHARS,
         AdChild,
         BatchResult,
         CampaignBatchInput,
         CampaignOutcome,
         CampaignOutcomeInput,
+        CampaignOutcomeStatus,
+        CampaignPage,
+        CampaignPageInput,
         PushEntityInput,
         PushEntityResult,
         PushEntityType,
@@ -68,6 +77,13 @@ def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_attempts=20,
+    non_retryable_error_types=NON_RETRYABLE,
+)
+# The run's final state is written whatever it takes (Postgres down for a while included).
+FINISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=0,
     non_retryable_error_types=NON_RETRYABLE,
 )
 
@@ -101,16 +117,24 @@ class SyncCampaignSetWorkflow:
 
     @workflow.run
     async def run(self, inp: SyncSetInput) -> SyncTotals:
-        self._progress = SyncProgress(status="running", operation=inp.operation)
-        ids, totals = inp.planned_ids, inp.totals
-        platform = "reddit"
-        if ids is None:
-            try:
+        info = workflow.info()
+        run_id = inp.run_id or info.first_execution_run_id
+        self._progress = SyncProgress(status="running", operation=inp.operation, run_id=run_id)
+        totals, platform, cursor = inp.totals, inp.platform, inp.cursor
+        fatal: str | None = None
+        fatal_type = Failure.SYNC_FAILED
+        cancelled = False
+        more = False
+        try:
+            if inp.run_id is None:
                 plan = await workflow.execute_activity(
                     PREPARE_SET_SYNC,
                     SyncStartInput(
                         tenant_id=inp.tenant_id,
                         set_id=inp.set_id,
+                        run_id=run_id,
+                        workflow_id=info.workflow_id,
+                        platform=inp.platform,
                         operation=inp.operation,
                         campaign_ids=inp.campaign_ids,
                         trigger=inp.trigger,
@@ -120,86 +144,105 @@ class SyncCampaignSetWorkflow:
                     result_type=SyncPlan,
                     summary=f"plan the set's {inp.operation}",
                 )
-            except ActivityError as err:
-                # Nothing was marked syncing (e.g. the account must be reconnected).
-                raise ApplicationError(
-                    _message(err),
-                    type=_error_type(err) or Failure.PLATFORM_REJECTED,
-                    non_retryable=True,
-                ) from None
-            ids, platform = plan.campaign_ids, plan.platform
-            totals = SyncTotals(total=len(ids))
-        self._show(totals)
-
-        batches = [ids[i : i + inp.batch_size] for i in range(inp.offset, len(ids), inp.batch_size)]
-        this_run, later = batches[: inp.max_batches_per_run], batches[inp.max_batches_per_run :]
-        first_batch = inp.offset // inp.batch_size
-        fatal: str | None = None
-        try:
-            await self._run_window(inp, platform, this_run, first_batch, totals)
+                platform = plan.platform
+                totals = SyncTotals(total=plan.total)
+            self._show(totals)
+            cursor, more = await self._run_window(inp, run_id, platform, cursor, totals)
         except _Fatal as stop:
-            fatal = str(stop)
-        if later and fatal is None:
+            fatal, fatal_type = str(stop), Failure.REAUTH_REQUIRED
+        except ActivityError as err:  # prepare refused (e.g. the account must be reconnected)
+            fatal, fatal_type = _message(err), _as_failure(_error_type(err))
+        except asyncio.CancelledError:
+            fatal, cancelled = "the sync was cancelled", True
+        except Exception as err:  # a bug must not leave the run or its campaigns open
+            fatal = f"the sync stopped unexpectedly: {type(err).__name__}: {err}"
+        if more and fatal is None:
             workflow.continue_as_new(
                 inp.model_copy(
                     update={
-                        "planned_ids": ids,
-                        "offset": inp.offset + len(this_run) * inp.batch_size,
+                        "run_id": run_id,
+                        "platform": platform,
+                        "cursor": cursor,
+                        "batches_started": inp.batches_started + inp.max_batches_per_run,
                         "totals": totals,
+                        "campaign_ids": None,
                     }
                 )
             )
-        await workflow.execute_activity(
+        final = await workflow.execute_activity(
             FINISH_SET_SYNC,
             SyncFinishInput(
                 tenant_id=inp.tenant_id,
                 set_id=inp.set_id,
+                run_id=run_id,
+                workflow_id=info.workflow_id,
                 operation=inp.operation,
-                totals=totals,
+                trigger=inp.trigger,
                 fatal_error=fatal,
             ),
             start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=BOOKKEEPING_RETRY,
-            summary=(
-                f"finish the set's {inp.operation}: {totals.synced} synced, {totals.failed} failed"
-            ),
+            retry_policy=FINISH_RETRY,
+            result_type=SyncTotals,
+            summary=f"finish the set's {inp.operation}",
         )
-        self._progress.status = "failed" if fatal else "completed"
+        self._show(final)
+        self._progress.status = final.status
+        if cancelled:
+            raise asyncio.CancelledError()
         if fatal:
-            raise failure(Failure.REAUTH_REQUIRED, fatal)
-        return totals
+            raise failure(fatal_type, fatal, non_retryable=True)
+        return final
 
     async def _run_window(
         self,
         inp: SyncSetInput,
+        run_id: str,
         platform: str,
-        batches: list[list[str]],
-        first_batch: int,
+        cursor: str | None,
         totals: SyncTotals,
-    ) -> None:
-        """Start a child per batch, never more than `window` at once; fold in their results."""
+    ) -> tuple[str | None, bool]:
+        """Page the run's campaigns from Postgres and start a child per page, never more than
+        `window` at once; fold in their results. Returns the cursor, and whether campaigns are
+        left for the next run (continue-as-new)."""
         info = workflow.info()
         running: set[asyncio.Task[BatchResult]] = set()
         fatal: str | None = None
+        started = 0
 
-        def collect(done: list[asyncio.Task[BatchResult]]) -> None:
+        def collect(done: set[asyncio.Task[BatchResult]]) -> None:
             nonlocal fatal
             for task in done:
-                result = task.result()
+                try:
+                    result = task.result()
+                except ChildWorkflowError as err:
+                    # Its campaigns have no outcome: `finish` marks them failed with this.
+                    workflow.logger.warning("a batch of the sync failed: %s", _message(err))
+                    continue
                 for outcome in result.outcomes:
                     totals.add(outcome)
                 fatal = fatal or result.fatal_error
             self._show(totals, batches_running=len(running))
 
-        for n, campaign_ids in enumerate(batches, start=first_batch):
-            if fatal:
-                break
+        exhausted = False
+        while fatal is None and started < inp.max_batches_per_run:
             if len(running) >= inp.window:
                 done, _ = await workflow.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 running -= set(done)
-                collect(done)
-                if fatal:
-                    break
+                collect(set(done))
+                continue
+            page = await workflow.execute_local_activity(
+                NEXT_CAMPAIGN_PAGE,
+                CampaignPageInput(
+                    tenant_id=inp.tenant_id, run_id=run_id, after=cursor, limit=inp.batch_size
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=BOOKKEEPING_RETRY,
+                result_type=CampaignPage,
+            )
+            if not page.campaign_ids:
+                exhausted = True
+                break
+            cursor = page.campaign_ids[-1]
             child = workflow.execute_child_workflow(
                 SyncCampaignBatchWorkflow.run,
                 CampaignBatchInput(
@@ -207,16 +250,18 @@ class SyncCampaignSetWorkflow:
                     set_id=inp.set_id,
                     platform=platform,
                     operation=inp.operation,
-                    campaign_ids=campaign_ids,
+                    run_id=run_id,
+                    campaign_ids=page.campaign_ids,
                     platform_task_queue=inp.platform_task_queue,
                     activity_timeout_seconds=inp.activity_timeout_seconds,
                     call_max_attempts=inp.call_max_attempts,
                     retry_initial_seconds=inp.retry_initial_seconds,
                 ),
-                # Unique per sync job (the first run id survives continue-as-new).
-                id=f"{info.workflow_id}-{info.first_execution_run_id[:8]}-batch-{n}",
+                # Unique per run and page (the first run id survives continue-as-new).
+                id=f"{info.workflow_id}-{run_id[:8]}-batch-{inp.batches_started + started}",
                 static_summary=(
-                    f"{inp.operation.capitalize()} batch {n + 1}: {len(campaign_ids)} campaigns"
+                    f"{inp.operation.capitalize()} batch {inp.batches_started + started + 1}: "
+                    f"{len(page.campaign_ids)} campaigns"
                 ),
                 search_attributes=TypedSearchAttributes(
                     [
@@ -227,23 +272,28 @@ class SyncCampaignSetWorkflow:
                 ),
             )
             running.add(asyncio.ensure_future(child))
+            started += 1
             self._show(totals, batches_running=len(running))
         if running:
             done, _ = await workflow.wait(running)
-            collect(done)
+            collect(set(done))
         if fatal:
             raise _Fatal(fatal)
+        return cursor, not exhausted
 
     def _show(self, totals: SyncTotals, batches_running: int = 0) -> None:
         self._progress.synced = totals.synced
         self._progress.failed = totals.failed
+        self._progress.held = totals.held
+        self._progress.skipped = totals.skipped
         self._progress.total = totals.total
         self._progress.batches_running = batches_running
 
 
 @workflow.defn
 class SyncCampaignBatchWorkflow:
-    """One batch of a set's campaigns, pushed concurrently; returns one outcome each."""
+    """One page of a set's campaigns, pushed concurrently; one outcome each, always recorded
+    (whatever fails, short of the whole sync being stopped)."""
 
     @workflow.run
     async def run(self, inp: CampaignBatchInput) -> BatchResult:
@@ -256,7 +306,7 @@ class SyncCampaignBatchWorkflow:
             failed = [
                 t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None
             ]
-            if failed:
+            if failed:  # only `_Fatal` escapes `_campaign`: stop the others
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -276,25 +326,28 @@ class SyncCampaignBatchWorkflow:
         try:
             pushed = await self._push("campaign", campaign_id)
             platform_id = pushed.platform_id
+            held = pushed.action == "held"
             if inp.operation == "push" and pushed.action != "deleted":
-                await _gather([self._ad_group(g.ad_group_id, g.ads) for g in pushed.ad_groups])
+                groups = await _gather(
+                    [self._ad_group(g.ad_group_id, g.ads) for g in pushed.ad_groups]
+                )
+                held = held or any(groups)
+            status: CampaignOutcomeStatus = (
+                "held" if held else "skipped" if pushed.action == "skipped" else "synced"
+            )
             outcome = CampaignOutcome(
-                campaign_id=campaign_id, status="synced", platform_id=platform_id
+                campaign_id=campaign_id, status=status, platform_id=platform_id
             )
         except _EntityFailed as failed:
             if _error_type(failed.cause) == Failure.REAUTH_REQUIRED:
                 raise _Fatal(str(failed)) from None
-            outcome = CampaignOutcome(
-                campaign_id=campaign_id,
-                status="failed",
-                platform_id=platform_id,
-                error=SyncError(
-                    campaign_id=campaign_id,
-                    message=str(failed),
-                    entity_type=failed.entity_type,
-                    entity_id=failed.entity_id,
-                ),
-            )
+            outcome = _failed(campaign_id, platform_id, str(failed), failed.entity_type,
+                              failed.entity_id)  # fmt: skip
+        except (_Fatal, asyncio.CancelledError):
+            raise
+        except Exception as err:  # a bug: this campaign fails with the reason, others go on
+            message = f"unexpected error: {type(err).__name__}: {err}"
+            outcome = _failed(campaign_id, platform_id, message, "campaign", campaign_id)
         await workflow.execute_local_activity(
             RECORD_CAMPAIGN_OUTCOME,
             CampaignOutcomeInput(
@@ -303,6 +356,7 @@ class SyncCampaignBatchWorkflow:
                 campaign_id=campaign_id,
                 status=outcome.status,
                 error=outcome.error.message if outcome.error else None,
+                run_id=inp.run_id,
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING_RETRY,
@@ -310,10 +364,12 @@ class SyncCampaignBatchWorkflow:
         )
         return outcome
 
-    async def _ad_group(self, ad_group_id: str, ads: list[AdChild]) -> None:
+    async def _ad_group(self, ad_group_id: str, ads: list[AdChild]) -> bool:
+        """Whether the ad group is held back by a conflict (its ads still go)."""
         pushed = await self._push("ad_group", ad_group_id)
         if pushed.action != "deleted":
             await _gather([self._ad(ad) for ad in ads])
+        return pushed.action == "held"
 
     async def _ad(self, ad: AdChild) -> None:
         if ad.needs_post:
@@ -346,13 +402,35 @@ class SyncCampaignBatchWorkflow:
             raise _EntityFailed(entity_type, entity_id, err) from err
 
 
-async def _gather(awaitables: list) -> None:  # type: ignore[type-arg]
+async def _gather(awaitables: list) -> list[Any]:  # type: ignore[type-arg]
     """Run siblings concurrently; the first failure wins after all have settled (an ad group's
     failure must not leave its siblings' creates unrecorded)."""
     results = await asyncio.gather(*awaitables, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
             raise result
+    return results
+
+
+def _failed(
+    campaign_id: str, platform_id: str | None, message: str, entity_type: str, entity_id: str
+) -> CampaignOutcome:
+    return CampaignOutcome(
+        campaign_id=campaign_id,
+        status="failed",
+        platform_id=platform_id,
+        error=SyncError(
+            campaign_id=campaign_id,
+            message=message[:MAX_ERROR_CHARS],
+            entity_type=entity_type,
+            entity_id=entity_id,
+        ),
+    )
+
+
+def _as_failure(kind: str | None) -> Failure:
+    known = {str(f) for f in Failure}
+    return Failure(kind) if kind is not None and kind in known else Failure.SYNC_FAILED
 
 
 def _error_type(err: BaseException) -> str | None:

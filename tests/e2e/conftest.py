@@ -39,7 +39,15 @@ META_APP_SECRET = "e2e-meta-app-secret-do-not-leak"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
 EXAMPLE_ORGANIZATION = json.loads(EXAMPLE.read_text())["organization"]
 EXAMPLE_AD_ACCOUNT = json.loads(EXAMPLE.read_text())["adAccountId"]
-TERMINAL = ("completed", "failed", "canceled", "cancelled", "terminated", "timed_out")
+TERMINAL = (
+    "completed",
+    "completed_with_errors",
+    "failed",
+    "canceled",
+    "cancelled",
+    "terminated",
+    "timed_out",
+)
 
 
 def make_plan(**overrides: Any) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flightdeck.domain.adoption import strip_ref
 from tests.e2e.conftest import TERMINAL, System
 from tests.e2e.test_set_sync import campaign
 
@@ -94,12 +95,13 @@ async def test_the_example_set_validates_and_syncs(rig: System) -> None:
     job = await rig.sync(set_id)
     assert job["status"] == "completed", job
     assert job["progress"]["synced"] == 2 and job["progress"]["failed"] == 0
-    remote = {c["name"]: c for c in await rig.reddit_objects("campaigns")}
+    remote = {strip_ref(c["name"]): c for c in await rig.reddit_objects("campaigns")}
     assert set(remote) == {"Summer Sale - traffic", "Summer Sale - reach"}
     assert remote["Summer Sale - reach"]["goal_value"] == 120_500_000
+    remote |= {c["name"]: c for c in list(remote.values())}  # also by the name sent (marked)
     # The dry run showed what was sent: the same campaign bodies reached Reddit.
     sent = [r["body"]["data"] for r in dry["requests"] if r["path"].endswith("/campaigns")]
-    assert [s["name"] for s in sent] == ["Summer Sale - traffic", "Summer Sale - reach"]
+    assert [strip_ref(s["name"]) for s in sent] == ["Summer Sale - traffic", "Summer Sale - reach"]
     for data in sent:
         for field, value in data.items():
             if value == "{conversionPixelId}":  # the account's pixel, read when sending

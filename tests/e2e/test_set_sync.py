@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from flightdeck.db.tenancy import system_session
+from flightdeck.domain.adoption import strip_ref
 from tests.e2e.conftest import System
 
 WRITE_POLICY = "ads-campaign-management-write"
@@ -69,14 +70,15 @@ async def test_ten_campaigns_are_synced_in_the_background(rig: System) -> None:
     job = await rig.sync(set_id)  # joins the running job, then waits for it
     assert job["status"] == "completed", job
     assert job["progress"] | {"step": None} == {
-        "step": None, "done": 10, "total": 10, "synced": 10, "failed": 0
+        "step": None, "done": 10, "total": 10, "synced": 10, "failed": 0, "held": 0, "skipped": 0
     }  # fmt: skip
 
     status = (
         await rig.api.get(f"/api/v1/campaign-sets/{set_id}/sync-status", headers=rig.headers)
     ).json()
     assert status["status"] == "synced"
-    assert status["progress"] == {"synced": 10, "failed": 0, "total": 10}
+    assert status["progress"] == {"synced": 10, "failed": 0, "held": 0, "skipped": 0, "total": 10}
+    assert status["runStatus"] == "completed"
     assert status["errors"] == []
 
     assert len(await rig.reddit_objects("campaigns")) == 10
@@ -126,7 +128,7 @@ async def test_a_renamed_campaign_is_patched_with_only_the_name(rig: System) -> 
     job = await rig.sync(set_id)
     assert job["status"] == "completed" and job["progress"]["synced"] == 2
 
-    names = sorted(c["name"] for c in await rig.reddit_objects("campaigns"))
+    names = sorted(strip_ref(c["name"]) for c in await rig.reddit_objects("campaigns"))
     assert names == ["Summer Sale 1", "Summer Sale Extended"]
     patches = await requests(rig, "PATCH", r"/campaigns/")
     assert len(patches) == 1  # the unchanged campaign, ad groups and ads made no call at all
@@ -166,12 +168,13 @@ async def test_two_of_ten_failing_is_a_partial_success(rig: System) -> None:
     set_id = created["id"]
 
     job = await rig.sync(set_id)
-    assert job["status"] == "completed", job
+    assert job["status"] == "completed_with_errors", job
     assert (job["progress"]["synced"], job["progress"]["failed"]) == (8, 2)
     status = (
         await rig.api.get(f"/api/v1/campaign-sets/{set_id}/sync-status", headers=rig.headers)
     ).json()
-    assert status["progress"] == {"synced": 8, "failed": 2, "total": 10}
+    assert status["progress"] == {"synced": 8, "failed": 2, "held": 0, "skipped": 0, "total": 10}
+    assert status["runStatus"] == "completed_with_errors"
     await rig.record_history(await batch_id(rig, set_id, 1), "sync_batch_partial_failure")
     failed_ids = {created["campaigns"][i]["id"] for i in (3, 7)}
     assert {e["campaignId"] for e in status["errors"]} == failed_ids
@@ -200,7 +203,7 @@ async def test_a_deleted_campaign_is_deleted_on_reddit_not_recreated(rig: System
 
     job = await rig.sync(set_id)
     assert job["status"] == "completed"
-    by_name = {c["name"]: c for c in await rig.reddit_objects("campaigns")}
+    by_name = {strip_ref(c["name"]): c for c in await rig.reddit_objects("campaigns")}
     assert by_name["Summer Sale 1"]["configured_status"] == "DELETED"
     assert by_name["Summer Sale 0"]["configured_status"] == "ACTIVE"
     assert len(by_name) == 2
@@ -255,7 +258,7 @@ async def test_a_dead_refresh_token_fails_the_sync_clearly_without_retrying(rig:
 
 async def test_reddit_429s_are_waited_out_not_failed(rig: System) -> None:
     account = await rig.connect_reddit()
-    limits = {"policies": {WRITE_POLICY: {"quota": 8, "window": 1}}}
+    limits = {"policies": {WRITE_POLICY: {"quota": 3, "window": 1}}}
     assert (await rig.sim.post("/_sim/reddit/rate-limits", json=limits)).status_code == 200
     created = await rig.create_set([campaign(i) for i in range(8)], account)
 
@@ -368,9 +371,12 @@ async def test_the_sync_stream_reports_each_campaign_then_completion(rig: System
     assert finished == {c["id"] for c in created["campaigns"]}
     assert all(p["platformId"] for p in progress if p["status"] == "synced")
     assert events[-1][0] == "sync-complete"
-    assert events[-1][1] | {"errors": None, "status": None} == {
-        "synced": 4, "failed": 0, "total": 4, "errors": None, "status": None
+    assert events[-1][1] == {
+        "status": "completed", "synced": 4, "failed": 0, "held": 0, "skipped": 0, "total": 4,
+        "errors": [], "error": None,
     }  # fmt: skip
+    # One story: each campaign reported once, with its final status.
+    assert sorted(p["campaignId"] for p in progress) == sorted(finished)
 
 
 async def _refresh_token_blob(rig: System, account_id: str) -> bytes:

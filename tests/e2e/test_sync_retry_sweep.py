@@ -108,6 +108,16 @@ async def test_failed_campaigns_are_retried_with_backoff_then_given_up(rig: Syst
         )
     ).json()["items"]
     assert [e["entityId"] for e in audit] == [failing]
+    # Its failed ad group is retired with it: out of every later sweep's selection.
+    async with system_session(rig.sessions, "cli") as session:
+        child = await session.execute(
+            text(
+                "SELECT sync_status, permanently_failed FROM sync_records "
+                "WHERE entity_type = 'ad_group' AND entity_id = :id"
+            ),
+            {"id": created["campaigns"][1]["adGroups"][0]["id"]},
+        )
+    assert tuple(child.one()) == ("failed", True)
     # The campaign that synced was never pushed again.
     assert len(await requests(rig, "POST", r"/campaigns$")) == 2
     assert await requests(rig, "PATCH", r"/campaigns/") == []
@@ -127,3 +137,31 @@ async def test_bootstrap_creates_each_schedule_once(rig: System) -> None:
         assert schedule.policy.overlap == ScheduleOverlapPolicy.SKIP
         assert [i.every for i in schedule.spec.intervals] == [every]
         assert schedule.action.workflow == workflow  # type: ignore[attr-defined]
+
+
+async def test_hundreds_of_failed_child_rows_never_hide_a_failed_campaign(rig: System) -> None:
+    account = await rig.connect_reddit()
+    bad = {"group": {"optimizationGoal": "NOT_A_REDDIT_GOAL"}}
+    created = await rig.create_set([campaign(0, **bad)], account)
+    set_id, failing = created["id"], created["campaigns"][0]["id"]
+    job = await rig.sync(set_id)
+    assert job["progress"]["failed"] == 1
+    tenant_id = (await rig.api.get("/api/v1/me", headers=rig.headers)).json()["tenantId"]
+    # 600 failed ad-group and ad rows, older than the campaign's failure (they sort first).
+    async with system_session(rig.sessions, "cli") as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO sync_records (id, tenant_id, entity_type, entity_id, platform, "
+                "state, sync_status, attempts, error_log, updated_at) "
+                "SELECT gen_random_uuid(), :tenant, CASE WHEN n % 2 = 0 THEN 'ad_group' "
+                "ELSE 'ad' END, gen_random_uuid(), 'reddit', 'failed', 'failed', 1, '[]', "
+                "now() - interval '2 days' FROM generate_series(1, 600) AS n"
+            ),
+            {"tenant": tenant_id},
+        )
+    await backdate_failure(rig, failing)
+    result = await sweep(rig)
+    assert f"sync-set-{set_id}" in result.started, result
+    retried = await rig.wait_job(f"sync-set-{set_id}")
+    assert retried["progress"]["total"] == 1
+    assert tuple(await campaign_record(rig, failing)) == (2, False, "failed")

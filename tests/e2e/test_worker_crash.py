@@ -93,7 +93,12 @@ async def test_killed_worker_mid_sync_resumes_without_duplicates(rig: System) ->
     account = await rig.connect_reddit()
     created = await rig.create_set([campaign(i) for i in range(6)], account)
     app = create_app(settings, sessions=rig.sessions, temporal=rig.client)
-    await rig.faults({"platform": "reddit", "path": "/api/v3/", "latencyMs": 150})
+    # Post creates are slow: when the first post exists, others are in flight; the kill
+    # loses their answers (the simulator still makes them).
+    await rig.faults(
+        {"platform": "reddit", "path": "/api/v3/", "latencyMs": 150},
+        {"platform": "reddit", "method": "POST", "path": "/posts$", "latencyMs": 600},
+    )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://api"
     ) as api:
@@ -104,7 +109,7 @@ async def test_killed_worker_mid_sync_resumes_without_duplicates(rig: System) ->
         worker = start_worker(env)
         try:
             async with asyncio.timeout(60):
-                while len(await rig.reddit_objects("ad_groups")) < 2:
+                while len(await rig.reddit_objects("posts")) < 1:
                     assert worker.poll() is None, worker.stderr.read().decode()  # type: ignore[union-attr]
                     await asyncio.sleep(0.05)
             worker.send_signal(signal.SIGKILL)
@@ -120,3 +125,7 @@ async def test_killed_worker_mid_sync_resumes_without_duplicates(rig: System) ->
     assert len(await rig.reddit_objects("campaigns")) == 6
     assert len(await rig.reddit_objects("ad_groups")) == 6
     assert len(await rig.reddit_objects("ads")) == 6
+    # Posts too: each ad promotes its own, and no post is left that no ad promotes.
+    posts = await rig.reddit_objects("posts")
+    assert len(posts) == 6
+    assert {a["post_id"] for a in await rig.reddit_objects("ads")} == {p["id"] for p in posts}

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.campaign_sets import AdGroupSpec, AdSpec, CampaignSpec
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import NonRetryableError, RetryableError
@@ -205,65 +206,91 @@ async def test_a_change_reddit_cannot_make_fails_before_sending(
 
 
 @pytest.mark.parametrize("kind", ["campaign", "ad_group", "ad"])
-async def test_find_adopts_what_a_lost_answer_created(
+async def test_find_adopts_what_a_lost_answer_created_by_its_marker_only(
     adapter: RedditCampaignSetAdapter, sim: RedditSim, kind: str
 ) -> None:
-    # Two neighbours of each kind with other names: the find must read a second page.
-    for name in ("Fall Sale", "Winter Sale"):
+    # Neighbours of each kind, one with the very same name (another set's object): the find
+    # must read a second page and must not take the namesake.
+    for name in ("Fall Sale", CAMPAIGN.name):
         campaign = await adapter.create_campaign(
-            ACCOUNT, CAMPAIGN.model_copy(update={"name": name})
+            ACCOUNT, CAMPAIGN.model_copy(update={"name": name}), ref="0000000other"
         )
-    for name in ("Other group", "Another group"):
+    for name in ("Other group", AD_GROUP.name):
         ad_group = await adapter.create_ad_group(
             ACCOUNT, campaign.platform_id, CAMPAIGN, AD_GROUP.model_copy(update={"name": name})
         )
-    for name in ("Older ad", "Old ad"):
+    for name in ("Older ad", AD.name):
         await adapter.create_ad(ACCOUNT, ad_group.platform_id, AD.model_copy(update={"name": name}))
     collection = {"campaign": "campaigns", "ad_group": "ad_groups", "ad": "ads"}[kind]
     path = f"^{API}/{collection}$"
     await sim.faults({"method": "POST", "path": path, "lostResponseRate": 1, "remaining": 1})
+    ref = entity_ref(kind, "our-entity")
 
     with pytest.raises(RetryableError):
         if kind == "campaign":
-            await adapter.create_campaign(ACCOUNT, CAMPAIGN)
+            await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=ref)
         elif kind == "ad_group":
-            await adapter.create_ad_group(ACCOUNT, campaign.platform_id, CAMPAIGN, AD_GROUP)
+            await adapter.create_ad_group(
+                ACCOUNT, campaign.platform_id, CAMPAIGN, AD_GROUP, ref=ref
+            )
         else:
-            await adapter.create_ad(ACCOUNT, ad_group.platform_id, AD)
+            await adapter.create_ad(ACCOUNT, ad_group.platform_id, AD, ref=ref)
     if kind == "campaign":
-        found = await adapter.find_campaign(ACCOUNT, CAMPAIGN.name)
+        found = await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=ref)
     elif kind == "ad_group":
-        found = await adapter.find_ad_group(ACCOUNT, campaign.platform_id, AD_GROUP.name)
+        found = await adapter.find_ad_group(ACCOUNT, campaign.platform_id, AD_GROUP.name, ref=ref)
     else:
-        found = await adapter.find_ad(ACCOUNT, ad_group.platform_id, AD.name)
+        found = await adapter.find_ad(ACCOUNT, ad_group.platform_id, AD.name, ref=ref)
 
     [lost] = [e for e in await requests(sim, "POST") if e["fault"] == "lost_response"]
     assert found is not None and found.adopted
     assert found.platform_id == lost["createdObjectId"]
     name = {"campaign": CAMPAIGN.name, "ad_group": AD_GROUP.name, "ad": AD.name}[kind]
-    [only] = [o for o in (await sim.stored(collection))["items"] if o["name"] == name]
+    [only] = [
+        o for o in (await sim.stored(collection))["items"] if o["name"] == f"{name} [fd:{ref}]"
+    ]
     assert only["id"] == found.platform_id
     if kind == "ad":
         assert found.extra_ids == {"post_id": only["post_id"]}
 
 
-async def test_find_ignores_deleted_and_other_parents(adapter: RedditCampaignSetAdapter) -> None:
-    campaign_id, ad_group_id, _ = await tree(adapter)
-    other = await adapter.create_campaign(ACCOUNT, CAMPAIGN.model_copy(update={"name": "Fall"}))
-    assert await adapter.find_ad_group(ACCOUNT, other.platform_id, AD_GROUP.name) is None
-    assert await adapter.find_campaign(ACCOUNT, "Winter Sale") is None
-    await adapter.set_status(ACCOUNT, "campaign", campaign_id, "deleted")
-    assert await adapter.find_campaign(ACCOUNT, CAMPAIGN.name) is None
-    assert (await adapter.find_ad_group(ACCOUNT, campaign_id, AD_GROUP.name)) is not None
-
-
-async def test_two_live_objects_with_one_name_are_not_adopted(
+async def test_a_namesake_without_our_marker_is_never_adopted(
     adapter: RedditCampaignSetAdapter,
 ) -> None:
-    await adapter.create_campaign(ACCOUNT, CAMPAIGN)
-    await adapter.create_campaign(ACCOUNT, CAMPAIGN)
-    with pytest.raises(NonRetryableError, match="2 live Reddit campaigns are named"):
-        await adapter.find_campaign(ACCOUNT, CAMPAIGN.name)
+    namesake = await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=entity_ref("campaign", "a"))
+    assert (
+        await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=entity_ref("campaign", "b")) is None
+    )
+    assert await adapter.find_campaign(ACCOUNT, CAMPAIGN.name) is None  # never by name alone
+    plain = await adapter.create_ad_group(ACCOUNT, namesake.platform_id, CAMPAIGN, AD_GROUP)
+    assert plain.platform_id
+    found = await adapter.find_ad_group(
+        ACCOUNT, namesake.platform_id, AD_GROUP.name, ref="000000000000"
+    )
+    assert found is None
+
+
+async def test_find_ignores_deleted_and_other_parents(adapter: RedditCampaignSetAdapter) -> None:
+    ref = entity_ref("ad_group", "mine")
+    campaign = await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=entity_ref("campaign", "c"))
+    await adapter.create_ad_group(ACCOUNT, campaign.platform_id, CAMPAIGN, AD_GROUP, ref=ref)
+    other = await adapter.create_campaign(ACCOUNT, CAMPAIGN.model_copy(update={"name": "Fall"}))
+    name = AD_GROUP.name
+    assert await adapter.find_ad_group(ACCOUNT, other.platform_id, name, ref=ref) is None
+    assert (await adapter.find_ad_group(ACCOUNT, campaign.platform_id, name, ref=ref)) is not None
+    await adapter.set_status(ACCOUNT, "campaign", campaign.platform_id, "deleted")
+    gone = entity_ref("campaign", "c")
+    assert await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=gone) is None
+
+
+async def test_two_live_objects_with_one_marker_are_not_adopted(
+    adapter: RedditCampaignSetAdapter,
+) -> None:
+    ref = entity_ref("campaign", "twice")
+    await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=ref)
+    await adapter.create_campaign(ACCOUNT, CAMPAIGN, ref=ref)
+    with pytest.raises(NonRetryableError, match="2 live Reddit campaigns carry the marker"):
+        await adapter.find_campaign(ACCOUNT, CAMPAIGN.name, ref=ref)
 
 
 async def test_set_status_pauses_resumes_and_deletes(

@@ -31,10 +31,12 @@ class JobProgress(CamelModel):
 
 
 class SetJobProgress(JobProgress):
-    """A set sync counts campaigns: done = synced + failed."""
+    """A set sync counts campaigns: done = synced + failed + held + skipped."""
 
     synced: int
     failed: int
+    held: int = 0
+    skipped: int = 0
 
 
 class JobOut(CamelModel):

@@ -5,12 +5,16 @@ resume a set on the platform. The work runs in `SyncCampaignSetWorkflow`.
     POST /campaign-sets/{setId}/sync          202 {jobId, status}; a running sync is joined;
                                               422 with every problem if validation fails;
                                               ?dryRun=true: 200 {requests, problems}, nothing sent
-    GET  /campaign-sets/{setId}/sync-status   {status, progress: {synced, failed, total}, errors}
-    GET  /campaign-sets/{setId}/sync-stream   SSE: sync-progress per campaign, sync-complete
+    GET  /campaign-sets/{setId}/sync-status   the latest run: {status, runStatus, progress:
+                                              {synced, failed, held, skipped, total}, errors}
+    GET  /campaign-sets/{setId}/sync-stream   SSE of the current run only: sync-progress once
+                                              per campaign, then sync-complete
     POST /campaign-sets/{setId}/pause|resume  202 {jobId, status}: the platform, not only here
 
 The job id is the workflow id (`sync-set-{setId}`, `status-set-{setId}`): it names the set's
-latest run of that kind, so `GET /jobs/{jobId}` always shows the one that matters.
+latest run of that kind, so `GET /jobs/{jobId}` always shows the one that matters. Nothing is
+written before Temporal accepted the start (Temporal unreachable → 503, nothing changed): the
+sync's first activity marks the set `syncing` and opens the run (`set_sync_runs`).
 """
 
 from __future__ import annotations
@@ -19,21 +23,22 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.errors import ApiError, not_found, unavailable
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.api.set_checks import dry_run, load_tree, problems_json, validate
 from flightdeck.db.circuit_breaker import CircuitBreakerService
-from flightdeck.db.models import AdAccount, CampaignSet, GeneratedCampaign
-from flightdeck.db.repositories.campaign_sets import CampaignSetRepository
+from flightdeck.db.models import AdAccount, CampaignSet, SetSyncRun
 from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
@@ -46,12 +51,23 @@ from flightdeck.settings import Settings
 from flightdeck.temporal import (
     status_workflow_id,
     sync_workflow_id,
+    temporal_unreachable,
 )
-from flightdeck.workflows.campaign_set_entity import CampaignSetEntityInput, SetOperationRequest
+from flightdeck.workflows.campaign_set_entity import (
+    CampaignSetEntityInput,
+    CampaignSetWorkflow,
+    SetOperationRequest,
+    entity_workflow_id,
+)
+from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
 SSE_POLL_SECONDS = 0.25
+# A stream asks a running workflow where it is; with no worker to answer it gives up quickly
+# and reads Postgres instead.
+QUERY_TIMEOUT = timedelta(seconds=2)
+STREAM_WAIT_SECONDS = 60.0  # longest wait for a requested operation's run to start
 
 
 class SyncAccepted(CamelModel):
@@ -87,8 +103,14 @@ class DryRunOut(ValidationOut):
 
 
 class SyncProgressOut(CamelModel):
+    """One run's counts: each campaign it took is counted once, as synced, failed, held (by an
+    open conflict; its other changes were pushed) or skipped; they add up to `total` when the
+    run is finished."""
+
     synced: int
     failed: int
+    held: int = 0
+    skipped: int = 0
     total: int
 
 
@@ -99,8 +121,11 @@ class SyncErrorOut(CamelModel):
 
 class SyncStatusOut(CamelModel):
     status: str
+    run_status: Literal["none", "running", "completed", "completed_with_errors", "failed"] = "none"
+    run_id: str | None = None
     progress: SyncProgressOut
     errors: list[SyncErrorOut]
+    error: str | None = None
     last_synced_at: str | None = None
     job_id: str
 
@@ -192,11 +217,15 @@ async def resume_campaign_set(
 @router.get("/{set_id}/sync-status", response_model=SyncStatusOut)
 async def sync_status(set_id: str, tenant: TenantDep, session: SessionDep) -> SyncStatusOut:
     campaign_set = await _get_set(session, tenant.id, set_id)
-    progress, errors = await _progress(session, tenant.id, campaign_set.id)
+    run = await SetSyncRepository(session).latest_run(tenant.id, campaign_set.id)
+    progress, errors = await _progress(session, tenant.id, run)
     return SyncStatusOut(
         status=campaign_set.sync_status,
+        run_status=run.status if run else "none",  # type: ignore[arg-type]
+        run_id=str(run.id) if run else None,
         progress=progress,
         errors=errors,
+        error=run.error if run else None,
         last_synced_at=campaign_set.last_synced_at.isoformat()
         if campaign_set.last_synced_at
         else None,
@@ -208,12 +237,20 @@ async def sync_status(set_id: str, tenant: TenantDep, session: SessionDep) -> Sy
 async def sync_stream(
     set_id: str, request: Request, tenant: TenantDep, session: SessionDep
 ) -> StreamingResponse:
-    """Server-Sent Events until the set's current sync ends:
-    `sync-progress` {campaignId, status, platformId} each time a campaign finishes, then
-    `sync-complete` {synced, failed, errors}."""
+    """Server-Sent Events of the set's current run (a sync, pause or resume), until it ends:
+    `sync-progress` {campaignId, status: synced|failed|held|skipped, platformId} once per
+    campaign as it finishes, then `sync-complete` {status: completed|completed_with_errors|
+    failed, synced, failed, held, skipped, total, errors, error}. Nothing of an earlier run is
+    replayed; with no run going, the latest run's `sync-complete` alone."""
     campaign_set = await _get_set(session, tenant.id, set_id)
     return StreamingResponse(
-        _events(request.app.state.sessions, tenant.id, campaign_set.id, request),
+        _events(
+            request.app.state.sessions,
+            request.app.state.temporal,
+            tenant.id,
+            campaign_set.id,
+            request,
+        ),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -260,14 +297,12 @@ async def _start(
             f"({(verdict.failure_ratio or 0):.0%} of recent calls); try again later",
             {"Retry-After": str(verdict.retry_after_seconds)},
         )
-    await CampaignSetRepository(session).set_status(
-        tenant_id, campaign_set.id, sync_status="syncing"
-    )
-    await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
-    await session.commit()
+    # Nothing is committed before Temporal accepted the request: the sync's `prepare` marks the
+    # set syncing (Temporal unreachable → 503, nothing changed).
     sync_input = SyncSetInput(
         tenant_id=str(tenant_id),
         set_id=str(campaign_set.id),
+        platform=campaign_set.platform,
         operation=operation,
         batch_size=settings.sync_batch_size,
         window=settings.sync_window,
@@ -277,8 +312,30 @@ async def _start(
         call_max_attempts=settings.sync_call_max_attempts,
         retry_initial_seconds=settings.sync_retry_initial_seconds,
     )
-    # Signal-with-start: the set's entity workflow takes the request, or starts with it. It
-    # runs the set's operations one at a time, so a sync and a pause never overlap.
+    # The job row is written in a transaction committed only once Temporal took the request
+    # (its `requested_at`, the transaction's start, precedes the run it names).
+    await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
+    try:
+        await _signal_with_start(temporal, settings, campaign_set, operation, sync_input)
+    except Exception as exc:
+        await session.rollback()
+        if temporal_unreachable(exc):
+            raise unavailable("temporal", "Temporal is unreachable; nothing was changed") from exc
+        raise
+    await session.commit()
+    return SyncAccepted(job_id=workflow_id, status="queued")
+
+
+async def _signal_with_start(
+    temporal: Client,
+    settings: Settings,
+    campaign_set: CampaignSet,
+    operation: SyncOperation,
+    sync_input: SyncSetInput,
+) -> None:
+    """Signal-with-start: the set's entity workflow takes the request, or starts with it. It
+    runs the set's operations one at a time, so a sync and a pause never overlap."""
+    tenant_id = campaign_set.tenant_id
     await request_set_operation(
         temporal,
         settings.task_queue,
@@ -290,8 +347,8 @@ async def _start(
         ),
         SetOperationRequest(operation=operation, sync=sync_input),
         summary=f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}",
+        rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
     )
-    return SyncAccepted(job_id=workflow_id, status="queued")
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -312,86 +369,123 @@ async def _get_set_and_account(
 
 
 async def _progress(
-    session: AsyncSession, tenant_id: uuid.UUID, set_id: uuid.UUID
+    session: AsyncSession, tenant_id: uuid.UUID, run: SetSyncRun | None
 ) -> tuple[SyncProgressOut, list[SyncErrorOut]]:
-    live = (
-        GeneratedCampaign.tenant_id == tenant_id,
-        GeneratedCampaign.campaign_set_id == set_id,
-        GeneratedCampaign.deleted_at.is_(None),
-    )
-    synced, failed, total = (
-        await session.execute(
-            select(
-                func.count().filter(GeneratedCampaign.sync_status == "synced"),
-                func.count().filter(GeneratedCampaign.sync_status == "failed"),
-                func.count(),
-            ).where(*live)
-        )
-    ).one()
-    failures = await session.execute(
-        select(GeneratedCampaign.id, GeneratedCampaign.sync_error)
-        .where(*live, GeneratedCampaign.sync_status == "failed")
-        .order_by(GeneratedCampaign.position)
-        .limit(100)
-    )
+    """The run's counts (final ones once it is finished, live ones from its campaigns before)."""
+    if run is None:
+        return SyncProgressOut(synced=0, failed=0, total=0), []
+    repo = SetSyncRepository(session)
+    if run.finished_at is not None:
+        progress = SyncProgressOut(
+            synced=run.synced, failed=run.failed, held=run.held, skipped=run.skipped,
+            total=run.total,
+        )  # fmt: skip
+    else:
+        counts = await repo.run_counts(tenant_id, run.id)
+        progress = SyncProgressOut(
+            synced=counts.get("synced", 0), failed=counts.get("failed", 0),
+            held=counts.get("held", 0), skipped=counts.get("skipped", 0), total=run.total,
+        )  # fmt: skip
     errors = [
         SyncErrorOut(campaign_id=str(cid), message=message or "failed")
-        for cid, message in failures.all()
+        for cid, message in await repo.run_errors(tenant_id, run.id, 100)
     ]
-    return SyncProgressOut(synced=synced, failed=failed, total=total), errors
+    return progress, errors
+
+
+async def _current_run_id(temporal: Client, set_id: uuid.UUID) -> uuid.UUID | None:
+    """The run a sync or pause/resume now going is on, from its workflow (it may not have
+    written its row yet)."""
+    for workflow_id in (sync_workflow_id(set_id), status_workflow_id(set_id)):
+        if await workflow_status(temporal, workflow_id) != "running":
+            continue
+        try:
+            live = await temporal.get_workflow_handle(workflow_id).query(
+                SyncCampaignSetWorkflow.progress, rpc_timeout=QUERY_TIMEOUT
+            )
+        except (TimeoutError, RPCError, WorkflowQueryFailedError):
+            continue
+        if live.run_id:
+            return uuid.UUID(live.run_id)
+    return None
+
+
+async def _operation_waiting(temporal: Client, set_id: uuid.UUID) -> bool:
+    """Whether the set's entity workflow holds a request not yet running as a sync (its run
+    row is about to appear)."""
+    entity_id = entity_workflow_id(set_id)
+    if await workflow_status(temporal, entity_id) != "running":
+        return False
+    try:
+        state = await temporal.get_workflow_handle(entity_id).query(
+            CampaignSetWorkflow.state, rpc_timeout=QUERY_TIMEOUT
+        )
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
+        return False
+    return bool(state.pending or state.running)
+
+
+async def _run_to_follow(
+    sessions: async_sessionmaker[AsyncSession],
+    temporal: Client,
+    tenant_id: uuid.UUID,
+    set_id: uuid.UUID,
+    request: Request,
+) -> tuple[uuid.UUID | None, bool]:
+    """(run, whether it is current). Current: unfinished, or started since the stream opened,
+    or about to start (a request the set's entity workflow holds); then its campaigns are
+    reported. Otherwise the latest run, whose end alone is reported."""
+    async with tenant_session(sessions, tenant_id) as session:
+        opened_at: datetime = (await session.execute(select(func.now()))).scalar_one()
+    waited = 0.0
+    while not await request.is_disconnected():
+        async with tenant_session(sessions, tenant_id) as session:
+            latest = await SetSyncRepository(session).latest_run(tenant_id, set_id)
+        if latest is not None and (latest.finished_at is None or latest.started_at >= opened_at):
+            return latest.id, True
+        running = await _current_run_id(temporal, set_id)
+        if running is not None:
+            return running, True
+        if waited >= STREAM_WAIT_SECONDS or not await _operation_waiting(temporal, set_id):
+            return (latest.id if latest else None), False
+        await asyncio.sleep(SSE_POLL_SECONDS)
+        waited += SSE_POLL_SECONDS
+    return None, False
 
 
 async def _events(
     sessions: async_sessionmaker[AsyncSession],
+    temporal: Client,
     tenant_id: uuid.UUID,
     set_id: uuid.UUID,
     request: Request,
 ) -> AsyncIterator[str]:
-    seen: dict[uuid.UUID, tuple[str, str | None]] = {}
-    first = True
+    run_id, replay = await _run_to_follow(sessions, temporal, tenant_id, set_id, request)
+    seen: set[uuid.UUID] = set()
     while not await request.is_disconnected():
         async with tenant_session(sessions, tenant_id) as session:
-            campaign_set = await session.get(CampaignSet, set_id, populate_existing=True)
-            if campaign_set is None:
-                return
-            rows = await session.execute(
-                select(
-                    GeneratedCampaign.id,
-                    GeneratedCampaign.sync_status,
-                    GeneratedCampaign.platform_campaign_id,
+            repo = SetSyncRepository(session)
+            run = await repo.get_run(tenant_id, run_id) if run_id else None
+            outcomes = await repo.run_outcomes(tenant_id, run.id) if run and replay else []
+            progress, errors = await _progress(session, tenant_id, run)
+        if run_id is None:
+            yield _sse("sync-complete", {"status": "none", **progress.model_dump(), "errors": []})
+            return
+        for campaign_id, outcome, platform_id in outcomes:
+            if campaign_id not in seen:
+                seen.add(campaign_id)
+                yield _sse(
+                    "sync-progress",
+                    {"campaignId": str(campaign_id), "status": outcome, "platformId": platform_id},
                 )
-                .where(
-                    GeneratedCampaign.tenant_id == tenant_id,
-                    GeneratedCampaign.campaign_set_id == set_id,
-                    GeneratedCampaign.deleted_at.is_(None),
-                )
-                .order_by(GeneratedCampaign.position)
-            )
-            progress, errors = await _progress(session, tenant_id, set_id)
-        for campaign_id, status, platform_id in rows.all():
-            current = (status, platform_id)
-            if seen.get(campaign_id) != current:
-                seen[campaign_id] = current
-                # The first look only reports what is already finished.
-                if not first or status in ("synced", "failed"):
-                    yield _sse(
-                        "sync-progress",
-                        {
-                            "campaignId": str(campaign_id),
-                            "status": status,
-                            "platformId": platform_id,
-                        },
-                    )
-        first = False
-        if campaign_set.sync_status != "syncing":
+        if run is not None and run.finished_at is not None:
             yield _sse(
                 "sync-complete",
                 {
-                    "status": campaign_set.sync_status,
-                    "synced": progress.synced,
-                    "failed": progress.failed,
-                    "total": progress.total,
+                    "status": run.status,
+                    **progress.model_dump(),
                     "errors": [e.model_dump(by_alias=True) for e in errors],
+                    "error": run.error,
                 },
             )
             return

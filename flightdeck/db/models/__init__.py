@@ -34,11 +34,12 @@ from flightdeck.db.models.recommendations import (
 )
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
-from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SyncRecord
+from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SetSyncRun, SyncRecord
 from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
 __all__ = [
+    "SetSyncRun",
     "AiActionLog",
     "AiRecommendation",
     "BudgetAllocation",

@@ -125,6 +125,11 @@ class GeneratedCampaign(UUIDPrimaryKey, SyncedEntity, BudgetColumns, Timestamps,
         ),
         Index("ix_generated_campaigns_campaign_set_position", "campaign_set_id", "position"),
         Index("ix_generated_campaigns_tenant_platform_id", "tenant_id", "platform_campaign_id"),
+        # A set sync pages its campaigns by id from here (no id list in Temporal history).
+        Index("ix_generated_campaigns_sync_run", "sync_run_id", "id"),
+        CheckConstraint(
+            "sync_run_outcome IN ('synced', 'failed', 'held', 'skipped')", name="sync_run_outcome"
+        ),
         *entity_checks(),
         *budget_checks(),
     )
@@ -141,6 +146,9 @@ class GeneratedCampaign(UUIDPrimaryKey, SyncedEntity, BudgetColumns, Timestamps,
     start_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     platform_campaign_id: Mapped[str | None] = mapped_column(String(100))
+    # The latest set sync that took this campaign, and what it did with it (null: not yet).
+    sync_run_id: Mapped[uuid.UUID | None]
+    sync_run_outcome: Mapped[str | None] = mapped_column(String(20))
 
     ad_groups: Mapped[list[AdGroup]] = relationship(
         lazy="raise", order_by=lambda: (AdGroup.position, AdGroup.id), passive_deletes=True

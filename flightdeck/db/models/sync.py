@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
     false,
     func,
@@ -31,8 +32,13 @@ from flightdeck.db.models.campaign_sets import SYNC_STATUSES, in_check
 from flightdeck.domain.campaign_sets import PLATFORMS, EntityType
 
 ENTITY_TYPES: tuple[str, ...] = get_args(EntityType)
+# A Reddit ad's post is ledgered too (under the ad's id), like every other create.
+SYNC_RECORD_ENTITY_TYPES: tuple[str, ...] = (*ENTITY_TYPES, "post")
 SYNC_RECORD_STATES = ("requested", "created", "synced", "failed", "deleted")
 CIRCUIT_STATES = ("closed", "open", "half_open")
+SET_SYNC_RUN_STATUSES = ("running", "completed", "completed_with_errors", "failed")
+# What one run did with one campaign (`generated_campaigns.sync_run_outcome`).
+RUN_OUTCOMES = ("synced", "failed", "held", "skipped")
 
 
 class SyncRecord(UUIDPrimaryKey, Timestamps, TenantOwned):
@@ -47,7 +53,17 @@ class SyncRecord(UUIDPrimaryKey, Timestamps, TenantOwned):
     __table_args__ = (
         UniqueConstraint("entity_type", "entity_id", "platform"),
         Index("ix_sync_records_tenant_sync_status", "tenant_id", "sync_status"),
-        in_check("entity_type", ENTITY_TYPES),
+        # The retry sweep's selection (failed campaigns only, oldest first).
+        Index(
+            "ix_sync_records_retryable_campaigns",
+            "platform",
+            "updated_at",
+            "id",
+            postgresql_where=text(
+                "entity_type = 'campaign' AND sync_status = 'failed' AND NOT permanently_failed"
+            ),
+        ),
+        in_check("entity_type", SYNC_RECORD_ENTITY_TYPES),
         in_check("platform", PLATFORMS),
         in_check("state", SYNC_RECORD_STATES),
         in_check("sync_status", SYNC_STATUSES),
@@ -99,3 +115,32 @@ class CircuitBreaker(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+class SetSyncRun(UUIDPrimaryKey, Timestamps, TenantOwned):
+    """One push, pause or resume of a campaign set (its id is the Temporal workflow's first run
+    id, kept across continue-as-new). The campaigns it took carry its id
+    (`generated_campaigns.sync_run_id`) and, once each is done, their outcome; `status` is
+    final once `finished_at` is set, with `error` saying why a run failed."""
+
+    __tablename__ = "set_sync_runs"
+    __table_args__ = (
+        Index("ix_set_sync_runs_tenant_set_started", "tenant_id", "campaign_set_id", "started_at"),
+        in_check("status", SET_SYNC_RUN_STATUSES),
+    )
+
+    campaign_set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("campaign_sets.id", ondelete="CASCADE")
+    )
+    workflow_id: Mapped[str] = mapped_column(String(200))
+    operation: Mapped[str] = mapped_column(String(20))
+    trigger: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), default="running", server_default="running")
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    synced: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    held: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

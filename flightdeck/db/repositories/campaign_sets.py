@@ -585,7 +585,12 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         differing = {key: value for key, value in values.items() if getattr(row, key) != value}
         if not differing:
             return False
-        differing["sync_status"] = "pending"
+        # An entity in conflict stays in conflict until a person resolves it (its other
+        # fields are still pushed); the last sync's error no longer describes the entity.
+        if row.sync_status != "conflict":
+            differing["sync_status"] = "pending"
+        if hasattr(row, "sync_error"):
+            differing["sync_error"] = None
         name = changes.get("name") or changes.get("text")
         await self._write(lambda: _assign(row, differing), name, row)
         return True
@@ -636,7 +641,9 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
     async def _keywords_changed(self, ad_group_id: uuid.UUID) -> None:
         """Keywords are sent as their ad group's targeting: the ad group needs a sync."""
         await self.session.execute(
-            update(AdGroup).where(AdGroup.id == ad_group_id).values(sync_status="pending")
+            update(AdGroup)
+            .where(AdGroup.id == ad_group_id, AdGroup.sync_status != "conflict")
+            .values(sync_status="pending")
         )
         await self._touch_set_of_ad_group(ad_group_id)
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
-from sqlalchemy import and_, false, func, literal, select, update
+from sqlalchemy import and_, case, false, func, literal, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from flightdeck.db.models import CampaignSet, GeneratedCampaign, SyncRecord
 from flightdeck.db.repositories.base import TenantScopedRepository
 from flightdeck.domain.campaign_sets import EntityType
+
+# A Reddit ad's post is ledgered under the ad's id as entity type `post`.
+RecordType = EntityType | Literal["post"]
 
 MAX_ERROR_MESSAGE = 2000
 
@@ -31,7 +34,7 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     model = SyncRecord
 
     async def get(
-        self, tenant_id: uuid.UUID, entity_type: EntityType, entity_id: uuid.UUID, platform: str
+        self, tenant_id: uuid.UUID, entity_type: RecordType, entity_id: uuid.UUID, platform: str
     ) -> SyncRecord | None:
         statement = self._select(tenant_id, *_key(entity_type, entity_id, platform))
         return await self._one_or_none(statement.execution_options(populate_existing=True))
@@ -39,7 +42,7 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     async def begin(
         self,
         tenant_id: uuid.UUID,
-        entity_type: EntityType,
+        entity_type: RecordType,
         entity_id: uuid.UUID,
         platform: str,
         *,
@@ -83,7 +86,7 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     async def mark_created(
         self,
         tenant_id: uuid.UUID,
-        entity_type: EntityType,
+        entity_type: RecordType,
         entity_id: uuid.UUID,
         platform: str,
         *,
@@ -96,7 +99,7 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     async def mark_synced(
         self,
         tenant_id: uuid.UUID,
-        entity_type: EntityType,
+        entity_type: RecordType,
         entity_id: uuid.UUID,
         platform: str,
         *,
@@ -121,7 +124,7 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     async def mark_failed(
         self,
         tenant_id: uuid.UUID,
-        entity_type: EntityType,
+        entity_type: RecordType,
         entity_id: uuid.UUID,
         platform: str,
         *,
@@ -138,13 +141,23 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
         if code is not None:
             entry["code"] = code
         values: dict[str, Any] = {
-            "state": "failed",
+            # A create whose outcome is unknown stays `requested`: the next attempt must look
+            # for the object before creating it again (only `mark_not_applied` clears that).
+            "state": case((SyncRecord.state == "requested", "requested"), else_="failed"),
             "sync_status": "failed",
             "attempts": SyncRecord.attempts + 1,
             "error_log": SyncRecord.error_log.op("||")(literal([entry], JSONB)),
         }
         if permanent:
             values["permanently_failed"] = True
+        return await self._set(tenant_id, entity_type, entity_id, platform, values)
+
+    async def mark_not_applied(
+        self, tenant_id: uuid.UUID, entity_type: RecordType, entity_id: uuid.UUID, platform: str
+    ) -> SyncRecord | None:
+        """The platform answered the create with a refusal that says nothing was made (a 429, a
+        4xx, or our own check before sending): the next attempt creates without looking."""
+        values = {"state": "failed"}
         return await self._set(tenant_id, entity_type, entity_id, platform, values)
 
     async def mark_deleted(
@@ -219,7 +232,7 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     async def _set(
         self,
         tenant_id: uuid.UUID,
-        entity_type: EntityType,
+        entity_type: RecordType,
         entity_id: uuid.UUID,
         platform: str,
         values: dict[str, Any],

@@ -434,6 +434,8 @@ async def test_a_set_is_deleted_whole_unless_it_lives_on_the_platform(
     )
     records = SyncRecordRepository(session)
     await records.begin(tenant.id, "campaign", local_campaign_id, "reddit")
+    # A 400: the platform says nothing was made (the sync engine records that first).
+    await records.mark_not_applied(tenant.id, "campaign", local_campaign_id, "reddit")
     await records.mark_failed(
         tenant.id, "campaign", local_campaign_id, "reddit", message="invalid", permanent=True
     )

@@ -63,14 +63,19 @@ async def test_failures_are_counted_and_logged_until_they_succeed(
     entity_id = uuid.uuid4()
     await records.begin(tenant.id, "ad_group", entity_id, "reddit")
 
+    await records.mark_not_applied(tenant.id, "ad_group", entity_id, "reddit")  # a 429
     await records.mark_failed(
         tenant.id, "ad_group", entity_id, "reddit", message="rate limited", code="429"
     )
+    record = await records.get(tenant.id, "ad_group", entity_id, "reddit")
+    assert record is not None and record.state == "failed"  # nothing was made
     await records.begin(tenant.id, "ad_group", entity_id, "reddit")
     failed = await records.mark_failed(tenant.id, "ad_group", entity_id, "reddit", message="5xx")
 
     assert failed is not None
-    assert (failed.state, failed.sync_status, failed.attempts) == ("failed", "failed", 2)
+    # A 5xx says nothing about the create: it stays `requested`, so the next attempt looks
+    # for the object (by its marker) before creating it again.
+    assert (failed.state, failed.sync_status, failed.attempts) == ("requested", "failed", 2)
     assert [entry["message"] for entry in failed.error_log] == ["rate limited", "5xx"]
     assert failed.error_log[0]["code"] == "429" and "code" not in failed.error_log[1]
     assert all("at" in entry for entry in failed.error_log)
