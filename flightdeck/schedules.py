@@ -33,9 +33,9 @@ from flightdeck.domain.metrics_io import MetricsSyncInput, PlatformQueues
 from flightdeck.domain.publish import PendingSweepInput
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
+from flightdeck.platforms.registry import platform
 from flightdeck.platforms.reporting import registered
 from flightdeck.settings import Settings
-from flightdeck.temporal import read_task_queue
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
 from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
 from flightdeck.workflows.pending_plans import PendingPlansSweepWorkflow
@@ -59,8 +59,8 @@ def sync_back_input(
         escalate_after_seconds=settings.conflict_escalation_seconds,
         max_delete_share=settings.sync_back_max_delete_share,
         delete_hold_minimum=settings.sync_back_delete_hold_minimum,
-        read_task_queue=read_task_queue(settings.reddit_task_queue),
-        write_task_queue=settings.reddit_task_queue,
+        read_task_queue=platform("reddit").read_task_queue(settings),
+        write_task_queue=platform("reddit").task_queue(settings),
     )
 
 
@@ -71,6 +71,7 @@ def sync_back_schedule(settings: Settings) -> Schedule:
             sync_back_input(settings, "schedule"),
             id="sync-back-cycle",
             task_queue=settings.task_queue,
+            static_summary="Sync-back cycle: every tenant's connected accounts",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -88,7 +89,7 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
         interval_seconds=settings.sync_retry_interval_seconds,
         batch_size=settings.sync_batch_size,
         window=settings.sync_window,
-        platform_task_queue=settings.reddit_task_queue,
+        platform_task_queue=platform("reddit").task_queue(settings),
         activity_timeout_seconds=settings.publish_activity_timeout_seconds,
         max_batches_per_run=settings.sync_batches_per_run,
         call_max_attempts=settings.sync_call_max_attempts,
@@ -100,6 +101,7 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
             arg,
             id="sync-retry-sweep-run",
             task_queue=settings.task_queue,
+            static_summary="Retry failed campaign syncs",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -124,6 +126,7 @@ def meta_maintenance_schedule(settings: Settings) -> Schedule:
             maintenance_input(settings),
             id="meta-maintenance-run",
             task_queue=settings.task_queue,
+            static_summary="Meta maintenance: failed publishes, old audit entries",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -161,6 +164,7 @@ def metrics_sync_schedule(settings: Settings) -> Schedule:
             metrics_sync_input(settings, "schedule"),
             id="metrics-sync-cycle",
             task_queue=settings.metrics_task_queue,
+            static_summary="Metrics cycle: every connected account",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -184,6 +188,7 @@ def pending_plans_schedule(settings: Settings) -> Schedule:
             arg,
             id="pending-plans-sweep-run",
             task_queue=settings.task_queue,
+            static_summary="Expire plans whose publish never started",
         ),
         spec=ScheduleSpec(
             intervals=[

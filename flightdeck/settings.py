@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_ENCRYPTION_KEY = "ZmxpZ2h0ZGVjay1kZXZlbG9wbWVudC1rZXktMzJieXQ="
 DEV_STRATEGIS_API_KEY = "dev-strategis-api-key"
 DEV_REDDIT_CLIENT_SECRET = "dev-reddit-client-secret"
+DEV_GOOGLE_CLIENT_SECRET = "dev-google-client-secret"
 DEV_META_APP_SECRET = "dev-meta-app-secret"
 
 
@@ -30,12 +31,37 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     temporal_ui_url: str = "http://localhost:8233"
+    # A self-hosted cluster behind TLS or Temporal Cloud (README "Temporal beyond one machine"):
+    # `temporal_tls` on uses the system CAs; a CA file pins the server's; a client cert + key
+    # make it mTLS. `temporal_api_key` authenticates to Temporal Cloud (implies TLS).
+    temporal_tls: bool = False
+    temporal_tls_server_ca_cert_file: Path | None = None
+    temporal_tls_client_cert_file: Path | None = None
+    temporal_tls_client_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    # AES-256-GCM key (base64 of 32 bytes) encrypting every workflow payload before it reaches
+    # Temporal (off when unset); the API's /codec endpoints decode them for the Web UI.
+    temporal_payload_key: SecretStr | None = None
+    # Origins allowed to call /codec/* from a browser (the Temporal Web UI).
+    temporal_codec_cors_origins: list[str] = ["http://localhost:8233", "http://localhost:8080"]
+
+    # Observability (README "Observability"): the worker's Prometheus endpoint (off when
+    # unset), the API's /metrics, and `json` logs with tenant, workflow and run ids.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = None
+    api_metrics_enabled: bool = True
+    log_format: Literal["text", "json"] = "text"
     task_queue: str = "flightdeck"
     strategis_task_queue: str = "strategis"
     # Activities per second for the whole `strategis` task queue, enforced by the Temporal server.
     strategis_rate_limit: float = 50.0
 
     api_host: str = "127.0.0.1"
+    # Where `flightdeck publish|sets|conflicts|actions` send their requests, and as whom
+    # (default: http://api_host:api_port).
+    api_url: str | None = None
+    api_key: SecretStr | None = None
     api_port: int = 8000
     # `flightdeck api` serves from this many processes sharing the port (SO_REUSEPORT): the API
     # keeps no in-process state, so each is a full copy. 1 on a small machine; ≈ cores elsewhere.
@@ -105,6 +131,9 @@ class Settings(BaseSettings):
     sync_window: int = Field(default=4, ge=1, le=100)
     # Child workflows per run of the set's workflow before it continues as new.
     sync_batches_per_run: int = Field(default=20, ge=1, le=500)
+    # A set's entity workflow (`campaign-set-{setId}`, one operation at a time) ends after this
+    # long with nothing to do; the next request starts it again.
+    set_entity_idle_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # Retries of one platform call inside a sync (5xx, timeouts; 429s wait the server's reset
     # time), starting at `sync_retry_initial_seconds` and doubling; then the campaign fails.
     sync_call_max_attempts: int = Field(default=8, ge=1)
@@ -239,6 +268,26 @@ class Settings(BaseSettings):
     # Recommendations: an optional narrative provider adds prose (never the numbers); "none"
     # keeps them to their templated reasoning. No provider here calls a network.
     narrative_provider: Literal["none", "template"] = "none"
+    # Google Ads (issue 14). Production: https://googleads.googleapis.com,
+    # https://accounts.google.com/o/oauth2/v2/auth and https://oauth2.googleapis.com/token;
+    # dev points at the simulators. The client id/secret are the OAuth client of the Cloud
+    # project that holds the Google Ads API access level.
+    google_ads_base_url: str = "http://127.0.0.1:8100/google"
+    google_ads_api_version: str = "v25"
+    google_oauth_authorize_url: str = "http://127.0.0.1:8100/google/o/oauth2/v2/auth"
+    google_oauth_token_url: str = "http://127.0.0.1:8100/google/oauth2/v3/token"
+    google_client_id: str = "flightdeck-dev.apps.googleusercontent.com"
+    google_client_secret: SecretStr = SecretStr(DEV_GOOGLE_CLIENT_SECRET)
+    google_redirect_uri: str = "http://127.0.0.1:8000/api/v1/ad-accounts/google/callback"
+    # Optional since 2026-09-09 (access levels moved to the Cloud project); sent when set.
+    google_developer_token: SecretStr | None = None
+    google_task_queue: str = "google"
+    # Set-sync writes per second on the `google` queue, all workers together. Google publishes
+    # no rate limits (they vary with load, §5; 429 RESOURCE_TEMPORARILY_EXHAUSTED says when);
+    # each write is one mutate, and a daily operations cap belongs to the access level.
+    google_rate_limit: float = Field(default=10.0, gt=0)
+    google_creative_rate_limit: float = Field(default=10.0, gt=0)
+
     # Alert webhooks: a POST signed with the tenant's secret, retried with backoff.
     alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0)
     alert_webhook_max_attempts: int = Field(default=5, ge=1, le=20)
@@ -252,6 +301,8 @@ class Settings(BaseSettings):
                 raise ValueError("FLIGHTDECK_STRATEGIS_API_KEY must be set in production")
             if self.reddit_client_secret.get_secret_value() == DEV_REDDIT_CLIENT_SECRET:
                 raise ValueError("FLIGHTDECK_REDDIT_CLIENT_SECRET must be set in production")
+            if self.google_client_secret.get_secret_value() == DEV_GOOGLE_CLIENT_SECRET:
+                raise ValueError("FLIGHTDECK_GOOGLE_CLIENT_SECRET must be set in production")
             if self.meta_app_secret.get_secret_value() == DEV_META_APP_SECRET:
                 raise ValueError("FLIGHTDECK_META_APP_SECRET must be set in production")
         return self

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from flightdeck.accounts.google import google_account_service
 from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
@@ -33,6 +34,7 @@ from flightdeck.activities.meta import MetaPublishActivities
 from flightdeck.activities.meta_ops import MetaOperationActivities
 from flightdeck.activities.meta_review import MetaReviewActivities
 from flightdeck.activities.plans import PlanActivities
+from flightdeck.activities.set_entity import SetEntityActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
 from flightdeck.activities.sync_back import SyncBackActivities
@@ -45,12 +47,14 @@ from flightdeck.platforms.asset_importer import AssetImporters
 from flightdeck.platforms.meta_usage import UsageMonitor
 from flightdeck.platforms.reddit_asset_importer import RedditAssetImporter
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
+from flightdeck.platforms.registry import PlatformEntry, platforms
 from flightdeck.platforms.safe_fetch import FetchLimits, SafeFetcher
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
 from flightdeck.storage import create_blob_store
 from flightdeck.storage.archives import ArchiveLimits
-from flightdeck.temporal import creative_task_queue, read_task_queue
+from flightdeck.temporal import read_task_queue
+from flightdeck.workflows.campaign_set_entity import CampaignSetWorkflow
 from flightdeck.workflows.import_campaign_space import ImportCampaignSpaceWorkflow
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow, OperateMetaCampaignWorkflow
 from flightdeck.workflows.meta_review import TrackMetaAdReviewWorkflow
@@ -66,6 +70,7 @@ from flightdeck.workflows.sync_campaign_set import (
 
 WORKFLOWS = [
     PublishPlanWorkflow,
+    CampaignSetWorkflow,
     SyncCampaignSetWorkflow,
     SyncCampaignBatchWorkflow,
     RetryFailedSyncsWorkflow,
@@ -89,6 +94,7 @@ class PlatformTransports:
     relay: httpx.AsyncBaseTransport | None = None
     reddit: httpx.AsyncBaseTransport | None = None
     meta: httpx.AsyncBaseTransport | None = None
+    google: httpx.AsyncBaseTransport | None = None
 
 
 @contextlib.asynccontextmanager
@@ -133,6 +139,7 @@ async def running_workers(
             settings,
             {"meta": transports.meta, "reddit": transports.reddit, "relay": transports.relay},
         ) as seed_004_workers,
+        google_account_service(sessions, settings, transport=transports.google) as google_accounts,
     ):
         reddit_accounts = RedditAccountService(
             sessions,
@@ -141,11 +148,16 @@ async def running_workers(
             settings,
             ads_transport=transports.reddit,
         )
-        adapters = PlatformAdapters(reddit_accounts, poll_page_size=settings.sync_back_page_size)
+        adapters = PlatformAdapters(
+            sessions,
+            {"reddit": reddit_accounts, "google": google_accounts},
+            poll_page_size=settings.sync_back_page_size,
+        )
         sync_acts = SyncActivities(
             sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
         )
         sweep_acts = RetrySweepActivities(sessions)
+        entity_acts = SetEntityActivities(client, settings.task_queue)
         back_acts = SyncBackActivities(sessions, adapters)
         plans = PlanActivities(sessions)
         housekeeping = HousekeepingActivities(sessions, client, settings)
@@ -179,6 +191,7 @@ async def running_workers(
                     sync_acts.finish_set_sync,
                     sync_acts.record_campaign_outcome,
                     sweep_acts.find_retryable_syncs,
+                    entity_acts.request_set_operation,
                     back_acts.list_accounts,
                     back_acts.escalate_conflict,
                     import_acts.prepare,
@@ -230,30 +243,13 @@ async def running_workers(
                 max_concurrent_activity_task_polls=20,
                 max_task_queue_activities_per_second=settings.strategis_rate_limit,
             ),
-            Worker(
-                client,
-                graceful_shutdown_timeout=grace,
-                task_queue=settings.reddit_task_queue,
-                activities=[sync_acts.push_entity, back_acts.apply_resolution],
-                max_concurrent_activities=100,
-                max_task_queue_activities_per_second=settings.reddit_rate_limit,
-            ),
-            # Sync-back polls: list calls, paced by Reddit's read policy through its 429s.
-            Worker(
-                client,
-                graceful_shutdown_timeout=grace,
-                task_queue=read_task_queue(settings.reddit_task_queue),
-                activities=[back_acts.sync_account, import_acts.discover],
-                max_concurrent_activities=4,
-            ),
-            Worker(
-                client,
-                graceful_shutdown_timeout=grace,
-                task_queue=creative_task_queue(settings.reddit_task_queue),
-                activities=[sync_acts.push_entity],
-                max_concurrent_activities=100,
-                max_task_queue_activities_per_second=settings.reddit_creative_rate_limit,
-            ),
+            *[
+                worker
+                for entry in platforms()
+                for worker in platform_workers(
+                    client, grace, settings, entry, sync_acts, back_acts, import_acts
+                )
+            ],
             *seed_004_workers,  # metrics, alerts, recommendations, actions
         ]
         tasks = [asyncio.create_task(w.run()) for w in workers]
@@ -263,7 +259,47 @@ async def running_workers(
             await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
             await asyncio.gather(*tasks, return_exceptions=True)
             await adapters.aclose()
+            await reddit_accounts.aclose()
             await fetcher.aclose()
+
+
+def platform_workers(
+    client: Client,
+    grace: timedelta,
+    settings: Settings,
+    entry: PlatformEntry,
+    sync_acts: SyncActivities,
+    back_acts: SyncBackActivities,
+    import_acts: AssetImportActivities,
+) -> list[Worker]:
+    """A campaign-set platform's queues (names and rate limits from its registry entry)."""
+    return [
+        # Set-sync writes, one per activity, paced for all workers together.
+        Worker(
+            client,
+            graceful_shutdown_timeout=grace,
+            task_queue=entry.task_queue(settings),
+            activities=[sync_acts.push_entity, back_acts.apply_resolution],
+            max_concurrent_activities=100,
+            max_task_queue_activities_per_second=entry.rate_limit(settings),
+        ),
+        # Sync-back polls: list calls, paced by the platform's read policy through its 429s.
+        Worker(
+            client,
+            graceful_shutdown_timeout=grace,
+            task_queue=entry.read_task_queue(settings),
+            activities=[back_acts.sync_account, import_acts.discover],
+            max_concurrent_activities=4,
+        ),
+        Worker(
+            client,
+            graceful_shutdown_timeout=grace,
+            task_queue=entry.creative_task_queue(settings),
+            activities=[sync_acts.push_entity],
+            max_concurrent_activities=100,
+            max_task_queue_activities_per_second=entry.creative_rate_limit(settings),
+        ),
+    ]
 
 
 def asset_import_activities(

@@ -41,7 +41,7 @@ from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.campaign_sets import Platform
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import AuthExpiredError, NonRetryableError, RefreshTokenInvalid
-from flightdeck.platforms.reddit import RedditAdsClient, TokenProvider
+from flightdeck.platforms.reddit import RedditAdsClient, TokenProvider, shared_http_client
 from flightdeck.platforms.reddit_oauth import (
     DEFAULT_SCOPES,
     RedditOAuthClient,
@@ -98,6 +98,14 @@ class RedditAccountService:
         self._settings = settings
         self._ads_transport = ads_transport
         self._scopes = tuple(scopes)
+        # One connection pool for every account's Ads API calls; each client made from it
+        # carries only its account's token provider.
+        self._http: httpx.AsyncClient | None = None
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     def __repr__(self) -> str:
         return f"RedditAccountService(client_id={self._settings.reddit_client_id!r})"
@@ -340,12 +348,17 @@ class RedditAccountService:
         return account
 
     def _ads_client(self, tokens: TokenProvider) -> RedditAdsClient:
+        if self._http is None:
+            self._http = shared_http_client(
+                self._settings.reddit_user_agent,
+                timeout=self._settings.http_timeout_seconds,
+                transport=self._ads_transport,
+            )
         return RedditAdsClient(
             self._settings.reddit_ads_base_url,
             token_provider=tokens,
             user_agent=self._settings.reddit_user_agent,
-            timeout=self._settings.http_timeout_seconds,
-            transport=self._ads_transport,
+            http=self._http,
         )
 
     @staticmethod
@@ -408,7 +421,11 @@ async def reddit_account_service(
         user_agent=settings.reddit_user_agent,
     ) as oauth:
         cipher = TokenCipher.from_settings(settings)
-        yield RedditAccountService(sessions, oauth, cipher, settings, ads_transport=transport)
+        service = RedditAccountService(sessions, oauth, cipher, settings, ads_transport=transport)
+        try:
+            yield service
+        finally:
+            await service.aclose()
 
 
 async def _first_ad_account(reddit: RedditAdsClient, username: Any) -> dict[str, Any]:

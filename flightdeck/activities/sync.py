@@ -61,6 +61,7 @@ from flightdeck.domain.sync import (
     SyncStartInput,
 )
 from flightdeck.failures import Failure, failure
+from flightdeck.observability.metrics import record_sync
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError, RateLimitedError, RetryableError
 
@@ -176,6 +177,7 @@ class SyncActivities:
                 total=totals.total,
                 error=inp.fatal_error,
             )
+        record_sync(inp.operation, "failed" if inp.fatal_error else sync_status)
 
     # -- platform calls (platform task queue, rate limited) --------------------------------
 

@@ -19,11 +19,13 @@ from typing import Annotated, Any, Self, TypeVar
 from pydantic import (
     BaseModel,
     Field,
+    ModelWrapValidatorHandler,
     PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from flightdeck.api.errors import ApiError, validation_detail
 from flightdeck.db.models import AdGroup, CampaignSet, GeneratedAd, GeneratedCampaign, Keyword
@@ -42,6 +44,7 @@ from flightdeck.domain.campaign_sets import (
     SyncStatus,
     Targeting,
 )
+from flightdeck.domain.currency import precision_problem
 from flightdeck.domain.reddit_vocabulary import BidStrategy, BudgetType, Objective
 
 MAX_CAMPAIGNS = 500
@@ -82,6 +85,17 @@ def _unique(values: list[Any], what: str) -> list[Any]:
     return values
 
 
+def _precise(amount: Decimal, currency: str, field: str) -> None:
+    """422 at `field` (e.g. `campaigns.0.budget.amount`) for an amount finer than the currency."""
+    if (problem := precision_problem(amount, currency)) is not None:
+        error = InitErrorDetails(
+            type=PydanticCustomError("amount_precision", problem),
+            loc=(field,),
+            input=str(amount),
+        )
+        raise ValidationError.from_exception_data("amount", [error])
+
+
 class _Clean(BaseModel):
     """Rejects NUL characters in any string field."""
 
@@ -112,7 +126,15 @@ class _Schedule(BaseModel):
 
 
 class BudgetIn(Budget, _Clean):
-    pass
+    """A budget as entered: no finer than the currency's smallest unit (USD cents, whole
+    yen), so nothing is rounded on its way to the platform."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _currency_precision(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        budget = handler(data)
+        _precise(budget.amount, budget.currency, "amount")
+        return budget
 
 
 class TargetingIn(Targeting, _Clean):
@@ -135,6 +157,17 @@ class AdGroupContent(AdGroupSpec, _Schedule, _Clean):
     budget: BudgetIn | None = None
     targeting: TargetingIn = Field(default_factory=TargetingIn)
     keywords: list[KeywordSpec] = Field(default_factory=list, max_length=MAX_KEYWORDS)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _bid_precision(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """The bid is in the ad group's budget currency (USD when it has none of its own:
+        the set's validation checks it again against the campaign's)."""
+        group = handler(data)
+        if group.bid_amount is not None:
+            currency = group.budget.currency if group.budget else "USD"
+            _precise(group.bid_amount, currency, "bidAmount")
+        return group
 
     @field_validator("keywords")
     @classmethod

@@ -4,20 +4,21 @@ operation on it (`meta-op-…`). A job id names its tenant, so another tenant's 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from pydantic.alias_generators import to_camel
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowFailureError, WorkflowQueryFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowFailureError
 
 from flightdeck.api.errors import not_found
-from flightdeck.api.publishing import workflow_status
+from flightdeck.api.job_status import describe
 from flightdeck.db.repositories.meta import MetaPublishedRepository
-from flightdeck.domain.meta_io import OperateResult, PublishOutcome, PublishProgress
-from flightdeck.workflows.publish_meta import PublishMetaCampaignWorkflow
+from flightdeck.domain.meta_io import OperateResult, PublishOutcome
 
 META_JOB_PREFIXES = ("meta-publish-", "meta-op-")
+# A closed run's result is read from its history (no worker involved), within this deadline.
+RESULT_TIMEOUT = timedelta(seconds=2)
 
 
 async def meta_job(
@@ -32,21 +33,16 @@ async def meta_job(
     published = await MetaPublishedRepository(session).by_workflow_id(tenant_id, workflow_id)
     if published is None:
         raise not_found("job")
-    status = await workflow_status(temporal, workflow_id)
+    await session.close()  # Postgres answered: no connection held while Temporal does
+    described = await describe(temporal, workflow_id)
+    status = described.status if described else None
+    # Progress is what the publish recorded in Postgres (never a query that waits on a worker).
     progress = {"step": published.publish_status, "done": 0, "total": 0}
     result: dict[str, Any] | None = None
-    if status == "running":
-        try:
-            live: PublishProgress = await temporal.get_workflow_handle(workflow_id).query(
-                PublishMetaCampaignWorkflow.progress
-            )
-            progress = {"step": live.step, "done": live.done, "total": live.total}
-        except (RPCError, WorkflowQueryFailedError):
-            pass
-    elif status == "completed":
+    if status == "completed":
         outcome = await temporal.get_workflow_handle(
             workflow_id, result_type=PublishOutcome
-        ).result()
+        ).result(rpc_timeout=RESULT_TIMEOUT)
         result = camel(outcome.model_dump(mode="json"))
         count = 2 + len(outcome.meta_ad_ids)
         progress = {"step": "done", "done": count, "total": count}
@@ -60,16 +56,17 @@ async def meta_job(
 
 
 async def _operation(workflow_id: str, temporal: Client) -> dict[str, Any]:
-    status = await workflow_status(temporal, workflow_id)
-    if status is None:
+    described = await describe(temporal, workflow_id)
+    if described is None:
         raise not_found("job")
+    status = described.status
     result: dict[str, Any] | None = None
     error = None
     if status in ("completed", "failed"):
         try:
             done = await temporal.get_workflow_handle(
                 workflow_id, result_type=OperateResult
-            ).result()
+            ).result(rpc_timeout=RESULT_TIMEOUT)
             result = camel(done.model_dump(mode="json"))
         except WorkflowFailureError as exc:
             error = str(exc.cause or exc)

@@ -194,13 +194,11 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
         ("post", "/api/v1/conflicts/{conflict_id}/resolve"): {
             "request": {"resolution": "use_local"},
             "responses": {
-                "200": {
+                "202": {
+                    "jobId": f"conflict-ad_group-{AD_GROUP}",
                     "conflictId": CONFLICT,
                     "resolution": "use_local",
-                    "entityType": "ad_group",
-                    "entityId": AD_GROUP,
-                    "applied": {"budget": {"type": "daily", "amount": "60", "currency": "USD"}},
-                    "platformFieldsSent": ["goal_value"],
+                    "status": "accepted",
                 }
             },
         },  # fmt: skip

@@ -18,8 +18,8 @@ from pydantic.alias_generators import to_camel
 
 from flightdeck.domain.reddit_vocabulary import BidStrategy, BudgetType, Objective
 
-Platform = Literal["reddit"]
-PLATFORMS: tuple[Platform, ...] = ("reddit",)
+Platform = Literal["reddit", "google"]
+PLATFORMS: tuple[Platform, ...] = ("reddit", "google")
 
 CampaignSetStatus = Literal[
     "draft", "pending", "syncing", "active", "paused", "completed", "archived", "error"
@@ -60,8 +60,18 @@ class Budget(CamelModel):
     """The seed's `{type, amount, currency}`: amount in currency units (50 = $50.00)."""
 
     type: BudgetType
-    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=6)
-    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    amount: Decimal = Field(
+        gt=0,
+        max_digits=14,
+        decimal_places=6,
+        description="In currency units, as a JSON number: 50.25 is $50.25 (not micros: the "
+        "platform's micros are computed when syncing). No finer than the currency's smallest "
+        "unit (2 decimals for USD, none for JPY); a finer amount is refused with 422.",
+        examples=[50, 12.5],
+    )
+    currency: str = Field(
+        default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the amount"
+    )
 
 
 class Targeting(CamelModel):
@@ -105,7 +115,14 @@ class AdGroupSpec(CamelModel):
     name: str = Field(min_length=3, max_length=500)
     status: EntityStatus = "draft"
     bid_strategy: BidStrategy = "automatic"
-    bid_amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=6)
+    bid_amount: Decimal | None = Field(
+        default=None,
+        gt=0,
+        max_digits=14,
+        decimal_places=6,
+        description="In currency units (0.75 = $0.75 per click or per thousand impressions), "
+        "in the budget's currency; no finer than that currency's smallest unit.",
+    )
     budget: Budget | None = None
     targeting: Targeting = Field(default_factory=Targeting)
     optimization_goal: str | None = Field(default=None, max_length=64)

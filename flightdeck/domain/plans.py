@@ -100,9 +100,18 @@ class AdSetPlan(CamelModel):
     targeting: dict[str, Any]
     pixel_id: str = Field(min_length=1, max_length=64)
     custom_event_type: str
-    daily_budget: str = Field(description="Daily budget in micros (1 USD = 1,000,000), as a string")
+    daily_budget: str = Field(
+        description="Daily budget in micros of the account currency, as a string of digits: "
+        '"50000000" is $50.00 (1 USD = 1,000,000 micros). Unlike campaign sets, whose budgets '
+        "are currency units. Whole cents only, and at least Facebook's minimum daily budget.",
+        examples=["50000000"],
+    )
     bid_strategy: str = "LOWEST_COST_WITHOUT_CAP"
-    bid_amount: str | None = Field(default=None, description="Bid cap in micros, if any")
+    bid_amount: str | None = Field(
+        default=None,
+        description='Bid cap in micros, as a string of digits ("1500000" = $1.50), if any; '
+        "whole cents only",
+    )
     start_time: datetime | None = None
     ads: list[AdPlan] = Field(min_length=1, max_length=50)
 

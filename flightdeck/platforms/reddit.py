@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     PlatformError,
     RetryableError,
@@ -59,6 +60,17 @@ def reddit_user_agent(app_id: str, version: str, username: str, platform: str = 
     return f"{platform}:{app_id}:{version} (by /u/{username})"
 
 
+def shared_http_client(
+    user_agent: str, *, timeout: float = 30.0, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The HTTP client (connection pool) Reddit Ads calls go through; no credentials in it."""
+    return httpx.AsyncClient(
+        headers={"User-Agent": user_agent, "Accept": "application/json"},
+        timeout=timeout,
+        transport=instrumented("reddit", transport),
+    )
+
+
 class TokenProvider(Protocol):
     """Returns the current access token; `force_refresh=True` after a 401 asks for a new one."""
 
@@ -78,20 +90,25 @@ class RedditAdsClient(HttpClientOwner):
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         page_size: int = MAX_PAGE_SIZE,
+        http: httpx.AsyncClient | None = None,
     ) -> None:
+        """With `http` (see `shared_http_client`), requests go through that client — one
+        connection pool for every account — and closing this one leaves it open: the account
+        is only the bearer token each request carries."""
         if not user_agent.strip():
             raise ValueError("Reddit requires a descriptive User-Agent (see reddit_user_agent)")
         self._base = base_url.rstrip("/")
         self._tokens = token_provider
         self._page_size = page_size
-        self._http = httpx.AsyncClient(
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
-            timeout=timeout,
-            transport=transport,
-        )
+        self._owns_http = http is None
+        self._http = http or shared_http_client(user_agent, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
         return f"RedditAdsClient(base_url={self._base!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
 
     # -- the advertiser's world --
 

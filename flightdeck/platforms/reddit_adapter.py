@@ -40,9 +40,13 @@ class RedditCampaignSetAdapter:
 
     platform = PLATFORM
 
-    def __init__(self, client: RedditAdsClient) -> None:
+    def __init__(
+        self, client: RedditAdsClient, pixels: dict[str, str | None] | None = None
+    ) -> None:
+        """`pixels` (ad account -> its conversion pixel) may outlive the adapter: a worker
+        keeps one per platform, so an adapter made per call does not look the pixel up again."""
         self._client = client
-        self._pixels: dict[str, str | None] = {}  # ad account -> its conversion pixel
+        self._pixels = pixels if pixels is not None else {}
 
     # -- campaigns ------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
     /reddit/...     Reddit Ads API v3 and Reddit OAuth (reddit.py)
     /graph/...      Meta Graph API (meta_graph.py, meta_oauth.py), on the relay's Facebook store
     /facebook/...   Facebook Login's OAuth dialog (meta_oauth.py)
+    /google/...     Google Ads API v25 and Google OAuth (google_ads.py)
     /images/...     an advertiser's image host (image_host.py)
     /hooks/...      an advertiser's webhook endpoint (webhook_receiver.py)
     /_sim/performance/...  how simulated campaigns perform (performance_admin.py): Meta
@@ -26,6 +27,7 @@ from fastapi import FastAPI
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
 from flightdeck.simulators import (
     admin,
+    google_ads,
     image_host,
     meta_admin,
     meta_graph,
@@ -39,6 +41,7 @@ from flightdeck.simulators import (
     webhook_receiver,
 )
 from flightdeck.simulators.faults import FaultInjectionMiddleware, FaultSurface
+from flightdeck.simulators.google_ads_state import GoogleApp
 from flightdeck.simulators.graph_errors import render_graph_fault
 from flightdeck.simulators.meta_state import MetaApp
 from flightdeck.simulators.reddit_auth import OAuthApp
@@ -49,6 +52,7 @@ SURFACES = (
     FaultSurface("relay", "/relay", render_graph_fault),
     FaultSurface("reddit", "/reddit", reddit.render_reddit_fault),
     FaultSurface("meta", "/graph", meta_usage.render_meta_fault),
+    FaultSurface("google", "/google", google_ads.render_google_fault),
 )
 
 
@@ -58,6 +62,7 @@ def create_simulator_app(
     state_path: Path | None = None,
     reddit_apps: Sequence[OAuthApp] = (),
     meta_apps: Sequence[MetaApp] = (),
+    google_apps: Sequence[GoogleApp] = (),
 ) -> FastAPI:
     """The simulators, accepting `Authorization: Bearer <api_key>` on the Strategis routes.
 
@@ -85,11 +90,12 @@ def create_simulator_app(
     app = FastAPI(
         title="Flightdeck platform simulators",
         description="Stateful emulations of the Strategis API, its Facebook relay and the "
-        "Reddit Ads API and the Meta Graph API.",
+        "Reddit Ads API, the Meta Graph API and the Google Ads API.",
         lifespan=lifespan,
     )
     state.configured_reddit_apps = list(reddit_apps)
     state.configured_meta_apps = list(meta_apps)
+    state.configured_google_apps = list(google_apps)
     state.register_configured_apps()
     app.state.sim = state
     app.include_router(strategis.router, prefix="/strategis", tags=["strategis"])
@@ -98,6 +104,8 @@ def create_simulator_app(
     app.include_router(relay.admin_router, prefix="/_sim/relay", tags=["simulator admin"])
     app.include_router(reddit.router, prefix="/reddit", tags=["reddit"])
     app.include_router(reddit.admin_router, prefix="/_sim/reddit", tags=["simulator admin"])
+    app.include_router(google_ads.router, prefix="/google", tags=["google ads"])
+    app.include_router(google_ads.admin_router, prefix="/_sim/google", tags=["simulator admin"])
     app.include_router(meta_oauth.token_router, prefix="/graph", tags=["meta"])
     app.include_router(meta_graph.router, prefix="/graph", tags=["meta"])
     app.include_router(meta_oauth.dialog_router, prefix="/facebook", tags=["meta"])

@@ -44,6 +44,7 @@ def restore(state: SimulatorState, data: bytes) -> None:
         if name in known:
             setattr(state, name, value)
     state.reddit.limits.reset()  # windows are process-local (monotonic clock)
+    state.google.minute_windows.clear()
 
 
 def load(state: SimulatorState, path: Path) -> bool:

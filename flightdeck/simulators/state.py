@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
-from flightdeck.simulators import meta_state, reddit_state
+from flightdeck.simulators import google_ads_state, meta_state, reddit_state
 from flightdeck.simulators.faults import FaultPlan
 from flightdeck.simulators.performance import PerformanceRuntime
 
@@ -30,6 +30,8 @@ OBJECT_TYPES: dict[str, tuple[str, ...]] = {
     # Meta's world seen through Graph (users, ad accounts, Pages …); its ad objects are the
     # "facebook" ones above, shared with the relay.
     "meta": meta_state.OBJECT_TYPES,
+    # Google Ads (google_ads.py): objects keyed by resource name, as the API names them.
+    "google": google_ads_state.OBJECT_TYPES,
 }
 # Where a platform records an object's last change, and its clock in the platform's format:
 # platform-side edits (`PATCH /_sim/state/...`) move it as the platform itself would.
@@ -97,6 +99,10 @@ class SimulatorState:
     reddit: reddit_state.RedditRuntime = field(default_factory=reddit_state.RedditRuntime)
     # Facebook Login apps and tokens, ad review rules and the Graph quota windows.
     meta: meta_state.MetaRuntime = field(default_factory=meta_state.MetaRuntime)
+    # Google Ads' OAuth clients and tokens, users, operation quotas and id sequences.
+    google: google_ads_state.GoogleAdsRuntime = field(
+        default_factory=google_ads_state.GoogleAdsRuntime
+    )
     # How campaigns perform (seeded daily series), Insights report runs, reporting throttles.
     performance: PerformanceRuntime = field(default_factory=PerformanceRuntime)
     # What an advertiser's webhook endpoint received (webhook_receiver.py), and how it answers.
@@ -107,6 +113,7 @@ class SimulatorState:
     # Apps registered from configuration: they survive `reset()`, as the configuration does.
     configured_reddit_apps: list[Any] = field(default_factory=list)
     configured_meta_apps: list[Any] = field(default_factory=list)
+    configured_google_apps: list[Any] = field(default_factory=list)
     # Sequences survive reset(): an id handed out before a reset must never name a different
     # object afterwards (a workflow still running from an earlier test may hold it).
     _next_facebook_id: int = FACEBOOK_FIRST_ID
@@ -116,6 +123,7 @@ class SimulatorState:
         self._empty_objects()
         reddit_state.seed_world(self.objects["reddit"])
         meta_state.seed_world(self.objects["meta"])
+        google_ads_state.seed_world(self.google, self.objects["google"])
 
     def _empty_objects(self) -> None:
         self.objects = {
@@ -156,6 +164,8 @@ class SimulatorState:
             self.reddit.oauth.register(app)
         for meta_app in self.configured_meta_apps:
             self.meta.apps[meta_app.app_id] = meta_app
+        for google_app in self.configured_google_apps:
+            self.google.oauth.apps[google_app.client_id] = google_app
 
     def reset(self) -> None:
         """Forget every object, cached response, fault rule, disabled credential and log entry
@@ -163,6 +173,7 @@ class SimulatorState:
         self._empty_objects()
         self.reddit.reset(self.objects["reddit"])
         self.meta.reset(self.objects["meta"])
+        self.google.reset(self.objects["google"])
         self.performance.reset()
         self.received_webhooks.clear()
         self.webhook_statuses.clear()

@@ -22,7 +22,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         SyncTotals,
     )
     from flightdeck.failures import NON_RETRYABLE, Failure, failure
-    from flightdeck.temporal import creative_task_queue
+    from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID, creative_task_queue
 
 
 def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
@@ -118,6 +118,7 @@ class SyncCampaignSetWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=BOOKKEEPING_RETRY,
                     result_type=SyncPlan,
+                    summary=f"plan the set's {inp.operation}",
                 )
             except ActivityError as err:
                 # Nothing was marked syncing (e.g. the account must be reconnected).
@@ -159,6 +160,9 @@ class SyncCampaignSetWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=BOOKKEEPING_RETRY,
+            summary=(
+                f"finish the set's {inp.operation}: {totals.synced} synced, {totals.failed} failed"
+            ),
         )
         self._progress.status = "failed" if fatal else "completed"
         if fatal:
@@ -211,6 +215,16 @@ class SyncCampaignSetWorkflow:
                 ),
                 # Unique per sync job (the first run id survives continue-as-new).
                 id=f"{info.workflow_id}-{info.first_execution_run_id[:8]}-batch-{n}",
+                static_summary=(
+                    f"{inp.operation.capitalize()} batch {n + 1}: {len(campaign_ids)} campaigns"
+                ),
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(TENANT_ID, inp.tenant_id),
+                        SearchAttributePair(CAMPAIGN_SET_ID, inp.set_id),
+                        SearchAttributePair(PLATFORM, platform),
+                    ]
+                ),
             )
             running.add(asyncio.ensure_future(child))
             self._show(totals, batches_running=len(running))
@@ -292,6 +306,7 @@ class SyncCampaignBatchWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING_RETRY,
+            summary=f"record campaign {campaign_id}: {outcome.status}",
         )
         return outcome
 
@@ -322,6 +337,10 @@ class SyncCampaignBatchWorkflow:
                 start_to_close_timeout=timedelta(seconds=inp.activity_timeout_seconds),
                 retry_policy=platform_retry(inp),
                 result_type=PushEntityResult,
+                summary=(
+                    f"{inp.operation} {entity_type.replace('_', ' ')} {entity_id} "
+                    f"on {inp.platform.capitalize()}"
+                ),
             )
         except ActivityError as err:
             raise _EntityFailed(entity_type, entity_id, err) from err

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "flightdeck"
 OPENERS = {"system_session", "scope_to_system"}
 
 ALLOWED = {
+    ("accounts/google.py", "api.oauth_callback"),
     ("accounts/meta.py", "api.oauth_callback"),
     ("accounts/reddit.py", "api.oauth_callback"),
     ("activities/meta_ops.py", "sweep.meta_maintenance"),
@@ -24,6 +25,7 @@ ALLOWED = {
     ("cli.py", "cli"),
     ("db/circuit_breaker.py", "circuit_breaker"),
     ("dev.py", "dev.bootstrap"),
+    ("observability/worker_metrics.py", "metrics.scrape"),
 }
 
 

@@ -244,9 +244,12 @@ async def test_a_dead_refresh_token_fails_the_sync_clearly_without_retrying(rig:
         await rig.api.get(f"/api/v1/campaign-sets/{created['id']}/sync-status", headers=rig.headers)
     ).json()
     assert status["status"] == "failed"
-    # Until it is reconnected, a new sync fails at once, still without calling Reddit.
-    again = await rig.sync(created["id"])
-    assert again["status"] == "failed" and "reconnected" in again["error"]
+    # Until it is reconnected, a new sync is refused before it starts (the set's validation
+    # names the account), still without calling Reddit.
+    again = await rig.api.post(f"/api/v1/campaign-sets/{created['id']}/sync", headers=rig.headers)
+    assert again.status_code == 422, again.text
+    assert [p["field"] for p in again.json()["detail"]] == ["adAccountId"]
+    assert "reconnect" in again.json()["detail"][0]["message"]
     assert len(await requests(rig, "POST", r"access_token")) - tokens_before == 1
 
 

@@ -1,5 +1,6 @@
-"""Replay recorded histories of every workflow (publish, set sync and its batches, sync-back,
-conflicts, Meta publish and review, metrics cycles, actions) with the current code.
+"""Replay recorded histories of every workflow (publish, the set entity, set sync and its
+batches, sync-back, conflicts, Meta publish and review, metrics cycles, actions) with the
+current code.
 
 A change to the workflow that would break runs already in flight (non-determinism) fails here.
 Histories are recorded from the end-to-end tests:
@@ -29,6 +30,7 @@ def test_histories_are_recorded() -> None:
         "publish_failed_validation",
         "publish_cancelled_cleanup",
         "sync_set_completed",
+        "campaign_set_entity",
         "sync_batch_completed",
         "sync_batch_partial_failure",
         "sync_set_reauth_required",

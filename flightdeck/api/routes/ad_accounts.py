@@ -1,5 +1,5 @@
-"""`/api/v1/ad-accounts`: connect a Reddit ad account (OAuth2 with PKCE), list, read and
-disconnect the tenant's accounts. No response ever carries a token."""
+"""`/api/v1/ad-accounts`: connect a Reddit ad account or a Google Ads account (OAuth2 with
+PKCE), list, read and disconnect the tenant's accounts. No response ever carries a token."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from flightdeck.accounts import AccountNotFound, ConnectError
+from flightdeck.accounts.google import GoogleAccountService, google_account_service
 from flightdeck.accounts.reddit import RedditAccountService, reddit_account_service
 from flightdeck.api.deps import SessionDep, SettingsDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
@@ -37,7 +38,7 @@ OAUTH_ERRORS = frozenset(
 )
 CALLBACK_RESPONSES: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorBody, "description": "Consent declined, or an unknown/expired/used state"},
-    502: {"model": ErrorBody, "description": "Reddit failed while completing the connection"},
+    502: {"model": ErrorBody, "description": "The platform failed while completing the connection"},
 }
 
 
@@ -56,6 +57,8 @@ class AdAccountOut(CamelModel):
     status: str
     funding_instrument_id: str | None
     profile_id: str | None
+    # Google Ads: the manager account acting for this one (`login-customer-id`), if any.
+    login_customer_id: str | None = None
     scopes: list[str]
     connected_at: datetime | None
     created_at: datetime
@@ -76,6 +79,16 @@ async def get_reddit_accounts(
 RedditAccountsDep = Annotated[RedditAccountService, Depends(get_reddit_accounts)]
 
 
+async def get_google_accounts(
+    request: Request, settings: SettingsDep
+) -> AsyncIterator[GoogleAccountService]:
+    async with google_account_service(request.app.state.sessions, settings) as service:
+        yield service
+
+
+GoogleAccountsDep = Annotated[GoogleAccountService, Depends(get_google_accounts)]
+
+
 def ad_account_out(account: AdAccount) -> AdAccountOut:
     return AdAccountOut(
         id=str(account.id),
@@ -86,6 +99,7 @@ def ad_account_out(account: AdAccount) -> AdAccountOut:
         status=account.status,
         funding_instrument_id=account.funding_instrument_id,
         profile_id=account.profile_id,
+        login_customer_id=account.login_customer_id,
         scopes=(account.scopes or "").split(),
         connected_at=account.connected_at,
         created_at=account.created_at,
@@ -129,6 +143,44 @@ async def reddit_callback(
     except PlatformError as exc:
         raise ApiError(
             502, "reddit_error", f"Reddit failed while connecting ({exc}); connect again"
+        ) from exc
+    return ad_account_out(account)
+
+
+@router.get("/google/connect", response_model=AuthorizeOut)
+async def connect_google(tenant: TenantDep, accounts: GoogleAccountsDep) -> AuthorizeOut:
+    """Start connecting a Google Ads account: send the user to `authorizeUrl` (Google's
+    consent for the `adwords` scope with offline access; `state` valid for 10 minutes)."""
+    start = await accounts.start_connect(tenant.id)
+    return AuthorizeOut(
+        authorize_url=start.authorize_url, state=start.state, expires_at=start.expires_at
+    )
+
+
+@router.get("/google/callback", response_model=AdAccountOut, responses=CALLBACK_RESPONSES)
+async def google_callback(
+    accounts: GoogleAccountsDep,
+    state: str | None = None,
+    code: str | None = None,
+    error: str | None = None,
+) -> AdAccountOut:
+    """Google redirects the user here. No API key: the single-use `state` names the tenant.
+    The account connected is the user's client account, directly or through its manager."""
+    if not state:
+        raise ApiError(400, "invalid_request", "the callback has no state")
+    if error is not None:
+        await accounts.cancel_connect(state)
+        kind = error if error in OAUTH_ERRORS else "oauth_error"
+        raise ApiError(400, kind, f"Google did not authorize the connection ({kind})")
+    if not code:
+        raise ApiError(400, "invalid_request", "the callback has no code")
+    try:
+        account = await accounts.complete_connect(state, code)
+    except ConnectError as exc:
+        raise ApiError(400, exc.error, exc.detail) from exc
+    except PlatformError as exc:
+        raise ApiError(
+            502, "google_error", f"Google failed while connecting ({exc}); connect again"
         ) from exc
     return ad_account_out(account)
 

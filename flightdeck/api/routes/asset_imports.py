@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import Client
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -35,14 +35,16 @@ from temporalio.service import RPCError
 from flightdeck.api.asset_deps import UPLOAD_ERRORS, ActorDep, LibraryDep, audit, invalid, parse_id
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found, validation_detail
+from flightdeck.api.job_status import describe
 from flightdeck.api.multipart import FormError, read_upload_form
 from flightdeck.api.publishing import workflow_status
 from flightdeck.assets.library import AssetLibrary
 from flightdeck.db.models import AssetImportRun, CampaignSpace
 from flightdeck.db.repositories.asset_imports import ActiveImportExists, AssetImportRepository
 from flightdeck.db.repositories.campaign_spaces import CampaignSpaceRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.tenancy import tenant_session
-from flightdeck.domain.asset_import import ImportProgress, ImportSpaceInput, ImportTotals
+from flightdeck.domain.asset_import import ImportSpaceInput
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.settings import Settings
 from flightdeck.storage.base import upload_key
@@ -157,6 +159,7 @@ async def start_import(
         if staged is not None:
             staged.discard()
     await audit(session, tenant.id, "campaign_space.import_started", space.id, actor, source=source)
+    await JobRepository(session).record(tenant.id, run.workflow_id, "asset_import", run.id)
     await session.commit()
     await _start_workflow(temporal, settings, run, session, library)
     return ImportAccepted(job_id=run.workflow_id, run_id=run.id, status="queued", source=source)
@@ -253,6 +256,7 @@ async def _start_workflow(
             search_attributes=TypedSearchAttributes(
                 [SearchAttributePair(TENANT_ID, str(run.tenant_id))]
             ),
+            static_summary=f"Import assets ({run.source}) into space {run.campaign_space_id}",
         )
     except RPCError as exc:
         runs = AssetImportRepository(session)
@@ -357,19 +361,11 @@ async def import_job(
     if run is None:
         return None
     totals, _ = await AssetImportRepository(session).totals(tenant_id, run.id)
-    status = await workflow_status(temporal, workflow_id) or run.status
+    await session.close()  # Postgres answered: no connection held while Temporal does
+    # Progress is what the run recorded in Postgres (never a query that waits on a worker).
+    described = await describe(temporal, workflow_id)
+    status = described.status if described else run.status
     step = run.status
-    if status == "running":
-        try:
-            live: ImportProgress = await temporal.get_workflow_handle(workflow_id).query(
-                ImportCampaignSpaceWorkflow.progress
-            )
-            totals = ImportTotals(
-                total=live.total, imported=live.imported, skipped=live.skipped, failed=live.failed
-            )
-            step = live.step
-        except (RPCError, WorkflowQueryFailedError):
-            pass
     result = None
     if status == "completed":
         result = {"runId": str(run.id), "campaignSpaceId": str(run.campaign_space_id)} | (

@@ -28,6 +28,7 @@ from flightdeck.db.models import CampaignPlan
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.mapping import CampaignMapping
@@ -150,6 +151,7 @@ async def create_campaign_plan(
         )
         requests = CampaignRequestRepository(session)
         await requests.create(tenant_id, body.request_id, plan.id, workflow_id)
+        await JobRepository(session).record(tenant_id, workflow_id, "plan_publish", plan.id)
         await requests.update_progress(
             tenant_id, plan.id, status="pending", done=0, total=total_remote_steps(body)
         )

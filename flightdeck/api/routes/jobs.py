@@ -1,34 +1,25 @@
-"""`/api/v1/jobs/{workflowId}`: the state of one run, for polling clients."""
+"""`/api/v1/jobs/{jobId}`: the state of any job the API handed out, for polling clients.
+
+The id is looked up in the job registry (`jobs` table, kinds in `flightdeck/jobs.py`); its
+kind's reader answers from Postgres, the connection is released, and Temporal is only
+*described* with a short deadline (`api/job_status.py`). Never a workflow query: a status read
+is as fast with every worker down as with them up.
+"""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowFailureError, WorkflowQueryFailedError
-from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, TemporalDep, TenantDep
 from flightdeck.api.errors import not_found
-from flightdeck.api.meta_jobs import META_JOB_PREFIXES, meta_job
-from flightdeck.api.publishing import parse_uuid, workflow_status
-from flightdeck.api.routes.asset_imports import IMPORT_JOB_PREFIX, import_job
-from flightdeck.api.routes.sync_back import (
-    CONFLICT_JOB_PREFIX,
-    SYNC_BACK_JOB_PREFIX,
-    conflict_job,
-    sync_back_job,
-)
-from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
-from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
-from flightdeck.db.repositories.set_sync import SetSyncRepository
+from flightdeck.api.job_status import describe, reader
+from flightdeck.api.meta_jobs import meta_job
+from flightdeck.api.routes.asset_imports import import_job
+from flightdeck.api.routes.sync_back import conflict_job
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.domain.plans import CamelModel
-from flightdeck.domain.publish import Progress
-from flightdeck.domain.sync import SyncProgress, SyncTotals
-from flightdeck.workflows.publish_plan import PublishPlanWorkflow
-from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -48,101 +39,36 @@ class SetJobProgress(JobProgress):
 
 class JobOut(CamelModel):
     workflow_id: str
+    kind: str | None = None
     status: str
     progress: SetJobProgress | JobProgress
     result: dict[str, Any] | None = None
     error: str | None = None
 
 
-@router.get("/{workflow_id}", response_model=JobOut)
+@router.get("/{job_id}", response_model=JobOut)
 async def get_job(
-    workflow_id: str, tenant: TenantDep, session: SessionDep, temporal: TemporalDep
+    job_id: str, tenant: TenantDep, session: SessionDep, temporal: TemporalDep
 ) -> JobOut:
-    """Status from Temporal when reachable, progress from the workflow (live) or Postgres."""
-    if workflow_id.startswith(SET_JOB_PREFIXES):
-        return await _set_job(workflow_id, tenant.id, session, temporal)
-    if workflow_id.startswith(IMPORT_JOB_PREFIX):
-        found = await import_job(workflow_id, tenant.id, session, temporal)
-        if found is None:
-            raise not_found("job")
-        return JobOut.model_validate(found)
-    if workflow_id.startswith(CONFLICT_JOB_PREFIX):  # a conflict resolution (sync-back)
-        conflict = await conflict_job(workflow_id, tenant.id, session, temporal)
-        if conflict is None:
-            raise not_found("job")
-        return JobOut.model_validate(conflict)
-    if workflow_id.startswith(SYNC_BACK_JOB_PREFIX):  # a sync-back cycle
-        cycle = await sync_back_job(workflow_id, tenant.id, temporal)
-        if cycle is None:
-            raise not_found("job")
-        return JobOut.model_validate(cycle)
-    if workflow_id.startswith(META_JOB_PREFIXES):
-        return JobOut.model_validate(await meta_job(workflow_id, tenant.id, session, temporal))
-    job = await CampaignRequestRepository(session).get_by_workflow_id(tenant.id, workflow_id)
+    """Status, progress, result or error of one job, whatever its kind."""
+    job = await JobRepository(session).get(tenant.id, job_id)
     if job is None:
         raise not_found("job")
-    status = await workflow_status(temporal, workflow_id) or job.status
-    progress = JobProgress(step=job.step, done=job.progress_done, total=job.progress_total)
-    if status == "running":
-        try:
-            live: Progress = await temporal.get_workflow_handle(workflow_id).query(
-                PublishPlanWorkflow.progress
-            )
-            progress = JobProgress(step=live.step, done=live.done, total=live.total)
-        except (RPCError, WorkflowQueryFailedError):
-            pass  # no worker answering right now: Postgres has the last recorded progress
-    error = None
-    if job.status == "failed":
-        errors = await CampaignErrorRepository(session).list_for_plan(
-            tenant.id, job.campaign_plan_id
-        )
-        error = f"{errors[-1].step}: {errors[-1].error_message}" if errors else "failed"
-    result = None
-    if status == "completed":
-        result = {"campaignPlanId": str(job.campaign_plan_id), "status": job.status}
-    return JobOut(
-        workflow_id=workflow_id, status=status, progress=progress, result=result, error=error
-    )
-
-
-SET_JOB_PREFIXES = ("sync-set-", "status-set-")
-
-
-async def _set_job(
-    workflow_id: str, tenant_id: uuid.UUID, session: AsyncSession, temporal: Client
-) -> JobOut:
-    """A campaign-set sync or pause/resume job: its set's latest run of that kind."""
-    set_id = parse_uuid(workflow_id.split("-set-", 1)[1])
-    found = await SetSyncRepository(session).set_with_account(tenant_id, set_id) if set_id else None
-    status = await workflow_status(temporal, workflow_id) if found else None
-    if found is None or status is None:
+    kind = job.kind
+    status_reader = reader(kind)
+    if status_reader is None:  # kinds whose reader lives with their feature
+        if kind == "asset_import":
+            found = await import_job(job_id, tenant.id, session, temporal)
+        elif kind == "conflict_resolution":
+            found = await conflict_job(job_id, tenant.id, session, temporal)
+        else:
+            found = await meta_job(job_id, tenant.id, session, temporal)
+        if found is None:
+            raise not_found("job")
+        return JobOut.model_validate(found | {"kind": kind})
+    snapshot = await status_reader.read(session, tenant.id, job)
+    if snapshot is None:
         raise not_found("job")
-    handle = temporal.get_workflow_handle(workflow_id, result_type=SyncTotals)
-    step = "push" if workflow_id.startswith("sync-set-") else "status"
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    if status == "running":
-        try:
-            live: SyncProgress = await handle.query(SyncCampaignSetWorkflow.progress)
-            synced, failed, total = live.synced, live.failed, live.total
-            step = live.operation
-        except (RPCError, WorkflowQueryFailedError):
-            synced = failed = total = 0
-    else:
-        try:
-            totals = await handle.result()
-            result = totals.model_dump(by_alias=True, mode="json")
-            synced, failed, total = totals.synced, totals.failed, totals.total
-        except WorkflowFailureError as exc:
-            error = str(exc.cause or exc)
-            synced = failed = total = 0
-    progress = SetJobProgress(
-        step=step, done=synced + failed, total=total, synced=synced, failed=failed
-    )
-    return JobOut(
-        workflow_id=workflow_id,
-        status="queued" if status == "running" and total == 0 else status,
-        progress=progress,
-        result=result,
-        error=error,
-    )
+    await session.close()  # no pooled connection is held while Temporal answers
+    answer = status_reader.answer(snapshot, await describe(temporal, job_id))
+    return JobOut.model_validate(answer | {"kind": kind})

@@ -34,6 +34,7 @@ from flightdeck.api.meta_prepare import prepare_campaign
 from flightdeck.api.routes.meta_campaigns import campaign_out, load_campaign
 from flightdeck.db.models import MetaCampaign
 from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.meta import MetaCampaignRepository, MetaPublishedRepository
 from flightdeck.db.repositories.meta_ledger import MetaObjectLedger
 from flightdeck.db.tenancy import tenant_session
@@ -101,6 +102,7 @@ async def publish(
     await MetaPublishedRepository(session).update(
         tenant.id, campaign.id, review_workflow_id=review_id
     )
+    await JobRepository(session).record(tenant.id, workflow_id, "meta_publish", campaign.id)
     await session.commit()
     try:
         await _start_publish(temporal, settings, ref, workflow_id, review_id)
@@ -141,6 +143,7 @@ async def _start_publish(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         search_attributes=_attributes(ref),
+        static_summary=f"Publish Meta campaign {ref.campaign_id}",
     )
 
 
@@ -268,6 +271,7 @@ async def _operate(
     )
     workflow_id = meta_operation_workflow_id(tenant_id, campaign.id, uuid.uuid4().hex[:12])
     await _audit(session, campaign, f"meta_campaign.{operation}_requested", **change)
+    await JobRepository(session).record(tenant_id, workflow_id, "meta_operation", campaign.id)
     await session.commit()
     try:
         await temporal.start_workflow(
@@ -283,6 +287,7 @@ async def _operate(
             id=workflow_id,
             task_queue=settings.task_queue,
             search_attributes=_attributes(ref),
+            static_summary=f"{operation.capitalize()} Meta campaign '{campaign.name}'",
         )
     except RPCError as exc:
         raise ApiError(503, "temporal_unavailable", "could not start; retry") from exc

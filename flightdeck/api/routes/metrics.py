@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import field_error, not_found
@@ -43,9 +44,11 @@ from flightdeck.api.performance_models import (
     sync_run_out,
 )
 from flightdeck.api.publishing import parse_uuid
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.metrics import MetricsStore, MetricsSyncRunRepository, SortKey
 from flightdeck.db.repositories.platform_campaigns import PlatformCampaignRepository
 from flightdeck.schedules import metrics_sync_input
+from flightdeck.temporal import TENANT_ID
 from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
@@ -120,7 +123,7 @@ async def list_sync_runs(
 
 @router.post("/sync", status_code=202, response_model=JobStarted)
 async def run_metrics_sync(
-    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> JobStarted:
     """Read this tenant's connected accounts now (the Schedule does it every 15 minutes)."""
     handle = await temporal.start_workflow(
@@ -128,7 +131,11 @@ async def run_metrics_sync(
         metrics_sync_input(settings, "api", str(tenant.id)),
         id=f"metrics-sync-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.metrics_task_queue,
+        static_summary="Read metrics of this tenant's accounts",
+        search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, str(tenant.id))]),
     )
+    await JobRepository(session).record(tenant.id, handle.id, "metrics_sync")
+    await session.commit()
     return JobStarted(job_id=handle.id)
 
 

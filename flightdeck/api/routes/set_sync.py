@@ -1,7 +1,10 @@
 """Campaign-set sync (seed 002 phases 3–5): start it in the background, watch it, pause and
 resume a set on the platform. The work runs in `SyncCampaignSetWorkflow`.
 
-    POST /campaign-sets/{setId}/sync          202 {jobId, status}; a running sync is joined
+    POST /campaign-sets/{setId}/validate      {valid, problems}: every platform rule, at once
+    POST /campaign-sets/{setId}/sync          202 {jobId, status}; a running sync is joined;
+                                              422 with every problem if validation fails;
+                                              ?dryRun=true: 200 {requests, problems}, nothing sent
     GET  /campaign-sets/{setId}/sync-status   {status, progress: {synced, failed, total}, errors}
     GET  /campaign-sets/{setId}/sync-stream   SSE: sync-progress per campaign, sync-complete
     POST /campaign-sets/{setId}/pause|resume  202 {jobId, status}: the platform, not only here
@@ -16,40 +19,35 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found
 from flightdeck.api.publishing import parse_uuid, workflow_status
+from flightdeck.api.set_checks import dry_run, load_tree, problems_json, validate
 from flightdeck.db.circuit_breaker import CircuitBreakerService
-from flightdeck.db.models import CampaignSet, GeneratedCampaign
+from flightdeck.db.models import AdAccount, CampaignSet, GeneratedCampaign
 from flightdeck.db.repositories.campaign_sets import CampaignSetRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync import SyncOperation, SyncSetInput
+from flightdeck.jobs import JobKind
+from flightdeck.platforms.registry import platform
+from flightdeck.set_entity_client import request_set_operation
 from flightdeck.settings import Settings
 from flightdeck.temporal import (
-    CAMPAIGN_SET_ID,
-    PLATFORM,
-    TENANT_ID,
     status_workflow_id,
     sync_workflow_id,
 )
-from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+from flightdeck.workflows.campaign_set_entity import CampaignSetEntityInput, SetOperationRequest
 
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
@@ -59,6 +57,33 @@ SSE_POLL_SECONDS = 0.25
 class SyncAccepted(CamelModel):
     job_id: str
     status: Literal["queued", "running"]
+
+
+class ProblemOut(CamelModel):
+    field: str
+    message: str
+    entity_type: str | None = None
+    entity_id: str | None = None
+
+
+class ValidationOut(CamelModel):
+    valid: bool
+    platform: str
+    problems: list[ProblemOut]
+
+
+class PlannedRequest(CamelModel):
+    method: str
+    path: str
+    body: dict[str, Any] | None
+    entity_type: str | None = None
+    entity_id: str | None = None
+    entity_path: str | None = None
+
+
+class DryRunOut(ValidationOut):
+    dry_run: Literal[True] = True
+    requests: list[PlannedRequest]
 
 
 class SyncProgressOut(CamelModel):
@@ -80,7 +105,29 @@ class SyncStatusOut(CamelModel):
     job_id: str
 
 
-@router.post("/{set_id}/sync", status_code=202, response_model=SyncAccepted)
+@router.post("/{set_id}/validate", response_model=ValidationOut)
+async def validate_campaign_set(
+    set_id: str, tenant: TenantDep, session: SessionDep
+) -> ValidationOut:
+    """Check the whole set against its platform's rules: every problem at once, each with the
+    field path it belongs to (`campaigns.0.adGroups.1.bidAmount`). Nothing is sent anywhere."""
+    campaign_set, account = await _get_set_and_account(session, tenant.id, set_id)
+    tree = await load_tree(session, tenant.id, campaign_set, account)
+    problems = problems_json(validate(tree))
+    return ValidationOut.model_validate(
+        {"valid": not problems, "platform": campaign_set.platform, "problems": problems}
+    )
+
+
+@router.post(
+    "/{set_id}/sync",
+    status_code=202,
+    response_model=SyncAccepted,
+    responses={
+        200: {"model": DryRunOut, "description": "dryRun=true: what a sync would send"},
+        422: {"description": "the set breaks its platform's rules: every problem is listed"},
+    },
+)
 async def sync_campaign_set(
     set_id: str,
     tenant: TenantDep,
@@ -88,8 +135,31 @@ async def sync_campaign_set(
     temporal: TemporalDep,
     settings: SettingsDep,
     request: Request,
-) -> SyncAccepted:
-    """Push the set to its platform in the background; joins a sync already running."""
+    dry_run_only: Annotated[
+        bool,
+        Query(
+            alias="dryRun",
+            description="Return the exact requests (method, path, body) a sync would send "
+            "now, in order, and the set's problems, without sending or changing anything.",
+        ),
+    ] = False,
+) -> SyncAccepted | JSONResponse:
+    """Push the set to its platform in the background; joins a sync already running. Refused
+    (422, every problem listed) when the set breaks its platform's rules."""
+    if dry_run_only:
+        campaign_set, account = await _get_set_and_account(session, tenant.id, set_id)
+        tree = await load_tree(session, tenant.id, campaign_set, account)
+        problems = validate(tree)
+        preview = await dry_run(tree, account)
+        out = DryRunOut.model_validate(
+            {
+                "valid": not problems,
+                "platform": campaign_set.platform,
+                "problems": problems_json(problems or preview.problems),
+                "requests": preview.requests,
+            }
+        )
+        return JSONResponse(out.model_dump(mode="json", by_alias=True))
     return await _start(set_id, "push", tenant.id, session, temporal, settings, request)
 
 
@@ -161,16 +231,23 @@ async def _start(
     settings: Settings,
     request: Request,
 ) -> SyncAccepted:
-    campaign_set = await _get_set(session, tenant_id, set_id)
+    campaign_set, account = await _get_set_and_account(session, tenant_id, set_id)
     if campaign_set.ad_account_id is None:
         detail = [{"field": "adAccountId", "message": "the set has no ad account to sync to"}]
         raise ApiError(422, "validation_error", detail)
+    if operation == "push":
+        problems = validate(await load_tree(session, tenant_id, campaign_set, account))
+        if problems:
+            raise ApiError(422, "validation_error", problems_json(problems))
     workflow_id = (
         sync_workflow_id(campaign_set.id)
         if operation == "push"
         else status_workflow_id(campaign_set.id)
     )
+    kind: JobKind = "set_sync" if operation == "push" else "set_status"
     if operation == "push" and await workflow_status(temporal, workflow_id) == "running":
+        await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
+        await session.commit()
         return SyncAccepted(job_id=workflow_id, status="running")
     verdict = await CircuitBreakerService.from_settings(request.app.state.sessions, settings).check(
         campaign_set.platform
@@ -186,49 +263,52 @@ async def _start(
     await CampaignSetRepository(session).set_status(
         tenant_id, campaign_set.id, sync_status="syncing"
     )
+    await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
     await session.commit()
-    handle = await temporal.start_workflow(
-        SyncCampaignSetWorkflow.run,
-        SyncSetInput(
+    sync_input = SyncSetInput(
+        tenant_id=str(tenant_id),
+        set_id=str(campaign_set.id),
+        operation=operation,
+        batch_size=settings.sync_batch_size,
+        window=settings.sync_window,
+        platform_task_queue=platform(campaign_set.platform).task_queue(settings),
+        activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+        max_batches_per_run=settings.sync_batches_per_run,
+        call_max_attempts=settings.sync_call_max_attempts,
+        retry_initial_seconds=settings.sync_retry_initial_seconds,
+    )
+    # Signal-with-start: the set's entity workflow takes the request, or starts with it. It
+    # runs the set's operations one at a time, so a sync and a pause never overlap.
+    await request_set_operation(
+        temporal,
+        settings.task_queue,
+        CampaignSetEntityInput(
             tenant_id=str(tenant_id),
             set_id=str(campaign_set.id),
-            operation=operation,
-            batch_size=settings.sync_batch_size,
-            window=settings.sync_window,
-            platform_task_queue=settings.reddit_task_queue,
-            activity_timeout_seconds=settings.publish_activity_timeout_seconds,
-            max_batches_per_run=settings.sync_batches_per_run,
-            call_max_attempts=settings.sync_call_max_attempts,
-            retry_initial_seconds=settings.sync_retry_initial_seconds,
+            platform=campaign_set.platform,
+            idle_seconds=settings.set_entity_idle_seconds,
         ),
-        id=workflow_id,
-        task_queue=settings.task_queue,
-        # Push: a second request joins the running sync. Pause/resume: the latest intent wins.
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING
-        if operation == "push"
-        else WorkflowIDConflictPolicy.TERMINATE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        execution_timeout=timedelta(days=1),
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(TENANT_ID, str(tenant_id)),
-                SearchAttributePair(CAMPAIGN_SET_ID, str(campaign_set.id)),
-                SearchAttributePair(PLATFORM, campaign_set.platform),
-            ]
-        ),
+        SetOperationRequest(operation=operation, sync=sync_input),
+        summary=f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}",
     )
-    return SyncAccepted(job_id=handle.id, status="queued")
+    return SyncAccepted(job_id=workflow_id, status="queued")
 
 
 # -- reading --------------------------------------------------------------------------------
 
 
 async def _get_set(session: AsyncSession, tenant_id: uuid.UUID, set_id: str) -> CampaignSet:
+    return (await _get_set_and_account(session, tenant_id, set_id))[0]
+
+
+async def _get_set_and_account(
+    session: AsyncSession, tenant_id: uuid.UUID, set_id: str
+) -> tuple[CampaignSet, AdAccount | None]:
     parsed = parse_uuid(set_id)
     found = await SetSyncRepository(session).set_with_account(tenant_id, parsed) if parsed else None
     if found is None:
         raise not_found("campaign set")
-    return found[0]
+    return found
 
 
 async def _progress(

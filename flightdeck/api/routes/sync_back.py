@@ -18,23 +18,24 @@ An escalated conflict raises an alert (`GET /alerts`, routes/alerts.py).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from temporalio.client import (
-    WorkflowFailureError,
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, from_failure, not_found
-from flightdeck.api.publishing import parse_uuid, workflow_status
+from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
 from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.sync_back import (
     ConflictRepository,
     SyncBackRunRepository,
@@ -44,11 +45,11 @@ from flightdeck.db.repositories.sync_back import (
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync_back_io import ConflictState, ResolveConflict
 from flightdeck.schedules import sync_back_input
+from flightdeck.temporal import TENANT_ID
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 
 router = APIRouter(tags=["sync-back"])
-CONFLICT_JOB_PREFIX = "conflict-"  # `conflict_workflow_id`: a resolution is followed by it
-SYNC_BACK_JOB_PREFIX = "sync-back-"  # `POST /sync-back/run`: sync-back-{tenant}-{hex}
+QUERY_TIMEOUT = timedelta(seconds=1)
 
 
 class SyncBackStarted(CamelModel):
@@ -130,7 +131,7 @@ class ResolutionOut(CamelModel):
 
 @router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
 async def run_sync_back(
-    tenant: TenantDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
 ) -> SyncBackStarted:
     """Pull platform-side changes for this tenant's connected accounts now."""
     handle = await temporal.start_workflow(
@@ -138,7 +139,12 @@ async def run_sync_back(
         sync_back_input(settings, "api", str(tenant.id)),
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
+        static_summary="Read back platform changes of this tenant's accounts",
+        search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, str(tenant.id))]),
     )
+    # Recorded once Temporal took the run: the id handed out always resolves at GET /jobs.
+    await JobRepository(session).record(tenant.id, handle.id, "sync_back")
+    await session.commit()
     return SyncBackStarted(job_id=handle.id)
 
 
@@ -208,6 +214,10 @@ async def resolve_conflict(
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise ApiError(409, "stale_request", "the conflict is no longer waiting") from None
         raise
+    await JobRepository(session).record(
+        tenant.id, conflict.workflow_id, "conflict_resolution", conflict.id
+    )
+    await session.commit()
     return ResolutionAccepted(
         job_id=conflict.workflow_id, conflict_id=str(conflict.id), resolution=body.resolution
     )
@@ -249,44 +259,20 @@ async def decide_held_deletions(
     return HeldDecision(run_id=str(run.id), hold_status=closed.hold_status or "", deleted=deleted)
 
 
-async def sync_back_job(workflow_id: str, tenant_id: uuid.UUID, temporal: Any) -> Any:
-    """`GET /jobs/sync-back-…`: a cycle this tenant started (None: another tenant's, or
-    unknown). Progress counts accounts; the result is the cycle's totals."""
-    if not workflow_id.startswith(f"{SYNC_BACK_JOB_PREFIX}{tenant_id}-"):
-        return None
-    status = await workflow_status(temporal, workflow_id)
-    if status is None:
-        return None
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    if status == "completed":
-        result = await temporal.get_workflow_handle(workflow_id).result()
-    elif status != "running":
-        try:
-            await temporal.get_workflow_handle(workflow_id).result()
-        except WorkflowFailureError as exc:
-            error = str(exc.cause or exc)
-    accounts = int((result or {}).get("accounts", 0))
-    return {
-        "workflowId": workflow_id,
-        "status": status,
-        "progress": {"step": "sync-back", "done": accounts, "total": accounts},
-        "result": result,
-        "error": error,
-    }
-
-
 async def conflict_job(workflow_id: str, tenant_id: uuid.UUID, session: Any, temporal: Any) -> Any:
     """`GET /jobs/conflict-…`: a conflict resolution's progress, from its workflow's state
     (None: not this tenant's, or no such conflict)."""
     rows = await ConflictRepository(session).for_workflow(tenant_id, workflow_id)
     if not rows:
         return None
+    await session.close()  # no pooled connection is held while Temporal answers
     try:
+        # The push's outcome (and a failed push's reason) lives in the workflow's state; a
+        # query with a short deadline, so a status read never waits long on a worker.
         state: ConflictState | None = await temporal.get_workflow_handle(workflow_id).query(
-            ConflictWorkflow.state
+            ConflictWorkflow.state, rpc_timeout=QUERY_TIMEOUT
         )
-    except (RPCError, WorkflowQueryFailedError):
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
         state = None
     latest = rows[0]
     if state is not None and state.status == "resolving":

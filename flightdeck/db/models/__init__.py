@@ -17,6 +17,7 @@ from flightdeck.db.models.campaign_sets import (
     Keyword,
 )
 from flightdeck.db.models.campaign_spaces import CampaignSpace
+from flightdeck.db.models.jobs import Job
 from flightdeck.db.models.meta import (
     CampaignMetaConnection,
     CampaignState,
@@ -75,6 +76,7 @@ __all__ = [
     "CircuitBreaker",
     "GeneratedAd",
     "GeneratedCampaign",
+    "Job",
     "Keyword",
     "OAuthState",
     "PlatformCall",

@@ -13,9 +13,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from flightdeck.db.models.base import CreatedAt, TenantOwned, Timestamps, UUIDPrimaryKey
 from flightdeck.db.models.campaign_sets import in_check
-from flightdeck.domain.campaign_sets import PLATFORMS
+from flightdeck.domain.campaign_sets import PLATFORMS, Platform
 
 AD_ACCOUNT_STATUSES = ("active", "reauth_required", "disconnected")
+# Platforms an account can be connected on (migration 0044 added Google Ads): the campaign-set
+# platforms.
+AccountPlatform = Platform
+ACCOUNT_PLATFORMS: tuple[AccountPlatform, ...] = PLATFORMS
 
 
 class AdAccount(UUIDPrimaryKey, Timestamps, TenantOwned):
@@ -23,7 +27,7 @@ class AdAccount(UUIDPrimaryKey, Timestamps, TenantOwned):
     __table_args__ = (
         # Leads with tenant_id, so it is also the tenant index.
         UniqueConstraint("tenant_id", "platform", "platform_account_id"),
-        in_check("platform", PLATFORMS),
+        in_check("platform", ACCOUNT_PLATFORMS),
         in_check("status", AD_ACCOUNT_STATUSES),
     )
 
@@ -40,6 +44,9 @@ class AdAccount(UUIDPrimaryKey, Timestamps, TenantOwned):
     funding_instrument_id: Mapped[str | None] = mapped_column(String(100))
     profile_id: Mapped[str | None] = mapped_column(String(100))
     connected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Google Ads: the manager account the client account is reached through (the
+    # `login-customer-id` header); None when the user has direct access.
+    login_customer_id: Mapped[str | None] = mapped_column(String(20))
 
 
 class OAuthState(UUIDPrimaryKey, CreatedAt, TenantOwned):
@@ -48,7 +55,7 @@ class OAuthState(UUIDPrimaryKey, CreatedAt, TenantOwned):
     __tablename__ = "oauth_states"
     __table_args__ = (
         Index("ix_oauth_states_tenant_id", "tenant_id"),
-        in_check("platform", PLATFORMS),
+        in_check("platform", ACCOUNT_PLATFORMS),
     )
 
     platform: Mapped[str] = mapped_column(String(20))

@@ -13,12 +13,19 @@ from typing import Any
 from sqlalchemy import func, update
 
 from flightdeck.db.models import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
+from flightdeck.db.models.ad_accounts import AccountPlatform
 from flightdeck.db.repositories.base import TenantScopedRepository
-from flightdeck.domain.campaign_sets import Platform
 
 # What `update_details` may change; None leaves a field as it is.
 DETAIL_FIELDS = frozenset(
-    {"name", "platform_account_id", "username", "funding_instrument_id", "profile_id"}
+    {
+        "name",
+        "platform_account_id",
+        "username",
+        "funding_instrument_id",
+        "profile_id",
+        "login_customer_id",
+    }
 )
 
 
@@ -29,7 +36,7 @@ class AdAccountRepository(TenantScopedRepository[AdAccount]):
         self,
         tenant_id: uuid.UUID,
         *,
-        platform: Platform = "reddit",
+        platform: AccountPlatform = "reddit",
         name: str | None = None,
         platform_account_id: str | None = None,
         username: str | None = None,
@@ -150,7 +157,7 @@ class OAuthStateRepository(TenantScopedRepository[OAuthState]):
         self,
         tenant_id: uuid.UUID,
         *,
-        platform: Platform,
+        platform: AccountPlatform,
         state: str,
         code_verifier_encrypted: bytes,
         redirect_uri: str,

@@ -1,0 +1,276 @@
+"""What `GET /api/v1/jobs/{jobId}` answers for each job kind (`flightdeck/jobs.py`).
+
+Every reader works in two phases so that a status read never waits on a worker and never holds
+a pooled database connection while it waits on Temporal (issue 10 goal 3):
+1. `read(session, tenant_id, job)`: everything Postgres knows (status, progress, errors) — the
+   route then releases its connection;
+2. `answer(snapshot, described)`: combined with a Temporal *describe* (short deadline; `None`
+   when Temporal is slow, down, or the run is unknown). No workflow query, ever.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from flightdeck.db.models import (
+    AuditLogEntry,
+    CampaignSet,
+    GeneratedCampaign,
+    Job,
+    MetricsSyncRun,
+    SyncBackRun,
+)
+from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
+from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.jobs import JOB_KINDS
+
+DESCRIBE_TIMEOUT = timedelta(seconds=1)
+NOT_STARTED = "not_started"  # Temporal has no run under the id (yet)
+
+
+@dataclass(frozen=True)
+class Described:
+    status: str  # running, completed, failed, terminated, cancelled, timed_out, continued_as_new
+    start_time: datetime | None
+
+
+async def describe(temporal: Client | None, workflow_id: str) -> Described | None:
+    """Temporal's view of the latest run, within `DESCRIBE_TIMEOUT`; None if it has none."""
+    if temporal is None:
+        return None
+    try:
+        found = await temporal.get_workflow_handle(workflow_id).describe(
+            rpc_timeout=DESCRIBE_TIMEOUT
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return Described(status=NOT_STARTED, start_time=None)
+        return None  # Temporal down or slow: Postgres answers
+    except Exception:  # noqa: BLE001 - e.g. a lazy client that cannot connect
+        return None
+    status = found.status
+    if not isinstance(status, WorkflowExecutionStatus):
+        return None
+    return Described(status=status.name.lower(), start_time=found.start_time)
+
+
+@dataclass
+class Snapshot:
+    """What Postgres knows of one job."""
+
+    job: Job
+    status: str | None  # Postgres's own view (None: ask Temporal)
+    progress: dict[str, Any]
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Reader = Callable[[AsyncSession, uuid.UUID, Job], Awaitable[Snapshot | None]]
+Answer = Callable[[Snapshot, Described | None], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class StatusReader:
+    read: Reader
+    answer: Answer
+
+
+def _default_answer(snapshot: Snapshot, described: Described | None) -> dict[str, Any]:
+    found = described is not None and described.status != NOT_STARTED
+    status = described.status if found and described else (snapshot.status or "unknown")
+    return {
+        "workflow_id": snapshot.job.id,
+        "status": status,
+        "progress": snapshot.progress,
+        "result": snapshot.result if status == "completed" else None,
+        "error": snapshot.error if status != "completed" else None,
+    }
+
+
+# -- plans ------------------------------------------------------------------------------------
+
+
+async def _read_plan(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Snapshot | None:
+    request = await CampaignRequestRepository(session).get_by_workflow_id(tenant_id, job.id)
+    if request is None:
+        return None
+    error = None
+    if request.status == "failed":
+        errors = await CampaignErrorRepository(session).list_for_plan(
+            tenant_id, request.campaign_plan_id
+        )
+        error = f"{errors[-1].step}: {errors[-1].error_message}" if errors else "failed"
+    progress = {
+        "step": request.step,
+        "done": request.progress_done,
+        "total": request.progress_total,
+    }
+    result = {"campaignPlanId": str(request.campaign_plan_id), "status": request.status}
+    plan_status = {"failed": "failed", "cancelled": "cancelled"}.get(request.status)
+    if request.status in ("active", "paused"):
+        plan_status = "completed"
+    return Snapshot(job, plan_status or "running", progress, result, error)
+
+
+# -- campaign sets ----------------------------------------------------------------------------
+
+
+async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Snapshot | None:
+    """The set's latest operation of this kind, from what its activities recorded: the
+    `…_started` audit entry (how many campaigns it took), the `…_completed` / `…_failed` one
+    (its counts), and meanwhile the campaigns still marked syncing."""
+    set_id = uuid.UUID(job.subject_id) if job.subject_id else None
+    campaign_set = await session.scalar(
+        select(CampaignSet).where(CampaignSet.tenant_id == tenant_id, CampaignSet.id == set_id)
+    )
+    if campaign_set is None:
+        return None
+    operations = ("push",) if job.kind == "set_sync" else ("pause", "resume")
+    entries = (
+        await session.execute(
+            select(AuditLogEntry.id, AuditLogEntry.action, AuditLogEntry.details)
+            .where(
+                AuditLogEntry.tenant_id == tenant_id,
+                AuditLogEntry.entity_type == "campaign_set",
+                AuditLogEntry.entity_id == str(campaign_set.id),
+                AuditLogEntry.action.in_(
+                    [
+                        f"campaign_set.{op}_{end}"
+                        for op in operations
+                        for end in ("started", "completed", "failed")
+                    ]
+                    + ["campaign_set.sync_refused"]
+                ),
+            )
+            .order_by(AuditLogEntry.id.desc())
+            .limit(4)
+        )
+    ).all()
+    started = next((e for e in entries if e.action.endswith("_started")), None)
+    ended = next(
+        (
+            e
+            for e in entries
+            if not e.action.endswith("_started") and (started is None or e.id > started.id)
+        ),
+        None,
+    )
+    details: dict[str, Any] = dict(ended.details or {}) if ended else {}
+    live = (
+        GeneratedCampaign.tenant_id == tenant_id,
+        GeneratedCampaign.campaign_set_id == campaign_set.id,
+        GeneratedCampaign.deleted_at.is_(None),
+    )
+    if ended is not None and "total" in details:
+        synced, failed, total = details["synced"], details["failed"], details["total"]
+    elif started is not None:
+        total = int((started.details or {}).get("campaigns", 0))
+        syncing = await session.scalar(
+            select(func.count()).where(*live, GeneratedCampaign.sync_status == "syncing")
+        )
+        done = max(0, total - int(syncing or 0))
+        failed, synced = 0, done
+    else:
+        synced, failed, total = 0, 0, 0
+    step = "push" if job.kind == "set_sync" else "status"
+    pg_status = {"syncing": "running", "failed": "failed", "synced": "completed"}.get(
+        campaign_set.sync_status
+    )
+    return Snapshot(
+        job,
+        pg_status,
+        {"step": step, "done": synced + failed, "total": total, "synced": synced, "failed": failed},
+        {"synced": synced, "failed": failed, "total": total},
+        details.get("error"),
+        {"finished_at": campaign_set.last_synced_at},
+    )
+
+
+def _answer_set(snapshot: Snapshot, described: Described | None) -> dict[str, Any]:
+    """A set's job id names its latest run of that kind. No run yet, or only one that started
+    before this request, means the request waits behind another operation of the set: queued.
+    With Temporal unreachable, Postgres answers: done only if the set finished an operation
+    after the request."""
+    out = _default_answer(snapshot, described)
+    requested = snapshot.job.requested_at
+    if described is None:
+        finished = snapshot.extra.get("finished_at")
+        if snapshot.status != "running" and (finished is None or finished < requested):
+            out["status"] = "queued"
+    elif described.status == NOT_STARTED or (
+        described.status != "running"
+        and described.start_time is not None
+        and described.start_time < requested
+    ):
+        out["status"] = "queued"
+    if out["status"] == "running" and snapshot.progress["total"] == 0:
+        out["status"] = "queued"
+    out["result"] = snapshot.result if out["status"] == "completed" else None
+    out["error"] = (snapshot.error or "failed") if out["status"] == "failed" else None
+    return out
+
+
+# -- tenant-wide cycles -------------------------------------------------------------------------
+
+
+async def _read_sync_back(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Snapshot | None:
+    rows = list(
+        await session.scalars(
+            select(SyncBackRun).where(
+                SyncBackRun.tenant_id == tenant_id, SyncBackRun.cycle_id == job.id
+            )
+        )
+    )
+    return _cycle(job, [(r.status, r.error, str(r.ad_account_id)) for r in rows], rows)
+
+
+async def _read_metrics(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Snapshot | None:
+    rows = list(
+        await session.scalars(
+            select(MetricsSyncRun).where(
+                MetricsSyncRun.tenant_id == tenant_id, MetricsSyncRun.cycle_id == job.id
+            )
+        )
+    )
+    return _cycle(job, [(r.status, r.error, str(r.connection_id)) for r in rows], rows)
+
+
+def _cycle(job: Job, runs: list[tuple[str, str | None, str]], rows: list[Any]) -> Snapshot:
+    """A cycle over accounts: one run row per account, each ending with its own status."""
+    done = [r for r in runs if r[0] != "running"]
+    failed = [r for r in runs if r[0] == "failed"]
+    result = {"accounts": len(runs), "failed": len(failed)}
+    error = "; ".join(f"{account}: {message}" for _, message, account in failed if message)
+    return Snapshot(
+        job,
+        None,  # the cycle's own end is Temporal's to say; its runs are only its parts
+        {"step": "accounts", "done": len(done), "total": len(runs)},
+        result,
+        error or None,
+    )
+
+
+# -- the registry's readers ---------------------------------------------------------------------
+
+READERS: dict[str, StatusReader] = {
+    "plan_publish": StatusReader(_read_plan, _default_answer),
+    "set_sync": StatusReader(_read_set, _answer_set),
+    "set_status": StatusReader(_read_set, _answer_set),
+    "sync_back": StatusReader(_read_sync_back, _default_answer),
+    "metrics_sync": StatusReader(_read_metrics, _default_answer),
+}
+
+
+def reader(kind: str) -> StatusReader | None:
+    assert kind in JOB_KINDS, kind
+    return READERS.get(kind)

@@ -1,0 +1,171 @@
+"""Issue 9 item 11 and issue 10 goal 3: every job id the API hands out resolves at
+`GET /api/v1/jobs/{jobId}` — its kind looked up in the job registry, never parsed from the id —
+and a status read answers from Postgres plus a Temporal *describe* with a short deadline, never
+a workflow query, and holds no pooled connection while Temporal answers."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowExecutionStatus
+
+from flightdeck.api.app import create_app
+from flightdeck.api.job_status import DESCRIBE_TIMEOUT, READERS
+from flightdeck.db.repositories.jobs import JobRepository
+from flightdeck.db.tenancy import system_session
+from flightdeck.jobs import JOB_KINDS
+from flightdeck.settings import Settings
+
+SETS = "/api/v1/campaign-sets"
+DELEGATED = {
+    "asset_import",
+    "meta_publish",
+    "meta_operation",
+    "conflict_resolution",
+}  # readers with their features
+
+
+@dataclass
+class Description:
+    status: WorkflowExecutionStatus
+    start_time: datetime
+
+
+class FakeHandle:
+    def __init__(self, temporal: FakeTemporal, workflow_id: str) -> None:
+        self.temporal, self.id = temporal, workflow_id
+
+    async def describe(self, *, rpc_timeout: timedelta | None = None) -> Description:
+        self.temporal.describes.append((self.id, rpc_timeout))
+        if self.temporal.hang:
+            assert rpc_timeout is not None, "a status read must bound its wait on Temporal"
+            await asyncio.sleep(rpc_timeout.total_seconds())
+            # By now every concurrent read is waiting here: none may hold a connection.
+            self.temporal.checked_out.append(self.temporal.engine.pool.checkedout())  # type: ignore[attr-defined]
+            raise TimeoutError("deadline exceeded")
+        if self.id not in self.temporal.runs:
+            raise LookupError("workflow not found")
+        return self.temporal.runs[self.id]
+
+    async def query(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a status read never queries a workflow (it waits on a worker)")
+
+
+class FakeTemporal:
+    """Just enough of a Temporal client: starts are remembered, describes answered."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.runs: dict[str, Description] = {}
+        self.describes: list[tuple[str, timedelta | None]] = []
+        self.checked_out: list[int] = []
+        self.hang = False
+
+    def get_workflow_handle(self, workflow_id: str, **_: Any) -> FakeHandle:
+        return FakeHandle(self, workflow_id)
+
+    async def start_workflow(self, *args: Any, id: str, **kwargs: Any) -> FakeHandle:
+        self.runs[id] = Description(WorkflowExecutionStatus.RUNNING, datetime.now(UTC))
+        return FakeHandle(self, id)
+
+
+@pytest.fixture
+async def rig(
+    database_url: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[tuple[httpx.AsyncClient, FakeTemporal]]:
+    temporal = FakeTemporal(engine)
+    app = create_app(
+        Settings(environment="test", database_url=database_url),
+        sessions=sessions,
+        temporal=temporal,  # type: ignore[arg-type]
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://api"
+    ) as client:
+        yield client, temporal
+
+
+def test_every_job_kind_has_a_status_reader() -> None:
+    assert set(READERS) | DELEGATED == set(JOB_KINDS)
+
+
+async def test_a_sync_back_job_id_resolves(
+    rig: tuple[httpx.AsyncClient, FakeTemporal], headers: dict[str, str]
+) -> None:
+    api, temporal = rig
+    started = await api.post("/api/v1/sync-back/run", headers=headers)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["jobId"]
+
+    job = await api.get(f"/api/v1/jobs/{job_id}", headers=headers)
+    assert job.status_code == 200, job.text  # 404 before: the id's prefix was not known
+    assert job.json()["kind"] == "sync_back" and job.json()["status"] == "running"
+    temporal.runs[job_id] = Description(WorkflowExecutionStatus.COMPLETED, datetime.now(UTC))
+    done = (await api.get(f"/api/v1/jobs/{job_id}", headers=headers)).json()
+    assert done["status"] == "completed"
+    assert done["result"] == {"accounts": 0, "failed": 0}
+
+
+async def test_a_metrics_job_id_resolves_and_other_tenants_jobs_do_not(
+    rig: tuple[httpx.AsyncClient, FakeTemporal],
+    headers: dict[str, str],
+    other_headers: dict[str, str],
+) -> None:
+    api, _ = rig
+    started = await api.post("/api/v1/metrics/sync", headers=headers)
+    assert started.status_code == 202, started.text
+    job_id = started.json()["jobId"]
+    assert (await api.get(f"/api/v1/jobs/{job_id}", headers=headers)).json()["kind"] == (
+        "metrics_sync"
+    )
+    assert (await api.get(f"/api/v1/jobs/{job_id}", headers=other_headers)).status_code == 404
+    assert (await api.get("/api/v1/jobs/sync-set-nothing", headers=headers)).status_code == 404
+
+
+async def test_the_kind_comes_from_the_registry_not_the_ids_prefix(
+    rig: tuple[httpx.AsyncClient, FakeTemporal],
+    tenant: tuple[uuid.UUID, dict[str, str]],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    api, _ = rig
+    tenant_id, headers = tenant
+    created = (await api.post(SETS, json={"name": "s", "campaigns": []}, headers=headers)).json()
+    # An id that looks like a plan's, registered as a set's sync: the registry decides.
+    async with system_session(sessions, "cli") as session:
+        await JobRepository(session).record(
+            tenant_id, f"publish-{tenant_id}-looks-like-a-plan", "set_sync", created["id"]
+        )
+        await session.commit()
+    job = await api.get(f"/api/v1/jobs/publish-{tenant_id}-looks-like-a-plan", headers=headers)
+    assert job.status_code == 200, job.text
+    assert job.json()["kind"] == "set_sync" and job.json()["progress"]["step"] == "push"
+
+
+async def test_a_status_read_bounds_its_wait_on_temporal_and_holds_no_connection(
+    rig: tuple[httpx.AsyncClient, FakeTemporal], headers: dict[str, str]
+) -> None:
+    api, temporal = rig
+    job_id = (await api.post("/api/v1/sync-back/run", headers=headers)).json()["jobId"]
+    temporal.hang = True  # Temporal stops answering (or no worker would ever answer a query)
+
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    answers = await asyncio.gather(
+        *(api.get(f"/api/v1/jobs/{job_id}", headers=headers) for _ in range(5))
+    )
+    elapsed = loop.time() - began
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    assert all(a.json()["kind"] == "sync_back" for a in answers)
+    # Answered from Postgres once the deadline passed, all five in about one deadline.
+    assert elapsed < DESCRIBE_TIMEOUT.total_seconds() * 3
+    assert {timeout for _, timeout in temporal.describes} == {DESCRIBE_TIMEOUT}
+    # While Temporal was asked, no request held a pooled connection.
+    assert temporal.checked_out[-5:] == [0, 0, 0, 0, 0]
