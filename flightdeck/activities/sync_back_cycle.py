@@ -60,6 +60,7 @@ PLATFORM_ID_COLUMNS = {
     "ad_group": "platform_ad_group_id",
     "ad": "platform_ad_id",
 }
+HELD_ALERT = "sync_back_deletions_held"
 LOCAL_STATUSES = frozenset({"active", "paused", "archived"})
 OUR_BID_STRATEGIES = frozenset(vocab.BID_STRATEGIES)
 TARGETING_LISTS = ("communities", "interests", "geolocations", "devices")
@@ -417,9 +418,15 @@ class Cycle:
                  "platformId": str(getattr(row, PLATFORM_ID_COLUMNS[t]))}
                 for t, row in gone
             ]  # fmt: skip
+            # Still held from an earlier cycle: this run holds them now (the older holds
+            # are superseded) and the alert already raised stays the one to answer.
+            await self.entities.supersede_holds(self.tenant, account_id)
+            if await self.entities.open_alert(self.tenant, HELD_ALERT, str(account_id)):
+                self.statements += 2
+                return
             await AlertRepository(self.session).add(
                 self.tenant,
-                kind="sync_back_deletions_held",
+                kind=HELD_ALERT,
                 entity_type="ad_account",
                 entity_id=str(account_id),
                 severity="HIGH",

@@ -457,13 +457,26 @@ async def test_an_emptied_platform_holds_the_deletions_for_a_person(
         ).status_code == 200
     alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
     assert [a["alertType"] for a in alerts] == ["sync_back_deletions_held"]
+    first = await last_run(rig)
+    # The next cycle holds them again: one alert still, and only the newest hold is answered.
+    again = await sync_back(rig)
+    assert again["deleted_on_platform"] == 0 and again["deletions_held"] == 4
+    alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
+    assert [a["alertType"] for a in alerts] == ["sync_back_deletions_held"]
     run = await last_run(rig)
+    assert run["id"] != first["id"]
     assert run["holdStatus"] == "held" and len(run["heldDeletions"]) == 4
+    superseded = await rig.api.post(
+        f"/api/v1/sync-back/runs/{first['id']}/held-deletions/release", headers=rig.headers
+    )
+    assert superseded.status_code == 409
     released = await rig.api.post(
         f"/api/v1/sync-back/runs/{run['id']}/held-deletions/release", headers=rig.headers
     )
     assert released.status_code == 200, released.text
     assert released.json()["deleted"] == 4
+    alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
+    assert alerts == []  # answered: the alert is resolved
     for c in tree["campaigns"]:
         assert (
             await rig.api.get(f"/api/v1/campaigns/{c['id']}", headers=rig.headers)

@@ -39,6 +39,7 @@ from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.sync_back import (
     ConflictRepository,
     SyncBackRunRepository,
+    SyncedEntities,
     release_held,
 )
 from flightdeck.domain.campaign_sets import CamelModel
@@ -244,6 +245,9 @@ async def decide_held_deletions(
     deleted = 0
     if decision == "release":
         deleted = await release_held(session, tenant.id, closed.held_deletions or [])
+    await SyncedEntities(session).resolve_alert(
+        tenant.id, "sync_back_deletions_held", str(closed.ad_account_id)
+    )
     await AuditLogRepository(session).add(
         tenant_id=tenant.id,
         action=f"sync_back.deletions_{closed.hold_status}",

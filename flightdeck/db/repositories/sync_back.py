@@ -484,6 +484,47 @@ class SyncedEntities:
                 execution_options=NO_SYNC,
             )
 
+    async def supersede_holds(self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID) -> None:
+        """Earlier runs' held deletions of this account: a newer cycle holds what is still
+        missing, so only its hold is answered."""
+        await self.session.execute(
+            update(SyncBackRun)
+            .where(
+                SyncBackRun.tenant_id == tenant_id,
+                SyncBackRun.ad_account_id == ad_account_id,
+                SyncBackRun.hold_status == "held",
+            )
+            .values(hold_status="superseded"),
+            execution_options=NO_SYNC,
+        )
+
+    async def resolve_alert(self, tenant_id: uuid.UUID, kind: str, entity_id: str) -> None:
+        """A person answered: the open alert of this kind on this entity is resolved."""
+        await self.session.execute(
+            update(Alert)
+            .where(
+                Alert.tenant_id == tenant_id,
+                Alert.alert_type == kind,
+                Alert.entity_id == entity_id,
+                Alert.resolved_at.is_(None),
+            )
+            .values(resolved_at=datetime.now(UTC)),
+            execution_options=NO_SYNC,
+        )
+
+    async def open_alert(self, tenant_id: uuid.UUID, kind: str, entity_id: str) -> bool:
+        found = await self.session.execute(
+            select(Alert.id)
+            .where(
+                Alert.tenant_id == tenant_id,
+                Alert.alert_type == kind,
+                Alert.entity_id == entity_id,
+                Alert.resolved_at.is_(None),
+            )
+            .limit(1)
+        )
+        return found.first() is not None
+
     async def set_snapshot(self, record_id: uuid.UUID, snapshot: dict[str, Any]) -> None:
         await self.session.execute(
             update(SyncRecord).where(SyncRecord.id == record_id).values(synced_snapshot=snapshot),

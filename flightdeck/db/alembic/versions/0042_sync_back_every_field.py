@@ -44,7 +44,7 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_sync_back_runs_hold_status"),
         "sync_back_runs",
-        "hold_status IN ('held', 'released', 'discarded')",
+        "hold_status IN ('held', 'released', 'discarded', 'superseded')",
     )
 
 
