@@ -281,6 +281,12 @@ class Settings(BaseSettings):
     google_redirect_uri: str = "http://127.0.0.1:8000/api/v1/ad-accounts/google/callback"
     # Optional since 2026-09-09 (access levels moved to the Cloud project); sent when set.
     google_developer_token: SecretStr | None = None
+    google_task_queue: str = "google"
+    # Set-sync writes per second on the `google` queue, all workers together. Google publishes
+    # no rate limits (they vary with load, §5; 429 RESOURCE_TEMPORARILY_EXHAUSTED says when);
+    # each write is one mutate, and a daily operations cap belongs to the access level.
+    google_rate_limit: float = Field(default=10.0, gt=0)
+    google_creative_rate_limit: float = Field(default=10.0, gt=0)
 
     # Alert webhooks: a POST signed with the tenant's secret, retried with backoff.
     alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -126,41 +126,62 @@ async def _read_plan(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> S
 
 
 async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Snapshot | None:
+    """The set's latest operation of this kind, from what its activities recorded: the
+    `…_started` audit entry (how many campaigns it took), the `…_completed` / `…_failed` one
+    (its counts), and meanwhile the campaigns still marked syncing."""
     set_id = uuid.UUID(job.subject_id) if job.subject_id else None
     campaign_set = await session.scalar(
         select(CampaignSet).where(CampaignSet.tenant_id == tenant_id, CampaignSet.id == set_id)
     )
     if campaign_set is None:
         return None
+    operations = ("push",) if job.kind == "set_sync" else ("pause", "resume")
+    entries = (
+        await session.execute(
+            select(AuditLogEntry.id, AuditLogEntry.action, AuditLogEntry.details)
+            .where(
+                AuditLogEntry.tenant_id == tenant_id,
+                AuditLogEntry.entity_type == "campaign_set",
+                AuditLogEntry.entity_id == str(campaign_set.id),
+                AuditLogEntry.action.in_(
+                    [
+                        f"campaign_set.{op}_{end}"
+                        for op in operations
+                        for end in ("started", "completed", "failed")
+                    ]
+                    + ["campaign_set.sync_refused"]
+                ),
+            )
+            .order_by(AuditLogEntry.id.desc())
+            .limit(4)
+        )
+    ).all()
+    started = next((e for e in entries if e.action.endswith("_started")), None)
+    ended = next(
+        (
+            e
+            for e in entries
+            if not e.action.endswith("_started") and (started is None or e.id > started.id)
+        ),
+        None,
+    )
+    details: dict[str, Any] = dict(ended.details or {}) if ended else {}
     live = (
         GeneratedCampaign.tenant_id == tenant_id,
         GeneratedCampaign.campaign_set_id == campaign_set.id,
         GeneratedCampaign.deleted_at.is_(None),
     )
-    synced, failed, total = (
-        await session.execute(
-            select(
-                func.count().filter(GeneratedCampaign.sync_status == "synced"),
-                func.count().filter(GeneratedCampaign.sync_status == "failed"),
-                func.count(),
-            ).where(*live)
+    if ended is not None and "total" in details:
+        synced, failed, total = details["synced"], details["failed"], details["total"]
+    elif started is not None:
+        total = int((started.details or {}).get("campaigns", 0))
+        syncing = await session.scalar(
+            select(func.count()).where(*live, GeneratedCampaign.sync_status == "syncing")
         )
-    ).one()
-    failure = await session.scalar(
-        select(AuditLogEntry.details)
-        .where(
-            AuditLogEntry.tenant_id == tenant_id,
-            AuditLogEntry.entity_type == "campaign_set",
-            AuditLogEntry.entity_id == str(campaign_set.id),
-            AuditLogEntry.action.in_(
-                [f"campaign_set.{op}_failed" for op in ("push", "pause", "resume")]
-                + ["campaign_set.sync_refused"]
-            ),
-            AuditLogEntry.created_at >= job.requested_at,
-        )
-        .order_by(AuditLogEntry.id.desc())
-        .limit(1)
-    )
+        done = max(0, total - int(syncing or 0))
+        failed, synced = 0, done
+    else:
+        synced, failed, total = 0, 0, 0
     step = "push" if job.kind == "set_sync" else "status"
     pg_status = {"syncing": "running", "failed": "failed", "synced": "completed"}.get(
         campaign_set.sync_status
@@ -170,7 +191,7 @@ async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Sn
         pg_status,
         {"step": step, "done": synced + failed, "total": total, "synced": synced, "failed": failed},
         {"synced": synced, "failed": failed, "total": total},
-        (failure or {}).get("error") if failure else None,
+        details.get("error"),
         {"finished_at": campaign_set.last_synced_at},
     )
 

@@ -511,3 +511,31 @@ async def last_run(rig: System) -> dict[str, Any]:
         await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)
     ).json()
     return runs[0]
+
+
+async def test_the_polling_activity_heartbeats_within_a_timeout(rig: System) -> None:
+    """Issue 8 item 9: a lost worker shows within the heartbeat timeout, not after the
+    activity's 10 minutes."""
+    from flightdeck.activities.names import SYNC_BACK_ACCOUNT
+
+    await synced_set(rig, count=1)
+    result = await sync_back(rig)
+    history = await rig.client.get_workflow_handle(result["_workflow_id"]).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == SYNC_BACK_ACCOUNT
+    ]
+    assert scheduled and all(0 < s.heartbeat_timeout.seconds <= 60 for s in scheduled)
+
+
+async def test_a_sync_back_job_can_be_followed(rig: System) -> None:
+    """Issue 9 item 11: the jobId `POST /sync-back/run` hands out resolves at /jobs."""
+    await synced_set(rig, count=1)
+    result = await sync_back(rig)
+    job_id = result["_workflow_id"]
+    job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
+    assert job["status"] == "completed" and job["result"]["accounts"] == 1, job
+    other = await rig.new_tenant_headers()
+    assert (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=other)).status_code == 404

@@ -26,11 +26,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDReusePolicy,
-)
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found
@@ -46,20 +41,13 @@ from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync import SyncOperation, SyncSetInput
 from flightdeck.jobs import JobKind
 from flightdeck.platforms.registry import platform
+from flightdeck.set_entity_client import request_set_operation
 from flightdeck.settings import Settings
 from flightdeck.temporal import (
-    CAMPAIGN_SET_ID,
-    PLATFORM,
-    TENANT_ID,
     status_workflow_id,
     sync_workflow_id,
 )
-from flightdeck.workflows.campaign_set_entity import (
-    CampaignSetEntityInput,
-    CampaignSetWorkflow,
-    SetOperationRequest,
-    entity_workflow_id,
-)
+from flightdeck.workflows.campaign_set_entity import CampaignSetEntityInput, SetOperationRequest
 
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
@@ -291,29 +279,17 @@ async def _start(
     )
     # Signal-with-start: the set's entity workflow takes the request, or starts with it. It
     # runs the set's operations one at a time, so a sync and a pause never overlap.
-    await temporal.start_workflow(
-        CampaignSetWorkflow.run,
+    await request_set_operation(
+        temporal,
+        settings.task_queue,
         CampaignSetEntityInput(
             tenant_id=str(tenant_id),
             set_id=str(campaign_set.id),
             platform=campaign_set.platform,
             idle_seconds=settings.set_entity_idle_seconds,
         ),
-        id=entity_workflow_id(campaign_set.id),
-        task_queue=settings.task_queue,
-        start_signal="request",
-        start_signal_args=[SetOperationRequest(operation=operation, sync=sync_input)],
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(TENANT_ID, str(tenant_id)),
-                SearchAttributePair(CAMPAIGN_SET_ID, str(campaign_set.id)),
-                SearchAttributePair(PLATFORM, campaign_set.platform),
-            ]
-        ),
-        static_summary=(
-            f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}"
-        ),
+        SetOperationRequest(operation=operation, sync=sync_input),
+        summary=f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}",
     )
     return SyncAccepted(job_id=workflow_id, status="queued")
 

@@ -3,7 +3,7 @@ from the platform, never pushed back as anything else), conflicts may be on ads,
 cycle's run row can hold deletions for a person to release or discard.
 
 Revision ID: 0042
-Revises: 0030
+Revises: 0031
 """
 
 from collections.abc import Sequence
