@@ -78,6 +78,11 @@ async def test_a_set_synced_to_google_ads(rig: System) -> None:
     assert {c["status"] for c in objects["campaigns"]} == {"ENABLED"}
     assert all(b["explicitlyShared"] is False for b in objects["campaignBudgets"])
     assert sum(c["negative"] for c in objects["adGroupCriteria"]) == 4
+    log = (await rig.sim.get("/_sim/requests", params={"platform": "google"})).json()
+    mutates = [e for e in log if e["path"].endswith("googleAds:mutate")]
+    # Entity by entity: one atomic mutate per campaign (with its budget), per ad group (with
+    # its keywords) and per ad (with its label): 2 x (1 + 2 + 4).
+    assert len(mutates) == 14, [e["path"] for e in log]
 
     again = await rig.sync(set_id)
     assert again["status"] == "completed", again
