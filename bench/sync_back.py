@@ -68,7 +68,7 @@ async def measure(
     started = (await api.post("/api/v1/sync-back/run")).raise_for_status().json()
     result = await bench.env.client.get_workflow_handle(started["jobId"]).result()
     wall = time.perf_counter() - start
-    runs = (await api.get("/api/v1/sync-back/runs")).json()
+    runs = (await api.get("/api/v1/sync-back/runs")).json()["items"]
     page_seconds = await one_page(bench, tenant.id, uuid.UUID(account))
 
     run = runs[0]

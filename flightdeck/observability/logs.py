@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
+from flightdeck.failures import Failure
 from flightdeck.temporal import TENANT_ID
 
 tenant_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -64,17 +66,60 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def configure_logging(log_format: str, level: int = logging.INFO) -> None:
-    """Install one stderr handler on the root logger (idempotent)."""
+# Failures the product expects and handles (the platform refused our input, asked us to slow
+# down, was briefly unavailable, needs the user to reconnect): one line, never a traceback.
+EXPECTED_FAILURES = frozenset(
+    {
+        Failure.PLATFORM_REJECTED,
+        Failure.PLATFORM_UNAVAILABLE,
+        Failure.RATE_LIMITED,
+        Failure.REAUTH_REQUIRED,
+        Failure.INVALID_STATE,
+        Failure.STALE,
+    }
+)
+# Chatty libraries: httpx logs every request URL (query strings may hold tokens), the SDK every
+# worker's shutdown, Alembic every migration.
+QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING,
+         "temporalio.worker._worker": logging.WARNING, "alembic": logging.WARNING}  # fmt: skip
+
+
+class ExpectedFailureLine(logging.Filter):
+    """Rewrites the SDK's "Completing activity as failed" + traceback, for an expected failure,
+    as one line: which step (activity) of which run failed and why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, ApplicationError) or error.type not in EXPECTED_FAILURES:
+            return True
+        info = getattr(record, "temporal_activity", None) or {}
+        step = info.get("activity_type", "activity")
+        run = info.get("workflow_id", "?")
+        attempt = info.get("attempt")
+        again = f", attempt {attempt}" if attempt else ""
+        record.msg = "%s failed in %s%s: %s: %s"
+        record.args = (step, run, again, error.type, error.message)
+        record.exc_info, record.exc_text = None, None
+        if error.type in (Failure.RATE_LIMITED, Failure.PLATFORM_UNAVAILABLE):
+            record.levelno, record.levelname = logging.INFO, "INFO"  # retried by itself
+        return True
+
+
+def configure_logging(log_format: str, level: int | None = None) -> None:
+    """Install one stderr handler on the root logger (idempotent): text at WARNING for people
+    at a terminal, JSON at INFO for a log store."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_flightdeck", False):
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler._flightdeck = True  # type: ignore[attr-defined]
+    handler.addFilter(ExpectedFailureLine())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
-    root.setLevel(level)
+    root.setLevel(level or (logging.INFO if log_format == "json" else logging.WARNING))
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(quiet)

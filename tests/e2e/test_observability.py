@@ -35,7 +35,7 @@ from flightdeck.db.models import Alert, CircuitBreaker, MetricsSyncRun
 from flightdeck.db.tenancy import system_session
 from flightdeck.db.tenants import create_tenant_with_key
 from flightdeck.observability import tracing
-from flightdeck.observability.logs import JsonFormatter
+from flightdeck.observability.logs import JsonFormatter, configure_logging
 from flightdeck.observability.worker_metrics import (
     free_loopback_address,
     prometheus_runtime,
@@ -45,7 +45,14 @@ from flightdeck.settings import Settings
 from flightdeck.temporal import TENANT_ID, connect
 from flightdeck.worker import running_workers
 from tests.e2e.conftest import System, make_plan
-from tests.e2e.logging_workflow import Greeting, LoggingWorkflow, log_something
+from tests.e2e.logging_workflow import (
+    FailuresWorkflow,
+    Greeting,
+    LoggingWorkflow,
+    crash,
+    log_something,
+    refuse_input,
+)
 
 EXPORTER = InMemorySpanExporter()
 ROOT = Path(__file__).resolve().parents[2]
@@ -295,3 +302,39 @@ async def test_payloads_are_encrypted_in_history_and_the_codec_endpoint_decodes_
     body["payloads"][0]["data"] = base64.b64encode(tampered.data).decode()
     refused = await observed.api.post("/codec/decode", json=body, headers=viewer)
     assert refused.status_code == 422
+
+
+async def test_an_expected_platform_error_is_one_line_a_bug_keeps_its_traceback(
+    observed: Observed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()
+    level = root.level
+    configure_logging("text")  # as every `flightdeck` command does (dev, worker …)
+    try:
+        queue = f"obs-fail-{uuid.uuid4().hex[:6]}"
+        async with Worker(
+            observed.client, task_queue=queue, workflows=[FailuresWorkflow],
+            activities=[refuse_input, crash],
+        ):  # fmt: skip
+            handle = await observed.client.start_workflow(
+                FailuresWorkflow.run, Greeting(str(uuid.uuid4())), id=queue, task_queue=queue
+            )
+            async with asyncio.timeout(30):
+                assert await handle.result() == 2
+    finally:
+        for handler in list(root.handlers):
+            if getattr(handler, "_flightdeck", False):
+                root.removeHandler(handler)
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    refused = [line for line in err.splitlines() if "obs_test.refuse_input" in line]
+    assert len(refused) == 1, err
+    assert (
+        f"obs_test.refuse_input failed in {queue}, attempt 1: NonRetryablePlatformError: "
+        in (refused[0])
+    )
+    assert "daily_budget below the minimum (100)" in refused[0]
+    # The unexpected one keeps everything a developer needs.
+    bug = err.split("obs_test.crash", 1)[1]
+    assert "Traceback" in bug and "RuntimeError: a bug nobody expected" in bug
+    assert err.count("Traceback") == 1

@@ -91,7 +91,7 @@ async def test_a_campaign_paused_on_reddit_is_paused_locally_after_one_cycle(rig
     assert audit[0]["details"] | {"field": None} == {
         "source": "platform", "field": None, "from": "active", "to": "paused"
     }  # fmt: skip
-    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
     assert runs[0]["rowsChanged"] == 1 and runs[0]["changes"][0]["field"] == "status"
     assert runs[0]["apiCalls"] >= 2
 
@@ -110,7 +110,7 @@ async def test_an_ad_group_budget_changed_on_reddit_is_taken_locally(rig: System
     got = (await rig.api.get(f"/api/v1/ad-groups/{group['id']}", headers=rig.headers)).json()
     assert float(got["budget"]["amount"]) == 35 and got["budget"]["type"] == "daily"
     assert got["syncStatus"] == "synced"
-    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
     (change,) = runs[0]["changes"]
     assert change["field"] == "budget" and change["source"] == "platform"
     assert float(change["from"]["amount"]) == 50 and float(change["to"]["amount"]) == 35
@@ -243,7 +243,7 @@ async def test_a_cycle_reads_many_pages_with_calls_per_page(rig: System) -> None
     await synced_set(rig, count=25)  # 25 campaigns, 25 ad groups, 25 ads; pages of 10
     result = await sync_back(rig)
     assert result["api_calls"] == 9  # 3 pages each of campaigns, ad groups, ads: not 75 reads
-    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
     assert runs[0]["entitiesChecked"] == 75 and runs[0]["rowsChanged"] == 0
 
 
@@ -522,7 +522,7 @@ async def test_a_comparison_that_fails_ends_the_run_row_failed(rig: System) -> N
 async def last_run(rig: System) -> dict[str, Any]:
     runs: list[dict[str, Any]] = (
         await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)
-    ).json()
+    ).json()["items"]
     return runs[0]
 
 

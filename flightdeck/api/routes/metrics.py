@@ -151,7 +151,9 @@ async def campaign_performance(
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
 ) -> CampaignPerformancePage:
+    offset = int(cursor) if cursor else offset  # the cursor is the next page's offset
     first, last = window(since, until, days)
     rows = await MetricsStore(session).per_campaign(
         tenant.id, first, last, platform=platform, sort=sort, descending=order == "desc",
@@ -171,6 +173,7 @@ async def campaign_performance(
             for r in rows
         ],
         next_offset=offset + limit if len(rows) == limit else None,
+        next_cursor=str(offset + limit) if len(rows) == limit else None,
     )
 
 

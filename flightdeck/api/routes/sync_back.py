@@ -101,6 +101,7 @@ class ConflictOut(CamelModel):
 
 class ConflictPage(CamelModel):
     items: list[ConflictOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class ResolveIn(CamelModel):
@@ -148,32 +149,39 @@ async def run_sync_back(
     return SyncBackStarted(job_id=handle.id)
 
 
-@router.get("/sync-back/runs", response_model=list[SyncBackRunOut])
+class SyncBackRunPage(CamelModel):
+    items: list[SyncBackRunOut]
+    next_cursor: str | None = None  # the newest `limit` runs: no further page
+
+
+@router.get("/sync-back/runs", response_model=SyncBackRunPage)
 async def list_sync_back_runs(
     tenant: TenantDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
-) -> list[SyncBackRunOut]:
+) -> SyncBackRunPage:
     rows = await SyncBackRunRepository(session).list(tenant.id, limit)
-    return [
-        SyncBackRunOut(
-            id=str(r.id),
-            cycle_id=r.cycle_id,
-            trigger=r.trigger,
-            ad_account_id=str(r.ad_account_id),
-            status=r.status,
-            api_calls=r.api_calls,
-            entities_checked=r.entities_checked,
-            rows_changed=r.rows_changed,
-            conflicts_opened=r.conflicts_opened,
-            deleted_on_platform=r.deleted_on_platform,
-            changes=r.changes,
-            error=r.error,
-            held_deletions=r.held_deletions,
-            hold_status=r.hold_status,
-            started_at=r.created_at,
-            finished_at=r.finished_at,
-        )
-        for r in rows
-    ]
+    return SyncBackRunPage(
+        items=[
+            SyncBackRunOut(
+                id=str(r.id),
+                cycle_id=r.cycle_id,
+                trigger=r.trigger,
+                ad_account_id=str(r.ad_account_id),
+                status=r.status,
+                api_calls=r.api_calls,
+                entities_checked=r.entities_checked,
+                rows_changed=r.rows_changed,
+                conflicts_opened=r.conflicts_opened,
+                deleted_on_platform=r.deleted_on_platform,
+                changes=r.changes,
+                error=r.error,
+                held_deletions=r.held_deletions,
+                hold_status=r.hold_status,
+                started_at=r.created_at,
+                finished_at=r.finished_at,
+            )
+            for r in rows
+        ]
+    )
 
 
 @router.get("/conflicts", response_model=ConflictPage)
