@@ -287,6 +287,12 @@ class Settings(BaseSettings):
     # each write is one mutate, and a daily operations cap belongs to the access level.
     google_rate_limit: float = Field(default=10.0, gt=0)
     google_creative_rate_limit: float = Field(default=10.0, gt=0)
+    # Campaign sets synced to Meta (issue 14): a queue of their own (the `meta` queue runs the
+    # seed-001 publish workflows), Graph writes per second across workers, within the ad
+    # account tier's ads_management budget (meta-marketing-api.md §4).
+    meta_sets_task_queue: str = "meta-sets"
+    meta_sets_rate_limit: float = Field(default=10.0, gt=0)
+    meta_sets_creative_rate_limit: float = Field(default=10.0, gt=0)
 
     # Alert webhooks: a POST signed with the tenant's secret, retried with backoff.
     alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0)

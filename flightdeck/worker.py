@@ -26,6 +26,7 @@ from temporalio.worker import Worker
 
 from flightdeck.accounts.google import google_account_service
 from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
+from flightdeck.accounts.meta_sets import MetaSetAccounts
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
 from flightdeck.activities.asset_import import AssetImportActivities, ImportLimits
@@ -148,9 +149,16 @@ async def running_workers(
             settings,
             ads_transport=transports.reddit,
         )
+        meta_connections = MetaConnectionService(
+            sessions, graph, TokenCipher.from_settings(settings), settings
+        )
         adapters = PlatformAdapters(
             sessions,
-            {"reddit": reddit_accounts, "google": google_accounts},
+            {
+                "reddit": reddit_accounts,
+                "google": google_accounts,
+                "meta": MetaSetAccounts(sessions, meta_connections),
+            },
             poll_page_size=settings.sync_back_page_size,
         )
         sync_acts = SyncActivities(
@@ -165,9 +173,6 @@ async def running_workers(
             sessions, strategis, relay, settings.strategis_tracking_base_url
         )
         import_acts, fetcher = asset_import_activities(sessions, settings, adapters, relay)
-        meta_connections = MetaConnectionService(
-            sessions, graph, TokenCipher.from_settings(settings), settings
-        )
         image_limits = FetchLimits.allowing(
             settings.download_allowed_hosts,
             max_bytes=settings.image_fetch_max_bytes,

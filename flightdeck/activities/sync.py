@@ -71,6 +71,7 @@ from flightdeck.domain.sync import (
 )
 from flightdeck.failures import Failure, failure
 from flightdeck.observability.metrics import record_sync
+from flightdeck.platforms import registry
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import (
     AuthExpiredError,
@@ -383,7 +384,14 @@ class SyncActivities:
             ),
             held=conflicted is not None,
         )
-        if "keywords" not in (conflicted or set()):
+        not_applicable = registry.platform(inp.platform).keywords_not_applicable
+        if not_applicable is not None:
+            # The platform has no keywords (Meta): each is marked so, with the reason.
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                await SetSyncRepository(session).keywords_not_applicable(
+                    tenant, ad_group_id, not_applicable
+                )
+        elif "keywords" not in (conflicted or set()):
             # Keywords travel in the ad group's targeting: they are on the platform now.
             async with tenant_session(self._sessions, tenant) as session, session.begin():
                 await SetSyncRepository(session).keywords_synced(tenant, ad_group_id, pushed)

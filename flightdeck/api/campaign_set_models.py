@@ -40,6 +40,7 @@ from flightdeck.domain.campaign_sets import (
     CampaignStatus,
     EntityStatus,
     KeywordSpec,
+    KeywordSyncStatus,
     Platform,
     SyncStatus,
     Targeting,
@@ -308,7 +309,8 @@ class KeywordOut(CamelModel):
     negative: bool
     status: EntityStatus
     platform_keyword_id: str | None
-    sync_status: SyncStatus
+    sync_status: KeywordSyncStatus
+    sync_reason: str | None = None  # e.g. why a keyword is not_applicable on the platform
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -18,8 +18,8 @@ from pydantic.alias_generators import to_camel
 
 from flightdeck.domain.reddit_vocabulary import BidStrategy, BudgetType, Objective
 
-Platform = Literal["reddit", "google"]
-PLATFORMS: tuple[Platform, ...] = ("reddit", "google")
+Platform = Literal["reddit", "google", "meta"]
+PLATFORMS: tuple[Platform, ...] = ("reddit", "google", "meta")
 
 CampaignSetStatus = Literal[
     "draft", "pending", "syncing", "active", "paused", "completed", "archived", "error"
@@ -30,6 +30,8 @@ CampaignStatus = Literal["draft", "pending", "active", "paused", "archived", "co
 # Ad groups and ads use the campaign enum (seed: "status tracking for each entity level").
 EntityStatus = CampaignStatus
 SyncStatus = Literal["pending", "syncing", "synced", "failed", "conflict"]
+# Keywords also: the platform has no keywords (Meta); `sync_reason` says so.
+KeywordSyncStatus = Literal["pending", "syncing", "synced", "failed", "conflict", "not_applicable"]
 EntityType = Literal["campaign", "ad_group", "ad"]
 CallToAction = Literal[
     "LEARN_MORE",

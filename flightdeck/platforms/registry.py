@@ -18,12 +18,17 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flightdeck.domain.google_set_rules import validate_google_set
+from flightdeck.domain.meta_set_payloads import KEYWORDS_NOT_APPLICABLE
+from flightdeck.domain.meta_set_rules import validate_meta_set
 from flightdeck.domain.reddit_set_rules import validate_reddit_set
 from flightdeck.domain.set_validation import SetValidator
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter
 from flightdeck.platforms.google_poller import GoogleSyncBackPending
 from flightdeck.platforms.google_preview import google_preview
+from flightdeck.platforms.meta_preview import meta_preview
+from flightdeck.platforms.meta_set_adapter import MetaCampaignSetAdapter
+from flightdeck.platforms.meta_set_poller import MetaSyncBackPending
 from flightdeck.platforms.platform_poller import PlatformPoller
 from flightdeck.platforms.reddit_adapter import RedditCampaignSetAdapter
 from flightdeck.platforms.reddit_poller import RedditPlatformPoller
@@ -63,6 +68,9 @@ class PlatformEntry:
     queue: Callable[[Settings], str]
     rate_limit: Callable[[Settings], float]
     creative_rate_limit: Callable[[Settings], float]
+    # Set when the platform has no keywords: a synced ad group's keywords are marked
+    # `not_applicable` with this reason (never sent, never silently dropped).
+    keywords_not_applicable: str | None = None
 
     def task_queue(self, settings: Settings) -> str:
         return self.queue(settings)
@@ -127,5 +135,21 @@ GOOGLE = register(
         queue=lambda s: s.google_task_queue,
         rate_limit=lambda s: s.google_rate_limit,
         creative_rate_limit=lambda s: s.google_creative_rate_limit,
+    )
+)
+
+META = register(
+    PlatformEntry(
+        name="meta",
+        validate=validate_meta_set,
+        preview=meta_preview,
+        adapter=lambda client, cache: MetaCampaignSetAdapter(client),
+        # Sync-back's comparison does not speak Meta yet: its runs fail with the reason and
+        # change nothing (MetaPlatformPoller lists with `filtering` on updated_time, ready).
+        poller=lambda client, page_size: MetaSyncBackPending(client),
+        queue=lambda s: s.meta_sets_task_queue,
+        rate_limit=lambda s: s.meta_sets_rate_limit,
+        creative_rate_limit=lambda s: s.meta_sets_creative_rate_limit,
+        keywords_not_applicable=KEYWORDS_NOT_APPLICABLE,
     )
 )

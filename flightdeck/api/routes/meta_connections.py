@@ -19,6 +19,7 @@ from flightdeck.accounts.meta import (
     connection_facts,
     meta_connection_service,
 )
+from flightdeck.accounts.meta_sets import MetaSelectionMissing, MetaSetAccounts
 from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
 from flightdeck.api.meta_models import (
@@ -29,6 +30,7 @@ from flightdeck.api.meta_models import (
     connection_out,
 )
 from flightdeck.api.publishing import parse_uuid
+from flightdeck.api.routes.ad_accounts import AdAccountOut, ad_account_out
 from flightdeck.db.models import CampaignMetaConnection
 from flightdeck.db.repositories.meta import MetaConnectionRepository
 from flightdeck.domain.meta_publish import connection_problems
@@ -166,6 +168,30 @@ async def select(
             raise ApiError(409, "reconnect_required", str(exc)) from exc
         raise ApiError(502, "meta_error", f"Meta failed: {exc}") from exc
     return out(row, settings)
+
+
+@router.post("/connections/{connection_id}/ad-account", response_model=AdAccountOut)
+async def set_ad_account(
+    connection_id: str,
+    principal: PrincipalDep,
+    request: Request,
+    connections: MetaConnectionsDep,
+) -> AdAccountOut:
+    """The connection's selected ad account (and Page) as an ad account campaign sets can
+    target (`platform: "meta"`, its `id` is a set's `adAccountId`); the same account on a
+    repeat. Issue 14: sets sync to Meta through this connection's token."""
+    principal.require("editor")
+    parsed = _uuid_or_404(connection_id)
+    accounts = MetaSetAccounts(request.app.state.sessions, connections)
+    try:
+        row = await accounts.register(principal.tenant.id, parsed)
+    except AccountNotFound:
+        raise not_found("Meta connection") from None
+    except MetaSelectionMissing as exc:
+        raise ApiError(
+            422, "validation_error", [{"field": exc.field, "message": str(exc)}]
+        ) from exc
+    return ad_account_out(row)
 
 
 @router.delete("/connections/{connection_id}", response_model=ConnectionOut)

@@ -6,9 +6,10 @@ hold ciphertext and never enter workflow history.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flightdeck.db.models.base import CreatedAt, TenantOwned, Timestamps, UUIDPrimaryKey
@@ -47,6 +48,10 @@ class AdAccount(UUIDPrimaryKey, Timestamps, TenantOwned):
     # Google Ads: the manager account the client account is reached through (the
     # `login-customer-id` header); None when the user has direct access.
     login_customer_id: Mapped[str | None] = mapped_column(String(20))
+    # Meta: the connection (token, selected ad account and Page) the account acts through.
+    meta_connection_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("campaign_meta_connections.id", ondelete="SET NULL"), index=True
+    )
 
 
 class OAuthState(UUIDPrimaryKey, CreatedAt, TenantOwned):

@@ -35,6 +35,7 @@ from flightdeck.domain.campaign_sets import (
     PLATFORMS,
     CampaignSetStatus,
     CampaignStatus,
+    KeywordSyncStatus,
     SyncStatus,
 )
 from flightdeck.domain.reddit_vocabulary import BudgetType
@@ -42,6 +43,7 @@ from flightdeck.domain.reddit_vocabulary import BudgetType
 CAMPAIGN_SET_STATUSES: tuple[str, ...] = get_args(CampaignSetStatus)
 ENTITY_STATUSES: tuple[str, ...] = get_args(CampaignStatus)
 SYNC_STATUSES: tuple[str, ...] = get_args(SyncStatus)
+KEYWORD_SYNC_STATUSES: tuple[str, ...] = get_args(KeywordSyncStatus)
 BUDGET_TYPES: tuple[str, ...] = get_args(BudgetType)
 
 LIVE = sql_text("deleted_at IS NULL")
@@ -247,7 +249,7 @@ class Keyword(UUIDPrimaryKey, Timestamps, TenantOwned):
         Index("ix_keywords_tenant_ad_group", "tenant_id", "ad_group_id"),
         Index("ix_keywords_ad_group_id", "ad_group_id"),
         in_check("status", ENTITY_STATUSES),
-        in_check("sync_status", SYNC_STATUSES),
+        in_check("sync_status", KEYWORD_SYNC_STATUSES),
     )
 
     ad_group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ad_groups.id", ondelete="CASCADE"))
@@ -258,4 +260,6 @@ class Keyword(UUIDPrimaryKey, Timestamps, TenantOwned):
     sync_status: Mapped[str] = mapped_column(
         String(20), default="pending", server_default="pending"
     )
+    # Why the keyword is not on the platform although synced (Meta: not_applicable).
+    sync_reason: Mapped[str | None] = mapped_column(Text)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -418,6 +418,21 @@ class SetSyncRepository:
             )
         )
 
+    async def keywords_not_applicable(
+        self, tenant_id: uuid.UUID, ad_group_id: uuid.UUID, reason: str
+    ) -> None:
+        """The platform has no keywords (Meta): the ad group's live keywords are marked
+        `not_applicable` with the reason, visible on each keyword."""
+        await self.session.execute(
+            update(Keyword)
+            .where(
+                Keyword.tenant_id == tenant_id,
+                Keyword.ad_group_id == ad_group_id,
+                Keyword.deleted_at.is_(None),
+            )
+            .values(sync_status="not_applicable", sync_reason=reason, platform_keyword_id=None)
+        )
+
     async def lock_profile(self, profile_id: str) -> None:
         """Serialise post adoption per Reddit profile until this transaction ends."""
         await self.session.execute(
