@@ -18,9 +18,15 @@ from tests.accounts.support import connect, new_tenant
 
 def test_each_platform_is_registered_once_with_its_queues_and_limits() -> None:
     settings = Settings(environment="test")
-    reddit = platform("reddit")
-    assert [entry.name for entry in platforms()] == ["reddit", "google"]
-    google = platform("google")
+    reddit, google = platform("reddit"), platform("google")
+    assert [entry.name for entry in platforms()] == ["reddit", "google", "meta"]
+    meta = platform("meta")
+    # Not the seed-001 `meta` queue: that one runs the publish workflows' activities.
+    assert meta.task_queue(settings) == settings.meta_sets_task_queue == "meta-sets"
+    assert meta.task_queue(settings) != settings.meta_task_queue
+    assert meta.rate_limit(settings) == settings.meta_sets_rate_limit
+    assert meta.keywords_not_applicable and "Meta has no keywords" in meta.keywords_not_applicable
+    assert reddit.keywords_not_applicable is None and google.keywords_not_applicable is None
     assert google.task_queue(settings) == settings.google_task_queue == "google"
     assert google.read_task_queue(settings) == "google-read"
     assert google.rate_limit(settings) == settings.google_rate_limit
