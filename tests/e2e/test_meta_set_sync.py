@@ -113,6 +113,19 @@ async def test_a_set_synced_to_meta(rig: System) -> None:
     assert paused["status"] == "completed", paused
     assert {c["status"] for c in (await facebook(rig))["campaigns"]} == {"PAUSED"}
 
+    # A campaign deleted locally is deleted on Meta (DELETE /{id}), once; nothing recreated.
+    gone = tree["campaigns"][0]
+    deleted = await rig.api.delete(f"/api/v1/campaigns/{gone['id']}", headers=rig.headers)
+    assert deleted.status_code == 202, deleted.text  # pending: removed on the next sync
+    job = await rig.sync(set_id)
+    assert job["status"] == "completed", job
+    statuses = {c["id"]: c["status"] for c in (await facebook(rig))["campaigns"]}
+    assert statuses[gone["platformCampaignId"]] == "DELETED"
+    assert len(statuses) == 2
+    deletes = (await rig.sim.get("/_sim/requests", params={"platform": "meta",
+                                                           "method": "DELETE"})).json()  # fmt: skip
+    assert len(deletes) == 1
+
 
 async def test_lost_answers_from_meta_leave_no_duplicates(rig: System) -> None:
     """Half of Graph's create answers are lost after the object was made: the sync finds each
