@@ -17,13 +17,14 @@ from typing import Literal
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from flightdeck.accounts import AccountNotFound, ReauthRequired
+from flightdeck.accounts import AccountNotFound
 from flightdeck.accounts.meta import MetaConnectionService
 from flightdeck.db.models import AdAccount
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.meta import MetaConnectionRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.platforms.campaign_set_adapter import AccountContext
+from flightdeck.platforms.meta_errors import MetaReauthRequired
 from flightdeck.platforms.meta_set_adapter import MetaAdsClient
 
 PLATFORM: Literal["meta"] = "meta"
@@ -111,14 +112,22 @@ class MetaSetAccounts:
                 raise AccountNotFound(account_id)
             label = account.platform_account_id or str(account.id)
             if account.meta_connection_id is None or account.status == "disconnected":
-                raise ReauthRequired(PLATFORM, label, "its Meta connection is gone")
+                raise _reconnect(label, "its Meta connection is gone")
             connection = await MetaConnectionRepository(session).get(
                 tenant_id, account.meta_connection_id
             )
         if connection is None or connection.connection_status == "disconnected":
-            raise ReauthRequired(PLATFORM, label, "its Meta connection was disconnected")
+            raise _reconnect(label, "its Meta connection was disconnected")
         if connection.selected_ad_account_id != account.platform_account_id:
-            raise ReauthRequired(
-                PLATFORM, label, "its Meta connection now has another ad account selected"
-            )
+            raise _reconnect(label, "its Meta connection now has another ad account selected")
         return account, connection.id
+
+
+def _reconnect(account: str, reason: str) -> MetaReauthRequired:
+    return MetaReauthRequired(
+        f"Meta ad account {account} cannot be used ({reason}); connect Meta again through "
+        "GET /api/v1/meta/connect, select the ad account and Page, then POST "
+        "/api/v1/meta/connections/{id}/ad-account",
+        platform=PLATFORM,
+        details={"account": account, "reason": reason},
+    )

@@ -128,13 +128,17 @@ async def test_a_set_synced_to_meta(rig: System) -> None:
 
 
 async def test_lost_answers_from_meta_leave_no_duplicates(rig: System) -> None:
-    """Half of Graph's create answers are lost after the object was made: the sync finds each
+    """Graph create answers are lost after the object was made: the sync finds each
     object by the marker it put in the name (never by a bare name) before creating again."""
     account = await meta_account(rig)
     set_id = await make_set(rig, account, 3)
     await rig.faults(
-        {"platform": "meta", "method": "POST",
-         "path": r"/act_\d+/(campaigns|adsets|adcreatives|ads)$", "lostResponseRate": 0.4},
+        # Every campaign create's answer is lost (each is then found by its marker) ...
+        {"platform": "meta", "method": "POST", "path": r"/act_\d+/campaigns$",
+         "lostResponseRate": 1.0},
+        # ... and a good share of the rest.
+        {"platform": "meta", "method": "POST", "path": r"/act_\d+/(adsets|adcreatives|ads)$",
+         "lostResponseRate": 0.4},
         seed=11,
     )  # fmt: skip
     job = await rig.sync(set_id)
@@ -142,12 +146,12 @@ async def test_lost_answers_from_meta_leave_no_duplicates(rig: System) -> None:
     log = (await rig.sim.get("/_sim/requests", params={"platform": "meta"})).json()
     assert sum(entry["fault"] == "lost_response" for entry in log) >= 3
     objects = await facebook(rig)
-    assert {k: len(v) for k, v in objects.items() if k != "adcreatives"} == {
-        "campaigns": 3, "adsets": 6, "ads": 12,
-    }  # fmt: skip
-    # A creative whose answer was lost is adopted (same copy, unused) when the ad is made.
+    assert counts(objects) == {"campaigns": 3, "adsets": 6, "adcreatives": 12, "ads": 12}
+    # A creative whose answer was lost is adopted (same name and copy, unused by any ad).
     used = {str(a["creative"]["creative_id"]) for a in objects["ads"]}
-    assert len(used) == 12
+    assert used == {str(c["id"]) for c in objects["adcreatives"]}
+    lost = {entry["path"].rsplit("/", 1)[-1] for entry in log if entry["fault"] == "lost_response"}
+    assert {"campaigns", "adsets", "adcreatives", "ads"} <= lost, lost
     assert {c["status"] for c in objects["campaigns"]} == {"ACTIVE"}
 
 
@@ -192,5 +196,23 @@ async def test_dry_run_shows_graph_requests(rig: System) -> None:
     adset = next(r for r in requests if r["path"].endswith("/adsets"))
     assert adset["body"]["optimization_goal"] == "LINK_CLICKS"
     assert adset["body"]["daily_budget"] == 2000
+    assert counts(await facebook(rig)) == {"campaigns": 0, "adsets": 0, "adcreatives": 0,
+                                           "ads": 0}  # fmt: skip
+
+
+async def test_a_disconnected_meta_connection_fails_the_sync_with_its_reason(rig: System) -> None:
+    connection = await connect_meta(rig)
+    made = await rig.api.post(
+        f"/api/v1/meta/connections/{connection['id']}/ad-account", headers=rig.headers
+    )
+    set_id = await make_set(rig, made.json()["id"], 1)
+    gone = await rig.api.delete(f"/api/v1/meta/connections/{connection['id']}", headers=rig.headers)
+    assert gone.status_code == 200, gone.text
+    job = await rig.sync(set_id)
+    assert job["status"] == "failed", job
+    tree = (await rig.api.get(f"/api/v1/campaign-sets/{set_id}", headers=rig.headers)).json()
+    failed = tree["campaigns"][0]
+    assert failed["syncStatus"] == "failed", failed
+    assert "connect Meta again" in failed["syncError"], failed["syncError"]
     assert counts(await facebook(rig)) == {"campaigns": 0, "adsets": 0, "adcreatives": 0,
                                            "ads": 0}  # fmt: skip
