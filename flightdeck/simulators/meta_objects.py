@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flightdeck.domain.images import NotAnImage, image_info
@@ -364,6 +365,7 @@ def _matches(item: Mapping[str, Any], field: str, operator: str, value: Any) -> 
 def _compare(actual: Any, operator: str, value: Any) -> bool:
     if actual is None:
         return False
+    actual = _unix_if_graph_time(actual)
     try:
         left, right = float(actual), float(value)
     except (TypeError, ValueError):
@@ -374,3 +376,15 @@ def _compare(actual: Any, operator: str, value: Any) -> bool:
         "LESS_THAN": left < right,
         "LESS_THAN_OR_EQUAL": left <= right,
     }[operator]
+
+
+def _unix_if_graph_time(value: Any) -> Any:
+    """A Graph timestamp (`2025-10-21T09:30:00+0000`, as `updated_time` reads) compares as
+    unix seconds: filtering on `updated_time` takes a unix time (Airbyte's incremental reads,
+    meta-marketing-api.md §1)."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        try:
+            return datetime.fromisoformat(value.replace("+0000", "+00:00")).timestamp()
+        except ValueError:
+            return value
+    return value
