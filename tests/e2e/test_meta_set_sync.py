@@ -117,6 +117,9 @@ async def test_a_set_synced_to_meta(rig: System) -> None:
     paused = await rig.sync(set_id, "pause")
     assert paused["status"] == "completed", paused
     assert {c["status"] for c in (await facebook(rig))["campaigns"]} == {"PAUSED"}
+    resumed = await rig.sync(set_id, "resume")
+    assert resumed["status"] == "completed", resumed
+    assert {c["status"] for c in (await facebook(rig))["campaigns"]} == {"ACTIVE"}
 
     # A campaign deleted locally is deleted on Meta (DELETE /{id}), once; nothing recreated.
     gone = tree["campaigns"][0]
@@ -245,3 +248,22 @@ async def test_the_poller_reads_what_changed_since_with_updated_time_filtering(
     assert {c.status for c in everything.campaigns.values()} == {"active"}
     assert everything.calls >= 6  # pages of 3: campaigns 1, ad sets 2, ads 3
     assert nothing.campaigns == {} and nothing.ad_groups == {} and nothing.ads == {}
+
+
+async def test_the_ad_account_needs_a_selection_and_stays_in_its_tenant(rig: System) -> None:
+    unselected = await connect_meta(rig, account=None)
+    refused = await rig.api.post(
+        f"/api/v1/meta/connections/{unselected['id']}/ad-account", headers=rig.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["field"] == "adAccountId"
+    other = await rig.new_tenant_headers("other")
+    stranger = await rig.api.post(
+        f"/api/v1/meta/connections/{unselected['id']}/ad-account", headers=other
+    )
+    assert stranger.status_code == 404, stranger.text
+    account = await meta_account(rig)
+    body = {"name": "theirs", "platform": "meta", "adAccountId": account, "campaigns": []}
+    theirs = await rig.api.post("/api/v1/campaign-sets", json=body, headers=other)
+    assert theirs.status_code == 422, theirs.text
+    assert theirs.json()["detail"][0]["field"] == "adAccountId"
