@@ -273,6 +273,7 @@ class Rig:
             "FLIGHTDECK_REDDIT_CREATIVE_RATE_LIMIT": "50",
             "FLIGHTDECK_SYNC_RETRY_INITIAL_SECONDS": "0.2",
             "FLIGHTDECK_PENDING_PLAN_GRACE_SECONDS": "20",
+            "FLIGHTDECK_SET_ENTITY_IDLE_SECONDS": "5",
             "PYTHONUNBUFFERED": "1",
         }
         self.env.pop("FLIGHTDECK_DATABASE_URL_", None)
@@ -640,13 +641,13 @@ async def settle(rig: Rig, deadline: float) -> None:
                 list(CAMPAIGN_TERMINAL_SYNC),
             )
             open_sets = await conn.fetchval(
-                "SELECT count(*) FROM campaign_sets WHERE deleted_at IS NULL"
-                " AND 'syncing' IN (status, sync_status)"
+                "SELECT count(*) FROM campaign_sets WHERE 'syncing' IN (status, sync_status)"
             )
         finally:
             await conn.close()
         if open_plans == 0 and open_campaigns == 0 and open_sets == 0:
-            return
+            if not [run for run in await open_runs(rig) if run[0] != "other"]:
+                return
         await asyncio.sleep(2)
 
 
@@ -673,21 +674,34 @@ async def audit(rig: Rig, sim: httpx.AsyncClient, baseline: set[str], report: Re
     )
 
 
-async def _audit_workflows(rig: Rig, report: Report) -> None:
-    """Publish and set-sync runs still open in Temporal once everything settled."""
+# Workflows whose id starts so are a plan's or a set's runs; a set's entity workflow ends once
+# idle for FLIGHTDECK_SET_ENTITY_IDLE_SECONDS.
+RUN_PREFIXES = {"publish-": "publish", "sync-set-": "sets", "status-set-": "sets",
+                "campaign-set-": "sets"}  # fmt: skip
+
+
+async def open_runs(rig: Rig) -> list[tuple[str, str, str]]:
+    """(area, workflow id, type) of every plan or set run still open in Temporal."""
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
     client = await Client.connect(
         f"127.0.0.1:{rig.ports['temporal']}", data_converter=pydantic_data_converter
     )
-    running: Counter[str] = Counter()
+    found = []
     async for wf in client.list_workflows("ExecutionStatus = 'Running'"):
-        if wf.id.startswith("publish-"):
-            report.add("stuck", f"workflow {wf.id} still running")
-        elif wf.id.startswith("sync-set-"):
-            report.add("stuck", f"workflow {wf.id} still running", "sets")
-        running[wf.workflow_type] += 1
+        area = next((a for p, a in RUN_PREFIXES.items() if wf.id.startswith(p)), None)
+        found.append((area or "other", wf.id, wf.workflow_type))
+    return found
+
+
+async def _audit_workflows(rig: Rig, report: Report) -> None:
+    """Publish and set runs still open in Temporal once everything settled."""
+    running: Counter[str] = Counter()
+    for area, workflow_id, workflow_type in await open_runs(rig):
+        if area != "other":
+            report.add("stuck", f"workflow {workflow_id} still running", area)
+        running[workflow_type] += 1
     report.figures["workflows still running (by type)"] = dict(running) or 0
 
 
@@ -936,8 +950,9 @@ async def run(shape: Shape, *, keep: bool = False) -> Report:
         finally:
             rig.stop()
             if rig.pg is not None:
+                # pgserver's own cleanup does not stop a server restarted behind its back.
                 with contextlib.suppress(Exception):
-                    rig.pg.server.cleanup()
+                    rig.pg.stop()
         report.figures = {
             "duration (s): total / chaos / settle": (
                 f"{time.monotonic() - started:.0f} / {chaos_ended - load_started:.0f} / "

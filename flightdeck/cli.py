@@ -1,5 +1,5 @@
 """The `flightdeck` command: dev, api, worker, migrate, simulators, tenant create/register,
-user create."""
+user create; and, against a running API, publish, sets sync, conflicts, actions."""
 
 from __future__ import annotations
 
@@ -48,11 +48,27 @@ def main(argv: list[str] | None = None) -> None:
     user_create.add_argument(
         "--role", choices=["viewer", "editor", "approver", "admin"], default="editor"
     )
+    from flightdeck.remote_cli import REMOTE_COMMANDS, add_commands
+    from flightdeck.remote_cli import run as run_remote
+
+    add_commands(sub)
     args = parser.parse_args(argv)
 
     settings = get_settings()
+    if args.command in REMOTE_COMMANDS:
+        sys.exit(asyncio.run(run_remote(args, settings)))
+    _observe(settings, f"flightdeck-{args.command}")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_until_stopped(_dispatch(args, settings)))
+
+
+def _observe(settings: Settings, service: str) -> None:
+    """Logs (text or JSON) and, when the OTEL_* variables ask for it, traces."""
+    from flightdeck.observability.logs import configure_logging
+    from flightdeck.observability.tracing import configure_tracing
+
+    configure_logging(settings.log_format)
+    configure_tracing(service)
 
 
 async def _until_stopped(work: Any) -> None:
@@ -216,17 +232,41 @@ async def _run_worker(settings: Settings) -> None:
 
     url = await _database_url(settings)
     engine = create_engine(url, pre_ping=False)
-    client = await connect(settings)
+    sessions = create_sessionmaker(engine)
+    sdk_metrics, runtime = _worker_runtime(settings)
+    client = await connect(settings, runtime=runtime)
     await ensure_search_attributes(client, settings.temporal_namespace)
     schedules = await ensure_schedules(client, settings)
     queues = (settings.task_queue, settings.strategis_task_queue, settings.reddit_task_queue)
     print(f"worker polling {', '.join(map(repr, queues))}; schedules: {', '.join(schedules)}")
+    metrics_server = None
+    if settings.worker_metrics_port is not None:
+        from flightdeck.observability.worker_metrics import worker_metrics_app
+
+        host, port = settings.worker_metrics_host, settings.worker_metrics_port
+        app = worker_metrics_app(sessions, sdk_metrics)
+        metrics_server = asyncio.create_task(serve(app, host, port))
+        print(f"worker metrics on http://{host}:{port}/metrics")
     sys.stdout.flush()
     try:
-        async with running_workers(client, create_sessionmaker(engine), settings):
+        async with running_workers(client, sessions, settings):
             await asyncio.Event().wait()
     finally:
+        if metrics_server is not None:
+            metrics_server.cancel()
+            await asyncio.gather(metrics_server, return_exceptions=True)
         await engine.dispose()
+
+
+def _worker_runtime(settings: Settings) -> tuple[str | None, Any]:
+    """With a metrics port: a Temporal runtime exporting the SDK's metrics on a loopback port
+    (relayed by the worker's /metrics) — else the default runtime."""
+    if settings.worker_metrics_port is None:
+        return None, None
+    from flightdeck.observability.worker_metrics import free_loopback_address, prometheus_runtime
+
+    address = free_loopback_address()
+    return address, prometheus_runtime(address)
 
 
 async def _create_tenant(settings: Settings, name: str) -> None:

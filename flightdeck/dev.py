@@ -64,9 +64,13 @@ async def temporal_dev_server(settings: Settings) -> Any:
             "--namespace", settings.temporal_namespace,
             "--log-level", "warn",
             *search_attribute_flags(),
+            *codec_flags(settings),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Its own session: Ctrl-C at the terminal reaches only us, so the workers drain while
+        # the server still answers, and we stop the server last.
+        start_new_session=True,
     )  # fmt: skip
     try:
         for _ in range(120):
@@ -91,6 +95,39 @@ async def temporal_dev_server(settings: Settings) -> Any:
         log.close()
 
 
+def codec_flags(settings: Settings) -> list[str]:
+    """With payload encryption on, the Web UI decodes through the API's /codec endpoint."""
+    if settings.temporal_payload_key is None:
+        return []
+    return ["--ui-codec-endpoint", f"http://{settings.api_host}:{settings.api_port}/codec"]
+
+
+def where_everything_is(settings: Settings, database_url: str) -> str:
+    """The closing summary of `flightdeck dev`: every part and its address."""
+    api = f"http://{settings.api_host}:{settings.api_port}"
+    sims = f"http://127.0.0.1:{settings.simulators_port}"
+    queues = ", ".join(
+        dict.fromkeys(
+            value for name, value in settings.model_dump().items() if name.endswith("task_queue")
+        )
+    )
+    metrics = (
+        f"http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics"
+        if settings.worker_metrics_port
+        else "off (FLIGHTDECK_WORKER_METRICS_PORT)"
+    )
+    rows = [
+        ("API", f"{api}  (docs {api}/docs, metrics {api}/metrics)"),
+        ("Console", f"{api}/console  (sign in with the demo key above)"),
+        ("Temporal", f"{settings.temporal_address}, Web UI {settings.temporal_ui_url}"),
+        ("Simulators", f"{sims}  (every object: {sims}/_sim/state)"),
+        ("Worker", f"in this process; queues {queues}; metrics {metrics}"),
+        ("Postgres", _redact(database_url)),
+        ("Logs", f"{settings.data_dir}/temporal.log (Temporal); this terminal (the rest)"),
+    ]
+    return "\n".join(f"  {name:<11} {where}" for name, where in rows)
+
+
 def on_local_simulators(settings: Settings) -> Settings:
     """Platform URLs left at their defaults point at the simulators this command starts, on
     whatever `simulators_port` says, and the OAuth redirect at this API's port (URLs set
@@ -113,6 +150,13 @@ def on_local_simulators(settings: Settings) -> Settings:
 
 
 async def run_dev(settings: Settings) -> None:
+    try:
+        await _run_dev(settings)
+    finally:
+        print("Stopped.")
+
+
+async def _run_dev(settings: Settings) -> None:
     from flightdeck.api.app import create_app
     from flightdeck.cli import serve, simulator_app
     from flightdeck.db.bootstrap import resolve_database_url
@@ -163,9 +207,12 @@ async def run_dev(settings: Settings) -> None:
                         ad_accounts=[example["adAccountId"]],
                     )
                 await _publish_example(settings, api, key)
-                print("\nRunning. Ctrl-C stops everything.")
+                print("\nFlightdeck is running:\n" + where_everything_is(settings, url))
+                print("Ctrl-C stops everything.")
+                sys.stdout.flush()
                 await asyncio.gather(*servers)
         finally:
+            print("\nStopping: workers drain, then the API, the simulators and Temporal stop.")
             for task in servers:
                 task.cancel()
             await asyncio.gather(*servers, return_exceptions=True)

@@ -17,6 +17,7 @@ from temporalio.common import (
 from flightdeck.db.models import CampaignPlan
 from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames
 from flightdeck.domain.publish import PublishPlanInput
+from flightdeck.domain.run_summaries import publish_plan_summary
 from flightdeck.settings import Settings
 from flightdeck.temporal import CAMPAIGN_PLAN_ID, HOOK_SET_ID, TENANT_ID
 from flightdeck.workflows.publish_plan import PublishPlanWorkflow
@@ -62,5 +63,11 @@ async def start_publish(
                 SearchAttributePair(CAMPAIGN_PLAN_ID, str(plan.id)),
                 SearchAttributePair(HOOK_SET_ID, plan.hook_set_id),
             ]
+        ),
+        static_summary=publish_plan_summary(
+            plan_in.brand,
+            plan_in.hook_set_id,
+            len(plan_in.ad_sets),
+            sum(len(a.ads) for a in plan_in.ad_sets),
         ),
     )

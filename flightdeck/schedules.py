@@ -71,6 +71,7 @@ def sync_back_schedule(settings: Settings) -> Schedule:
             sync_back_input(settings, "schedule"),
             id="sync-back-cycle",
             task_queue=settings.task_queue,
+            static_summary="Sync-back cycle: every tenant's connected accounts",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -100,6 +101,7 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
             arg,
             id="sync-retry-sweep-run",
             task_queue=settings.task_queue,
+            static_summary="Retry failed campaign syncs",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -124,6 +126,7 @@ def meta_maintenance_schedule(settings: Settings) -> Schedule:
             maintenance_input(settings),
             id="meta-maintenance-run",
             task_queue=settings.task_queue,
+            static_summary="Meta maintenance: failed publishes, old audit entries",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -161,6 +164,7 @@ def metrics_sync_schedule(settings: Settings) -> Schedule:
             metrics_sync_input(settings, "schedule"),
             id="metrics-sync-cycle",
             task_queue=settings.metrics_task_queue,
+            static_summary="Metrics cycle: every connected account",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -184,6 +188,7 @@ def pending_plans_schedule(settings: Settings) -> Schedule:
             arg,
             id="pending-plans-sweep-run",
             task_queue=settings.task_queue,
+            static_summary="Expire plans whose publish never started",
         ),
         spec=ScheduleSpec(
             intervals=[

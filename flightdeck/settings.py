@@ -31,12 +31,37 @@ class Settings(BaseSettings):
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"
     temporal_ui_url: str = "http://localhost:8233"
+    # A self-hosted cluster behind TLS or Temporal Cloud (README "Temporal beyond one machine"):
+    # `temporal_tls` on uses the system CAs; a CA file pins the server's; a client cert + key
+    # make it mTLS. `temporal_api_key` authenticates to Temporal Cloud (implies TLS).
+    temporal_tls: bool = False
+    temporal_tls_server_ca_cert_file: Path | None = None
+    temporal_tls_client_cert_file: Path | None = None
+    temporal_tls_client_key_file: Path | None = None
+    temporal_tls_server_name: str | None = None
+    temporal_api_key: SecretStr | None = None
+    # AES-256-GCM key (base64 of 32 bytes) encrypting every workflow payload before it reaches
+    # Temporal (off when unset); the API's /codec endpoints decode them for the Web UI.
+    temporal_payload_key: SecretStr | None = None
+    # Origins allowed to call /codec/* from a browser (the Temporal Web UI).
+    temporal_codec_cors_origins: list[str] = ["http://localhost:8233", "http://localhost:8080"]
+
+    # Observability (README "Observability"): the worker's Prometheus endpoint (off when
+    # unset), the API's /metrics, and `json` logs with tenant, workflow and run ids.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = None
+    api_metrics_enabled: bool = True
+    log_format: Literal["text", "json"] = "text"
     task_queue: str = "flightdeck"
     strategis_task_queue: str = "strategis"
     # Activities per second for the whole `strategis` task queue, enforced by the Temporal server.
     strategis_rate_limit: float = 50.0
 
     api_host: str = "127.0.0.1"
+    # Where `flightdeck publish|sets|conflicts|actions` send their requests, and as whom
+    # (default: http://api_host:api_port).
+    api_url: str | None = None
+    api_key: SecretStr | None = None
     api_port: int = 8000
     # `flightdeck api` serves from this many processes sharing the port (SO_REUSEPORT): the API
     # keeps no in-process state, so each is a full copy. 1 on a small machine; ≈ cores elsewhere.
@@ -256,6 +281,12 @@ class Settings(BaseSettings):
     google_redirect_uri: str = "http://127.0.0.1:8000/api/v1/ad-accounts/google/callback"
     # Optional since 2026-09-09 (access levels moved to the Cloud project); sent when set.
     google_developer_token: SecretStr | None = None
+    google_task_queue: str = "google"
+    # Set-sync writes per second on the `google` queue, all workers together. Google publishes
+    # no rate limits (they vary with load, §5; 429 RESOURCE_TEMPORARILY_EXHAUSTED says when);
+    # each write is one mutate, and a daily operations cap belongs to the access level.
+    google_rate_limit: float = Field(default=10.0, gt=0)
+    google_creative_rate_limit: float = Field(default=10.0, gt=0)
 
     # Alert webhooks: a POST signed with the tenant's secret, retried with backoff.
     alert_webhook_timeout_seconds: float = Field(default=10.0, gt=0)

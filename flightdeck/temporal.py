@@ -5,7 +5,9 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from flightdeck.settings import Settings
 
@@ -26,14 +28,57 @@ SEARCH_ATTRIBUTES = (
 )
 
 
-async def connect(settings: Settings, *, lazy: bool = False) -> Client:
-    """`lazy`: connect on first use (the API starts, and answers 503 for what needs Temporal,
+async def connect(
+    settings: Settings, *, lazy: bool = False, runtime: Runtime | None = None
+) -> Client:
+    """The client every process uses: TLS / mTLS / API key as configured, the payload codec
+    when a payload key is set, and the log-context and (when on) tracing interceptors.
+    `lazy`: connect on first use (the API starts, and answers 503 for what needs Temporal,
     while Temporal is down; it recovers by itself when Temporal comes back)."""
+    from flightdeck.observability.interceptors import LogContextInterceptor
+    from flightdeck.observability.tracing import temporal_interceptors
+
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
+        tls=tls_config(settings),
+        api_key=settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None,
+        interceptors=[LogContextInterceptor(), *temporal_interceptors()],
+        runtime=runtime,
         lazy=lazy,
+    )
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads, AES-GCM-encrypted when `temporal_payload_key` is set."""
+    from flightdeck.payload_codec import EncryptionCodec, with_codec
+
+    key = settings.temporal_payload_key
+    codec = EncryptionCodec.from_base64(key.get_secret_value()) if key else None
+    return with_codec(pydantic_data_converter, codec)
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """False (plain gRPC, the dev server), True (TLS with the system's CAs: Temporal Cloud with
+    an API key) or a TLSConfig pinning a CA and/or presenting a client certificate (mTLS)."""
+    files = (
+        settings.temporal_tls_server_ca_cert_file,
+        settings.temporal_tls_client_cert_file,
+        settings.temporal_tls_client_key_file,
+    )
+    if (files[1] is None) != (files[2] is None):
+        raise ValueError(
+            "FLIGHTDECK_TEMPORAL_TLS_CLIENT_CERT_FILE and _CLIENT_KEY_FILE go together (mTLS)"
+        )
+    if not any(files) and not settings.temporal_tls_server_name:
+        return bool(settings.temporal_tls or settings.temporal_api_key)
+    ca, cert, key = (path.read_bytes() if path else None for path in files)
+    return TLSConfig(
+        server_root_ca_cert=ca,
+        client_cert=cert,
+        client_private_key=key,
+        domain=settings.temporal_tls_server_name,
     )
 
 

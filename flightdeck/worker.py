@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from flightdeck.accounts.google import google_account_service
 from flightdeck.accounts.meta import MetaConnectionService, meta_graph_client
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
@@ -33,6 +34,7 @@ from flightdeck.activities.meta import MetaPublishActivities
 from flightdeck.activities.meta_ops import MetaOperationActivities
 from flightdeck.activities.meta_review import MetaReviewActivities
 from flightdeck.activities.plans import PlanActivities
+from flightdeck.activities.set_entity import SetEntityActivities
 from flightdeck.activities.strategis import StrategisActivities
 from flightdeck.activities.sync import RetrySweepActivities, SyncActivities
 from flightdeck.activities.sync_back import SyncBackActivities
@@ -92,6 +94,7 @@ class PlatformTransports:
     relay: httpx.AsyncBaseTransport | None = None
     reddit: httpx.AsyncBaseTransport | None = None
     meta: httpx.AsyncBaseTransport | None = None
+    google: httpx.AsyncBaseTransport | None = None
 
 
 @contextlib.asynccontextmanager
@@ -136,6 +139,7 @@ async def running_workers(
             settings,
             {"meta": transports.meta, "reddit": transports.reddit, "relay": transports.relay},
         ) as seed_004_workers,
+        google_account_service(sessions, settings, transport=transports.google) as google_accounts,
     ):
         reddit_accounts = RedditAccountService(
             sessions,
@@ -145,12 +149,15 @@ async def running_workers(
             ads_transport=transports.reddit,
         )
         adapters = PlatformAdapters(
-            sessions, {"reddit": reddit_accounts}, poll_page_size=settings.sync_back_page_size
+            sessions,
+            {"reddit": reddit_accounts, "google": google_accounts},
+            poll_page_size=settings.sync_back_page_size,
         )
         sync_acts = SyncActivities(
             sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
         )
         sweep_acts = RetrySweepActivities(sessions)
+        entity_acts = SetEntityActivities(client, settings.task_queue)
         back_acts = SyncBackActivities(sessions, adapters)
         plans = PlanActivities(sessions)
         housekeeping = HousekeepingActivities(sessions, client, settings)
@@ -185,6 +192,7 @@ async def running_workers(
                     sync_acts.next_campaign_page,
                     sync_acts.record_campaign_outcome,
                     sweep_acts.find_retryable_syncs,
+                    entity_acts.request_set_operation,
                     back_acts.list_accounts,
                     back_acts.escalate_conflict,
                     import_acts.prepare,

@@ -52,7 +52,7 @@ def test_sigterm_stops_flightdeck_dev_and_its_temporal_server(
     )
     try:
         deadline = time.monotonic() + 120
-        while b"Running." not in (tmp_path / "dev.log").read_bytes():
+        while b"Flightdeck is running:" not in (tmp_path / "dev.log").read_bytes():
             assert proc.poll() is None, (tmp_path / "dev.log").read_text()
             assert time.monotonic() < deadline, "dev did not come up"
             time.sleep(0.2)
@@ -60,6 +60,52 @@ def test_sigterm_stops_flightdeck_dev_and_its_temporal_server(
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0, (tmp_path / "dev.log").read_text()
         assert not port_open(temporal_port), "the Temporal dev server was left running"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        log.close()
+
+
+def test_ctrl_c_stops_dev_quietly_after_saying_where_everything_is(
+    dev_database: str, tmp_path: Path
+) -> None:
+    """Ctrl-C at a terminal signals the whole foreground process group: the Temporal dev server
+    (its own session) keeps answering while the workers drain, so nothing complains."""
+    temporal_port, api_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "FLIGHTDECK_DATA_DIR": str(tmp_path / "data"),
+        "FLIGHTDECK_DATABASE_URL": dev_database,
+        "FLIGHTDECK_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
+        "FLIGHTDECK_API_PORT": str(api_port),
+        "FLIGHTDECK_SIMULATORS_PORT": str(free_port()),
+    }
+    log_path = tmp_path / "dev.log"
+    log = open(log_path, "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flightdeck.cli", "dev"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while b"Ctrl-C stops everything." not in log_path.read_bytes():
+            assert proc.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "dev did not come up"
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+        assert proc.wait(timeout=60) == 0, log_path.read_text()
+        output = log_path.read_text()
+        assert f"Console     http://127.0.0.1:{api_port}/console" in output
+        assert f"API         http://127.0.0.1:{api_port}" in output
+        assert "Simulators  http://127.0.0.1:" in output and "Web UI " in output
+        after = output.split("Ctrl-C stops everything.", 1)[1]
+        assert after.strip().splitlines() == [
+            "Stopping: workers drain, then the API, the simulators and Temporal stop.",
+            "Stopped.",
+        ], after
+        assert "Traceback" not in output and "HTTP Request:" not in output
+        assert not port_open(temporal_port)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)

@@ -28,7 +28,7 @@ import contextlib
 import logging
 import secrets
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,6 +44,7 @@ from flightdeck.db.models.ad_accounts import AccountPlatform
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository, OAuthStateRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.tenancy import system_session, tenant_session
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import AuthExpiredError, NonRetryableError, RefreshTokenInvalid
 from flightdeck.platforms.google_ads import (
@@ -147,12 +148,17 @@ class GoogleAccountService:
     def token_provider(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> GoogleTokenProvider:
         return GoogleTokenProvider(self, tenant_id, account_id)
 
-    async def ads_client(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> GoogleAdsClient:
-        """A client acting for the account (through its manager when it has one), on the
-        service's shared HTTP client; closing it leaves the shared client open."""
-        account = await self._load(tenant_id, account_id)
-        _ensure_usable(account)
-        return self._client(self.token_provider(tenant_id, account_id), account.login_customer_id)
+    def ads_client(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> GoogleAdsClient:
+        """A client acting for the account (through its manager when it has one: read with the
+        account on its first request), on the service's shared HTTP client; closing it leaves
+        the shared client open (`registry.PlatformAccounts`)."""
+
+        async def login() -> str | None:
+            account = await self._load(tenant_id, account_id)
+            _ensure_usable(account)
+            return account.login_customer_id
+
+        return self._client(self.token_provider(tenant_id, account_id), None, login)
 
     async def account_context(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AccountContext:
         account = await self._load(tenant_id, account_id)
@@ -311,12 +317,18 @@ class GoogleAccountService:
             raise AccountNotFound(account_id)
         return account
 
-    def _client(self, tokens: TokenProvider, login_customer_id: str | None) -> GoogleAdsClient:
+    def _client(
+        self,
+        tokens: TokenProvider,
+        login_customer_id: str | None,
+        login: Callable[[], Awaitable[str | None]] | None = None,
+    ) -> GoogleAdsClient:
         developer_token = self._settings.google_developer_token
         return GoogleAdsClient(
             self._settings.google_ads_base_url,
             token_provider=tokens,
             login_customer_id=login_customer_id,
+            login_provider=login,
             developer_token=developer_token.get_secret_value() if developer_token else None,
             version=self._settings.google_ads_api_version,
             http=self._ads_http,
@@ -395,7 +407,7 @@ async def google_account_service(
         httpx.AsyncClient(
             headers={"Accept": "application/json"},
             timeout=settings.http_timeout_seconds,
-            transport=transport,
+            transport=instrumented("google-ads", transport),
         ) as ads_http,
     ):
         cipher = TokenCipher.from_settings(settings)

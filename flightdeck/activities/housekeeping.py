@@ -21,7 +21,8 @@ from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
-from flightdeck.db.tenancy import system_session
+from flightdeck.db.repositories.jobs import JobRepository
+from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.publish import PendingSweepInput, PendingSweepResult
 from flightdeck.runs import start_publish
 from flightdeck.settings import Settings
@@ -50,6 +51,12 @@ class HousekeepingActivities:
             status = await self._run_status(plan.workflow_id)
             expired = now - plan.created_at > timedelta(seconds=inp.expiry_seconds)
             if status is None and not expired:
+                # Its POST may never have registered the job: clients poll /jobs/{workflowId}.
+                async with tenant_session(self._sessions, plan.tenant_id) as session:
+                    async with session.begin():
+                        await JobRepository(session).record(
+                            plan.tenant_id, plan.workflow_id, "plan_publish", plan.id
+                        )
                 await start_publish(self._client, self._settings, plan)
                 result.started.append(str(plan.id))
             elif status is None:

@@ -71,6 +71,7 @@ from flightdeck.domain.meta_publish import (
     marker,
 )
 from flightdeck.failures import Failure, failure
+from flightdeck.observability.metrics import record_publish
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
 from flightdeck.platforms.meta import MetaGraphClient
 from flightdeck.platforms.meta_errors import is_ambiguous
@@ -140,6 +141,7 @@ class MetaPublishActivities(MetaActivityBase):
             await _audit(
                 session, inp.ref, action, status=inp.status, error=inp.error, step=inp.step
             )
+        record_publish("meta", "failed" if inp.status == "error" else "completed")
 
     # -- Graph steps (meta queue) ----------------------------------------------------------
 

@@ -20,6 +20,8 @@ PUSH_ENTITY = "sync.push_entity"
 RECORD_CAMPAIGN_OUTCOME = "sync.record_campaign_outcome"
 FIND_RETRYABLE_SYNCS = "sync.find_retryable_syncs"
 START_SET_SYNC = "sync.start_set_sync"
+# Signal-with-start of a set's entity workflow (campaign-set-{setId}), for the retry sweep.
+REQUEST_SET_OPERATION = "sync.request_set_operation"
 
 # Sync-back and conflicts (seed 002 §6).
 LIST_SYNC_BACK_ACCOUNTS = "sync_back.list_accounts"

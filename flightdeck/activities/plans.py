@@ -20,6 +20,7 @@ from flightdeck.db.repositories.sync_back import AlertRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.publish import PlanFailureInput, PlanRef, PlanStatusInput
 from flightdeck.failures import Failure, failure
+from flightdeck.observability.metrics import TERMINAL_PLAN_STATUSES, record_publish
 
 ACTOR = "worker"
 
@@ -48,6 +49,8 @@ class PlanActivities:
                 entity_id=inp.ref.plan_id,
                 details={"step": inp.step},
             )
+        if inp.status in TERMINAL_PLAN_STATUSES:
+            record_publish("plan", inp.status)
 
     @activity.defn(name=RECORD_PLAN_FAILURE)
     async def record_failure(self, inp: PlanFailureInput) -> None:
@@ -89,6 +92,7 @@ class PlanActivities:
                 entity_id=inp.ref.plan_id,
                 details={"step": inp.step, "error": inp.message},
             )
+        record_publish("plan", inp.status)
 
     def _session(self, ref: PlanRef) -> AsyncSession:
         session = tenant_session(self._sessions, ref.tenant_id)

@@ -70,6 +70,7 @@ from flightdeck.domain.sync import (
     SyncTotals,
 )
 from flightdeck.failures import Failure, failure
+from flightdeck.observability.metrics import record_sync
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import (
     AuthExpiredError,
@@ -229,6 +230,8 @@ class SyncActivities:
                     total=run.total,
                     error=run.error,
                 )
+        if closed_now:
+            record_sync(inp.operation, run.status)
         return SyncTotals(
             status=run.status,  # type: ignore[arg-type]
             synced=run.synced,

@@ -60,6 +60,7 @@ PLATFORM_ID_COLUMNS = {
     "ad_group": "platform_ad_group_id",
     "ad": "platform_ad_id",
 }
+HELD_ALERT = "sync_back_deletions_held"
 LOCAL_STATUSES = frozenset({"active", "paused", "archived"})
 OUR_BID_STRATEGIES = frozenset(vocab.BID_STRATEGIES)
 TARGETING_LISTS = ("communities", "interests", "geolocations", "devices")
@@ -109,6 +110,7 @@ class Cycle:
         self.problems: list[dict[str, Any]] = []
         self.held: list[dict[str, Any]] = []
         self._audits: list[dict[str, Any]] = []
+        self._to_open: list[tuple[str, Any, list[dict[str, Any]]]] = []
         self.checked = 0
         self.deleted = 0
         self.statements = 0
@@ -175,6 +177,7 @@ class Cycle:
                 continue
             if item is not None:
                 pending.append(item)
+        await self._open_conflicts()
         await self._write(pending, keywords)
         await self._deletions(account_id, gone)
         await self._flush_audits()
@@ -200,7 +203,7 @@ class Cycle:
             disputed |= {f["field"] for f in conflict.fields}
             await self._refresh_conflict(entity_type, row, conflict, comparison, disputed)
         elif disputed:
-            await self._open_conflict(entity_type, row, comparison.conflicts)
+            self._to_open.append((entity_type, row, _dump_fields(comparison.conflicts, None)))
         taken = {k: v for k, v in comparison.platform_values.items() if k not in disputed}
         if not taken:
             return None
@@ -225,34 +228,42 @@ class Cycle:
 
     # -- conflicts ------------------------------------------------------------------------------
 
-    async def _open_conflict(
-        self, entity_type: str, row: Any, fields: Iterable[Any], reason: str | None = None
-    ) -> None:
-        dumped = [f.model_dump(mode="json", exclude={"outcome", "merged"}) for f in fields]
-        if reason:
-            for f in dumped:
-                f["reason"] = reason
-        conflict, created = await ConflictRepository(self.session).open(
+    async def _open_conflicts(self) -> None:
+        """Every conflict this cycle found, in three statements: one upsert, one status update
+        per entity type (and the audit entries with the rest)."""
+        if not self._to_open:
+            return
+        opened = await ConflictRepository(self.session).open_many(
             self.tenant,
-            entity_type=entity_type,
-            entity_id=row.id,
-            platform=self.platform,
-            platform_id=str(getattr(row, PLATFORM_ID_COLUMNS[entity_type])),
-            fields=dumped,
-            workflow_id=conflict_workflow_id(entity_type, str(row.id)),
-        )
-        await self.entities.set_sync_status(MODELS[entity_type], row.id, "conflict")
-        self.statements += 2
-        if created:
-            self._audit("conflict.opened", entity_type, row.id,
-                        conflictId=str(conflict.id), fields=dumped)  # fmt: skip
-        self.conflicts.append(
-            ConflictRef(
-                conflict_id=str(conflict.id),
-                entity_type=entity_type,  # type: ignore[arg-type]
-                entity_id=str(row.id),
+            [
+                {"entity_type": t, "entity_id": row.id, "platform": self.platform,
+                 "platform_id": str(getattr(row, PLATFORM_ID_COLUMNS[t])), "fields": fields,
+                 "workflow_id": conflict_workflow_id(t, str(row.id))}
+                for t, row, fields in self._to_open
+            ],
+        )  # fmt: skip
+        by_type: dict[str, list[uuid.UUID]] = defaultdict(list)
+        for (entity_type, row, fields), (conflict, created) in zip(
+            self._to_open, opened, strict=True
+        ):
+            by_type[entity_type].append(row.id)
+            if created:
+                self._audit("conflict.opened", entity_type, row.id,
+                            conflictId=str(conflict.id), fields=fields)  # fmt: skip
+            self.conflicts.append(
+                ConflictRef(
+                    conflict_id=str(conflict.id),
+                    entity_type=entity_type,  # type: ignore[arg-type]
+                    entity_id=str(row.id),
+                )
             )
-        )
+        for entity_type, ids in by_type.items():
+            table = _table(MODELS[entity_type])
+            await self.session.execute(
+                update(table).where(table.c.id.in_(ids)).values(sync_status="conflict")
+            )
+        self.statements += 2 + len(by_type)
+        self._to_open = []
 
     async def _refresh_conflict(
         self, entity_type: str, row: Any, conflict: Any, comparison: Comparison, disputed: set[str]
@@ -369,7 +380,8 @@ class Cycle:
             for name, c in zip(names, item.changes, strict=True)
         ]  # fmt: skip
         async with self.session.begin_nested():
-            await self._open_conflict(item.entity_type, item.row, fields, reason=reason)
+            self._to_open.append((item.entity_type, item.row, _dump_fields(fields, reason)))
+            await self._open_conflicts()
             await self.entities.set_sync_error(MODELS[item.entity_type], item.row.id, reason)
         self.problems.append(
             {"entityType": item.entity_type, "entityId": str(item.row.id), "error": reason}
@@ -406,9 +418,15 @@ class Cycle:
                  "platformId": str(getattr(row, PLATFORM_ID_COLUMNS[t]))}
                 for t, row in gone
             ]  # fmt: skip
+            # Still held from an earlier cycle: this run holds them now (the older holds
+            # are superseded) and the alert already raised stays the one to answer.
+            await self.entities.supersede_holds(self.tenant, account_id)
+            if await self.entities.open_alert(self.tenant, HELD_ALERT, str(account_id)):
+                self.statements += 2
+                return
             await AlertRepository(self.session).add(
                 self.tenant,
-                kind="sync_back_deletions_held",
+                kind=HELD_ALERT,
                 entity_type="ad_account",
                 entity_id=str(account_id),
                 severity="HIGH",
@@ -464,6 +482,14 @@ class _FieldView:
 
 
 # -- field plumbing ---------------------------------------------------------------------------
+
+
+def _dump_fields(fields: Iterable[Any], reason: str | None) -> list[dict[str, Any]]:
+    dumped = [f.model_dump(mode="json", exclude={"outcome", "merged"}) for f in fields]
+    if reason:
+        for f in dumped:
+            f["reason"] = reason
+    return dumped
 
 
 def _table(model: Any) -> Table:

@@ -130,6 +130,7 @@ async def start_action(
         search_attributes=TypedSearchAttributes(
             [SearchAttributePair(TENANT_ID, str(tenant)), SearchAttributePair(PLATFORM, platform)]
         ),
+        static_summary=f"{action_type} on {platform} · waiting for approval",
     )
     if commit:
         await session.commit()

@@ -12,6 +12,7 @@ from temporalio.client import Client
 from flightdeck import console
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.guards import RequestGuard
+from flightdeck.api.observability import install_observability
 from flightdeck.api.routes import (
     actions,
     ad_accounts,
@@ -90,6 +91,8 @@ def create_app(
     for seed_004 in (metrics, alerts, recommendations, actions, performance_settings):
         app.include_router(seed_004.router, prefix="/api/v1")
     console.install(app)  # the web console (/console) and the offline docs (/docs, /redoc)
+
+    install_observability(app, settings)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

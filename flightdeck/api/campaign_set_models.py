@@ -388,18 +388,22 @@ class CampaignSetPage(CamelModel):
 
 class CampaignList(CamelModel):
     items: list[CampaignOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class AdGroupList(CamelModel):
     items: list[AdGroupOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class AdList(CamelModel):
     items: list[AdOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class KeywordList(CamelModel):
     items: list[KeywordOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 Out = TypeVar("Out", bound=CamelModel)

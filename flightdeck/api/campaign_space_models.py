@@ -329,6 +329,7 @@ class ReuseResult(CamelModel):
 
 class ReuseList(CamelModel):
     items: list[ReuseOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 def asset_out(row: CampaignAsset, *, duplicate: bool = False) -> AssetOut:

@@ -24,10 +24,13 @@ from flightdeck.db.repositories.audit_log import act_as
 from flightdeck.db.repositories.tenants import ApiKeyRepository
 from flightdeck.db.tenancy import scope_to_system, scope_to_tenant
 from flightdeck.domain.users import Role, role_at_least
+from flightdeck.observability.logs import tenant_id_var
 from flightdeck.settings import Settings
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# POSTs that change nothing: the Temporal Web UI's payload codec (any signed-in user).
+READ_ONLY_POSTS = frozenset({"/codec/decode", "/codec/encode"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -100,7 +103,8 @@ async def get_principal(
         role=owner.user.role,
         key_id=owner.key_id,
     )
-    if request.method not in SAFE_METHODS:
+    tenant_id_var.set(str(principal.tenant_id))  # for the request's log lines
+    if request.method not in SAFE_METHODS and request.url.path not in READ_ONLY_POSTS:
         principal.require("editor")
     act_as(session, principal.actor, principal.user_id)
     request.state.principal = principal

@@ -61,6 +61,7 @@ class ConnectionOut(CamelModel):
 
 class ConnectionPage(CamelModel):
     items: list[ConnectionOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 def connection_out(row: CampaignMetaConnection, problems: list[dict[str, str]]) -> ConnectionOut:
@@ -207,6 +208,7 @@ class CampaignSummary(CamelModel):
 
 class CampaignPage(CamelModel):
     items: list[CampaignSummary]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 def campaign_summary(row: MetaCampaign) -> CampaignSummary:

@@ -196,6 +196,7 @@ class CampaignPerformancePage(CamelModel):
     until: date
     items: list[CampaignPerformance]
     next_offset: int | None = None
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class PlatformPerformance(Metrics):
@@ -208,6 +209,7 @@ class PlatformPerformancePage(CamelModel):
     since: date
     until: date
     items: list[PlatformPerformance]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class SeriesOut(CamelModel):
@@ -225,6 +227,7 @@ class SeriesPage(CamelModel):
     since: date
     until: date
     items: list[SeriesOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 # -- alerts ------------------------------------------------------------------------------------
@@ -331,6 +334,7 @@ class AllocationOut(CamelModel):
 
 class AllocationPage(CamelModel):
     items: list[AllocationOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class ActionOut(CamelModel):
@@ -364,6 +368,7 @@ class ActionOut(CamelModel):
 class ActionPage(CamelModel):
     items: list[ActionOut]
     next_offset: int | None = None
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 def action_out(a: AiActionLog, name: str | None = None) -> ActionOut:

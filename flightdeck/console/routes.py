@@ -43,6 +43,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TERMINAL = frozenset({"completed", "failed", "canceled", "cancelled", "terminated", "timed_out"})
 PROGRESS_POLL_SECONDS = 0.5
 PROGRESS_MAX_SECONDS = 3600.0
+INBOX_SETS_CHECKED = 30
+RESOLUTION_WAIT_SECONDS = 15.0
 # Every console page: scripts, styles and images from this app only, forms only to it, never
 # framed.
 CONSOLE_HEADERS = {
@@ -122,14 +124,17 @@ async def open_ctx(request: Request) -> Ctx:
     cookie = request.cookies.get(SESSION_COOKIE)
     session = unseal(settings, cookie)
     if session is None or cookie is None:
-        raise LoginRequired(request.url.path)
+        # After logging in the browser GETs `next`: a form's target is no page to return to.
+        raise LoginRequired(request.url.path if request.method == "GET" else "/console/inbox")
     api = Api(request.app, session.api_key)
     try:
         me = await api.get("/api/v1/me")
     except ApiFailure as exc:
         await api.aclose()
         if exc.status == 401:
-            raise LoginRequired(request.url.path) from None
+            raise LoginRequired(
+                request.url.path if request.method == "GET" else "/console/inbox"
+            ) from None
         raise
     return Ctx(request, api, me, csrf_token(settings, cookie))
 
@@ -239,7 +244,7 @@ async def inbox(request: Request) -> Response:
     try:
         problems: list[str] = []
         api = ctx.api
-        conflicts, actions, alerts, plans, sets = await asyncio.gather(
+        conflicts, actions, alerts, plans, sets, meta = await asyncio.gather(
             _or_empty(api.get("/api/v1/conflicts", status="open"), problems, "conflicts"),
             _or_empty(api.get("/api/v1/actions", status="pending_approval"), problems, "actions"),
             _or_empty(api.get("/api/v1/alerts", status="open"), problems, "alerts"),
@@ -247,19 +252,42 @@ async def inbox(request: Request) -> Response:
                 api.get("/api/v1/campaign-plans", status="failed", limit=20), problems, "plans"
             ),
             _or_empty(api.get("/api/v1/campaign-sets", limit=200), problems, "sets"),
-        )
+            _or_empty(
+                api.get("/api/v1/meta/campaigns", publishedStatus="error", limit=20),
+                problems, "meta campaigns",
+            ),
+        )  # fmt: skip
         failed_plans = []
         for plan in plans["items"][:10]:
             mapping = await _or_empty(
                 api.get(f"/api/v1/campaign-plans/{seg(plan['id'])}/mapping"), problems, "mapping"
             )
             failed_plans.append({"plan": plan, "errors": mapping.get("errors", [])})
-        failed_sets = []
-        for item in [s for s in sets["items"] if s["syncStatus"] == "failed"][:10]:
-            status = await _or_empty(
-                api.get(f"/api/v1/campaign-sets/{seg(item['id'])}/sync-status"), problems, "sync"
+        # A set is "synced" when only some of its campaigns failed: ask the newest sets (and
+        # every set whose sync failed outright) for their campaigns' outcome.
+        recent = sorted(sets["items"], key=lambda s: s["updatedAt"], reverse=True)
+        candidates = [s for s in recent if s["syncStatus"] == "failed"]
+        candidates += [s for s in recent[:INBOX_SETS_CHECKED] if s not in candidates]
+        statuses = await asyncio.gather(
+            *(
+                _or_empty(
+                    api.get(f"/api/v1/campaign-sets/{seg(item['id'])}/sync-status"),
+                    problems, "sync",
+                )
+                for item in candidates
             )
-            failed_sets.append({"set": item, "status": status})
+        )  # fmt: skip
+        failed_sets = [
+            {"set": item, "status": status}
+            for item, status in zip(candidates, statuses, strict=True)
+            if item["syncStatus"] == "failed" or status.get("progress", {}).get("failed")
+        ]
+        failed_meta = await asyncio.gather(
+            *(
+                _or_empty(api.get(f"/api/v1/meta/campaigns/{seg(c['id'])}"), problems, "meta")
+                for c in meta["items"][:10]
+            )
+        )
         all_alerts = alerts["items"]
         rejected = [a for a in all_alerts if a["alertType"] == "meta_ad_rejected"]
         others = [a for a in all_alerts if a["alertType"] != "meta_ad_rejected"]
@@ -273,6 +301,7 @@ async def inbox(request: Request) -> Response:
             rejected=rejected,
             failed_plans=failed_plans,
             failed_sets=failed_sets,
+            failed_meta=[c for c in failed_meta if c.get("id")],
             problems=problems,
         )
     finally:
@@ -293,15 +322,38 @@ async def _act(request: Request, path: str, body: Any, done: str) -> Response:
 
 @router.post("/conflicts/{conflict_id}/resolve")
 async def resolve_conflict(request: Request, conflict_id: str) -> Response:
+    """The API accepts a resolution at once (its validator has checked it) and applies it in
+    the background; the console follows that job for a few seconds so one click shows the
+    outcome — or says it is still being applied."""
     form = await checked_form(request)
     resolution = form.get("resolution", "")
     words = {"use_local": "kept the local value", "use_platform": "took the platform's value"}
-    return await _act(
-        request,
-        f"/api/v1/conflicts/{seg(conflict_id)}/resolve",
-        {"resolution": resolution},
-        f"Conflict resolved: {words.get(resolution, resolution)}.",
-    )
+    ctx = await open_ctx(request)
+    try:
+        accepted = await ctx.api.post(
+            f"/api/v1/conflicts/{seg(conflict_id)}/resolve", json={"resolution": resolution}
+        )
+        job = await _follow(ctx.api, accepted["jobId"], RESOLUTION_WAIT_SECONDS)
+    except ApiFailure as exc:
+        return back(form.get("next", ""), error=f"{exc.error}: {exc.message}")
+    finally:
+        await ctx.api.aclose()
+    if job.get("status") == "completed":
+        return back(form.get("next", ""), ok=f"Conflict resolved: {words.get(resolution, '')}.")
+    if job.get("status") == "failed":
+        return back(form.get("next", ""), error=f"The resolution failed: {job.get('error')}")
+    return back(form.get("next", ""), ok="Resolution accepted; it is being applied.")
+
+
+async def _follow(api: Api, job_id: str, seconds: float) -> dict[str, Any]:
+    """GET /jobs/{id} until it ends or `seconds` pass; its last answer."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        job: dict[str, Any] = await api.get(f"/api/v1/jobs/{seg(job_id)}")
+        if job.get("status") in TERMINAL or loop.time() >= deadline:
+            return job
+        await asyncio.sleep(0.2)
 
 
 @router.post("/actions/{action_id}/{decision}")
@@ -325,6 +377,16 @@ async def alert_step(request: Request, alert_id: str, step: str) -> Response:
 @router.post("/sets/{set_id}/sync")
 async def sync_set(request: Request, set_id: str) -> Response:
     return await _act(request, f"/api/v1/campaign-sets/{seg(set_id)}/sync", None, "Sync started.")
+
+
+@router.post("/meta/{campaign_id}/publish")
+async def publish_meta(request: Request, campaign_id: str) -> Response:
+    return await _act(
+        request,
+        f"/api/v1/meta/campaigns/{seg(campaign_id)}/publish",
+        None,
+        "Publishing again: it continues where it stopped.",
+    )
 
 
 # -- plans and sets -------------------------------------------------------------------------
@@ -587,6 +649,10 @@ async def performance(
             platforms=platforms["items"], campaigns=campaigns["items"], charts=rendered,
             total_chart=total_chart, problems=problems,
             flagged={c for c in alert_days},
+            platform_choices=sorted(
+                {"meta", "reddit", *(p["platform"] for p in platforms["items"])}
+                | ({platform} if platform else set())
+            ),
         )  # fmt: skip
     finally:
         await ctx.api.aclose()

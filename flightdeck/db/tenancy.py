@@ -49,6 +49,8 @@ SystemPurpose = Literal[
     "sweep.meta_maintenance",  # failed Meta publishes and old audit entries of every tenant
     # connected accounts and published campaigns of every tenant, for the metrics Schedule
     "sweep.metrics_accounts",
+    # open conflicts and alerts, circuit breakers and metrics lag, for the worker's /metrics
+    "metrics.scrape",
 ]
 SYSTEM_PURPOSES: tuple[str, ...] = get_args(SystemPurpose)
 

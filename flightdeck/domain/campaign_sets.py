@@ -18,8 +18,8 @@ from pydantic.alias_generators import to_camel
 
 from flightdeck.domain.reddit_vocabulary import BidStrategy, BudgetType, Objective
 
-Platform = Literal["reddit"]
-PLATFORMS: tuple[Platform, ...] = ("reddit",)
+Platform = Literal["reddit", "google"]
+PLATFORMS: tuple[Platform, ...] = ("reddit", "google")
 
 CampaignSetStatus = Literal[
     "draft", "pending", "syncing", "active", "paused", "completed", "archived", "error"

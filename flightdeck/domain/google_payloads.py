@@ -101,11 +101,13 @@ def campaign_create(
     resource_name: str,
     budget_name: str,
     ad_groups: list[AdGroupSpec] | None = None,
+    *,
+    initial_status: str = "PAUSED",
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "resourceName": resource_name,
         "name": campaign_name(spec.name),
-        "status": "PAUSED",  # created paused; the wanted status is set afterwards
+        "status": initial_status,
         "advertisingChannelType": "SEARCH",
         "campaignBudget": budget_name,
         "networkSettings": {

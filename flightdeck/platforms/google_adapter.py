@@ -88,8 +88,13 @@ class GoogleCampaignSetAdapter:
         account: AccountContext,
         spec: CampaignSpec,
         ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+        *,
+        enable_later: bool = True,
     ) -> CampaignTree:
-        """The campaign and everything under it in one atomic googleAds:mutate."""
+        """The campaign and everything under it in one atomic googleAds:mutate, the campaign
+        PAUSED until the whole tree exists; then one more request enables it when it should
+        run. After an ambiguous failure: `find_campaign`, then `set_status` if it is adopted
+        paused (the tree itself is complete: it was one transaction)."""
         cid = account.account_id
         temp = _Temp(cid)
         budget_name, campaign_name = temp.name("campaignBudgets"), temp.name("campaigns")
@@ -102,7 +107,13 @@ class GoogleCampaignSetAdapter:
                 ),
                 _op(
                     "campaignOperation",
-                    payloads.campaign_create(spec, campaign_name, budget_name, groups),
+                    payloads.campaign_create(
+                        spec,
+                        campaign_name,
+                        budget_name,
+                        groups,
+                        initial_status="PAUSED" if enable_later else payloads.status(spec.status),
+                    ),
                 ),
             ]
             group_names = [temp.name("adGroups") for _ in groups]
@@ -156,8 +167,9 @@ class GoogleCampaignSetAdapter:
         ops += labels + ad_ops + links
         answer = await self._client.mutate_all(cid, ops)
         names = answer.resource_names()
+        first_status = "PAUSED" if enable_later else payloads.status(spec.status)
         campaign = PlatformObject(
-            platform_id=str(names[1]), status="PAUSED", extra_ids={"budget": str(names[0])}
+            platform_id=str(names[1]), status=first_status, extra_ids={"budget": str(names[0])}
         )
         tree = CampaignTree(campaign=campaign)
         for index, group in enumerate(groups):
@@ -177,7 +189,7 @@ class GoogleCampaignSetAdapter:
                     for ads in [ad_groups[index][1]]
                 ]
             )
-        if payloads.status(spec.status) == "ENABLED":
+        if enable_later and payloads.status(spec.status) == "ENABLED":
             tree.campaign = await self._set(cid, "campaigns", campaign.platform_id, "ENABLED")
             tree.campaign.extra_ids["budget"] = str(names[0])
         return tree
@@ -187,7 +199,10 @@ class GoogleCampaignSetAdapter:
     async def create_campaign(
         self, account: AccountContext, spec: CampaignSpec, *, ref: str | None = None
     ) -> PlatformObject:
-        return (await self.create_campaign_tree(account, spec, [])).campaign
+        """Budget and campaign in one atomic request, with the wanted status at once: with no
+        ad group yet the campaign serves nothing, and a second request (to enable it) could
+        lose its answer after the create was adopted, leaving it paused for good."""
+        return (await self.create_campaign_tree(account, spec, [], enable_later=False)).campaign
 
     async def find_campaign(
         self, account: AccountContext, name: str, *, ref: str | None = None

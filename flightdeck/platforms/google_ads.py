@@ -19,7 +19,7 @@ client. A client that made its own httpx client closes it.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     NonRetryableError,
     PlatformError,
@@ -103,6 +104,7 @@ class GoogleAdsClient(HttpClientOwner):
         *,
         token_provider: TokenProvider,
         login_customer_id: str | None = None,
+        login_provider: Callable[[], Awaitable[str | None]] | None = None,
         developer_token: str | None = None,
         version: str = API_VERSION,
         http: httpx.AsyncClient | None = None,
@@ -114,10 +116,14 @@ class GoogleAdsClient(HttpClientOwner):
         self._base = f"{base_url.rstrip('/')}/{version}"
         self._tokens = token_provider
         self._login = login_customer_id
+        # Resolved on the first request, when the client is made before the account is read.
+        self._login_provider = login_provider if login_customer_id is None else None
         self._developer_token = developer_token
         self._owns_http = http is None
         self._http = http or httpx.AsyncClient(
-            headers={"Accept": "application/json"}, timeout=timeout, transport=transport
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            transport=instrumented("google-ads", transport),
         )
 
     def __repr__(self) -> str:
@@ -207,6 +213,8 @@ class GoogleAdsClient(HttpClientOwner):
     # -- plumbing --
 
     async def _call(self, method: str, path: str, body: Mapping[str, Any] | None) -> Any:
+        if self._login_provider is not None:
+            self._login, self._login_provider = await self._login_provider(), None
         request = f"{method} {urlsplit(self._base + path).path}"
         token = await self._tokens(force_refresh=False)
         used = [token]
@@ -323,7 +331,9 @@ class GoogleOAuthClient(HttpClientOwner):
         self._client_id = client_id
         self._secret = client_secret
         self._http = httpx.AsyncClient(
-            headers={"Accept": "application/json"}, timeout=timeout, transport=transport
+            headers={"Accept": "application/json"},
+            timeout=timeout,
+            transport=instrumented("google-oauth", transport),
         )
 
     def __repr__(self) -> str:

@@ -31,6 +31,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     PlatformError,
     RateLimitedError,
@@ -122,7 +123,9 @@ class MetaGraphClient(HttpClientOwner):
         self._on_request = on_request
         self._on_response = on_response
         self._http = httpx.AsyncClient(
-            timeout=timeout, transport=transport, headers={"Accept": "application/json"}
+            timeout=timeout,
+            transport=instrumented("meta", transport),
+            headers={"Accept": "application/json"},
         )
 
     def __repr__(self) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     PlatformError,
     RetryableError,
@@ -66,7 +67,7 @@ def shared_http_client(
     return httpx.AsyncClient(
         headers={"User-Agent": user_agent, "Accept": "application/json"},
         timeout=timeout,
-        transport=transport,
+        transport=instrumented("reddit", transport),
     )
 
 

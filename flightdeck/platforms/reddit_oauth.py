@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     NonRetryableError,
     PlatformError,
@@ -78,7 +79,7 @@ class RedditOAuthClient(HttpClientOwner):
             auth=httpx.BasicAuth(client_id, client_secret),
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             timeout=timeout,
-            transport=transport,
+            transport=instrumented("reddit-oauth", transport),
         )
 
     def __repr__(self) -> str:

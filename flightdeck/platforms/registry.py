@@ -17,9 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flightdeck.domain.google_set_rules import validate_google_set
 from flightdeck.domain.reddit_set_rules import validate_reddit_set
 from flightdeck.domain.set_validation import SetValidator
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
+from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter
+from flightdeck.platforms.google_poller import GoogleSyncBackPending
+from flightdeck.platforms.google_preview import google_preview
 from flightdeck.platforms.platform_poller import PlatformPoller
 from flightdeck.platforms.reddit_adapter import RedditCampaignSetAdapter
 from flightdeck.platforms.reddit_poller import RedditPlatformPoller
@@ -108,5 +112,20 @@ REDDIT = register(
         queue=lambda s: s.reddit_task_queue,
         rate_limit=lambda s: s.reddit_rate_limit,
         creative_rate_limit=lambda s: s.reddit_creative_rate_limit,
+    )
+)
+
+GOOGLE = register(
+    PlatformEntry(
+        name="google",
+        validate=validate_google_set,
+        preview=google_preview,
+        adapter=lambda client, cache: GoogleCampaignSetAdapter(client),
+        # Sync-back's comparison does not speak Google yet: its runs fail with the reason and
+        # change nothing (GooglePlatformPoller reads GAQL + change_event, ready for it).
+        poller=lambda client, page_size: GoogleSyncBackPending(client),
+        queue=lambda s: s.google_task_queue,
+        rate_limit=lambda s: s.google_rate_limit,
+        creative_rate_limit=lambda s: s.google_creative_rate_limit,
     )
 )

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from flightdeck.observability.http import instrumented
 from flightdeck.platforms.errors import (
     NonRetryableError,
     PlatformError,
@@ -33,6 +34,8 @@ class _JsonApi(HttpClientOwner):
     """An authenticated JSON-over-HTTP client whose failures become PlatformErrors."""
 
     platform = "strategis"
+    # How its calls are labelled in metrics and traces.
+    telemetry_name = "strategis"
 
     def __init__(
         self,
@@ -48,7 +51,7 @@ class _JsonApi(HttpClientOwner):
             # assumed: Strategis authenticates with a bearer API key (strategis.md)
             headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
             timeout=timeout,
-            transport=transport,
+            transport=instrumented(self.telemetry_name, transport),
         )
 
     def __repr__(self) -> str:
@@ -158,6 +161,7 @@ class StrategisRelayClient(_JsonApi):
     credentials, deduplicated by `clientRequestKey`. Errors are Graph's, passed through."""
 
     platform = "facebook"
+    telemetry_name = "strategis-relay"
 
     async def create(
         self,

@@ -75,6 +75,7 @@ class ApplyActionWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING,
             result_type=PreparedAction,
+            summary="read the campaign's live state",
         )
         self._prepared = prepared
         if prepared.status not in ("pending_approval", "approved"):
@@ -153,6 +154,10 @@ class ApplyActionWorkflow:
             schedule_to_close_timeout=timedelta(minutes=30),
             retry_policy=WRITE_RETRY,
             result_type=StepResult,
+            summary=(
+                f"{'restore' if compensating else 'change'} {platform} campaign "
+                f"{campaign_id}: {wanted}"
+            ),
         )
 
     async def _undo(
@@ -193,6 +198,7 @@ class ApplyActionWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING,
             result_type=ActionOutcome,
+            summary="record the outcome",
         )
         self._status = "done"
         await workflow.wait_condition(workflow.all_handlers_finished)

@@ -65,6 +65,13 @@ class CampaignSetEntityInput(BaseModel):
     completed: int = 0
 
 
+class SetEntityCall(BaseModel):
+    """An operation for a set's entity, asked from another workflow (through an activity)."""
+
+    entity: CampaignSetEntityInput
+    request: SetOperationRequest
+
+
 class OperationOutcome(BaseModel):
     operation: SyncOperation
     job_id: str
@@ -77,6 +84,21 @@ class CampaignSetEntityState(BaseModel):
     running: str | None = None  # the job id of the operation in progress
     pending: list[SyncOperation] = Field(default_factory=list)
     completed: int = 0
+
+
+def _joined(waiting: SetOperationRequest, new: SetOperationRequest) -> SetOperationRequest:
+    """One push doing the work of two waiting ones: every campaign either names (a whole-set
+    push covers a narrowed one, e.g. the retry sweep's), as a person's request if either is
+    (a person's push resets the campaigns' retry counts)."""
+    first, second = waiting.sync, new.sync
+    if first.campaign_ids is None or second.campaign_ids is None:
+        ids = None
+    else:
+        ids = list(dict.fromkeys(first.campaign_ids + second.campaign_ids))
+    trigger = first.trigger if first.trigger != "retry_sweep" else second.trigger
+    return waiting.model_copy(
+        update={"sync": first.model_copy(update={"campaign_ids": ids, "trigger": trigger})}
+    )
 
 
 def child_id(request: SetOperationRequest) -> str:
@@ -94,8 +116,10 @@ class CampaignSetWorkflow:
     @workflow.signal
     def request(self, request: SetOperationRequest) -> None:
         if request.operation == "push":
-            if any(p.operation == "push" for p in self._pending):
-                return  # a push still waiting covers this one too
+            for i, waiting in enumerate(self._pending):
+                if waiting.operation == "push":
+                    self._pending[i] = _joined(waiting, request)
+                    return
             self._pending.append(request)
             return
         # Pause / resume: the latest intent replaces one still waiting, in its place.
@@ -162,6 +186,10 @@ class CampaignSetWorkflow:
                         SearchAttributePair(CAMPAIGN_SET_ID, inp.set_id),
                         SearchAttributePair(PLATFORM, inp.platform),
                     ]
+                ),
+                static_summary=(
+                    f"{request.operation.capitalize()} campaign set "
+                    f"{inp.set_id} on {inp.platform.capitalize()}"
                 ),
             )
             return OperationOutcome(

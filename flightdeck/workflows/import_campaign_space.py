@@ -84,6 +84,7 @@ class ImportCampaignSpaceWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=BOOKKEEPING_RETRY,
                     result_type=ImportPlan,
+                    summary="prepare the import",
                 )
                 self._progress.step = "discover"
                 found = await workflow.execute_activity(
@@ -94,6 +95,7 @@ class ImportCampaignSpaceWorkflow:
                     heartbeat_timeout=HEARTBEAT,
                     retry_policy=WORK_RETRY,
                     result_type=DiscoverResult,
+                    summary="find the assets to import",
                 )
                 totals = ImportTotals(total=found.total_items)
             self._show(totals, "import")
@@ -107,6 +109,7 @@ class ImportCampaignSpaceWorkflow:
                     heartbeat_timeout=HEARTBEAT,
                     retry_policy=WORK_RETRY,
                     result_type=ImportBatchResult,
+                    summary=f"import up to {inp.batch_size} assets",
                 )
                 totals = batch.totals
                 self._show(totals, "import")
@@ -125,6 +128,7 @@ class ImportCampaignSpaceWorkflow:
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=BOOKKEEPING_RETRY,
             result_type=ImportTotals,
+            summary="finish the import" if error is None else "record the import's failure",
         )
         self._show(totals, "done")
         self._progress.status = "failed" if error else "completed"

@@ -42,6 +42,7 @@ class OperateMetaCampaignWorkflow:
             schedule_to_close_timeout=timedelta(minutes=30),
             retry_policy=OPERATE_RETRY,
             result_type=OperateResult,
+            summary=f"{inp.operation} the campaign on Meta",
         )
 
 
@@ -56,6 +57,7 @@ class MetaMaintenanceWorkflow:
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(maximum_attempts=5),
             result_type=int,
+            summary="clean up failed Meta publishes",
         )
         archived = await workflow.execute_activity(
             META_ARCHIVE_AUDIT,
@@ -64,5 +66,6 @@ class MetaMaintenanceWorkflow:
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=RetryPolicy(maximum_attempts=5),
             result_type=int,
+            summary="archive old audit entries",
         )
         return MaintenanceResult(failed_publishes_cleaned=cleaned, audit_entries_archived=archived)

@@ -117,6 +117,7 @@ class TrackMetaAdReviewWorkflow:
             heartbeat_timeout=timedelta(seconds=inp.activity_timeout_seconds),
             retry_policy=READ_RETRY,
             result_type=ReviewCheck,
+            summary="check the ads' review status on Meta",
         )
         return self._last
 
@@ -137,6 +138,7 @@ class TrackMetaAdReviewWorkflow:
             ReviewAlertInput(ref=inp.ref, kind=kind, message=message, ad_ids=ad_ids),  # type: ignore[arg-type]
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING_RETRY,
+            summary=f"raise an alert: {kind}",
         )
 
     async def _finish(self, inp: TrackReviewInput, outcome: ReviewOutcome) -> ReviewOutcome:
@@ -146,6 +148,7 @@ class TrackMetaAdReviewWorkflow:
             FinishReviewInput(ref=inp.ref, outcome=outcome),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING_RETRY,
+            summary=f"record the review outcome: {outcome}",
         )
         if outcome.status == "error":
             raise failure(

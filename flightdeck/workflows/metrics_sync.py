@@ -17,7 +17,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
         NotifyInput,
     )
     from flightdeck.failures import NON_RETRYABLE, failure_message
-    from flightdeck.temporal import action_workflow_id
+    from flightdeck.temporal import TENANT_ID, action_workflow_id
     from flightdeck.workflows.apply_action import ApplyActionWorkflow
 
 BOOKKEEPING = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
@@ -65,6 +65,7 @@ class MetricsSyncWorkflow:
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=BOOKKEEPING,
             result_type=MetricsPrepared,
+            summary="list the accounts to read",
         )
         result = MetricsSyncResult(
             accounts=len(prepared.accounts), partitions_created=prepared.partitions_created
@@ -101,6 +102,7 @@ class MetricsSyncWorkflow:
                 heartbeat_timeout=timedelta(minutes=5),
                 retry_policy=READ_RETRY,
                 result_type=AccountSyncResult,
+                summary=f"read {account.platform} metrics of account {account.account_id}",
             )
         except ActivityError as err:
             await workflow.execute_activity(
@@ -113,6 +115,7 @@ class MetricsSyncWorkflow:
                 ),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=BOOKKEEPING,
+                summary=f"record that {account.platform} account {account.account_id} failed",
             )
             return None
 
@@ -132,6 +135,7 @@ class MetricsSyncWorkflow:
                 start_to_close_timeout=timedelta(minutes=10),
                 retry_policy=RetryPolicy(maximum_attempts=3),
                 result_type=AnalyzeResult,
+                summary="run the alert rules and recommendations",
             )
         except ActivityError:
             workflow.logger.warning("analysis failed for tenant %s", tenant_id)
@@ -157,6 +161,10 @@ class MetricsSyncWorkflow:
                     ),
                     id=action_workflow_id(tenant_id, start.action_id),
                     parent_close_policy=ParentClosePolicy.ABANDON,
+                    static_summary=f"Autonomous action {start.action_id}",
+                    search_attributes=TypedSearchAttributes(
+                        [SearchAttributePair(TENANT_ID, tenant_id)]
+                    ),
                 )
                 result.autonomous_started += 1
             except WorkflowAlreadyStartedError:
@@ -175,6 +183,7 @@ class MetricsSyncWorkflow:
                     non_retryable_error_types=NON_RETRYABLE,
                 ),
                 result_type=bool,
+                summary=f"send alert {alert_id} to the webhook",
             )
         except ActivityError:
             return False  # recorded on the alert (notification_error)

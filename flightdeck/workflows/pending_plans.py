@@ -25,4 +25,5 @@ class PendingPlansSweepWorkflow:
             heartbeat_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_attempts=3),
             result_type=PendingSweepResult,
+            summary="find plans whose publish never started",
         )

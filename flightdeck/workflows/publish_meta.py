@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         TrackReviewInput,
         VerifyResult,
     )
+    from flightdeck.domain.run_summaries import describe_meta_step
     from flightdeck.failures import (
         NON_RETRYABLE,
         Failure,
@@ -234,6 +235,7 @@ class PublishMetaCampaignWorkflow:
                 # A create in flight finishes (and reaches the ledger) before compensation.
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 result_type=result_type,
+                summary=describe_meta_step(step),
             )
         except ActivityError as err:
             raise StepFailed(step, err) from err
@@ -248,6 +250,7 @@ class PublishMetaCampaignWorkflow:
             schedule_to_close_timeout=timedelta(minutes=10),
             retry_policy=BOOKKEEPING_RETRY,
             result_type=result_type,
+            summary=activity.replace("_", " ").replace(".", ": "),
         )
 
     async def _fail(
@@ -267,6 +270,7 @@ class PublishMetaCampaignWorkflow:
                     start_to_close_timeout=timedelta(seconds=self._input.activity_timeout_seconds),
                     schedule_to_close_timeout=timedelta(minutes=15),
                     retry_policy=GRAPH_RETRY,
+                    summary="delete what this publish created on Meta",
                 )
             except ActivityError as err:
                 message += f" (and pausing the campaign failed: {_message(err)})"
@@ -299,6 +303,7 @@ class PublishMetaCampaignWorkflow:
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 # Findable in the Web UI by the same TenantId / Platform / MetaCampaignId.
                 search_attributes=workflow.info().typed_search_attributes,
+                static_summary=f"Follow the ad review of Meta campaign {inp.ref.campaign_id}",
             )
         except WorkflowAlreadyStartedError:
             pass  # already following this publication's review

@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         TrackingCampaignInput,
         total_remote_steps,
     )
+    from flightdeck.domain.run_summaries import short
     from flightdeck.failures import (
         NON_RETRYABLE,
         Failure,
@@ -177,7 +178,9 @@ class PublishPlanWorkflow:
             key=inp.template_key,
             template_id=inp.plan.template_id,
         )
-        return await self._step("template", ENSURE_TEMPLATE, arg, str)
+        return await self._step(
+            "template", ENSURE_TEMPLATE, arg, str, "ensure the Strategis tracking template"
+        )
 
     async def _create_campaign(self, inp: PublishPlanInput) -> str:
         plan, rid = inp.plan, t.scoped_request_id(inp.tenant_id, inp.plan.request_id)
@@ -191,7 +194,13 @@ class PublishPlanWorkflow:
             name=inp.names.campaign_name,
             body=t.campaign_payload(plan, inp.names.campaign_name),
         )
-        return await self._step("facebook_campaign", CREATE_RELAY_OBJECT, arg, str)
+        return await self._step(
+            "facebook_campaign",
+            CREATE_RELAY_OBJECT,
+            arg,
+            str,
+            f"create campaign '{short(inp.names.campaign_name)}' on Facebook",
+        )
 
     async def _publish_ad_set(
         self, inp: PublishPlanInput, i: int, template_id: str, fb_campaign_id: str
@@ -215,6 +224,7 @@ class PublishPlanWorkflow:
                 ad_set_index=i,
             ),
             str,
+            f"create ad set {i + 1} '{short(names.ad_set_names[i])}' on Facebook",
         )
         tracking_name = t.tracking_campaign_name(names.campaign_name, names.ad_set_names[i])
         tracking = await self._step(
@@ -235,6 +245,7 @@ class PublishPlanWorkflow:
                 tracking_base_url=inp.tracking_base_url,
             ),
             TrackingCampaign,
+            f"create Strategis tracking campaign {i + 1}",
         )
         await _all(
             [
@@ -265,6 +276,7 @@ class PublishPlanWorkflow:
                 ad_index=j,
             ),
             str,
+            f"create creative {i + 1}.{j + 1} '{short(ad_name)}' on Facebook",
         )
         await self._step(
             f"facebook_ad[{i}][{j}]",
@@ -283,6 +295,7 @@ class PublishPlanWorkflow:
                 ad_index=j,
             ),
             str,
+            f"create ad {i + 1}.{j + 1} '{short(ad_name)}' on Facebook",
         )
 
     # -- ways out ------------------------------------------------------------------------------
@@ -325,7 +338,9 @@ class PublishPlanWorkflow:
             requested_by=self._input.requested_by,
         )
 
-    async def _step(self, step: str, activity: str, arg: Any, result_type: type[T]) -> T:
+    async def _step(
+        self, step: str, activity: str, arg: Any, result_type: type[T], summary: str | None = None
+    ) -> T:
         assert self._input is not None
         self._progress.step = step
         try:
@@ -339,7 +354,7 @@ class PublishPlanWorkflow:
                 # Let an in-flight create finish (and reach the ledger) before compensating.
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 result_type=result_type,
-                summary=step,
+                summary=summary or step,
             )
         except ActivityError as err:
             raise StepFailed(step, err) from err
@@ -361,6 +376,7 @@ class PublishPlanWorkflow:
                     PlanStatusInput(ref=self._ref, status=status, step="starting", done=0),
                     start_to_close_timeout=timedelta(seconds=10),
                     retry_policy=PLAN_STORED_RETRY,
+                    summary=f"mark the plan {status}",
                 )
                 return
             # A local activity's failure may arrive as the bare failure (an ApplicationError,
@@ -384,6 +400,7 @@ class PublishPlanWorkflow:
             PlanStatusInput(ref=self._ref, status=status, step=step, done=self._progress.done),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RECORD_RETRY,
+            summary=f"mark the plan {status}",
         )
 
     async def _record_failure(
@@ -412,6 +429,7 @@ class PublishPlanWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RECORD_RETRY,
+            summary=f"record the failure at {step}",
         )
 
     async def _compensate(self, mode: str) -> str | None:

@@ -23,7 +23,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -50,7 +50,7 @@ with workflow.unsafe.imports_passed_through():
         SyncBackResult,
     )
     from flightdeck.failures import NON_RETRYABLE, Failure, failure
-    from flightdeck.temporal import conflict_workflow_id
+    from flightdeck.temporal import PLATFORM, TENANT_ID, conflict_workflow_id
 
 READ_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -72,6 +72,7 @@ class SyncBackWorkflow:
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=BOOKKEEPING_RETRY,
             result_type=AccountList,
+            summary="list the connected accounts to read back",
         )
         result = SyncBackResult(accounts=len(accounts.accounts))
         cycle_id = workflow.info().workflow_id
@@ -95,6 +96,7 @@ class SyncBackWorkflow:
                     heartbeat_timeout=SYNC_BACK_HEARTBEAT,
                     retry_policy=READ_RETRY,
                     result_type=SyncBackAccountResult,
+                    summary=f"read back Reddit account {account.ad_account_id}",
                 )
             except ActivityError:
                 # One account's trouble (e.g. it must be reconnected) must not stop the others;
@@ -132,6 +134,15 @@ class SyncBackWorkflow:
                 ),
                 id=conflict_workflow_id(conflict.entity_type, conflict.entity_id),
                 parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=(
+                    f"Conflict on {conflict.entity_type} {conflict.entity_id}: waiting for a person"
+                ),
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(TENANT_ID, tenant_id),
+                        SearchAttributePair(PLATFORM, "reddit"),
+                    ]
+                ),
             )
         except WorkflowAlreadyStartedError:
             return False  # the entity's conflict is already waiting for a person
@@ -174,6 +185,10 @@ class ConflictWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=READ_RETRY,
                     result_type=ResolutionResult,
+                    summary=(
+                        f"apply {request.resolution} to {self._input.entity_type} "
+                        f"{self._input.entity_id}"
+                    ),
                 )
             except ActivityError as exc:
                 self._state.status = "open"
@@ -224,6 +239,7 @@ class ConflictWorkflow:
                 ),
                 start_to_close_timeout=timedelta(seconds=60),
                 retry_policy=BOOKKEEPING_RETRY,
+                summary="escalate the unresolved conflict",
             )
             self._state.escalated = True
             await workflow.wait_condition(lambda: self._result is not None)

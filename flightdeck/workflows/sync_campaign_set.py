@@ -26,7 +26,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -59,7 +59,7 @@ with workflow.unsafe.imports_passed_through():
         SyncTotals,
     )
     from flightdeck.failures import NON_RETRYABLE, Failure, failure
-    from flightdeck.temporal import creative_task_queue
+    from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID, creative_task_queue
 
 
 def platform_retry(inp: CampaignBatchInput) -> RetryPolicy:
@@ -142,6 +142,7 @@ class SyncCampaignSetWorkflow:
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=BOOKKEEPING_RETRY,
                     result_type=SyncPlan,
+                    summary=f"plan the set's {inp.operation}",
                 )
                 platform = plan.platform
                 totals = SyncTotals(total=plan.total)
@@ -182,6 +183,7 @@ class SyncCampaignSetWorkflow:
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=FINISH_RETRY,
             result_type=SyncTotals,
+            summary=f"finish the set's {inp.operation}",
         )
         self._show(final)
         self._progress.status = final.status
@@ -257,6 +259,17 @@ class SyncCampaignSetWorkflow:
                 ),
                 # Unique per run and page (the first run id survives continue-as-new).
                 id=f"{info.workflow_id}-{run_id[:8]}-batch-{inp.batches_started + started}",
+                static_summary=(
+                    f"{inp.operation.capitalize()} batch {inp.batches_started + started + 1}: "
+                    f"{len(page.campaign_ids)} campaigns"
+                ),
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(TENANT_ID, inp.tenant_id),
+                        SearchAttributePair(CAMPAIGN_SET_ID, inp.set_id),
+                        SearchAttributePair(PLATFORM, platform),
+                    ]
+                ),
             )
             running.add(asyncio.ensure_future(child))
             started += 1
@@ -347,6 +360,7 @@ class SyncCampaignBatchWorkflow:
             ),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=BOOKKEEPING_RETRY,
+            summary=f"record campaign {campaign_id}: {outcome.status}",
         )
         return outcome
 
@@ -379,6 +393,10 @@ class SyncCampaignBatchWorkflow:
                 start_to_close_timeout=timedelta(seconds=inp.activity_timeout_seconds),
                 retry_policy=platform_retry(inp),
                 result_type=PushEntityResult,
+                summary=(
+                    f"{inp.operation} {entity_type.replace('_', ' ')} {entity_id} "
+                    f"on {inp.platform.capitalize()}"
+                ),
             )
         except ActivityError as err:
             raise _EntityFailed(entity_type, entity_id, err) from err

@@ -19,7 +19,11 @@ from tests.accounts.support import connect, new_tenant
 def test_each_platform_is_registered_once_with_its_queues_and_limits() -> None:
     settings = Settings(environment="test")
     reddit = platform("reddit")
-    assert [entry.name for entry in platforms()] == ["reddit"]
+    assert [entry.name for entry in platforms()] == ["reddit", "google"]
+    google = platform("google")
+    assert google.task_queue(settings) == settings.google_task_queue == "google"
+    assert google.read_task_queue(settings) == "google-read"
+    assert google.rate_limit(settings) == settings.google_rate_limit
     assert reddit.task_queue(settings) == settings.reddit_task_queue
     assert reddit.creative_task_queue(settings) == f"{settings.reddit_task_queue}-creative"
     assert reddit.read_task_queue(settings) == f"{settings.reddit_task_queue}-read"

@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.console.session import SESSION_COOKIE, seal, unseal
-from flightdeck.db.models import Alert
+from flightdeck.db.models import Alert, MetaCampaign, MetaPublishedCampaign
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.settings import Settings
 
@@ -225,3 +225,58 @@ async def test_a_never_synced_set_s_progress_stream_ends_at_once(
         assert stream.text.rstrip().split("\n\n")[-1].startswith("event: complete")
     async with await browser(api) as stranger:
         assert (await stranger.get(f"/console/sets/{set_id}/progress")).status_code == 303
+
+
+async def test_a_failed_meta_publish_is_in_the_inbox_with_its_reason(
+    api: httpx.AsyncClient,
+    tenant: tuple[uuid.UUID, dict[str, str]],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    tenant_id, headers = tenant
+    made = await api.post(
+        "/api/v1/meta/campaigns", json={"name": "Coffee", "initialGoal": "leads"}, headers=headers
+    )
+    assert made.status_code == 201, made.text
+    campaign_id = uuid.UUID(made.json()["id"])
+    async with tenant_session(sessions, tenant_id) as session, session.begin():
+        campaign = await session.get(MetaCampaign, campaign_id)
+        assert campaign is not None
+        campaign.published_status = "error"
+        session.add(
+            MetaPublishedCampaign(
+                tenant_id=tenant_id,
+                campaign_id=campaign_id,
+                publish_status="error",
+                error_message="create ad set: (#100) daily_budget is too low",
+            )  # fmt: skip
+        )
+    async with await browser(api) as client:
+        await login(client, key_of(headers))
+        page = (await client.get("/console/inbox")).text
+        assert f'data-meta-campaign-id="{campaign_id}"' in page
+        assert "daily_budget is too low" in page
+        assert f"/console/meta/{campaign_id}/publish" in page
+
+
+async def test_a_revoked_key_ends_its_console_session_at_once(
+    api: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    admin = (await api.get("/api/v1/me", headers=headers)).json()
+    issued = await api.post(f"/api/v1/users/{admin['userId']}/api-keys", headers=headers)
+    assert issued.status_code == 201, issued.text
+    async with await browser(api) as client:
+        await login(client, issued.json()["apiKey"])
+        page = await client.get("/console/inbox")
+        assert page.status_code == 200
+        token = csrf_of(page.text)
+        revoked = await api.delete(f"/api/v1/api-keys/{issued.json()['id']}", headers=headers)
+        assert revoked.status_code in (200, 204), revoked.text
+        again = await client.get("/console/plans")
+        assert again.status_code == 303 and again.headers["location"].startswith("/console/login")
+        # A form sent with the dead session goes to the login, then back to the inbox.
+        sent = await client.post(
+            f"/console/alerts/{uuid.uuid4()}/resolve",
+            data={"csrf": token, "next": "/console/inbox"},
+        )
+        assert sent.status_code == 303
+        assert sent.headers["location"] == "/console/login?next=%2Fconsole%2Finbox"

@@ -25,6 +25,7 @@ ALLOWED = {
     ("cli.py", "cli"),
     ("db/circuit_breaker.py", "circuit_breaker"),
     ("dev.py", "dev.bootstrap"),
+    ("observability/worker_metrics.py", "metrics.scrape"),
 }
 
 

@@ -32,6 +32,8 @@ from flightdeck.worker import running_workers
 
 REDDIT_CLIENT_ID = "flightdeck-e2e"
 REDDIT_CLIENT_SECRET = "e2e-reddit-secret-do-not-leak"
+GOOGLE_CLIENT_ID = "flightdeck-e2e.apps.googleusercontent.com"
+GOOGLE_CLIENT_SECRET = "e2e-google-secret-do-not-leak"
 META_APP_ID = "555000111222333"
 META_APP_SECRET = "e2e-meta-app-secret-do-not-leak"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
@@ -159,6 +161,22 @@ class System:
         account_id: str = callback.json()["id"]
         return account_id
 
+    async def connect_google(self, headers: dict[str, str] | None = None) -> str:
+        """Google's consent as the agency user (through the seeded manager account)."""
+        headers = headers or self.headers
+        start = await self.api.get("/api/v1/ad-accounts/google/connect", headers=headers)
+        assert start.status_code == 200, start.text
+        consent = await self.sim.get(start.json()["authorizeUrl"], follow_redirects=False)
+        assert consent.status_code == 302, consent.text
+        query = parse_qs(urlsplit(consent.headers["location"]).query)
+        callback = await self.api.get(
+            "/api/v1/ad-accounts/google/callback",
+            params={"code": query["code"][0], "state": query["state"][0]},
+        )
+        assert callback.status_code == 200, callback.text
+        account_id: str = callback.json()["id"]
+        return account_id
+
     async def create_set(
         self,
         campaigns: list[dict[str, Any]],
@@ -229,6 +247,16 @@ async def system(
         reddit_task_queue=f"reddit-{suffix}",
         reddit_rate_limit=1000,
         reddit_creative_rate_limit=1000,
+        # Google Ads (issue 14): the simulator's Google, a queue of its own.
+        google_ads_base_url=f"{simulator_url}/google",
+        google_oauth_authorize_url=f"{simulator_url}/google/o/oauth2/v2/auth",
+        google_oauth_token_url=f"{simulator_url}/google/oauth2/v3/token",
+        google_client_id=GOOGLE_CLIENT_ID,
+        google_client_secret=SecretStr(GOOGLE_CLIENT_SECRET),
+        google_redirect_uri="http://api/api/v1/ad-accounts/google/callback",
+        google_task_queue=f"google-{suffix}",
+        google_rate_limit=1000,
+        google_creative_rate_limit=1000,
         # Small batches and runs, so a 10-campaign set uses several children and continues
         # as new; quick retries and a quick circuit breaker, so failure tests finish fast.
         sync_batch_size=3,
@@ -294,6 +322,12 @@ async def rig(system: System) -> AsyncIterator[System]:
         "redirectUri": system.settings.meta_redirect_uri,
     }
     assert (await system.sim.post("/_sim/meta/apps", json=meta_app)).status_code == 201
+    google_app = {
+        "clientId": GOOGLE_CLIENT_ID,
+        "clientSecret": GOOGLE_CLIENT_SECRET,
+        "redirectUri": system.settings.google_redirect_uri,
+    }
+    assert (await system.sim.post("/_sim/google/oauth/apps", json=google_app)).status_code == 201
     async with system_session(system.sessions, "cli") as session, session.begin():
         # The circuit breaker is shared by design; one test's failures must not refuse another's.
         await session.execute(delete(PlatformCall))

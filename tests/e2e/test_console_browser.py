@@ -125,14 +125,19 @@ async def test_an_approver_approves_an_action_and_it_runs_on_reddit(
     assert (await sim_object(rig, "reddit", "campaigns", platform_id))["goal_value"] == 48_000_000
 
 
-WATCH = """() => {
+def watch(field: str) -> str:
+    """An init script: from before the page's own script runs, note the progress box's `field`
+    as first rendered and each time it changes (window.__seen: [[value, state], …])."""
+    return """document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector('.progress-box');
-  window.__seen = [];
+  if (!box) return;
   const note = () => window.__seen.push(
-    [box.querySelector('[data-field=synced]').textContent, box.dataset.state || '']);
+    [box.querySelector('[data-field=FIELD]').textContent, box.dataset.state || '']);
+  window.__seen = [];
+  note();
   new MutationObserver(note).observe(box, {subtree: true, childList: true, characterData: true,
                                             attributes: true});
-}"""
+});""".replace("FIELD", field)
 
 
 async def test_watch_a_sync_progress_live(
@@ -145,9 +150,9 @@ async def test_watch_a_sync_progress_live(
     page = await context.new_page()
     await log_in(page, console_url, rig.headers, f"/console/sets/{created['id']}")
     await expect(page.locator("h1")).to_have_text(created["name"])
+    await page.add_init_script(watch("synced"))
     await page.get_by_role("button", name="Sync now").click()
     await page.wait_for_url(re.compile(r"ok=Sync"))
-    await page.evaluate(WATCH)
     box = page.locator(".progress-box")
     await expect(box).to_have_attribute("data-state", "complete", timeout=90_000)
     await expect(box.locator("[data-field=synced]")).to_have_text("5")
@@ -300,3 +305,59 @@ async def test_the_login_page(context: BrowserContext, console_url: str, tmp_pat
     await page.press("#api_key", "Enter")
     await expect(page.locator(".flash.error")).to_contain_text("not accepted")
     await shot(page, "login", tmp_path)
+
+
+async def test_a_failed_sync_shows_its_reason_in_the_inbox_and_retries(
+    rig: Rig, context: BrowserContext, console_url: str
+) -> None:
+    account = await rig.connect_reddit()
+    created = await rig.create_set([campaign(i) for i in range(3)], account)
+    # Reddit refuses campaign 1's ad group (a 400: not retried).
+    await rig.faults(
+        {"platform": "reddit", "method": "POST", "path": r"/ad_groups$",
+         "bodyContains": "Summer Sale 1 group", "errorRate": 1.0, "status": 400}
+    )  # fmt: skip
+    job = await rig.sync(created["id"])
+    assert (job["progress"]["synced"], job["progress"]["failed"]) == (2, 1), job
+
+    page = await context.new_page()
+    await log_in(page, console_url, rig.headers)
+    card = page.locator(f'article[data-set-id="{created["id"]}"]')
+    await expect(card).to_contain_text("1 of 3 campaigns failed")
+    failed = created["campaigns"][1]["id"]
+    await expect(card.locator("li", has_text=failed)).to_contain_text("400")
+
+    await rig.faults()  # Reddit accepts it now
+    await card.get_by_role("button", name="Retry sync").click()
+    await expect(page.locator(".flash.ok")).to_contain_text("Sync started")
+    handle = rig.client.get_workflow_handle(f"sync-set-{created['id']}")
+    await handle.result()
+    status = (
+        await rig.api.get(f"/api/v1/campaign-sets/{created['id']}/sync-status", headers=rig.headers)
+    ).json()
+    assert status["progress"] == {"synced": 3, "failed": 0, "total": 3}, status
+    await page.reload()
+    await expect(page.locator(f'article[data-set-id="{created["id"]}"]')).to_have_count(0)
+
+
+async def test_a_publish_is_followed_live_on_its_plan_page(
+    rig: Rig, context: BrowserContext, console_url: str
+) -> None:
+    page = await context.new_page()
+    await log_in(page, console_url, rig.headers, "/console/plans")
+    # The ads wait 3 s on the relay, so the page opens while the run is part way.
+    await rig.faults({"platform": "relay", "path": r"^/api/facebook/ads/create$",
+                      "latencyMs": 3000})  # fmt: skip
+    accepted = await rig.publish(make_plan())
+    await page.add_init_script(watch("done"))
+    await page.goto(f"{console_url}/console/plans/{accepted['id']}")
+    box = page.locator(".progress-box")
+    await expect(box).to_have_attribute("data-live", "1")  # the run was going: followed
+    await expect(box).to_have_attribute("data-state", "complete", timeout=90_000)
+    await expect(box.locator("[data-field=status]")).to_have_text("completed")
+    total = await box.locator("[data-field=total]").inner_text()
+    await expect(box.locator("[data-field=done]")).to_have_text(total)
+    seen: list[list[str]] = await page.evaluate("window.__seen")
+    done = [int(d) for d, _ in seen]
+    assert done == sorted(done) and done[-1] == int(total), seen
+    assert any(d < int(total) for d in done), f"the page showed the publish as it went: {seen}"

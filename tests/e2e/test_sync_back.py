@@ -91,7 +91,7 @@ async def test_a_campaign_paused_on_reddit_is_paused_locally_after_one_cycle(rig
     assert audit[0]["details"] | {"field": None} == {
         "source": "platform", "field": None, "from": "active", "to": "paused"
     }  # fmt: skip
-    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
     assert runs[0]["rowsChanged"] == 1 and runs[0]["changes"][0]["field"] == "status"
     assert runs[0]["apiCalls"] >= 2
 
@@ -110,7 +110,7 @@ async def test_an_ad_group_budget_changed_on_reddit_is_taken_locally(rig: System
     got = (await rig.api.get(f"/api/v1/ad-groups/{group['id']}", headers=rig.headers)).json()
     assert float(got["budget"]["amount"]) == 35 and got["budget"]["type"] == "daily"
     assert got["syncStatus"] == "synced"
-    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
     (change,) = runs[0]["changes"]
     assert change["field"] == "budget" and change["source"] == "platform"
     assert float(change["from"]["amount"]) == 50 and float(change["to"]["amount"]) == 35
@@ -243,7 +243,7 @@ async def test_a_cycle_reads_many_pages_with_calls_per_page(rig: System) -> None
     await synced_set(rig, count=25)  # 25 campaigns, 25 ad groups, 25 ads; pages of 10
     result = await sync_back(rig)
     assert result["api_calls"] == 9  # 3 pages each of campaigns, ad groups, ads: not 75 reads
-    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
     assert runs[0]["entitiesChecked"] == 75 and runs[0]["rowsChanged"] == 0
 
 
@@ -457,13 +457,26 @@ async def test_an_emptied_platform_holds_the_deletions_for_a_person(
         ).status_code == 200
     alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
     assert [a["alertType"] for a in alerts] == ["sync_back_deletions_held"]
+    first = await last_run(rig)
+    # The next cycle holds them again: one alert still, and only the newest hold is answered.
+    again = await sync_back(rig)
+    assert again["deleted_on_platform"] == 0 and again["deletions_held"] == 4
+    alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
+    assert [a["alertType"] for a in alerts] == ["sync_back_deletions_held"]
     run = await last_run(rig)
+    assert run["id"] != first["id"]
     assert run["holdStatus"] == "held" and len(run["heldDeletions"]) == 4
+    superseded = await rig.api.post(
+        f"/api/v1/sync-back/runs/{first['id']}/held-deletions/release", headers=rig.headers
+    )
+    assert superseded.status_code == 409
     released = await rig.api.post(
         f"/api/v1/sync-back/runs/{run['id']}/held-deletions/release", headers=rig.headers
     )
     assert released.status_code == 200, released.text
     assert released.json()["deleted"] == 4
+    alerts = (await rig.api.get("/api/v1/alerts", headers=rig.headers)).json()["items"]
+    assert alerts == []  # answered: the alert is resolved
     for c in tree["campaigns"]:
         assert (
             await rig.api.get(f"/api/v1/campaigns/{c['id']}", headers=rig.headers)
@@ -509,5 +522,33 @@ async def test_a_comparison_that_fails_ends_the_run_row_failed(rig: System) -> N
 async def last_run(rig: System) -> dict[str, Any]:
     runs: list[dict[str, Any]] = (
         await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)
-    ).json()
+    ).json()["items"]
     return runs[0]
+
+
+async def test_the_polling_activity_heartbeats_within_a_timeout(rig: System) -> None:
+    """Issue 8 item 9: a lost worker shows within the heartbeat timeout, not after the
+    activity's 10 minutes."""
+    from flightdeck.activities.names import SYNC_BACK_ACCOUNT
+
+    await synced_set(rig, count=1)
+    result = await sync_back(rig)
+    history = await rig.client.get_workflow_handle(result["_workflow_id"]).fetch_history()
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == SYNC_BACK_ACCOUNT
+    ]
+    assert scheduled and all(0 < s.heartbeat_timeout.seconds <= 60 for s in scheduled)
+
+
+async def test_a_sync_back_job_can_be_followed(rig: System) -> None:
+    """Issue 9 item 11: the jobId `POST /sync-back/run` hands out resolves at /jobs."""
+    await synced_set(rig, count=1)
+    result = await sync_back(rig)
+    job_id = result["_workflow_id"]
+    job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
+    assert job["status"] == "completed" and job["result"]["accounts"] == 1, job
+    other = await rig.new_tenant_headers()
+    assert (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=other)).status_code == 404

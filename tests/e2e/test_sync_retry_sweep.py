@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -34,6 +35,17 @@ async def sweep(rig: System) -> RetrySweepResult:
         task_queue=settings.task_queue,
         result_type=RetrySweepResult,
     )
+
+
+async def new_run_done(rig: System, workflow_id: str, after: datetime) -> None:
+    """Until a run of `workflow_id` started after `after` has ended."""
+    handle = rig.client.get_workflow_handle(workflow_id)
+    async with asyncio.timeout(60):
+        while True:
+            found = await handle.describe()
+            if found.start_time > after and found.close_time is not None:
+                return
+            await asyncio.sleep(0.1)
 
 
 async def campaign_record(rig: System, campaign_id: str) -> Any:
@@ -75,8 +87,11 @@ async def test_failed_campaigns_are_retried_with_backoff_then_given_up(rig: Syst
 
     for attempt in (2, 3):
         await backdate_failure(rig, failing)
+        asked = datetime.now(UTC)
         result = await sweep(rig)
         assert f"sync-set-{set_id}" in result.started, result
+        # The sweep asks the set's entity workflow, which starts the push as its child.
+        await new_run_done(rig, f"sync-set-{set_id}", asked)
         retried = await rig.wait_job(f"sync-set-{set_id}")
         assert retried["progress"]["total"] == 1  # only the failed campaign is retried
         assert tuple(await campaign_record(rig, failing)) == (attempt, False, "failed")

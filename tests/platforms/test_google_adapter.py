@@ -282,3 +282,16 @@ async def test_a_lost_answer_is_adopted_not_duplicated(
     assert await adapter.find_ad(ACCOUNT, other.platform_id, "Late ad") is None
     await adapter.create_ad(ACCOUNT, other.platform_id, ad("Late ad"))
     assert (await sim.counts())["labels"] == 1
+
+
+async def test_a_campaign_alone_is_one_request_with_its_status(
+    adapter: GoogleCampaignSetAdapter, sim: GoogleSim, recorder: Recorder
+) -> None:
+    """Entity by entity (the sync workflows' path) there is no second request to enable the
+    campaign, so a lost answer can never leave an adopted campaign paused for good."""
+    made = await adapter.create_campaign(ACCOUNT, campaign())
+    [sent] = mutates(recorder)
+    create = sent["mutateOperations"][1]["campaignOperation"]["create"]
+    assert create["status"] == "ENABLED" and made.status == "ENABLED"
+    drafted = await adapter.create_campaign(ACCOUNT, campaign("Draft one", status="draft"))
+    assert drafted.status == "PAUSED"

@@ -80,3 +80,13 @@ async def test_pages_are_counted(client: GoogleAdsClient, sim: GoogleSim) -> Non
     snapshot = await GooglePlatformPoller(client).fetch_all(ACCOUNT)
     assert len(snapshot.campaigns) == 3
     assert snapshot.calls == 2 + 1 + 1  # two pages of campaigns, one of ad groups, events
+
+
+async def test_a_heartbeat_per_page(client: GoogleAdsClient, sim: GoogleSim) -> None:
+    adapter = GoogleCampaignSetAdapter(client)
+    for n in range(3):
+        await adapter.create_campaign(ACCOUNT, campaign(f"Campaign {n}"))
+    await sim.http.post("/_sim/google/quotas", json={"pageSize": 2})
+    beats: list[int] = []
+    await GooglePlatformPoller(client).fetch_all(ACCOUNT, heartbeat=lambda: beats.append(1))
+    assert len(beats) == 3  # two pages of campaigns, one of ad groups

@@ -108,6 +108,9 @@ async def test_a_cycle_costs_one_request_per_page_not_per_entity(
 
     sent = checked.sent[before:]
     assert snapshot.calls == len(sent) == 6, "25 campaigns and 25 ad groups in pages of 10"
+    beats: list[int] = []
+    await poller.fetch_all(ACCOUNT, heartbeat=lambda: beats.append(1))
+    assert len(beats) >= 6, "a heartbeat per page read"
     assert {r.url.params["page.size"] for r in sent} == {"10"}
     assert set(snapshot.campaigns) == {campaign_id for campaign_id, _ in ids}
     assert set(snapshot.ad_groups) == {group_id for _, group_id in ids}

@@ -14,8 +14,16 @@ from flightdeck.workflows.campaign_set_entity import (
 SET_ID = "0b7e0d7e-5b36-4d86-9a55-0c8f9a0f2a11"
 
 
-def request(operation: SyncOperation) -> SetOperationRequest:
-    sync = SyncSetInput(tenant_id="t", set_id=SET_ID, operation=operation)
+def request(
+    operation: SyncOperation, campaign_ids: list[str] | None = None, trigger: str = "api"
+) -> SetOperationRequest:
+    sync = SyncSetInput(
+        tenant_id="t",
+        set_id=SET_ID,
+        operation=operation,
+        campaign_ids=campaign_ids,
+        trigger=trigger,
+    )
     return SetOperationRequest(operation=operation, sync=sync)
 
 
@@ -29,6 +37,20 @@ def queued(*operations: SyncOperation) -> list[str]:
 def test_a_waiting_push_covers_later_pushes() -> None:
     assert queued("push", "push", "push") == ["push"]
     assert queued("push", "pause", "push") == ["push", "pause"]
+
+
+def test_a_waiting_retry_sweep_push_grows_into_what_later_requests_need() -> None:
+    entity = CampaignSetWorkflow()
+    entity.request(request("push", ["a"], trigger="retry_sweep"))
+    entity.request(request("push", ["b"], trigger="retry_sweep"))
+    [waiting] = entity._pending
+    assert waiting.sync.campaign_ids == ["a", "b"] and waiting.sync.trigger == "retry_sweep"
+    entity.request(request("push"))  # a person's whole-set push
+    [waiting] = entity._pending
+    assert waiting.sync.campaign_ids is None and waiting.sync.trigger == "api"
+    entity.request(request("push", ["c"], trigger="retry_sweep"))
+    [waiting] = entity._pending
+    assert waiting.sync.campaign_ids is None and waiting.sync.trigger == "api"
 
 
 def test_the_latest_pause_or_resume_replaces_the_waiting_one_in_its_place() -> None:

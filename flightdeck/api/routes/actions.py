@@ -73,7 +73,9 @@ async def list_actions(
     since_hours: Annotated[int | None, Query(alias="sinceHours", ge=1, le=24 * 366)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
 ) -> ActionPage:
+    offset = int(cursor) if cursor else offset  # the cursor is the next page's offset
     since = datetime.now(UTC) - timedelta(hours=since_hours) if since_hours else None
     rows = await ActionRepository(session).list(
         principal.tenant_id, status=status, since=since, limit=limit, offset=offset
@@ -81,6 +83,7 @@ async def list_actions(
     return ActionPage(
         items=[action_out(a, name) for a, name in rows],
         next_offset=offset + limit if len(rows) == limit else None,
+        next_cursor=str(offset + limit) if len(rows) == limit else None,
     )
 
 

@@ -67,6 +67,7 @@ class AdAccountOut(CamelModel):
 
 class AdAccountPage(CamelModel):
     items: list[AdAccountOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 async def get_reddit_accounts(

@@ -256,6 +256,7 @@ async def _start_workflow(
             search_attributes=TypedSearchAttributes(
                 [SearchAttributePair(TENANT_ID, str(run.tenant_id))]
             ),
+            static_summary=f"Import assets ({run.source}) into space {run.campaign_space_id}",
         )
     except RPCError as exc:
         runs = AssetImportRepository(session)

@@ -27,6 +27,7 @@ class AuditEntryOut(CamelModel):
 
 class AuditLogPage(CamelModel):
     items: list[AuditEntryOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 @router.get("", response_model=AuditLogPage)

@@ -36,6 +36,7 @@ from flightdeck.db.repositories.meta import (
     MetaPublishedRepository,
 )
 from flightdeck.domain.meta_sections import COLUMNS, SECTIONS, published_schema, section_errors
+from flightdeck.domain.plans import CamelModel
 from flightdeck.platforms.errors import PlatformError
 
 router = APIRouter(prefix="/meta", tags=["meta campaigns"])
@@ -121,12 +122,17 @@ async def put_section(
     return await campaign_out(session, campaign)
 
 
-@router.get("/campaigns/{campaign_id}/ads", response_model=list[AdOut])
-async def list_ads(campaign_id: str, tenant: TenantDep, session: SessionDep) -> list[AdOut]:
+class AdPage(CamelModel):
+    items: list[AdOut]
+    next_cursor: str | None = None  # a campaign's ads come in one page
+
+
+@router.get("/campaigns/{campaign_id}/ads", response_model=AdPage)
+async def list_ads(campaign_id: str, tenant: TenantDep, session: SessionDep) -> AdPage:
     """The campaign's ads with their Meta ids and review verdicts (and Meta's reasons)."""
     campaign = await load_campaign(session, tenant.id, campaign_id)
     ads = await MetaAdRepository(session).list_for_campaign(tenant.id, campaign.id)
-    return [ad_out(ad) for ad in ads]
+    return AdPage(items=[ad_out(ad) for ad in ads])
 
 
 @router.post("/campaigns/{campaign_id}/prepare", response_model=PrepareOut)

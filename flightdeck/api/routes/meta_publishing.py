@@ -143,6 +143,7 @@ async def _start_publish(
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
         search_attributes=_attributes(ref),
+        static_summary=f"Publish Meta campaign {ref.campaign_id}",
     )
 
 
@@ -286,6 +287,7 @@ async def _operate(
             id=workflow_id,
             task_queue=settings.task_queue,
             search_attributes=_attributes(ref),
+            static_summary=f"{operation.capitalize()} Meta campaign '{campaign.name}'",
         )
     except RPCError as exc:
         raise ApiError(503, "temporal_unavailable", "could not start; retry") from exc

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import field_error, not_found
@@ -47,6 +48,7 @@ from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.metrics import MetricsStore, MetricsSyncRunRepository, SortKey
 from flightdeck.db.repositories.platform_campaigns import PlatformCampaignRepository
 from flightdeck.schedules import metrics_sync_input
+from flightdeck.temporal import TENANT_ID
 from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
 
 router = APIRouter(prefix="/metrics", tags=["metrics"])
@@ -129,6 +131,8 @@ async def run_metrics_sync(
         metrics_sync_input(settings, "api", str(tenant.id)),
         id=f"metrics-sync-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.metrics_task_queue,
+        static_summary="Read metrics of this tenant's accounts",
+        search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, str(tenant.id))]),
     )
     await JobRepository(session).record(tenant.id, handle.id, "metrics_sync")
     await session.commit()
@@ -147,7 +151,9 @@ async def campaign_performance(
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
 ) -> CampaignPerformancePage:
+    offset = int(cursor) if cursor else offset  # the cursor is the next page's offset
     first, last = window(since, until, days)
     rows = await MetricsStore(session).per_campaign(
         tenant.id, first, last, platform=platform, sort=sort, descending=order == "desc",
@@ -167,6 +173,7 @@ async def campaign_performance(
             for r in rows
         ],
         next_offset=offset + limit if len(rows) == limit else None,
+        next_cursor=str(offset + limit) if len(rows) == limit else None,
     )
 
 

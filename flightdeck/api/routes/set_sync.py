@@ -31,11 +31,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowQueryFailedError
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDReusePolicy,
-)
 from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
@@ -51,11 +46,9 @@ from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync import SyncOperation, SyncSetInput
 from flightdeck.jobs import JobKind
 from flightdeck.platforms.registry import platform
+from flightdeck.set_entity_client import request_set_operation
 from flightdeck.settings import Settings
 from flightdeck.temporal import (
-    CAMPAIGN_SET_ID,
-    PLATFORM,
-    TENANT_ID,
     status_workflow_id,
     sync_workflow_id,
     temporal_unreachable,
@@ -71,6 +64,9 @@ from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
 router = APIRouter(prefix="/campaign-sets", tags=["campaign-set sync"])
 
 SSE_POLL_SECONDS = 0.25
+# A stream asks a running workflow where it is; with no worker to answer it gives up quickly
+# and reads Postgres instead.
+QUERY_TIMEOUT = timedelta(seconds=2)
 STREAM_WAIT_SECONDS = 60.0  # longest wait for a requested operation's run to start
 
 
@@ -340,26 +336,17 @@ async def _signal_with_start(
     """Signal-with-start: the set's entity workflow takes the request, or starts with it. It
     runs the set's operations one at a time, so a sync and a pause never overlap."""
     tenant_id = campaign_set.tenant_id
-    await temporal.start_workflow(
-        CampaignSetWorkflow.run,
+    await request_set_operation(
+        temporal,
+        settings.task_queue,
         CampaignSetEntityInput(
             tenant_id=str(tenant_id),
             set_id=str(campaign_set.id),
             platform=campaign_set.platform,
             idle_seconds=settings.set_entity_idle_seconds,
         ),
-        id=entity_workflow_id(campaign_set.id),
-        task_queue=settings.task_queue,
-        start_signal="request",
-        start_signal_args=[SetOperationRequest(operation=operation, sync=sync_input)],
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(TENANT_ID, str(tenant_id)),
-                SearchAttributePair(CAMPAIGN_SET_ID, str(campaign_set.id)),
-                SearchAttributePair(PLATFORM, campaign_set.platform),
-            ]
-        ),
+        SetOperationRequest(operation=operation, sync=sync_input),
+        summary=f"Campaign set '{campaign_set.name}' on {campaign_set.platform.capitalize()}",
         rpc_timeout=timedelta(seconds=settings.temporal_rpc_timeout_seconds),
     )
 
@@ -414,9 +401,9 @@ async def _current_run_id(temporal: Client, set_id: uuid.UUID) -> uuid.UUID | No
             continue
         try:
             live = await temporal.get_workflow_handle(workflow_id).query(
-                SyncCampaignSetWorkflow.progress
+                SyncCampaignSetWorkflow.progress, rpc_timeout=QUERY_TIMEOUT
             )
-        except (RPCError, WorkflowQueryFailedError):
+        except (TimeoutError, RPCError, WorkflowQueryFailedError):
             continue
         if live.run_id:
             return uuid.UUID(live.run_id)
@@ -430,8 +417,10 @@ async def _operation_waiting(temporal: Client, set_id: uuid.UUID) -> bool:
     if await workflow_status(temporal, entity_id) != "running":
         return False
     try:
-        state = await temporal.get_workflow_handle(entity_id).query(CampaignSetWorkflow.state)
-    except (RPCError, WorkflowQueryFailedError):
+        state = await temporal.get_workflow_handle(entity_id).query(
+            CampaignSetWorkflow.state, rpc_timeout=QUERY_TIMEOUT
+        )
+    except (TimeoutError, RPCError, WorkflowQueryFailedError):
         return False
     return bool(state.pending or state.running)
 

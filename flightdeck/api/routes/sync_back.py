@@ -27,6 +27,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateStage,
 )
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
@@ -38,11 +39,13 @@ from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.sync_back import (
     ConflictRepository,
     SyncBackRunRepository,
+    SyncedEntities,
     release_held,
 )
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync_back_io import ConflictState, ResolveConflict
 from flightdeck.schedules import sync_back_input
+from flightdeck.temporal import TENANT_ID
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
 
 router = APIRouter(tags=["sync-back"])
@@ -98,6 +101,7 @@ class ConflictOut(CamelModel):
 
 class ConflictPage(CamelModel):
     items: list[ConflictOut]
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 class ResolveIn(CamelModel):
@@ -136,6 +140,8 @@ async def run_sync_back(
         sync_back_input(settings, "api", str(tenant.id)),
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
+        static_summary="Read back platform changes of this tenant's accounts",
+        search_attributes=TypedSearchAttributes([SearchAttributePair(TENANT_ID, str(tenant.id))]),
     )
     # Recorded once Temporal took the run: the id handed out always resolves at GET /jobs.
     await JobRepository(session).record(tenant.id, handle.id, "sync_back")
@@ -143,32 +149,39 @@ async def run_sync_back(
     return SyncBackStarted(job_id=handle.id)
 
 
-@router.get("/sync-back/runs", response_model=list[SyncBackRunOut])
+class SyncBackRunPage(CamelModel):
+    items: list[SyncBackRunOut]
+    next_cursor: str | None = None  # the newest `limit` runs: no further page
+
+
+@router.get("/sync-back/runs", response_model=SyncBackRunPage)
 async def list_sync_back_runs(
     tenant: TenantDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
-) -> list[SyncBackRunOut]:
+) -> SyncBackRunPage:
     rows = await SyncBackRunRepository(session).list(tenant.id, limit)
-    return [
-        SyncBackRunOut(
-            id=str(r.id),
-            cycle_id=r.cycle_id,
-            trigger=r.trigger,
-            ad_account_id=str(r.ad_account_id),
-            status=r.status,
-            api_calls=r.api_calls,
-            entities_checked=r.entities_checked,
-            rows_changed=r.rows_changed,
-            conflicts_opened=r.conflicts_opened,
-            deleted_on_platform=r.deleted_on_platform,
-            changes=r.changes,
-            error=r.error,
-            held_deletions=r.held_deletions,
-            hold_status=r.hold_status,
-            started_at=r.created_at,
-            finished_at=r.finished_at,
-        )
-        for r in rows
-    ]
+    return SyncBackRunPage(
+        items=[
+            SyncBackRunOut(
+                id=str(r.id),
+                cycle_id=r.cycle_id,
+                trigger=r.trigger,
+                ad_account_id=str(r.ad_account_id),
+                status=r.status,
+                api_calls=r.api_calls,
+                entities_checked=r.entities_checked,
+                rows_changed=r.rows_changed,
+                conflicts_opened=r.conflicts_opened,
+                deleted_on_platform=r.deleted_on_platform,
+                changes=r.changes,
+                error=r.error,
+                held_deletions=r.held_deletions,
+                hold_status=r.hold_status,
+                started_at=r.created_at,
+                finished_at=r.finished_at,
+            )
+            for r in rows
+        ]
+    )
 
 
 @router.get("/conflicts", response_model=ConflictPage)
@@ -240,6 +253,9 @@ async def decide_held_deletions(
     deleted = 0
     if decision == "release":
         deleted = await release_held(session, tenant.id, closed.held_deletions or [])
+    await SyncedEntities(session).resolve_alert(
+        tenant.id, "sync_back_deletions_held", str(closed.ad_account_id)
+    )
     await AuditLogRepository(session).add(
         tenant_id=tenant.id,
         action=f"sync_back.deletions_{closed.hold_status}",

@@ -7,20 +7,19 @@ hold ciphertext and never enter workflow history.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from sqlalchemy import DateTime, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flightdeck.db.models.base import CreatedAt, TenantOwned, Timestamps, UUIDPrimaryKey
 from flightdeck.db.models.campaign_sets import in_check
-from flightdeck.domain.campaign_sets import PLATFORMS
+from flightdeck.domain.campaign_sets import PLATFORMS, Platform
 
 AD_ACCOUNT_STATUSES = ("active", "reauth_required", "disconnected")
-# Platforms an account can be connected on (migration 0044 added Google Ads). Campaign sets
-# sync to `campaign_sets.PLATFORMS`; an account may exist before its platform syncs sets.
-AccountPlatform = Literal["reddit", "google"]
-ACCOUNT_PLATFORMS: tuple[AccountPlatform, ...] = (*PLATFORMS, "google")
+# Platforms an account can be connected on (migration 0044 added Google Ads): the campaign-set
+# platforms.
+AccountPlatform = Platform
+ACCOUNT_PLATFORMS: tuple[AccountPlatform, ...] = PLATFORMS
 
 
 class AdAccount(UUIDPrimaryKey, Timestamps, TenantOwned):

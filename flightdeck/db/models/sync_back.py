@@ -20,7 +20,7 @@ CONFLICT_STATUSES = ("open", "resolved")
 RESOLUTIONS = ("use_local", "use_platform")
 CONFLICT_ENTITY_TYPES = ("campaign", "ad_group", "ad")
 RUN_STATUSES = ("running", "completed", "failed")
-HOLD_STATUSES = ("held", "released", "discarded")
+HOLD_STATUSES = ("held", "released", "discarded", "superseded")
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 
 

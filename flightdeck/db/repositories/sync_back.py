@@ -141,6 +141,42 @@ class ConflictRepository(TenantScopedRepository[SyncConflict]):
         assert existing is not None, "the partial unique index fired, so it exists"
         return existing, False
 
+    async def open_many(
+        self, tenant_id: uuid.UUID, items: builtins.list[dict[str, Any]]
+    ) -> builtins.list[tuple[SyncConflict, bool]]:
+        """`open` for many entities in two statements: each entity's open conflict, and
+        whether it is new (in the order given)."""
+        if not items:
+            return []
+        rows = [{"id": uuid.uuid4(), "tenant_id": tenant_id, "status": "open", **i} for i in items]
+        inserted = (
+            await self.session.scalars(
+                insert(SyncConflict)
+                .values(rows)
+                .on_conflict_do_nothing(
+                    index_elements=[SyncConflict.entity_type, SyncConflict.entity_id],
+                    index_where=text("status = 'open'"),
+                )
+                .returning(SyncConflict),
+                execution_options={"populate_existing": True},
+            )
+        ).all()
+        new = {(c.entity_type, c.entity_id): c for c in inserted}
+        missing = [i["entity_id"] for i in items if (i["entity_type"], i["entity_id"]) not in new]
+        existing: dict[tuple[str, uuid.UUID], SyncConflict] = {}
+        if missing:
+            found = await self._all(
+                self._select(
+                    tenant_id, SyncConflict.status == "open", SyncConflict.entity_id.in_(missing)
+                ).execution_options(populate_existing=True)
+            )
+            existing = {(c.entity_type, c.entity_id): c for c in found}
+        result = []
+        for i in items:
+            key = (i["entity_type"], i["entity_id"])
+            result.append((new[key], True) if key in new else (existing[key], False))
+        return result
+
     async def open_for_entities(self, tenant_id: uuid.UUID) -> builtins.list[SyncConflict]:
         """Every open conflict of the tenant (a cycle refreshes them)."""
         statement = self._select(tenant_id, SyncConflict.status == "open")
@@ -359,7 +395,23 @@ class SyncedEntities:
         """The account's live synced campaigns, ad groups and ads, each with its sync record
         (or None), as plain rows: a cycle reads tens of thousands."""
         campaigns = await self.campaigns(tenant_id, ad_account_id, platform)
-        groups = [(g, r) for g, _, r in await self.ad_groups(tenant_id, ad_account_id, platform)]
+        # Children read apart and matched to their live parents here, not joined up to the
+        # set: with statistics not yet gathered after a big sync the planner chose nested
+        # loops that took minutes (ads) and tens of seconds (ad groups) for a big account.
+        live_campaigns = {c.id for c, _ in campaigns}
+        rows = await self.session.execute(
+            select(*AdGroup.__table__.columns).where(
+                AdGroup.tenant_id == tenant_id,
+                AdGroup.platform_ad_group_id.is_not(None),
+                AdGroup.deleted_at.is_(None),
+            )
+        )
+        group_records = await self._records(tenant_id, "ad_group", platform)
+        groups = [
+            (row, group_records.get(row.id))
+            for row in rows.all()
+            if row.campaign_id in live_campaigns
+        ]
         # The tenant's live ads with a platform id, matched to the account's live ad groups
         # here: joined up to the set, the planner (statistics not yet gathered after a big
         # sync) chose nested loops that took minutes for a thousand ads.
@@ -431,6 +483,47 @@ class SyncedEntities:
                 .values(state="deleted", sync_status="synced", last_synced_at=now),
                 execution_options=NO_SYNC,
             )
+
+    async def supersede_holds(self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID) -> None:
+        """Earlier runs' held deletions of this account: a newer cycle holds what is still
+        missing, so only its hold is answered."""
+        await self.session.execute(
+            update(SyncBackRun)
+            .where(
+                SyncBackRun.tenant_id == tenant_id,
+                SyncBackRun.ad_account_id == ad_account_id,
+                SyncBackRun.hold_status == "held",
+            )
+            .values(hold_status="superseded"),
+            execution_options=NO_SYNC,
+        )
+
+    async def resolve_alert(self, tenant_id: uuid.UUID, kind: str, entity_id: str) -> None:
+        """A person answered: the open alert of this kind on this entity is resolved."""
+        await self.session.execute(
+            update(Alert)
+            .where(
+                Alert.tenant_id == tenant_id,
+                Alert.alert_type == kind,
+                Alert.entity_id == entity_id,
+                Alert.resolved_at.is_(None),
+            )
+            .values(resolved_at=datetime.now(UTC)),
+            execution_options=NO_SYNC,
+        )
+
+    async def open_alert(self, tenant_id: uuid.UUID, kind: str, entity_id: str) -> bool:
+        found = await self.session.execute(
+            select(Alert.id)
+            .where(
+                Alert.tenant_id == tenant_id,
+                Alert.alert_type == kind,
+                Alert.entity_id == entity_id,
+                Alert.resolved_at.is_(None),
+            )
+            .limit(1)
+        )
+        return found.first() is not None
 
     async def set_snapshot(self, record_id: uuid.UUID, snapshot: dict[str, Any]) -> None:
         await self.session.execute(

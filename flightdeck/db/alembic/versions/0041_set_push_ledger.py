@@ -16,7 +16,7 @@ from alembic import op
 from flightdeck.db.rls import disable_tenant_rls, enable_tenant_rls
 
 revision: str = "0041"
-down_revision: str | None = "0044"
+down_revision: str | None = "0045"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

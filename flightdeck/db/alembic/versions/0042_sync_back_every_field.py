@@ -3,7 +3,7 @@ from the platform, never pushed back as anything else), conflicts may be on ads,
 cycle's run row can hold deletions for a person to release or discard.
 
 Revision ID: 0042
-Revises: 0030
+Revises: 0031
 """
 
 from collections.abc import Sequence
@@ -44,7 +44,7 @@ def upgrade() -> None:
     op.create_check_constraint(
         op.f("ck_sync_back_runs_hold_status"),
         "sync_back_runs",
-        "hold_status IN ('held', 'released', 'discarded')",
+        "hold_status IN ('held', 'released', 'discarded', 'superseded')",
     )
 
 

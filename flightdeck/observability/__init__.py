@@ -1,0 +1,1 @@
+"""Observability: Prometheus metrics (API and worker), OpenTelemetry traces, JSON logs."""
