@@ -415,14 +415,11 @@ class SyncActivities:
             post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
         action: PushAction = "adopted" if post_id else "created"
         if post_id is None:
-            # Under the profile's lock until recorded: an ambiguous attempt elsewhere never
-            # mistakes this new, not yet mapped post for its own.
+            made = await self._create(
+                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
+            )
+            post_id = made.platform_id
             async with tenant_session(self._sessions, tenant) as session, session.begin():
-                await SetSyncRepository(session).lock_profile(account.profile_id or "")
-                made = await self._create(
-                    tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
-                )
-                post_id = made.platform_id
                 await self._record_post(session, tenant, inp, ad_id, post_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await _audit(
