@@ -446,16 +446,19 @@ class SyncActivities:
         spec: AdSpec,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad maps. Under a per-profile lock, so two ads with the same copy never
-        take the same post; the choice is recorded before the lock is released."""
+        copy that no ad of any tenant maps. Under a per-profile lock, so two ads with the same
+        copy never take the same post; the choice is recorded before the lock is released."""
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await SetSyncRepository(session).lock_profile(account.profile_id or "")
             candidates = await self._call(
                 inp.platform, tenant, adapter.find_ad_creative(account, spec)
             )
-            taken = await SetSyncRepository(session).mapped_post_ids(
-                [c.platform_id for c in candidates]
-            )
+            # Across tenants: two tenants may have connected the same Reddit profile.
+            everyone = system_session(self._sessions, "sync.post_adoption")
+            async with everyone as shared:
+                taken = await SetSyncRepository(shared).mapped_post_ids(
+                    [c.platform_id for c in candidates]
+                )
             free = [c.platform_id for c in candidates if c.platform_id not in taken]
             if not free:
                 return None

@@ -51,6 +51,9 @@ SystemPurpose = Literal[
     "sweep.metrics_accounts",
     # open conflicts and alerts, circuit breakers and metrics lag, for the worker's /metrics
     "metrics.scrape",
+    # which Reddit posts any tenant's ad maps (tenants may share a profile): a post is adopted
+    # after an ambiguous create only if no ad of any tenant holds it
+    "sync.post_adoption",
 ]
 SYSTEM_PURPOSES: tuple[str, ...] = get_args(SystemPurpose)
 

@@ -20,6 +20,7 @@ from flightdeck.db.repositories.campaign_sets import (
 )
 from flightdeck.db.repositories.sync_records import SyncRecordRepository
 from flightdeck.db.tenancy import system_session
+from flightdeck.domain.adoption import entity_ref
 
 SETS = "/api/v1/campaign-sets"
 AD = {
@@ -190,8 +191,10 @@ async def test_a_dry_run_returns_the_exact_requests_and_sends_nothing(
         ("POST", "/ad_accounts/a2_validate/ads"),
     ]
     campaign, group, post, ad = (r["body"]["data"] for r in result["requests"])
+    # Each create carries the entity's adoption marker, as a real sync sends it.
+    campaign_id = created["campaigns"][0]["id"]
     assert campaign == {
-        "name": "Summer Sale",
+        "name": f"Summer Sale [fd:{entity_ref('campaign', campaign_id)}]",
         "objective": "CLICKS",
         "configured_status": "PAUSED",
         "is_campaign_budget_optimization": False,

@@ -20,6 +20,7 @@ ALLOWED = {
     ("activities/metrics.py", "sweep.metrics_accounts"),
     ("activities/housekeeping.py", "sweep.pending_plans"),
     ("activities/sync.py", "sweep.retry_failed_syncs"),
+    ("activities/sync.py", "sync.post_adoption"),
     ("activities/sync_back.py", "sweep.sync_back_accounts"),
     ("api/deps.py", "api.authenticate"),
     ("cli.py", "cli"),

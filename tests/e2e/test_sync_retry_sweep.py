@@ -160,8 +160,10 @@ async def test_hundreds_of_failed_child_rows_never_hide_a_failed_campaign(rig: S
             {"tenant": tenant_id},
         )
     await backdate_failure(rig, failing)
+    asked = datetime.now(UTC)
     result = await sweep(rig)
     assert f"sync-set-{set_id}" in result.started, result
+    await new_run_done(rig, f"sync-set-{set_id}", asked)
     retried = await rig.wait_job(f"sync-set-{set_id}")
     assert retried["progress"]["total"] == 1
     assert tuple(await campaign_record(rig, failing)) == (2, False, "failed")

@@ -440,7 +440,8 @@ class SetSyncRepository:
         )
 
     async def mapped_post_ids(self, post_ids: list[str]) -> set[str]:
-        """Which of these posts an ad (of this tenant) already maps or has ledgered."""
+        """Which of these posts an ad already maps or has ledgered (every tenant's, in the
+        system scope)."""
         if not post_ids:
             return set()
         on_ads = await self.session.scalars(
