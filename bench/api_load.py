@@ -156,7 +156,11 @@ async def main(args: argparse.Namespace) -> None:
             [*cli, "simulators", "--port", str(sim_port)], env=common, **quiet
         )
         await wait_until_serving(f"{sim_url}/_sim/state")
-        procs["worker"] = subprocess.Popen([*cli, "worker"], env=common, **quiet)
+        worker_log = open(os.path.join(data_dir, "worker.log"), "wb")  # noqa: SIM115
+        procs["worker"] = subprocess.Popen(
+            [*cli, "worker"], env=common, stdout=worker_log, stderr=worker_log
+        )
+        print(f"worker log: {worker_log.name}")
         procs["api"] = subprocess.Popen([*cli, "api", "--port", str(api_port)], env=common, **quiet)
         await wait_until_serving(f"{api_url}/healthz", timeout=60)
 
