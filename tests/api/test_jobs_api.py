@@ -6,10 +6,12 @@ a workflow query, and holds no pooled connection while Temporal answers."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from flightdeck.jobs import JOB_KINDS
 from flightdeck.settings import Settings
 
 SETS = "/api/v1/campaign-sets"
+EXAMPLE_PLAN = Path(__file__).resolve().parents[2] / "examples" / "plan.json"
 DELEGATED = {
     "asset_import",
     "meta_publish",
@@ -68,11 +71,13 @@ class FakeTemporal:
         self.describes: list[tuple[str, timedelta | None]] = []
         self.checked_out: list[int] = []
         self.hang = False
+        self.starts_checked_out: list[int] = []
 
     def get_workflow_handle(self, workflow_id: str, **_: Any) -> FakeHandle:
         return FakeHandle(self, workflow_id)
 
     async def start_workflow(self, *args: Any, id: str, **kwargs: Any) -> FakeHandle:
+        self.starts_checked_out.append(self.engine.pool.checkedout())  # type: ignore[attr-defined]
         self.runs[id] = Description(WorkflowExecutionStatus.RUNNING, datetime.now(UTC))
         return FakeHandle(self, id)
 
@@ -169,3 +174,25 @@ async def test_a_status_read_bounds_its_wait_on_temporal_and_holds_no_connection
     assert {timeout for _, timeout in temporal.describes} == {DESCRIBE_TIMEOUT}
     # While Temporal was asked, no request held a pooled connection.
     assert temporal.checked_out[-5:] == [0, 0, 0, 0, 0]
+
+
+async def test_posting_a_plan_holds_no_connection_while_temporal_starts_its_run(
+    rig: tuple[httpx.AsyncClient, FakeTemporal], headers: dict[str, str]
+) -> None:
+    """The plan is committed `pending` before the start, so a slow Temporal never pins a pooled
+    connection per POST (20 runs in flight exhausted the pool that way: bench/api_load.py)."""
+    api, temporal = rig
+    plan = json.loads(EXAMPLE_PLAN.read_text())
+    for kind, value in (
+        ("strategis_organization", plan["organization"]),
+        ("facebook_ad_account", plan["adAccountId"]),
+    ):
+        added = await api.post(
+            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
+        )
+        assert added.status_code == 201, added.text
+    posted = await api.post("/api/v1/campaign-plans", json=plan, headers=headers)
+    assert posted.status_code == 202, posted.text
+    assert temporal.starts_checked_out == [0]
+    job = (await api.get(f"/api/v1/jobs/{posted.json()['workflowId']}", headers=headers)).json()
+    assert job["kind"] == "plan_publish"

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
@@ -24,7 +25,7 @@ from flightdeck.api.publishing import (
     plan_id_for,
     publish_problems,
 )
-from flightdeck.db.models import CampaignPlan
+from flightdeck.db.models import CampaignPlan, CampaignRequest, Job
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
@@ -133,8 +134,10 @@ async def create_campaign_plan(
     settings: SettingsDep,
 ) -> PlanAccepted:
     """Store a plan and start publishing it. The same requestId again returns the existing plan
-    (200) and starts nothing new. The plan is committed only once Temporal has accepted its
-    run: with Temporal unreachable the answer is 503 and nothing is stored."""
+    (200) and starts nothing new. The plan is committed (as `pending`) before its run is
+    started, so no pooled connection is held while Temporal answers; with Temporal unreachable
+    it is withdrawn again and the answer is 503 — nothing stays stored. (A start lost between
+    the two, e.g. the API killed, leaves a `pending` plan that the pending-plans sweep starts.)"""
     tenant_id = principal.tenant_id
     plans = CampaignPlanRepository(session)
     existing = await plans.get_by_request_id(tenant_id, body.request_id)
@@ -169,15 +172,43 @@ async def create_campaign_plan(
         if existing is None:
             raise
         return await _existing(existing, response, temporal, settings)
+    await session.commit()  # the connection goes back to the pool while Temporal answers
     try:
         await start_publish(temporal, settings, plan, principal.user_id)
     except Exception as exc:
-        await session.rollback()
         if temporal_unreachable(exc):
+            await _withdraw(session, plan)
             raise unavailable("temporal", "Temporal is unreachable; nothing was stored") from exc
-        raise
-    await session.commit()
+        raise  # a bug: the plan stays `pending` and the pending-plans sweep starts it
     return _accepted(plan)
+
+
+async def _withdraw(session: AsyncSession, plan: CampaignPlan) -> None:
+    """Undo a POST whose run Temporal never took: the plan, its request and job rows go; the
+    audit log keeps both entries (created, then withdrawn)."""
+    await session.rollback()
+    await session.execute(
+        delete(CampaignRequest).where(
+            CampaignRequest.tenant_id == plan.tenant_id,
+            CampaignRequest.campaign_plan_id == plan.id,
+        )
+    )
+    await session.execute(
+        delete(Job).where(Job.tenant_id == plan.tenant_id, Job.id == plan.workflow_id)
+    )
+    await session.execute(
+        delete(CampaignPlan).where(
+            CampaignPlan.tenant_id == plan.tenant_id, CampaignPlan.id == plan.id
+        )
+    )
+    await AuditLogRepository(session).add(
+        tenant_id=plan.tenant_id,
+        action="campaign_plan.withdrawn",
+        entity_type="campaign_plan",
+        entity_id=str(plan.id),
+        details={"requestId": plan.request_id, "reason": "Temporal was unreachable"},
+    )
+    await session.commit()
 
 
 async def _existing(
