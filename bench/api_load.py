@@ -161,7 +161,11 @@ async def main(args: argparse.Namespace) -> None:
             [*cli, "worker"], env=common, stdout=worker_log, stderr=worker_log
         )
         print(f"worker log: {worker_log.name}")
-        procs["api"] = subprocess.Popen([*cli, "api", "--port", str(api_port)], env=common, **quiet)
+        api_log = open(os.path.join(data_dir, "api.log"), "wb")  # noqa: SIM115
+        procs["api"] = subprocess.Popen(
+            [*cli, "api", "--port", str(api_port)], env=common, stdout=api_log, stderr=api_log
+        )
+        print(f"API log: {api_log.name}")
         await wait_until_serving(f"{api_url}/healthz", timeout=60)
 
         sessions = create_sessionmaker(engine)

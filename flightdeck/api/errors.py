@@ -146,9 +146,10 @@ def _database_down(exc: BaseException) -> bool:
     return type(exc).__module__.startswith("asyncpg") and "Connection" in type(exc).__name__
 
 
-# SQLSTATE classes of a server that cannot take the connection: 08 (connection exception) and
-# 57P (operator intervention: shutting down, starting up, crash recovery).
-_UNAVAILABLE_SQLSTATES = ("08", "57P")
+# SQLSTATE classes of a server that cannot take the connection: 08 (connection exception),
+# 57P (operator intervention: shutting down, starting up, crash recovery) and 53 (insufficient
+# resources: too many connections, out of memory or disk) — all worth retrying later.
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
 
 
 def _server_unavailable(exc: BaseException) -> bool:

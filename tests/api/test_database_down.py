@@ -26,6 +26,8 @@ def refused(message: str, cause: Exception) -> sa_exc.DBAPIError:
         asyncpg.exceptions.CannotConnectNowError("the database system is shutting down"),
         asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
         asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator"),
+        # More clients than max_connections (several API processes with their pools).
+        asyncpg.exceptions.TooManyConnectionsError("sorry, too many clients already"),
     ],
 )
 async def test_a_restarting_database_is_a_json_503(cause: Exception) -> None:
