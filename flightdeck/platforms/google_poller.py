@@ -23,9 +23,8 @@ from flightdeck.domain.sync_back import (
     PlatformSnapshot,
 )
 from flightdeck.platforms.campaign_set_adapter import AccountContext
-from flightdeck.platforms.errors import NonRetryableError
 from flightdeck.platforms.google_ads import GoogleAdsClient, gaql_string
-from flightdeck.platforms.platform_poller import PlatformPoller
+from flightdeck.platforms.platform_poller import PlatformPoller, SyncBackSwitchedOff
 
 PLATFORM = "google"
 API_CLIENT = "GOOGLE_ADS_API"
@@ -219,37 +218,19 @@ def outside_resources(events: Sequence[ChangeEvent]) -> set[str]:
     return {event.resource_name for event in events if event.outside}
 
 
-class GoogleSyncBackPending:
-    """What the sync-back cycle gets for a Google account until its comparison speaks Google:
-    `domain.sync_back` compares Reddit's shape (ad-group budgets, targeting lists, bid
-    strategies), which a Google ad group does not have, so a snapshot would read as the
-    platform having cleared them and overwrite local values. The run fails with this reason
-    instead, and nothing local changes. `GooglePlatformPoller` itself reads correctly."""
+# `domain.sync_back` compares Reddit's shape (ad-group budgets, targeting lists, bid
+# strategies), which a Google ad group does not have: until it speaks Google, the registry
+# serves Google accounts `SyncBackSwitchedOff(GooglePlatformPoller(client), REASON)`.
+SYNC_BACK_PENDING_REASON = (
+    "sync-back is not available for Google Ads accounts yet: the three-way comparison "
+    "does not know Google's fields (no ad-group budget or targeting lists; keywords are "
+    "criteria), so nothing is compared or changed"
+)
 
-    platform = PLATFORM
-    REASON = (
-        "sync-back is not available for Google Ads accounts yet: the three-way comparison "
-        "does not know Google's fields (no ad-group budget or targeting lists; keywords are "
-        "criteria), so nothing is compared or changed"
-    )
 
-    def __init__(self, client: GoogleAdsClient) -> None:
-        self.reader = GooglePlatformPoller(client)
-
-    async def fetch_campaign_status(
-        self, account: AccountContext, platform_campaign_id: str
-    ) -> PlatformCampaignState:
-        return await self.reader.fetch_campaign_status(account, platform_campaign_id)
-
-    async def fetch_all(
-        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
-    ) -> PlatformSnapshot:
-        raise NonRetryableError(self.REASON, platform=PLATFORM)
+def sync_back_pending(client: GoogleAdsClient) -> SyncBackSwitchedOff:
+    return SyncBackSwitchedOff(GooglePlatformPoller(client), SYNC_BACK_PENDING_REASON)
 
 
 def _conforms(poller: GooglePlatformPoller) -> PlatformPoller:
     return poller  # mypy proves the Protocol is implemented
-
-
-def _conforms_pending(poller: GoogleSyncBackPending) -> PlatformPoller:
-    return poller

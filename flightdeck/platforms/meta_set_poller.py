@@ -3,7 +3,7 @@
 `updated_time` (only what changed since the last read when a `since` is given), deleted ones
 included (`effective_status` names DELETED too), names with our adoption marker stripped.
 
-`MetaSyncBackPending` is what the registry uses for now: `domain.sync_back` compares Reddit's
+`sync_back_pending` is what the registry uses for now: `domain.sync_back` compares Reddit's
 fields (ad-group targeting lists with keywords, bid strategies, spend caps); a Meta ad set has no
 keywords and its targeting is Meta's, so a snapshot would read as the platform having cleared
 them and overwrite local values. Its `fetch_all` fails the cycle with that reason and changes
@@ -27,9 +27,9 @@ from flightdeck.domain.sync_back import (
     PlatformSnapshot,
 )
 from flightdeck.platforms.campaign_set_adapter import AccountContext
-from flightdeck.platforms.errors import NonRetryableError, PlatformError
+from flightdeck.platforms.errors import PlatformError
 from flightdeck.platforms.meta_set_adapter import NONEXISTENT_SUBCODE, MetaAdsClient
-from flightdeck.platforms.platform_poller import PlatformPoller
+from flightdeck.platforms.platform_poller import PlatformPoller, SyncBackSwitchedOff
 
 PLATFORM = "meta"
 STATUSES = {"ACTIVE": "active", "PAUSED": "paused", "ARCHIVED": "archived", "DELETED": "deleted"}
@@ -151,28 +151,16 @@ class MetaPlatformPoller:
         return None
 
 
-class MetaSyncBackPending:
-    """Sync-back for Meta accounts, switched off with its reason (see the module doc)."""
+SYNC_BACK_PENDING_REASON = (
+    "sync-back is not available for Meta ad accounts yet: the three-way comparison does "
+    "not know Meta's fields (ad sets have no keywords and Meta's own targeting), so "
+    "nothing is compared or changed"
+)
 
-    platform = PLATFORM
-    REASON = (
-        "sync-back is not available for Meta ad accounts yet: the three-way comparison does "
-        "not know Meta's fields (ad sets have no keywords and Meta's own targeting), so "
-        "nothing is compared or changed"
-    )
 
-    def __init__(self, client: MetaAdsClient) -> None:
-        self.reader = MetaPlatformPoller(client)
-
-    async def fetch_campaign_status(
-        self, account: AccountContext, platform_campaign_id: str
-    ) -> PlatformCampaignState:
-        return await self.reader.fetch_campaign_status(account, platform_campaign_id)
-
-    async def fetch_all(
-        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
-    ) -> PlatformSnapshot:
-        raise NonRetryableError(self.REASON, platform=PLATFORM)
+def sync_back_pending(client: MetaAdsClient) -> SyncBackSwitchedOff:
+    """What the registry serves for Meta accounts for now (see the module doc)."""
+    return SyncBackSwitchedOff(MetaPlatformPoller(client), SYNC_BACK_PENDING_REASON)
 
 
 def _ad(item: dict[str, Any]) -> PlatformAdState:
@@ -197,5 +185,5 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _conforms(poller: MetaPlatformPoller, pending: MetaSyncBackPending) -> list[PlatformPoller]:
+def _conforms(poller: MetaPlatformPoller, pending: SyncBackSwitchedOff) -> list[PlatformPoller]:
     return [poller, pending]  # mypy proves the Protocol is implemented

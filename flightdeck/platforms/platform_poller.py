@@ -33,3 +33,28 @@ class PlatformPoller(Protocol):
     ) -> PlatformSnapshot:
         """Every campaign, ad group and ad of the account; `heartbeat` is called per page."""
         ...
+
+
+class SyncBackSwitchedOff:
+    """The poller a platform registers while `domain.sync_back` cannot compare its fields yet:
+    a snapshot in Reddit's shape would read the fields the platform lacks (ad-group budgets,
+    targeting lists, keywords) as cleared and overwrite local values. `fetch_all` fails the
+    account's run with `reason` (non-retryable) and nothing local changes; single reads (a
+    campaign's status, used by pause/resume checks) still go to the platform's real reader."""
+
+    def __init__(self, reader: PlatformPoller, reason: str) -> None:
+        self.reader = reader
+        self.platform = reader.platform
+        self.reason = reason
+
+    async def fetch_campaign_status(
+        self, account: AccountContext, platform_campaign_id: str
+    ) -> PlatformCampaignState:
+        return await self.reader.fetch_campaign_status(account, platform_campaign_id)
+
+    async def fetch_all(
+        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
+    ) -> PlatformSnapshot:
+        from flightdeck.platforms.errors import NonRetryableError
+
+        raise NonRetryableError(self.reason, platform=self.platform)

@@ -22,13 +22,12 @@ from flightdeck.domain.meta_set_payloads import KEYWORDS_NOT_APPLICABLE
 from flightdeck.domain.meta_set_rules import validate_meta_set
 from flightdeck.domain.reddit_set_rules import validate_reddit_set
 from flightdeck.domain.set_validation import SetValidator
+from flightdeck.platforms import google_poller, meta_set_poller
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter
-from flightdeck.platforms.google_poller import GoogleSyncBackPending
 from flightdeck.platforms.google_preview import google_preview
 from flightdeck.platforms.meta_preview import meta_preview
 from flightdeck.platforms.meta_set_adapter import MetaCampaignSetAdapter
-from flightdeck.platforms.meta_set_poller import MetaSyncBackPending
 from flightdeck.platforms.platform_poller import PlatformPoller
 from flightdeck.platforms.reddit_adapter import RedditCampaignSetAdapter
 from flightdeck.platforms.reddit_poller import RedditPlatformPoller
@@ -131,7 +130,7 @@ GOOGLE = register(
         adapter=lambda client, cache: GoogleCampaignSetAdapter(client),
         # Sync-back's comparison does not speak Google yet: its runs fail with the reason and
         # change nothing (GooglePlatformPoller reads GAQL + change_event, ready for it).
-        poller=lambda client, page_size: GoogleSyncBackPending(client),
+        poller=lambda client, page_size: google_poller.sync_back_pending(client),
         queue=lambda s: s.google_task_queue,
         rate_limit=lambda s: s.google_rate_limit,
         creative_rate_limit=lambda s: s.google_creative_rate_limit,
@@ -146,7 +145,7 @@ META = register(
         adapter=lambda client, cache: MetaCampaignSetAdapter(client),
         # Sync-back's comparison does not speak Meta yet: its runs fail with the reason and
         # change nothing (MetaPlatformPoller lists with `filtering` on updated_time, ready).
-        poller=lambda client, page_size: MetaSyncBackPending(client),
+        poller=lambda client, page_size: meta_set_poller.sync_back_pending(client),
         queue=lambda s: s.meta_sets_task_queue,
         rate_limit=lambda s: s.meta_sets_rate_limit,
         creative_rate_limit=lambda s: s.meta_sets_creative_rate_limit,

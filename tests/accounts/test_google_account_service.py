@@ -277,7 +277,7 @@ async def test_the_registry_serves_google_accounts_on_one_shared_client(
     from flightdeck.activities.adapters import PlatformAdapters
     from flightdeck.platforms.errors import NonRetryableError
     from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter
-    from flightdeck.platforms.google_poller import GoogleSyncBackPending
+    from flightdeck.platforms.platform_poller import SyncBackSwitchedOff
 
     account = await connect(service, sim, tenant)
     adapters = PlatformAdapters(sessions, {"google": service})
@@ -291,7 +291,7 @@ async def test_the_registry_serves_google_accounts_on_one_shared_client(
     poller, _ = await adapters.poller(tenant.id, account.id)
     # Until sync-back's comparison speaks Google, a cycle fails with the reason, changing
     # nothing (a Reddit-shaped comparison would read Google's missing fields as cleared).
-    assert isinstance(poller, GoogleSyncBackPending)
+    assert isinstance(poller, SyncBackSwitchedOff)
     with pytest.raises(NonRetryableError, match="not available for Google Ads"):
         await poller.fetch_all(context)
     assert (await poller.reader.fetch_all(context)).campaigns == {}

@@ -25,7 +25,7 @@ from flightdeck.domain.set_validation import (
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import NonRetryableError
 from flightdeck.platforms.meta_set_adapter import MetaAdsClient, MetaCampaignSetAdapter
-from flightdeck.platforms.meta_set_poller import MetaPlatformPoller, MetaSyncBackPending
+from flightdeck.platforms.meta_set_poller import MetaPlatformPoller, sync_back_pending
 
 ACCOUNT = AccountContext(account_id="act_100", profile_id="400")
 
@@ -203,4 +203,4 @@ async def test_the_poller_lists_changes_since_with_updated_time_filtering() -> N
     assert state.name == "Summer" and state.status == "paused"
     assert state.budget == Budget(type="daily", amount=Decimal(25))
     with pytest.raises(NonRetryableError, match="not available for Meta"):
-        await MetaSyncBackPending(graph).fetch_all(ACCOUNT)
+        await sync_back_pending(graph).fetch_all(ACCOUNT)
