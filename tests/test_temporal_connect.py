@@ -60,6 +60,9 @@ async def test_the_codec_round_trips_and_refuses_another_key_or_tampering() -> N
     other = EncryptionCodec(os.urandom(32))
     with pytest.raises(PayloadDecryptionError):
         await other.decode([sealed])
-    tampered = Payload(metadata=dict(sealed.metadata), data=sealed.data[:-1] + b"\0")
+    # Flip a bit of the last byte (replacing it with a constant left it unchanged 1 in 256).
+    tampered = Payload(
+        metadata=dict(sealed.metadata), data=sealed.data[:-1] + bytes([sealed.data[-1] ^ 1])
+    )
     with pytest.raises(PayloadDecryptionError):
         await codec.decode([tampered])
