@@ -293,7 +293,9 @@ async def test_a_plan_s_mapping_the_asset_library_and_offline_docs(
     docs = await page.goto(console_url + "/redoc")
     assert docs is not None and "default-src 'self'" in docs.headers["content-security-policy"]
     await expect(page.locator("redoc, .redoc-wrap").first).to_be_attached()
-    await expect(page.get_by_text("campaign-plans").first).to_be_visible()
+    # ReDoc lays out the whole OpenAPI document in the browser before showing a tag: give it
+    # longer than the default 5 s (it took more on a busy CI machine).
+    await expect(page.get_by_text("campaign-plans").first).to_be_visible(timeout=30_000)
     assert outside == [], f"every file comes from the app: {outside}"
 
 
