@@ -150,6 +150,13 @@ async def test_rejected_ad_is_recorded_with_feedback_and_an_alert(rig: System) -
         "global": {"HEALTH_CLAIMS": "Ads can't make health claims."}
     }
     assert ads["Coffee ad 1"]["status"] == "approved"
+
+    async def alerted() -> bool:  # the alert is written in its own step, after the verdicts
+        async with system_session(rig.sessions, "cli") as session:
+            found = await session.scalars(select(Alert).where(Alert.entity_id == campaign_id))
+            return bool(found.all())
+
+    await eventually(alerted)
     async with system_session(rig.sessions, "cli") as session:
         alerts = (await session.scalars(select(Alert).where(Alert.entity_id == campaign_id))).all()
     assert [a.alert_type for a in alerts] == ["meta_ad_rejected"]
