@@ -15,16 +15,21 @@ Mapping (§7):
   match type), `negative` for excluded keywords. Text ≤ 80 characters and ≤ 10 words.
 - ad → a responsive search ad: headlines are our `headline`'s lines (3–15, ≤ 30 characters
   each), descriptions our `description`'s lines (2–4, ≤ 90), final URL, and `displayUrl`'s
-  path as path1/path2 (≤ 15 each). RSAs have no name: ours goes on a label (`ad_label`).
+  path as path1/path2 (≤ 15 each). RSAs have no name: the ad's adoption marker goes on a label
+  of its own (`ad_label`, §3's adoption table).
+
+Adoption markers (`domain.adoption`, issue 8 item 2): campaigns and ad groups are created with
+the entity's marker as their name's suffix (` [fd:<12 hex>]`), so names leave room for it
+(`MARKER_BYTES`); a later rename sends the plain name (the object is mapped by id by then).
 """
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
+from flightdeck.domain.adoption import with_ref
 from flightdeck.domain.campaign_sets import AdGroupSpec, AdSpec, CampaignSpec, KeywordSpec
 
 MICROS = 1_000_000
@@ -33,6 +38,8 @@ HEADLINES, DESCRIPTIONS = (3, 15), (2, 4)
 HEADLINE_MAX, DESCRIPTION_MAX, PATH_MAX = 30, 90, 15
 KEYWORD_MAX_CHARS, KEYWORD_MAX_WORDS = 80, 10
 NAME_MAX = 255
+MARKER_BYTES = len(with_ref("", "0" * 12))  # " [fd:0123456789ab]": 18
+AD_LABEL_PREFIX = "flightdeck-ad"
 CONVERSION_OBJECTIVES = frozenset({"conversions", "lead_generation", "catalog_sales"})
 CLICK_OBJECTIVES = frozenset({"traffic", "consideration"})
 BIDDING_FIELDS = ("manualCpc", "maximizeConversions", "targetSpend", "targetImpressionShare")
@@ -58,12 +65,16 @@ def micros(amount: Decimal, field: str) -> str:
     return str(int(value))
 
 
-def campaign_name(name: str) -> str:
+def campaign_name(name: str, ref: str | None = None) -> str:
+    """The name as sent: with the adoption marker when one is given. The limit leaves room for
+    the marker either way, so a name valid now stays valid for the create."""
     if any(ch in name for ch in "\x00\n\r"):
         raise GooglePayloadError("name", "may not contain line breaks or NUL")
-    if len(name.encode()) > NAME_MAX:
-        raise GooglePayloadError("name", f"at most {NAME_MAX} bytes on Google Ads")
-    return name
+    if len(name.encode()) > NAME_MAX - MARKER_BYTES:
+        raise GooglePayloadError(
+            "name", f"at most {NAME_MAX - MARKER_BYTES} bytes on Google Ads (room for the marker)"
+        )
+    return with_ref(name, ref)
 
 
 def budget(spec: CampaignSpec) -> dict[str, Any]:
@@ -103,10 +114,11 @@ def campaign_create(
     ad_groups: list[AdGroupSpec] | None = None,
     *,
     initial_status: str = "PAUSED",
+    ref: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "resourceName": resource_name,
-        "name": campaign_name(spec.name),
+        "name": campaign_name(spec.name, ref),
         "status": initial_status,
         "advertisingChannelType": "SEARCH",
         "campaignBudget": budget_name,
@@ -157,10 +169,12 @@ def budget_changes(spec: CampaignSpec, base: CampaignSpec | None) -> dict[str, A
     return {} if wanted == before else {"amountMicros": wanted}
 
 
-def ad_group_create(spec: AdGroupSpec, resource_name: str, campaign: str) -> dict[str, Any]:
+def ad_group_create(
+    spec: AdGroupSpec, resource_name: str, campaign: str, ref: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "resourceName": resource_name,
-        "name": _ad_group_name(spec.name),
+        "name": _ad_group_name(spec.name, ref),
         "campaign": campaign,
         "status": status(spec.status),
         "type": "SEARCH_STANDARD",
@@ -170,10 +184,12 @@ def ad_group_create(spec: AdGroupSpec, resource_name: str, campaign: str) -> dic
     return body
 
 
-def _ad_group_name(name: str) -> str:
-    if len(name) >= NAME_MAX:
-        raise GooglePayloadError("name", f"fewer than {NAME_MAX} characters on Google Ads")
-    return campaign_name(name)
+def _ad_group_name(name: str, ref: str | None = None) -> str:
+    if len(name) + MARKER_BYTES >= NAME_MAX:
+        raise GooglePayloadError(
+            "name", f"fewer than {NAME_MAX - MARKER_BYTES} characters on Google Ads"
+        )
+    return campaign_name(name, ref)
 
 
 def cpc_bid(spec: AdGroupSpec) -> str | None:
@@ -262,7 +278,7 @@ def ad_group_ad_create(spec: AdSpec, ad_group: str, resource_name: str) -> dict[
     }
 
 
-def ad_label(name: str) -> str:
-    """The label naming an ad (RSAs have none). Labels are the account's: ads of the same name
-    in other ad groups share it, and a lookup filters by ad group too."""
-    return f"flightdeck-ad-{hashlib.sha256(name.encode()).hexdigest()[:24]}"
+def ad_label(ref: str) -> str:
+    """The label carrying an ad's adoption marker (RSAs have no name): one per ad entity,
+    `flightdeck-ad [fd:<12 hex>]`, so a lookup by it can only find that entity's ad."""
+    return with_ref(AD_LABEL_PREFIX, ref)

@@ -12,9 +12,12 @@
   text (or negative flag) changed is removed and created again, in one atomic request, and the
   update says so (`changed_fields` has `keywords.replaced`). Ad copy is edited in place on the
   ad (`ads:mutate`), which Google allows; the ad group ad's `ad` itself is never sent.
-- Google has no idempotency key: after an ambiguous failure (5xx, lost answer) the caller
-  finds the object before creating again — campaigns by their unique name in the account, ad
-  groups by name in their campaign, ads (RSAs have no name) by their label.
+- Google has no idempotency key: every create carries the entity's adoption marker
+  (`domain.adoption`, issue 8 item 2) — campaigns and ad groups as their name's suffix
+  ` [fd:<12 hex>]`, ads (RSAs have no name) on a label of their own — and after an ambiguous
+  failure (5xx, lost answer) the caller finds the object by that marker before creating again:
+  never by a bare name, which another set in the same account may use too. Without a marker
+  nothing is adopted.
 
 Platform ids are resource names (`customers/{cid}/campaigns/{id}`).
 """
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flightdeck.domain import google_payloads as payloads
+from flightdeck.domain.adoption import ref_of
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -48,6 +52,23 @@ COLLECTIONS: dict[EntityType, tuple[str, str]] = {
     "ad_group": ("adGroups", "adGroupOperation"),
     "ad": ("adGroupAds", "adGroupAdOperation"),
 }
+
+
+@dataclass(frozen=True)
+class TreeRefs:
+    """The adoption markers of a tree's entities (`domain.adoption.entity_ref`): the
+    campaign's, each ad group's, and each ad's per ad group. An ad without one gets no label."""
+
+    campaign: str | None = None
+    ad_groups: Sequence[str | None] = ()
+    ads: Sequence[Sequence[str | None]] = ()
+
+    def ad_group(self, index: int) -> str | None:
+        return self.ad_groups[index] if index < len(self.ad_groups) else None
+
+    def ad(self, group: int, index: int) -> str | None:
+        refs = self.ads[group] if group < len(self.ads) else ()
+        return refs[index] if index < len(refs) else None
 
 
 @dataclass
@@ -90,11 +111,13 @@ class GoogleCampaignSetAdapter:
         ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
         *,
         enable_later: bool = True,
+        refs: TreeRefs | None = None,
     ) -> CampaignTree:
         """The campaign and everything under it in one atomic googleAds:mutate, the campaign
         PAUSED until the whole tree exists; then one more request enables it when it should
         run. After an ambiguous failure: `find_campaign`, then `set_status` if it is adopted
         paused (the tree itself is complete: it was one transaction)."""
+        refs = refs or TreeRefs()
         cid = account.account_id
         temp = _Temp(cid)
         budget_name, campaign_name = temp.name("campaignBudgets"), temp.name("campaigns")
@@ -113,13 +136,17 @@ class GoogleCampaignSetAdapter:
                         budget_name,
                         groups,
                         initial_status="PAUSED" if enable_later else payloads.status(spec.status),
+                        ref=refs.campaign,
                     ),
                 ),
             ]
             group_names = [temp.name("adGroups") for _ in groups]
             ops += [
-                _op("adGroupOperation", payloads.ad_group_create(group, name, campaign_name))
-                for group, name in zip(groups, group_names, strict=True)
+                _op(
+                    "adGroupOperation",
+                    payloads.ad_group_create(group, name, campaign_name, refs.ad_group(index)),
+                )
+                for index, (group, name) in enumerate(zip(groups, group_names, strict=True))
             ]
             keyword_slots: list[list[int]] = []
             for (group, _), name in zip(ad_groups, group_names, strict=True):
@@ -136,12 +163,17 @@ class GoogleCampaignSetAdapter:
             labels: list[dict[str, Any]] = []
             links: list[dict[str, Any]] = []
             ad_ops: list[dict[str, Any]] = []
-            ad_names = [ad.name for _, ads in ad_groups for ad in ads]
-            label_names = await self._labels(cid, ad_names) if ad_names else {}
-            for (_, ads), group_name in zip(ad_groups, group_names, strict=True):
+            ad_refs = [
+                ref
+                for g, (_, ads) in enumerate(ad_groups)
+                for i in range(len(ads))
+                if (ref := refs.ad(g, i)) is not None
+            ]
+            label_names = await self._labels(cid, ad_refs) if ad_refs else {}
+            for g, ((_, ads), group_name) in enumerate(zip(ad_groups, group_names, strict=True)):
                 ad_slots.append([])
                 group_key = group_name.rsplit("/", 1)[1]
-                for ad in ads:
+                for i, ad in enumerate(ads):
                     ad_name = temp.name("adGroupAds", parent=group_key)
                     ad_slots[-1].append(len(ad_ops))
                     ad_ops.append(
@@ -150,7 +182,10 @@ class GoogleCampaignSetAdapter:
                             payloads.ad_group_ad_create(ad, group_name, ad_name),
                         )
                     )
-                    text = payloads.ad_label(ad.name)
+                    ad_ref = refs.ad(g, i)
+                    if ad_ref is None:
+                        continue
+                    text = payloads.ad_label(ad_ref)
                     if text not in label_names:
                         label_names[text] = temp.name("labels")
                         labels.append(
@@ -202,20 +237,27 @@ class GoogleCampaignSetAdapter:
         """Budget and campaign in one atomic request, with the wanted status at once: with no
         ad group yet the campaign serves nothing, and a second request (to enable it) could
         lose its answer after the create was adopted, leaving it paused for good."""
-        return (await self.create_campaign_tree(account, spec, [], enable_later=False)).campaign
+        tree = await self.create_campaign_tree(
+            account, spec, [], enable_later=False, refs=TreeRefs(campaign=ref)
+        )
+        return tree.campaign
 
     async def find_campaign(
         self, account: AccountContext, name: str, *, ref: str | None = None
     ) -> PlatformObject | None:
+        """The live campaign carrying `ref` in its name (whatever the name is now: a local
+        rename between the lost answer and the retry changes nothing), never one by name."""
+        if ref is None:
+            return None
         rows = await self._client.search(
             account.account_id,
             (
-                "SELECT campaign.resource_name, campaign.status, campaign.campaign_budget "
-                f"FROM campaign WHERE campaign.name = {gaql_string(name)} "
+                "SELECT campaign.resource_name, campaign.name, campaign.status, "
+                f"campaign.campaign_budget FROM campaign WHERE campaign.name LIKE {_marked(ref)} "
                 "AND campaign.status != 'REMOVED'"
             ),
         )
-        found = [row["campaign"] for row in rows]
+        found = [row["campaign"] for row in rows if ref_of(row["campaign"].get("name")) == ref]
         return _adopt(found, name, "campaign", lambda c: {"budget": c.get("campaignBudget", "")})
 
     async def update_campaign(
@@ -263,7 +305,10 @@ class GoogleCampaignSetAdapter:
         name = temp.name("adGroups")
         with _payload_errors():
             ops = [
-                _op("adGroupOperation", payloads.ad_group_create(spec, name, campaign_platform_id))
+                _op(
+                    "adGroupOperation",
+                    payloads.ad_group_create(spec, name, campaign_platform_id, ref),
+                )
             ]
             ops += [
                 _op("adGroupCriterionOperation", payloads.keyword_create(k, name, i))
@@ -282,16 +327,19 @@ class GoogleCampaignSetAdapter:
         *,
         ref: str | None = None,
     ) -> PlatformObject | None:
+        if ref is None:
+            return None
         campaign_id = campaign_platform_id.rsplit("/", 1)[-1]
         rows = await self._client.search(
             account.account_id,
             (
-                "SELECT ad_group.resource_name, ad_group.status FROM ad_group "
-                f"WHERE ad_group.name = {gaql_string(name)} AND campaign.id = {campaign_id} "
+                "SELECT ad_group.resource_name, ad_group.name, ad_group.status FROM ad_group "
+                f"WHERE ad_group.name LIKE {_marked(ref)} AND campaign.id = {campaign_id} "
                 "AND ad_group.status != 'REMOVED'"
             ),
         )
-        return _adopt([row["adGroup"] for row in rows], name, "ad group")
+        found = [row["adGroup"] for row in rows if ref_of(row["adGroup"].get("name")) == ref]
+        return _adopt(found, name, "ad group")
 
     async def update_ad_group(
         self,
@@ -380,10 +428,10 @@ class GoogleCampaignSetAdapter:
         *,
         ref: str | None = None,
     ) -> PlatformObject:
-        """The ad and its name label (created, or an existing one reused) in one request."""
+        """The ad and its marker label (created, or an existing one reused: a label outlives
+        the ad it was made with) in one request; without `ref`, the ad alone."""
         cid = account.account_id
         group_key = ad_group_platform_id.rsplit("/", 1)[-1]
-        label_text = payloads.ad_label(spec.name)
         temp = _Temp(cid)
         ad_name = temp.name("adGroupAds", parent=group_key)
         with _payload_errors():
@@ -393,11 +441,13 @@ class GoogleCampaignSetAdapter:
                     payloads.ad_group_ad_create(spec, ad_group_platform_id, ad_name),
                 )
             ]
-        label = (await self._labels(cid, [spec.name])).get(label_text)
-        if label is None:
-            label = temp.name("labels")
-            ops.insert(0, _op("labelOperation", {"resourceName": label, "name": label_text}))
-        ops.append(_op("adGroupAdLabelOperation", {"adGroupAd": ad_name, "label": label}))
+        if ref is not None:
+            label_text = payloads.ad_label(ref)
+            label = (await self._labels(cid, [ref])).get(label_text)
+            if label is None:
+                label = temp.name("labels")
+                ops.insert(0, _op("labelOperation", {"resourceName": label, "name": label_text}))
+            ops.append(_op("adGroupAdLabelOperation", {"adGroupAd": ad_name, "label": label}))
         answer = await self._client.mutate_all(cid, ops)
         created = answer.resource_names()[1 if len(ops) == 3 else 0]
         return PlatformObject(platform_id=str(created), status=payloads.status(spec.status))
@@ -410,8 +460,10 @@ class GoogleCampaignSetAdapter:
         *,
         ref: str | None = None,
     ) -> PlatformObject | None:
+        if ref is None:
+            return None
         group_key = ad_group_platform_id.rsplit("/", 1)[-1]
-        label_text = payloads.ad_label(name)
+        label_text = payloads.ad_label(ref)
         rows = await self._client.search(
             account.account_id,
             (
@@ -481,9 +533,9 @@ class GoogleCampaignSetAdapter:
 
     # -- plumbing -----------------------------------------------------------------------------
 
-    async def _labels(self, cid: str, ad_names: Sequence[str]) -> dict[str, str]:
-        """The ad-name labels that already exist: label name -> resource name."""
-        texts = sorted({payloads.ad_label(name) for name in ad_names})
+    async def _labels(self, cid: str, refs: Sequence[str]) -> dict[str, str]:
+        """The ads' marker labels that already exist: label name -> resource name."""
+        texts = sorted({payloads.ad_label(ref) for ref in refs})
         listed = ", ".join(gaql_string(text) for text in texts)
         rows = await self._client.search(
             cid,
@@ -516,6 +568,12 @@ class GoogleCampaignSetAdapter:
         return PlatformObject(
             platform_id=platform_id, status=payloads.status(wanted_status), changed_fields=changed
         )
+
+
+def _marked(ref: str) -> str:
+    """A GAQL LIKE pattern for names carrying `ref` (hex and a colon: no wildcard or bracket
+    inside to escape); the caller checks the exact suffix."""
+    return gaql_string(f"%fd:{ref}%")
 
 
 def _op(key: str, create: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flightdeck.domain.adoption import strip_ref
 from flightdeck.domain.campaign_sets import Budget
 from flightdeck.domain.sync_back import (
     PlatformAdGroupState,
@@ -170,7 +171,7 @@ def campaign_state(row: Mapping[str, Any], latest: Mapping[str, datetime]) -> Pl
     status = STATUSES.get(str(campaign.get("status")), "error")
     return PlatformCampaignState(
         platform_id=str(campaign["resourceName"]),
-        name=str(campaign.get("name") or ""),
+        name=strip_ref(str(campaign.get("name") or "")),
         status=status,
         budget=Budget(type="daily", amount=amount) if amount and daily else None,
         modified_at=latest.get(str(campaign["resourceName"])),
@@ -184,7 +185,7 @@ def ad_group_state(row: Mapping[str, Any], latest: Mapping[str, datetime]) -> Pl
     return PlatformAdGroupState(
         platform_id=str(group["resourceName"]),
         campaign_platform_id=str(group.get("campaign") or ""),
-        name=str(group.get("name") or ""),
+        name=strip_ref(str(group.get("name") or "")),
         status=status,
         bid_amount=_money(group.get("cpcBidMicros")),
         modified_at=latest.get(str(group["resourceName"])),

@@ -125,3 +125,53 @@ async def test_lost_answers_from_google_leave_no_duplicates(rig: System) -> None
         "adGroupAdLabels": 12,
     }
     assert {c["status"] for c in objects["campaigns"]} == {"ENABLED"}
+
+
+async def test_a_lost_tree_create_never_adopts_another_sets_namesake(rig: System) -> None:
+    """Issue 8 item 2 on Google: a second set in the same account with the very same campaign,
+    ad group and ad names; every create's answer is lost once after it committed. Each retry
+    adopts by the entity's marker (name suffix, ad label) — exactly one tree per set, and
+    never the first set's objects (pausing the second set leaves the first running)."""
+    account = await rig.connect_google()
+    body = {"platform": "google", "adAccountId": account, "campaigns": [campaign(0)]}
+    first = await rig.api.post(
+        "/api/v1/campaign-sets", json={**body, "name": "Google first"}, headers=rig.headers
+    )
+    assert first.status_code == 201, first.text
+    assert (await rig.sync(first.json()["id"]))["status"] == "completed"
+    theirs = {c["resourceName"] for c in (await google_objects(rig))["campaigns"]}
+
+    second = await rig.api.post(
+        "/api/v1/campaign-sets", json={**body, "name": "Google second"}, headers=rig.headers
+    )
+    assert second.status_code == 201, second.text
+    await rig.faults(
+        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 1.0,
+         "remaining": 7},
+    )  # fmt: skip
+    job = await rig.sync(second.json()["id"])
+    assert job["status"] == "completed", job
+    log = (await rig.sim.get("/_sim/requests", params={"platform": "google"})).json()
+    assert sum(e["fault"] == "lost_response" for e in log) == 7, "campaign, 2 groups, 4 ads"
+
+    objects = await google_objects(rig)
+    counts = {k: len(v) for k, v in objects.items() if k not in ("changeEvents", "customers")}
+    assert counts == {
+        "campaignBudgets": 2,
+        "campaigns": 2,
+        "adGroups": 4,
+        "adGroupAds": 8,
+        "adGroupCriteria": 12,
+        "labels": 8,
+        "adGroupAdLabels": 8,
+    }, "one tree per set: every lost create adopted, nothing made twice"
+    names = [c["name"] for c in objects["campaigns"]]
+    assert len(set(names)) == 2 and all(n.startswith("Google Summer 0 [fd:") for n in names)
+    tree = await rig.api.get(f"/api/v1/campaign-sets/{second.json()['id']}", headers=rig.headers)
+    ours = tree.json()["campaigns"][0]["platformCampaignId"]
+    assert ours not in theirs
+
+    assert (await rig.sync(second.json()["id"], "pause"))["status"] == "completed"
+    statuses = {c["resourceName"]: c["status"] for c in (await google_objects(rig))["campaigns"]}
+    assert statuses[ours] == "PAUSED"
+    assert {statuses[name] for name in theirs} == {"ENABLED"}, "the first set's is untouched"

@@ -2,7 +2,8 @@
 in one atomic googleAds:mutate (exact object counts; nothing at all when one operation fails),
 updates that send only changed fields with an updateMask (no request when nothing changed),
 keyword replacement, ad copy edited in place, pause/resume/delete, Google's rules checked
-before sending, and adoption by name or label after a lost answer (no duplicates).
+before sending, and adoption by the entity's marker (name suffix, or an ad's label) after a
+lost answer: no duplicates, and never another set's object of the same name.
 Every request is also checked against the documented resource fields."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -23,13 +25,20 @@ from flightdeck.domain.campaign_sets import (
 )
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import NonRetryableError, RetryableError
-from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter
+from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter, TreeRefs
 from flightdeck.platforms.google_ads import GoogleAdsClient
 from flightdeck.platforms.google_ads_errors import error_codes, is_ambiguous
 from tests.platforms.test_google_ads_client import Recorder, Tokens, contract_problems
 from tests.simulators.google_ads_support import CID, MANAGER, GoogleSim
 
 ACCOUNT = AccountContext(account_id=CID)
+
+
+def ref() -> str:
+    """A fresh entity's adoption marker."""
+    import uuid
+
+    return entity_ref("campaign", uuid.uuid4())
 
 
 def campaign(name: str = "Spring Sale", **changes: Any) -> CampaignSpec:
@@ -107,7 +116,8 @@ async def test_the_whole_tree_in_one_atomic_mutate(
     adapter: GoogleCampaignSetAdapter, sim: GoogleSim, recorder: Recorder
 ) -> None:
     groups = [(ad_group("Shoes"), [ad("Ad 1"), ad("Ad 2")]), (ad_group("Socks"), [ad("Ad 1")])]
-    tree = await adapter.create_campaign_tree(ACCOUNT, campaign(), groups)
+    refs = TreeRefs(ref(), [ref(), ref()], [[ref(), ref()], [ref()]])
+    tree = await adapter.create_campaign_tree(ACCOUNT, campaign(), groups, refs=refs)
     counts = await sim.counts()
     assert {k: v for k, v in counts.items() if k != "changeEvents"} == {
         "campaignBudgets": 1,
@@ -115,12 +125,12 @@ async def test_the_whole_tree_in_one_atomic_mutate(
         "adGroups": 2,
         "adGroupAds": 3,
         "adGroupCriteria": 10,
-        "labels": 2,  # "Ad 1" and "Ad 2": a label per ad name
+        "labels": 3,  # a marker label per ad
         "adGroupAdLabels": 3,
     }
     sent = mutates(recorder)
     assert len(sent) == 2, "one atomic tree, then the campaign enabled"
-    assert len(sent[0]["mutateOperations"]) == 1 + 1 + 2 + 10 + 2 + 3 + 3
+    assert len(sent[0]["mutateOperations"]) == 1 + 1 + 2 + 10 + 3 + 3 + 3
     assert sent[1] == {
         "operations": [
             {
@@ -130,15 +140,19 @@ async def test_the_whole_tree_in_one_atomic_mutate(
         ]
     }
     created = sent[0]["mutateOperations"][1]["campaignOperation"]["create"]
+    assert created["name"] == f"Spring Sale [fd:{refs.campaign}]", "created with its marker"
     assert created["status"] == "PAUSED" and created["manualCpc"] == {}
     assert created["containsEuPoliticalAdvertising"] == "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING"
     assert tree.campaign.status == "ENABLED" and len(tree.ads[0]) == 2
 
-    found = await adapter.find_ad(ACCOUNT, tree.ad_groups[0].platform_id, "Ad 2")
+    found = await adapter.find_ad(
+        ACCOUNT, tree.ad_groups[0].platform_id, "Ad 2", ref=refs.ads[0][1]
+    )
     assert found is not None and found.platform_id == tree.ads[0][1].platform_id
     assert found.adopted
-    campaign_found = await adapter.find_campaign(ACCOUNT, "Spring Sale")
+    campaign_found = await adapter.find_campaign(ACCOUNT, "Spring Sale", ref=refs.campaign)
     assert campaign_found is not None and campaign_found.platform_id == tree.campaign.platform_id
+    assert await adapter.find_campaign(ACCOUNT, "Spring Sale") is None, "never by a bare name"
 
 
 async def test_one_failing_operation_leaves_nothing(
@@ -238,7 +252,10 @@ async def test_keyword_replacement_and_ad_copy_edits(
 
 
 async def test_pause_resume_and_delete(adapter: GoogleCampaignSetAdapter, sim: GoogleSim) -> None:
-    tree = await adapter.create_campaign_tree(ACCOUNT, campaign(), [(ad_group(), [ad()])])
+    marker = ref()
+    tree = await adapter.create_campaign_tree(
+        ACCOUNT, campaign(), [(ad_group(), [ad()])], refs=TreeRefs(campaign=marker)
+    )
     name = tree.campaign.platform_id
     assert (await adapter.set_status(ACCOUNT, "campaign", name, "paused")).status == "PAUSED"
     assert (await adapter.set_status(ACCOUNT, "ad", tree.ads[0][0].platform_id, "paused")).status
@@ -246,7 +263,7 @@ async def test_pause_resume_and_delete(adapter: GoogleCampaignSetAdapter, sim: G
     removed = await adapter.set_status(ACCOUNT, "campaign", name, "deleted")
     again = await adapter.set_status(ACCOUNT, "campaign", name, "deleted")
     assert removed.status == again.status == "REMOVED", "a repeated delete succeeds"
-    assert await adapter.find_campaign(ACCOUNT, "Spring Sale") is None
+    assert await adapter.find_campaign(ACCOUNT, "Spring Sale", ref=marker) is None
     rows = await sim.rows("SELECT campaign.status, campaign_budget.status FROM campaign")
     assert rows[0]["campaign"]["status"] == "REMOVED"
     assert rows[0]["campaignBudget"]["status"] == "REMOVED", "its own budget went with it"
@@ -259,29 +276,54 @@ async def test_a_lost_answer_is_adopted_not_duplicated(
         rule = {"platform": "google", "path": path, "lostResponseRate": 1.0, "remaining": 1}
         await sim.http.post("/_sim/faults", json={"rules": [rule]})
 
+    marker, group_marker = ref(), ref()
     await lose("googleAds:mutate")
     with pytest.raises(RetryableError) as lost:
-        await adapter.create_campaign_tree(ACCOUNT, campaign(), [(ad_group(), [])])
+        await adapter.create_campaign_tree(
+            ACCOUNT,
+            campaign(),
+            [(ad_group(), [])],
+            refs=TreeRefs(campaign=marker, ad_groups=[group_marker]),
+        )
     assert is_ambiguous(lost.value)
-    adopted = await adapter.find_campaign(ACCOUNT, "Spring Sale")
+    adopted = await adapter.find_campaign(ACCOUNT, "Spring Sale", ref=marker)
     assert adopted is not None and adopted.adopted
-    group = await adapter.find_ad_group(ACCOUNT, adopted.platform_id, "Shoes")
+    # Renamed locally between the lost answer and the retry: still found by its marker.
+    assert await adapter.find_campaign(ACCOUNT, "Renamed", ref=marker) == adopted
+    group = await adapter.find_ad_group(ACCOUNT, adopted.platform_id, "Shoes", ref=group_marker)
     assert group is not None
+    assert await adapter.find_ad_group(ACCOUNT, adopted.platform_id, "Shoes", ref=ref()) is None
 
+    ad_marker = ref()
     await lose("googleAds:mutate")
     with pytest.raises(RetryableError):
-        await adapter.create_ad(ACCOUNT, group.platform_id, ad("Late ad"))
-    found = await adapter.find_ad(ACCOUNT, group.platform_id, "Late ad")
+        await adapter.create_ad(ACCOUNT, group.platform_id, ad("Late ad"), ref=ad_marker)
+    found = await adapter.find_ad(ACCOUNT, group.platform_id, "Late ad", ref=ad_marker)
     assert found is not None and found.adopted
     assert (await sim.counts())["adGroupAds"] == 1
     assert (await sim.counts())["campaigns"] == 1
-    # The same ad name in another ad group reuses the label and is told apart by ad group.
+    # Another ad of the same name in another ad group is another entity: its own marker.
     other = await adapter.create_ad_group(
-        ACCOUNT, adopted.platform_id, campaign(), ad_group("Boots")
+        ACCOUNT, adopted.platform_id, campaign(), ad_group("Boots"), ref=ref()
     )
-    assert await adapter.find_ad(ACCOUNT, other.platform_id, "Late ad") is None
-    await adapter.create_ad(ACCOUNT, other.platform_id, ad("Late ad"))
-    assert (await sim.counts())["labels"] == 1
+    assert await adapter.find_ad(ACCOUNT, other.platform_id, "Late ad", ref=ad_marker) is None
+    await adapter.create_ad(ACCOUNT, other.platform_id, ad("Late ad"), ref=ref())
+    assert (await sim.counts())["labels"] == 2
+
+
+async def test_another_sets_campaign_of_the_same_name_is_never_adopted(
+    adapter: GoogleCampaignSetAdapter, sim: GoogleSim
+) -> None:
+    """Two sets each have a "Spring Sale" in the same account: both exist side by side (the
+    markers make the names unique), and a retry of one never adopts the other's."""
+    theirs = await adapter.create_campaign(ACCOUNT, campaign(), ref=ref())
+    ours = ref()
+    assert await adapter.find_campaign(ACCOUNT, "Spring Sale", ref=ours) is None
+    made = await adapter.create_campaign(ACCOUNT, campaign(), ref=ours)
+    assert made.platform_id != theirs.platform_id
+    found = await adapter.find_campaign(ACCOUNT, "Spring Sale", ref=ours)
+    assert found is not None and found.platform_id == made.platform_id
+    assert (await sim.counts())["campaigns"] == 2
 
 
 async def test_a_campaign_alone_is_one_request_with_its_status(
