@@ -3,7 +3,8 @@
 
 - `sync-retry-sweep`: RetryFailedSyncsWorkflow every `sync_retry_interval_seconds` (5 min),
   overlap SKIP (a slow sweep is never doubled).
-- `sync-back`: SyncBackWorkflow every `sync_back_interval_seconds` (15 min), overlap SKIP.
+- `sync-back` (Reddit), `sync-back-google`, `sync-back-meta`: SyncBackWorkflow for each
+  registered platform every `sync_back_interval_seconds` (15 min), overlap SKIP.
 - `meta-maintenance`: MetaMaintenanceWorkflow every `maintenance_interval_seconds` (daily):
   failed Meta publish attempts cleaned up after `failed_publish_retention_days` (30), audit
   entries past `audit_retention_days` moved to `audit_log_archive`; overlap SKIP.
@@ -33,7 +34,7 @@ from flightdeck.domain.metrics_io import MetricsSyncInput, PlatformQueues
 from flightdeck.domain.publish import PendingSweepInput
 from flightdeck.domain.sync import RetrySweepInput
 from flightdeck.domain.sync_back_io import SyncBackInput
-from flightdeck.platforms.registry import platform
+from flightdeck.platforms.registry import platform, platforms
 from flightdeck.platforms.reporting import registered
 from flightdeck.settings import Settings
 from flightdeck.workflows.meta_ops import MetaMaintenanceWorkflow
@@ -49,29 +50,39 @@ METRICS_SYNC_SCHEDULE_ID = "metrics-sync"
 PENDING_PLANS_SCHEDULE_ID = "pending-plans-sweep"
 
 
+def sync_back_schedule_id(platform_name: str) -> str:
+    """Reddit's keeps the id it always had; every other platform has its own schedule."""
+    return SYNC_BACK_SCHEDULE_ID if platform_name == "reddit" else f"sync-back-{platform_name}"
+
+
 def sync_back_input(
-    settings: Settings, trigger: str, tenant_id: str | None = None
+    settings: Settings,
+    trigger: str,
+    tenant_id: str | None = None,
+    platform_name: str = "reddit",
 ) -> SyncBackInput:
     return SyncBackInput(
-        platform="reddit",
+        platform=platform_name,
         trigger=trigger,
         tenant_id=tenant_id,
         escalate_after_seconds=settings.conflict_escalation_seconds,
         max_delete_share=settings.sync_back_max_delete_share,
         delete_hold_minimum=settings.sync_back_delete_hold_minimum,
-        read_task_queue=platform("reddit").read_task_queue(settings),
-        write_task_queue=platform("reddit").task_queue(settings),
+        read_task_queue=platform(platform_name).read_task_queue(settings),
+        write_task_queue=platform(platform_name).task_queue(settings),
     )
 
 
-def sync_back_schedule(settings: Settings) -> Schedule:
+def sync_back_schedule(settings: Settings, platform_name: str = "reddit") -> Schedule:
+    suffix = "" if platform_name == "reddit" else f"-{platform_name}"
     return Schedule(
         action=ScheduleActionStartWorkflow(
             SyncBackWorkflow.run,
-            sync_back_input(settings, "schedule"),
-            id="sync-back-cycle",
+            sync_back_input(settings, "schedule", platform_name=platform_name),
+            id=f"sync-back-cycle{suffix}",
             task_queue=settings.task_queue,
-            static_summary="Sync-back cycle: every tenant's connected accounts",
+            static_summary=f"Sync-back cycle{suffix.replace('-', ' (', 1) + ')' if suffix else ''}"
+            ": every tenant's connected accounts",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -203,7 +214,10 @@ async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     """Create every schedule, or bring an existing one up to date with the settings."""
     wanted = {
         RETRY_SWEEP_SCHEDULE_ID: retry_sweep_schedule(settings),
-        SYNC_BACK_SCHEDULE_ID: sync_back_schedule(settings),
+        **{
+            sync_back_schedule_id(entry.name): sync_back_schedule(settings, entry.name)
+            for entry in platforms()
+        },
         META_MAINTENANCE_SCHEDULE_ID: meta_maintenance_schedule(settings),
         METRICS_SYNC_SCHEDULE_ID: metrics_sync_schedule(settings),
         PENDING_PLANS_SCHEDULE_ID: pending_plans_schedule(settings),

@@ -141,6 +141,7 @@ class Cycle:
             if polled is None:
                 continue  # not read this cycle: nothing to tell
             kind = cast(CompareEntityType, entity_type)
+            reported = self.snapshot.reported(entity_type)  # what this platform can see
             for i, (row, record) in enumerate(rows):
                 if i % 2000 == 0:
                     self.heartbeat()
@@ -151,9 +152,13 @@ class Cycle:
                     continue
                 if record is None or not record.synced_snapshot:
                     continue  # nothing to tell changes apart by
+                if state.edited_outside is False and (entity_type, row.id) not in open_conflicts:
+                    continue  # only our own pushes changed it (Google's change_event)
                 try:
                     base = normalise(kind, "spec", _snapshot_fields(entity_type, record))
-                    platform = normalise(kind, "platform", platform_state_fields(state))
+                    platform = normalise(
+                        kind, "platform", platform_state_fields(state, reported), reported
+                    )
                 except (ValueError, TypeError) as exc:
                     self._problem(entity_type, row, f"cannot read the platform's values: {exc}")
                     continue
@@ -534,6 +539,8 @@ def _snapshot_fields(entity_type: str, record: Any) -> dict[str, Any]:
         fields["excluded_keywords"] = [k["text"] for k in live if k.get("negative")]
     else:
         fields["final_url"] = snap.get("final_url")
+        fields["headline"] = snap.get("headline")
+        fields["description"] = snap.get("description")
     return fields
 
 

@@ -40,6 +40,10 @@ TARGETING_LISTS: tuple[str, ...] = ("communities", "interests", "geolocations", 
 # Compared as sets, merged three ways: an addition on one side and a removal on the other
 # both stand, so only whole-value conflicts remain for scalars.
 SET_FIELDS = frozenset({*TARGETING_LISTS, "keywords", "excluded_keywords"})
+# Every platform's poller reports its entities with these field names (normalised alike);
+# a platform compares only the fields it can see (`PlatformSnapshot.fields`): what it cannot
+# see (Google's ad-group budgets, Meta's keywords, Reddit's fixed post copy) is not compared,
+# so it can never read as cleared there.
 COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
     "campaign": ("name", "status", "budget", "start_time", "end_time"),
     "ad_group": (
@@ -54,8 +58,16 @@ COMPARED_FIELDS: dict[str, tuple[str, ...]] = {
         "keywords",
         "excluded_keywords",
     ),
+    "ad": ("name", "status", "final_url", "headline", "description"),
+}
+# What Reddit's poller reports, and the default of a snapshot that names none: an ad's copy
+# lives on its post, fixed at creation.
+REDDIT_FIELDS: dict[str, tuple[str, ...]] = {
+    **COMPARED_FIELDS,
     "ad": ("name", "status", "final_url"),
 }
+# Ad copy, compared line by line (blank lines and surrounding spaces are not pushed).
+LINE_FIELDS = frozenset({"headline", "description"})
 TIME_FIELDS = frozenset({"start_time", "end_time"})
 # Our status -> the setting a push makes of it (None: it claims none).
 SPEC_STATUS_SETTINGS: dict[str, str | None] = {
@@ -90,6 +102,13 @@ INACTIVE_KEYWORD_STATUSES = frozenset({"paused", "archived", "deleted"})
 # -- what the platform reports ------------------------------------------------------------------
 
 
+# Every state's `edited_outside`: None when the platform does not say who changes its
+# objects (Reddit, Meta); False when its change history (Google's change_event, 30 days) shows
+# changes by Flightdeck alone, so a difference from the base is a push of ours whose record
+# was lost, not an outside edit, and the cycle neither takes nor disputes it (the next push
+# settles it); True when someone else changed it.
+
+
 class PlatformCampaignState(BaseModel):
     """A campaign as the platform has it. `budget` is the optimized (CBO) budget; a lifetime
     `spend_cap` is how a non-optimized campaign's lifetime budget is pushed."""
@@ -104,6 +123,8 @@ class PlatformCampaignState(BaseModel):
     end_time: str | None = None
     modified_at: datetime | None = None
     deleted: bool = False
+    # Who changed it (see above).
+    edited_outside: bool | None = None
 
 
 class PlatformAdGroupState(BaseModel):
@@ -120,6 +141,8 @@ class PlatformAdGroupState(BaseModel):
     targeting: dict[str, list[str]] | None = None
     modified_at: datetime | None = None
     deleted: bool = False
+    # Who changed it (see above).
+    edited_outside: bool | None = None
 
 
 class PlatformAdState(BaseModel):
@@ -129,8 +152,12 @@ class PlatformAdState(BaseModel):
     name: str
     status: str
     click_url: str | None = None
+    headline: str | None = None  # its copy, one line each, where the platform has it
+    description: str | None = None
     modified_at: datetime | None = None
     deleted: bool = False
+    # Who changed it (see above).
+    edited_outside: bool | None = None
 
 
 class PlatformSnapshot(BaseModel):
@@ -142,6 +169,11 @@ class PlatformSnapshot(BaseModel):
     ad_groups: dict[str, PlatformAdGroupState] = Field(default_factory=dict)
     ads: dict[str, PlatformAdState] | None = None
     calls: int = 0
+    # The compared fields this platform reports, per entity type (None: `REDDIT_FIELDS`).
+    fields: dict[str, tuple[str, ...]] | None = None
+
+    def reported(self, entity_type: str) -> tuple[str, ...]:
+        return (self.fields or REDDIT_FIELDS)[entity_type]
 
 
 # -- the comparison -----------------------------------------------------------------------------
@@ -206,22 +238,30 @@ def compare(
     base: Mapping[str, Any],
     local: Mapping[str, Any],
     platform: Mapping[str, Any],
+    fields: tuple[str, ...] | None = None,
 ) -> Comparison:
-    """Each compared field's outcome. `base` is what was last pushed (the synced snapshot):
-    without one there is nothing to tell a platform change from ours by."""
+    """Each compared field's outcome (`fields`: those the platform reports; None: Reddit's).
+    `base` is what was last pushed (the synced snapshot): without one there is nothing to
+    tell a platform change from ours by."""
+    names = fields if fields is not None else REDDIT_FIELDS[entity_type]
     return compare_normalised(
         entity_type,
-        normalise(entity_type, "spec", base),
-        normalise(entity_type, "spec", local),
-        normalise(entity_type, "platform", platform),
+        normalise(entity_type, "spec", base, names),
+        normalise(entity_type, "spec", local, names),
+        normalise(entity_type, "platform", platform, names),
     )
 
 
 def normalise(
-    entity_type: CompareEntityType, side: str, values: Mapping[str, Any]
+    entity_type: CompareEntityType,
+    side: str,
+    values: Mapping[str, Any],
+    fields: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """The compared fields of one side, in the one shape `compare_normalised` takes."""
-    return {name: _normalise(name, side, values.get(name)) for name in COMPARED_FIELDS[entity_type]}
+    """The compared fields of one side (`fields`, default all), in the one shape
+    `compare_normalised` takes; a platform side names only the fields it reports."""
+    names = fields if fields is not None else COMPARED_FIELDS[entity_type]
+    return {name: _normalise(name, side, values.get(name)) for name in names}
 
 
 def compare_normalised(
@@ -231,7 +271,7 @@ def compare_normalised(
     platform: Mapping[str, Any],
 ) -> Comparison:
     fields = {}
-    for name in COMPARED_FIELDS[entity_type]:
+    for name in _reported(entity_type, platform):
         b, loc, p = base.get(name), local.get(name), platform.get(name)
         outcome = _outcome(name, b, loc, p)
         merged = _merge(b, loc, p) if outcome == "merged" else None
@@ -246,11 +286,16 @@ def platform_differs(
 ) -> bool:
     """Whether the platform changed anything since the base (normalised sides): when not,
     there is nothing to take or dispute and the local side need not be read."""
-    for name in COMPARED_FIELDS[entity_type]:
+    for name in _reported(entity_type, platform):
         b, p = base.get(name), platform.get(name)
         if b != p and not (name == "status" and b is None):
             return True
     return False
+
+
+def _reported(entity_type: CompareEntityType, platform: Mapping[str, Any]) -> list[str]:
+    """The fields compared: those the platform side carries (see `platform_state_fields`)."""
+    return [name for name in COMPARED_FIELDS[entity_type] if name in platform]
 
 
 def spec_fields(spec: CampaignSpec | AdGroupSpec | AdSpec) -> dict[str, Any]:
@@ -277,6 +322,8 @@ def spec_fields(spec: CampaignSpec | AdGroupSpec | AdSpec) -> dict[str, Any]:
         fields["excluded_keywords"] = [k.text for k in live if k.negative]
     else:
         fields["final_url"] = spec.final_url
+        fields["headline"] = spec.headline
+        fields["description"] = spec.description
     return fields
 
 
@@ -292,9 +339,12 @@ def snapshot_fields(entity_type: CompareEntityType, snapshot: Mapping[str, Any])
 
 def platform_state_fields(
     state: PlatformCampaignState | PlatformAdGroupState | PlatformAdState,
+    reported: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
-    """The compared fields of a platform state. A campaign without an optimized budget reads
-    its lifetime spend cap as its budget: that is how a lifetime campaign budget is pushed."""
+    """The compared fields of a platform state: those the platform reports (`reported`, from
+    `PlatformSnapshot.reported`; None: Reddit's), and only those are compared. A campaign
+    without an optimized budget reads its lifetime spend cap as its budget: that is how a
+    lifetime campaign budget is pushed."""
     fields: dict[str, Any] = {"name": state.name, "status": state.status}
     if isinstance(state, PlatformCampaignState):
         fields["budget"] = state.budget or _lifetime(state.spend_cap)
@@ -311,7 +361,17 @@ def platform_state_fields(
             fields[name] = targeting.get(name, [])
     else:
         fields["final_url"] = state.click_url
-    return fields
+        fields["headline"] = state.headline
+        fields["description"] = state.description
+    kind: CompareEntityType = (
+        "campaign"
+        if isinstance(state, PlatformCampaignState)
+        else "ad_group"
+        if isinstance(state, PlatformAdGroupState)
+        else "ad"
+    )
+    keep = reported if reported is not None else REDDIT_FIELDS[kind]
+    return {name: value for name, value in fields.items() if name in keep}
 
 
 def reddit_bid_strategy(bid_strategy: str | None, bid_type: str | None) -> str | None:
@@ -355,8 +415,8 @@ def _normalise(field: str, side: str, value: Any) -> Any:
         return _amount(value)
     if field in TIME_FIELDS:
         return _time(value)
-    if field in SET_FIELDS:
-        return _set(value)
+    if field in LINE_FIELDS:
+        return "\n".join(line.strip() for line in str(value).splitlines() if line.strip())
     return value
 
 

@@ -1,11 +1,22 @@
-"""`PlatformPoller` for Google Ads (issue 14; google-ads-api.md §4): the account's campaigns
-(with their budgets) and ad groups read with GAQL (`googleAds:search`, pages of 10,000 rows),
-in our vocabulary, and `change_event` to tell edits made outside Flightdeck (the Google Ads UI,
-Editor, scripts, another user) from our own.
+"""`PlatformPoller` for Google Ads (issue 14 item 5; google-ads-api.md §4): the account's
+campaigns (with their budgets), ad groups (with their keyword criteria as sets) and responsive
+search ads read with GAQL (`googleAds:search`, pages of 10,000 rows, followed by
+`nextPageToken`), in sync-back's field names, and `change_event` to tell edits made outside
+Flightdeck (the Google Ads UI, Editor, scripts, another user) from our own.
+
+What the comparison sees of Google (`GOOGLE_FIELDS`): campaign name (marker stripped), status
+and daily budget; ad-group name, status, CPC bid and keywords / negative keywords as sets
+(criteria with status ENABLED; negatives whatever their status); an ad's status, final URL and
+copy (headlines and descriptions, one per line). What Google does not have on these objects
+(ad-group budgets and targeting lists, an RSA's name, bid strategies, which live on the
+campaign) is not compared, so it never reads as cleared.
 
 Removed objects are listed too (GAQL returns REMOVED rows unless filtered) with
-`deleted=True`. `modified_at` is the time of the object's latest change event in the window
-read (change_event covers 30 days and lags up to 3 minutes). `calls` counts the pages read.
+`deleted=True`. Change events are attributed to our entities (a criterion's to its ad group,
+an ad's copy to its ad group ad, a budget's to its campaign): `modified_at` is the latest one
+in the window read, `edited_outside` whether any came from outside (False: only ours — a
+difference from the base is a push of ours, not taken or disputed; None: no event in the
+window, which covers 30 days and lags up to 3 minutes). `calls` counts the pages read.
 """
 
 from __future__ import annotations
@@ -20,12 +31,13 @@ from flightdeck.domain.adoption import strip_ref
 from flightdeck.domain.campaign_sets import Budget
 from flightdeck.domain.sync_back import (
     PlatformAdGroupState,
+    PlatformAdState,
     PlatformCampaignState,
     PlatformSnapshot,
 )
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.google_ads import GoogleAdsClient, gaql_string
-from flightdeck.platforms.platform_poller import PlatformPoller, SyncBackSwitchedOff
+from flightdeck.platforms.platform_poller import PlatformPoller
 
 PLATFORM = "google"
 API_CLIENT = "GOOGLE_ADS_API"
@@ -33,13 +45,30 @@ CHANGE_WINDOW = timedelta(days=29)  # change_event reaches back 30 days; keep a 
 CHANGE_LIMIT = 10_000
 STATUSES = {"ENABLED": "active", "PAUSED": "paused", "REMOVED": "deleted"}
 CAMPAIGNS = (
-    "SELECT campaign.resource_name, campaign.name, campaign.status, "
+    "SELECT campaign.resource_name, campaign.name, campaign.status, campaign.campaign_budget, "
     "campaign_budget.amount_micros, campaign_budget.period FROM campaign"
 )
 AD_GROUPS = (
     "SELECT ad_group.resource_name, ad_group.name, ad_group.status, ad_group.campaign, "
     "ad_group.cpc_bid_micros FROM ad_group"
 )
+ADS = (
+    "SELECT ad_group_ad.resource_name, ad_group_ad.status, ad_group_ad.ad_group, "
+    "ad_group_ad.ad.final_urls, ad_group_ad.ad.responsive_search_ad.headlines, "
+    "ad_group_ad.ad.responsive_search_ad.descriptions FROM ad_group_ad"
+)
+KEYWORDS = (
+    "SELECT ad_group_criterion.resource_name, ad_group_criterion.ad_group, "
+    "ad_group_criterion.status, ad_group_criterion.negative, ad_group_criterion.keyword.text "
+    "FROM ad_group_criterion WHERE ad_group_criterion.type = 'KEYWORD' "
+    "AND ad_group_criterion.status != 'REMOVED'"
+)
+# The compared fields Google has (see the module doc).
+GOOGLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "campaign": ("name", "status", "budget"),
+    "ad_group": ("name", "status", "bid_amount", "keywords", "excluded_keywords"),
+    "ad": ("status", "final_url", "headline", "description"),
+}
 
 
 @dataclass(frozen=True)
@@ -54,6 +83,44 @@ class ChangeEvent:
     client_type: str
     user_email: str | None
     outside: bool
+    campaign: str | None = None  # the campaign / ad group the changed resource belongs to
+    ad_group: str | None = None
+
+
+@dataclass
+class _History:
+    """One entity's change events in the window: the latest, and whether any was outside."""
+
+    latest: datetime | None = None
+    outside: bool = False
+
+    def add(self, event: ChangeEvent) -> None:
+        self.latest = event.at if self.latest is None else max(self.latest, event.at)
+        self.outside = self.outside or event.outside
+
+
+def _owners(
+    campaigns: Sequence[Mapping[str, Any]], ads: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """Changed resources that are parts of our entities -> the entity: a campaign's own budget
+    -> the campaign, an ad's copy (`ads/{id}`) -> its ad group ad."""
+    owners: dict[str, str] = {}
+    for row in campaigns:
+        budget = row["campaign"].get("campaignBudget")
+        if budget:
+            owners[str(budget)] = str(row["campaign"]["resourceName"])
+    for row in ads:
+        name = str(row["adGroupAd"]["resourceName"])
+        customer, _, key = name.partition("/adGroupAds/")
+        owners[f"{customer}/ads/{key.rsplit('~', 1)[-1]}"] = name
+    return owners
+
+
+def _owner(event: ChangeEvent) -> str:
+    """A keyword criterion's change is its ad group's (keywords are an ad-group field)."""
+    if event.resource_type == "AD_GROUP_CRITERION" and event.ad_group:
+        return event.ad_group
+    return event.resource_name
 
 
 class GooglePlatformPoller:
@@ -83,30 +150,49 @@ class GooglePlatformPoller:
         """`heartbeat` is called after every page read."""
         cid = account.account_id
         calls = 0
-        campaigns: list[dict[str, Any]] = []
-        async for page in self._client.search_pages(cid, CAMPAIGNS):
-            campaigns += page
-            calls += 1
-            if heartbeat is not None:
-                heartbeat()
-        ad_groups: list[dict[str, Any]] = []
-        async for page in self._client.search_pages(cid, AD_GROUPS):
-            ad_groups += page
-            calls += 1
-            if heartbeat is not None:
-                heartbeat()
+
+        async def read(query: str) -> list[dict[str, Any]]:
+            nonlocal calls
+            rows: list[dict[str, Any]] = []
+            async for page in self._client.search_pages(cid, query):
+                rows += page
+                calls += 1
+                if heartbeat is not None:
+                    heartbeat()
+            return rows
+
+        campaigns = await read(CAMPAIGNS)
+        ad_groups = await read(AD_GROUPS)
+        ads = await read(ADS)
+        criteria = await read(KEYWORDS)
         events, event_calls = await self._changes(cid, datetime.now(UTC) - CHANGE_WINDOW)
-        latest: dict[str, datetime] = {}
+        owners = _owners(campaigns, ads)
+        history: dict[str, _History] = {}
         for event in events:
-            latest[event.resource_name] = max(event.at, latest.get(event.resource_name, event.at))
+            owner = owners.get(event.resource_name) or _owner(event)
+            history.setdefault(owner, _History()).add(event)
+        keywords: dict[str, dict[str, list[str]]] = {}
+        for row in criteria:
+            criterion = row["adGroupCriterion"]
+            lists = keywords.setdefault(
+                str(criterion.get("adGroup")), {"keywords": [], "excluded_keywords": []}
+            )
+            text = str((criterion.get("keyword") or {}).get("text") or "")
+            if criterion.get("negative"):
+                lists["excluded_keywords"].append(text)
+            elif criterion.get("status") == "ENABLED":
+                lists["keywords"].append(text)
         return PlatformSnapshot(
             campaigns={
-                c.platform_id: c for c in (campaign_state(row, latest) for row in campaigns)
+                c.platform_id: c for c in (campaign_state(row, history) for row in campaigns)
             },
             ad_groups={
-                g.platform_id: g for g in (ad_group_state(row, latest) for row in ad_groups)
+                g.platform_id: g
+                for g in (ad_group_state(row, history, keywords) for row in ad_groups)
             },
+            ads={a.platform_id: a for a in (ad_state(row, history) for row in ads)},
             calls=calls + event_calls,
+            fields=GOOGLE_FIELDS,
         )
 
     async def outside_edits(self, account: AccountContext, since: datetime) -> list[ChangeEvent]:
@@ -128,7 +214,8 @@ class GooglePlatformPoller:
                 "SELECT change_event.resource_name, change_event.change_date_time, "
                 "change_event.change_resource_name, change_event.change_resource_type, "
                 "change_event.client_type, change_event.user_email, "
-                "change_event.resource_change_operation, change_event.changed_fields "
+                "change_event.resource_change_operation, change_event.changed_fields, "
+                "change_event.campaign, change_event.ad_group "
                 "FROM change_event WHERE change_event.change_date_time BETWEEN "
                 f"'{_stamp(start)}' AND '{_stamp(end)}' "
                 f"ORDER BY change_event.change_date_time LIMIT {CHANGE_LIMIT}"
@@ -160,37 +247,79 @@ class GooglePlatformPoller:
             client_type=client_type,
             user_email=str(email) if email else None,
             outside=outside,
+            campaign=str(event.get("campaign") or "") or None,
+            ad_group=str(event.get("adGroup") or "") or None,
         )
 
 
-def campaign_state(row: Mapping[str, Any], latest: Mapping[str, datetime]) -> PlatformCampaignState:
+def campaign_state(
+    row: Mapping[str, Any], history: Mapping[str, _History]
+) -> PlatformCampaignState:
     campaign = row["campaign"]
     budget = row.get("campaignBudget") or {}
     amount = _money(budget.get("amountMicros"))
     daily = budget.get("period", "DAILY") == "DAILY"
     status = STATUSES.get(str(campaign.get("status")), "error")
+    seen = history.get(str(campaign["resourceName"]))
     return PlatformCampaignState(
         platform_id=str(campaign["resourceName"]),
         name=strip_ref(str(campaign.get("name") or "")),
         status=status,
         budget=Budget(type="daily", amount=amount) if amount and daily else None,
-        modified_at=latest.get(str(campaign["resourceName"])),
+        modified_at=seen.latest if seen else None,
         deleted=status == "deleted",
+        edited_outside=seen.outside if seen else None,
     )
 
 
-def ad_group_state(row: Mapping[str, Any], latest: Mapping[str, datetime]) -> PlatformAdGroupState:
+def ad_group_state(
+    row: Mapping[str, Any],
+    history: Mapping[str, _History],
+    keywords: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> PlatformAdGroupState:
     group = row["adGroup"]
+    name = str(group["resourceName"])
     status = STATUSES.get(str(group.get("status")), "error")
+    seen = history.get(name)
+    lists = (keywords or {}).get(name) or {"keywords": [], "excluded_keywords": []}
     return PlatformAdGroupState(
-        platform_id=str(group["resourceName"]),
+        platform_id=name,
         campaign_platform_id=str(group.get("campaign") or ""),
         name=strip_ref(str(group.get("name") or "")),
         status=status,
         bid_amount=_money(group.get("cpcBidMicros")),
-        modified_at=latest.get(str(group["resourceName"])),
+        targeting={key: list(values) for key, values in lists.items()},
+        modified_at=seen.latest if seen else None,
         deleted=status == "deleted",
+        edited_outside=seen.outside if seen else None,
     )
+
+
+def ad_state(row: Mapping[str, Any], history: Mapping[str, _History]) -> PlatformAdState:
+    """A responsive search ad: no name (ours is on a marker label), its copy one line each."""
+    group_ad = row["adGroupAd"]
+    ad = group_ad.get("ad") or {}
+    rsa = ad.get("responsiveSearchAd") or {}
+    status = STATUSES.get(str(group_ad.get("status")), "error")
+    urls = ad.get("finalUrls") or []
+    seen = history.get(str(group_ad["resourceName"]))
+    return PlatformAdState(
+        platform_id=str(group_ad["resourceName"]),
+        ad_group_platform_id=str(group_ad.get("adGroup") or ""),
+        name="",
+        status=status,
+        click_url=str(urls[0]) if urls else None,
+        headline=_lines(rsa.get("headlines")),
+        description=_lines(rsa.get("descriptions")),
+        modified_at=seen.latest if seen else None,
+        deleted=status == "deleted",
+        edited_outside=seen.outside if seen else None,
+    )
+
+
+def _lines(assets: Any) -> str | None:
+    texts = [str(a.get("text") or "") for a in assets or () if isinstance(a, Mapping)]
+    return "\n".join(texts) if texts else None
 
 
 def _money(micros: Any) -> Decimal | None:
@@ -217,20 +346,6 @@ def _parse(text: str) -> datetime:
 
 def outside_resources(events: Sequence[ChangeEvent]) -> set[str]:
     return {event.resource_name for event in events if event.outside}
-
-
-# `domain.sync_back` compares Reddit's shape (ad-group budgets, targeting lists, bid
-# strategies), which a Google ad group does not have: until it speaks Google, the registry
-# serves Google accounts `SyncBackSwitchedOff(GooglePlatformPoller(client), REASON)`.
-SYNC_BACK_PENDING_REASON = (
-    "sync-back is not available for Google Ads accounts yet: the three-way comparison "
-    "does not know Google's fields (no ad-group budget or targeting lists; keywords are "
-    "criteria), so nothing is compared or changed"
-)
-
-
-def sync_back_pending(client: GoogleAdsClient) -> SyncBackSwitchedOff:
-    return SyncBackSwitchedOff(GooglePlatformPoller(client), SYNC_BACK_PENDING_REASON)
 
 
 def _conforms(poller: GooglePlatformPoller) -> PlatformPoller:

@@ -128,9 +128,8 @@ GOOGLE = register(
         validate=validate_google_set,
         preview=google_preview,
         adapter=lambda client, cache: GoogleCampaignSetAdapter(client),
-        # Sync-back's comparison does not speak Google yet: its runs fail with the reason and
-        # change nothing (GooglePlatformPoller reads GAQL + change_event, ready for it).
-        poller=lambda client, page_size: google_poller.sync_back_pending(client),
+        # GAQL pages of 10,000 (fixed by Google: `page_size` does not apply) + change_event.
+        poller=lambda client, page_size: google_poller.GooglePlatformPoller(client),
         queue=lambda s: s.google_task_queue,
         rate_limit=lambda s: s.google_rate_limit,
         creative_rate_limit=lambda s: s.google_creative_rate_limit,

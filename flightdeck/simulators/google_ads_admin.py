@@ -198,7 +198,9 @@ async def ui_edit(body: UiEditIn, state: StateDep) -> dict[str, Any]:
             mutator.tx.rollback()
             raise HTTPException(422, [e.to_json() for e in exc.errors]) from None
         mutator.commit()
-        return dict(state.objects["google"][kind.collection].get(body.resource_name, {}))
+        # An ad (`ads/{id}`) lives inside its ad group ad: no collection of its own to show.
+        stored = state.objects["google"].get(kind.collection, {})
+        return dict(stored.get(body.resource_name, {}))
 
 
 def _paths(fields: dict[str, Any], prefix: str = "") -> list[str]:

@@ -275,9 +275,8 @@ async def test_the_registry_serves_google_accounts_on_one_shared_client(
     service: GoogleAccountService, sim: httpx.AsyncClient, sessions: Sessions, tenant: Tenant
 ) -> None:
     from flightdeck.activities.adapters import PlatformAdapters
-    from flightdeck.platforms.errors import NonRetryableError
     from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter
-    from flightdeck.platforms.platform_poller import SyncBackSwitchedOff
+    from flightdeck.platforms.google_poller import GOOGLE_FIELDS, GooglePlatformPoller
 
     account = await connect(service, sim, tenant)
     adapters = PlatformAdapters(sessions, {"google": service})
@@ -286,12 +285,10 @@ async def test_the_registry_serves_google_accounts_on_one_shared_client(
     assert isinstance(adapter, GoogleCampaignSetAdapter) and adapter is not again
     assert adapter._client._http is again._client._http, "one HTTP client for the platform"
     assert context.account_id == CLIENT_CUSTOMER_ID
-    assert await adapter.find_campaign(context, "nothing yet") is None  # via the manager
+    assert await adapter.find_campaign(context, "nothing yet", ref="0" * 12) is None  # manager
     assert adapter._client._login == MANAGER_CUSTOMER_ID
     poller, _ = await adapters.poller(tenant.id, account.id)
-    # Until sync-back's comparison speaks Google, a cycle fails with the reason, changing
-    # nothing (a Reddit-shaped comparison would read Google's missing fields as cleared).
-    assert isinstance(poller, SyncBackSwitchedOff)
-    with pytest.raises(NonRetryableError, match="not available for Google Ads"):
-        await poller.fetch_all(context)
-    assert (await poller.reader.fetch_all(context)).campaigns == {}
+    # Sync-back reads Google with GAQL, comparing only the fields Google has.
+    assert isinstance(poller, GooglePlatformPoller)
+    snapshot = await poller.fetch_all(context)
+    assert snapshot.campaigns == {} and snapshot.fields == GOOGLE_FIELDS

@@ -1,6 +1,7 @@
 """Sync-back and conflicts (seed 002 §6).
 
-POST /sync-back/run                 run a sync-back cycle for this tenant now → 202 {jobId}
+POST /sync-back/run?platform=reddit run a sync-back cycle of one platform's accounts (reddit,
+                                    google, meta) for this tenant now → 202 {jobId}
 GET  /sync-back/runs                recent cycles per ad account, with what each changed
 GET  /conflicts?status=open         conflicts with base, local and platform values
 GET  /conflicts/{id}
@@ -31,7 +32,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from flightdeck.api.errors import ApiError, from_failure, not_found
+from flightdeck.api.errors import ApiError, field_error, from_failure, not_found
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -44,6 +45,7 @@ from flightdeck.db.repositories.sync_back import (
 )
 from flightdeck.domain.campaign_sets import CamelModel
 from flightdeck.domain.sync_back_io import ConflictState, ResolveConflict
+from flightdeck.platforms.registry import platforms
 from flightdeck.schedules import sync_back_input
 from flightdeck.temporal import TENANT_ID
 from flightdeck.workflows.sync_back import ConflictWorkflow, SyncBackWorkflow
@@ -132,12 +134,21 @@ class ResolutionOut(CamelModel):
 
 @router.post("/sync-back/run", status_code=202, response_model=SyncBackStarted)
 async def run_sync_back(
-    tenant: TenantDep, session: SessionDep, temporal: TemporalDep, settings: SettingsDep
+    tenant: TenantDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    platform: Annotated[
+        str, Query(max_length=32, description="The platform whose accounts are read back")
+    ] = "reddit",
 ) -> SyncBackStarted:
-    """Pull platform-side changes for this tenant's connected accounts now."""
+    """Pull platform-side changes for this tenant's connected accounts of one platform now."""
+    known = sorted(entry.name for entry in platforms())
+    if platform not in known:
+        raise field_error("platform", f"must be one of {', '.join(known)}")
     handle = await temporal.start_workflow(
         SyncBackWorkflow.run,
-        sync_back_input(settings, "api", str(tenant.id)),
+        sync_back_input(settings, "api", str(tenant.id), platform_name=platform),
         id=f"sync-back-{tenant.id}-{uuid.uuid4().hex[:12]}",
         task_queue=settings.task_queue,
         static_summary="Read back platform changes of this tenant's accounts",
