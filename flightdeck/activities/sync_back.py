@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
@@ -72,8 +73,12 @@ from flightdeck.domain.sync_back_io import (
 from flightdeck.failures import Failure, failure
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError
+from flightdeck.platforms.platform_poller import IncrementalPoller
 
 ACTOR = "sync-back"
+# An incremental read starts this long before the last completed run did: clock skew between
+# us and the platform, and changes made while that run was reading.
+INCREMENTAL_MARGIN = timedelta(minutes=5)
 SPECS: dict[str, Any] = {"campaign": CampaignSpec, "ad_group": AdGroupSpec, "ad": AdSpec}
 
 
@@ -99,13 +104,21 @@ class SyncBackActivities:
         comparing, so a lost worker is noticed within its heartbeat timeout."""
         tenant, account_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.ad_account_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            run = await SyncBackRunRepository(session).start(
+            runs = SyncBackRunRepository(session)
+            last = await runs.last_completed_at(tenant, account_id)
+            run = await runs.start(
                 tenant, cycle_id=inp.cycle_id, trigger=inp.trigger, ad_account_id=account_id
             )
         started = time.perf_counter()
         try:
             poller, context = await self._platforms.poller(tenant, account_id)
-            snapshot: PlatformSnapshot = await poller.fetch_all(context, heartbeat=_heartbeat)
+            snapshot: PlatformSnapshot
+            if last is not None and isinstance(poller, IncrementalPoller):
+                # Only what changed since the last completed run began (with a margin).
+                since = last - INCREMENTAL_MARGIN
+                snapshot = await poller.fetch_changed(context, since, heartbeat=_heartbeat)
+            else:
+                snapshot = await poller.fetch_all(context, heartbeat=_heartbeat)
         except (ReauthRequired, AccountNotFound, PlatformError) as exc:
             await self._fail_run(tenant, run.id, str(exc))
             if isinstance(exc, ReauthRequired | AccountNotFound):

@@ -64,6 +64,7 @@ HELD_ALERT = "sync_back_deletions_held"
 LOCAL_STATUSES = frozenset({"active", "paused", "archived"})
 OUR_BID_STRATEGIES = frozenset(vocab.BID_STRATEGIES)
 TARGETING_LISTS = ("communities", "interests", "geolocations", "devices")
+HEADLINE_MAX = 300  # generated_ads.headline (Google's RSA copy, one headline a line, can be more)
 
 
 class EntityProblem(ValueError):
@@ -147,6 +148,8 @@ class Cycle:
                     self.heartbeat()
                 self.checked += 1
                 state = polled.get(getattr(row, PLATFORM_ID_COLUMNS[entity_type]) or "")
+                if state is None and self.snapshot.since is not None:
+                    continue  # an incremental listing: unchanged since the last read
                 if state is None or state.deleted or state.status == "deleted":
                     gone.append((entity_type, row))
                     continue
@@ -570,6 +573,8 @@ def _columns(entity_type: str, row: Any, values: dict[str, Any]) -> dict[str, An
             targeting[name] = list(value)
         elif name in ("keywords", "excluded_keywords"):
             continue  # keyword rows, written apart
+        elif name == "headline" and value is not None and len(value) > HEADLINE_MAX:
+            raise EntityProblem(f"the platform's headline is over {HEADLINE_MAX} characters")
         else:
             columns[name] = value
     if targeting is not None:

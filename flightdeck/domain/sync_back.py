@@ -171,6 +171,9 @@ class PlatformSnapshot(BaseModel):
     calls: int = 0
     # The compared fields this platform reports, per entity type (None: `REDDIT_FIELDS`).
     fields: dict[str, tuple[str, ...]] | None = None
+    # Set when the listing holds only what changed after this time (Meta's `filtering` on
+    # updated_time): an id it lacks is unchanged, not gone.
+    since: datetime | None = None
 
     def reported(self, entity_type: str) -> tuple[str, ...]:
         return (self.fields or REDDIT_FIELDS)[entity_type]

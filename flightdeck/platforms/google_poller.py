@@ -14,9 +14,12 @@ campaign) is not compared, so it never reads as cleared.
 Removed objects are listed too (GAQL returns REMOVED rows unless filtered) with
 `deleted=True`. Change events are attributed to our entities (a criterion's to its ad group,
 an ad's copy to its ad group ad, a budget's to its campaign): `modified_at` is the latest one
-in the window read, `edited_outside` whether any came from outside (False: only ours — a
-difference from the base is a push of ours, not taken or disputed; None: no event in the
-window, which covers 30 days and lags up to 3 minutes). `calls` counts the pages read.
+in the window read, `edited_outside` whether any came from outside: True when one did (a
+non-API client, or another user); False only when every one is certainly ours — through the API
+as the Google user Flightdeck acts as (`our_email`) — so a difference from the base is a push
+of ours whose record was lost, neither taken nor disputed; None otherwise (no event in the
+window, which covers 30 days and lags up to 3 minutes, or API changes by a user we cannot tell
+from ours when `our_email` is unknown: the comparison decides). `calls` counts the pages read.
 """
 
 from __future__ import annotations
@@ -83,20 +86,27 @@ class ChangeEvent:
     client_type: str
     user_email: str | None
     outside: bool
+    ours: bool | None = None  # certainly ours (API, our user); None: cannot tell
     campaign: str | None = None  # the campaign / ad group the changed resource belongs to
     ad_group: str | None = None
 
 
 @dataclass
 class _History:
-    """One entity's change events in the window: the latest, and whether any was outside."""
+    """One entity's change events in the window: the latest, and who made them."""
 
     latest: datetime | None = None
     outside: bool = False
+    unknown: bool = False  # an API change by a user we cannot tell from ours
 
     def add(self, event: ChangeEvent) -> None:
         self.latest = event.at if self.latest is None else max(self.latest, event.at)
         self.outside = self.outside or event.outside
+        self.unknown = self.unknown or event.ours is None
+
+    @property
+    def edited_outside(self) -> bool | None:
+        return True if self.outside else None if self.unknown else False
 
 
 def _owners(
@@ -247,6 +257,7 @@ class GooglePlatformPoller:
             client_type=client_type,
             user_email=str(email) if email else None,
             outside=outside,
+            ours=False if outside else (True if email and email == self._our_email else None),
             campaign=str(event.get("campaign") or "") or None,
             ad_group=str(event.get("adGroup") or "") or None,
         )
@@ -268,7 +279,7 @@ def campaign_state(
         budget=Budget(type="daily", amount=amount) if amount and daily else None,
         modified_at=seen.latest if seen else None,
         deleted=status == "deleted",
-        edited_outside=seen.outside if seen else None,
+        edited_outside=seen.edited_outside if seen else None,
     )
 
 
@@ -291,7 +302,7 @@ def ad_group_state(
         targeting={key: list(values) for key, values in lists.items()},
         modified_at=seen.latest if seen else None,
         deleted=status == "deleted",
-        edited_outside=seen.outside if seen else None,
+        edited_outside=seen.edited_outside if seen else None,
     )
 
 
@@ -313,7 +324,7 @@ def ad_state(row: Mapping[str, Any], history: Mapping[str, _History]) -> Platfor
         description=_lines(rsa.get("descriptions")),
         modified_at=seen.latest if seen else None,
         deleted=status == "deleted",
-        edited_outside=seen.outside if seen else None,
+        edited_outside=seen.edited_outside if seen else None,
     )
 
 

@@ -1,13 +1,17 @@
 """`PlatformPoller` for Meta campaign sets (issue 14 item 5, Meta half; meta-marketing-api.md
-§1): the ad account's campaigns, ad sets and ads listed through Graph with `filtering` on
-`updated_time` (only what changed since the last read when a `since` is given), deleted ones
-included (`effective_status` names DELETED too), names with our adoption marker stripped.
+§1): the ad account's campaigns, ad sets and ads listed through Graph, deleted and archived ones
+included (`effective_status` names them too), names with our adoption marker stripped.
 
-`sync_back_pending` is what the registry uses for now: `domain.sync_back` compares Reddit's
-fields (ad-group targeting lists with keywords, bid strategies, spend caps); a Meta ad set has no
-keywords and its targeting is Meta's, so a snapshot would read as the platform having cleared
-them and overwrite local values. Its `fetch_all` fails the cycle with that reason and changes
-nothing; `fetch_campaign_status` (one campaign, read now) works.
+Incremental: once an account has a completed sync-back run, `fetch_changed` lists only the
+objects whose `updated_time` is after that run began (less a margin), with Graph's `filtering`
+(`{field: "campaign.updated_time", operator: "GREATER_THAN", value: <unix>}`); the snapshot
+says so (`since`), and an object it lacks is unchanged. A deletion bumps `updated_time` and
+Graph keeps listing DELETED objects, so deletions are still seen. The first run reads all.
+
+What the comparison sees of Meta (`META_FIELDS`): campaign name, status and (CBO) budget; ad-set
+name, status, budget and bid amount; ad name and status. Not compared: keywords (Meta has none:
+they are `not_applicable`), Reddit's targeting lists, bid strategies (Meta's differ), dates, and
+an ad's copy (on its creative, immutable: a copy change is a new creative).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from flightdeck.domain.sync_back import (
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import PlatformError
 from flightdeck.platforms.meta_set_adapter import NONEXISTENT_SUBCODE, MetaAdsClient
-from flightdeck.platforms.platform_poller import PlatformPoller, SyncBackSwitchedOff
+from flightdeck.platforms.platform_poller import IncrementalPoller, PlatformPoller
 
 PLATFORM = "meta"
 STATUSES = {"ACTIVE": "active", "PAUSED": "paused", "ARCHIVED": "archived", "DELETED": "deleted"}
@@ -42,6 +46,12 @@ ADSET_FIELDS = (
     "updated_time"
 )
 AD_FIELDS = "id,name,status,adset_id,campaign_id,updated_time"
+# The compared fields Meta has (see the module doc).
+META_FIELDS: dict[str, tuple[str, ...]] = {
+    "campaign": ("name", "status", "budget"),
+    "ad_group": ("name", "status", "budget", "bid_amount"),
+    "ad": ("name", "status"),
+}
 
 
 def updated_since(kind: str, since: datetime | None) -> list[dict[str, Any]]:
@@ -111,7 +121,18 @@ class MetaPlatformPoller:
             ad_groups={str(a["id"]): self.ad_set(a) for a in adsets},
             ads={str(a["id"]): _ad(a) for a in ads},
             calls=calls,
+            fields=META_FIELDS,
+            since=since,
         )
+
+    async def fetch_changed(
+        self,
+        account: AccountContext,
+        since: datetime,
+        heartbeat: Callable[[], None] | None = None,
+    ) -> PlatformSnapshot:
+        """Only the objects updated after `since` (`IncrementalPoller`)."""
+        return await self.fetch_all(account, heartbeat, since=since)
 
     def campaign(self, item: dict[str, Any]) -> PlatformCampaignState:
         budget = self._budget(item)
@@ -151,18 +172,6 @@ class MetaPlatformPoller:
         return None
 
 
-SYNC_BACK_PENDING_REASON = (
-    "sync-back is not available for Meta ad accounts yet: the three-way comparison does "
-    "not know Meta's fields (ad sets have no keywords and Meta's own targeting), so "
-    "nothing is compared or changed"
-)
-
-
-def sync_back_pending(client: MetaAdsClient) -> SyncBackSwitchedOff:
-    """What the registry serves for Meta accounts for now (see the module doc)."""
-    return SyncBackSwitchedOff(MetaPlatformPoller(client), SYNC_BACK_PENDING_REASON)
-
-
 def _ad(item: dict[str, Any]) -> PlatformAdState:
     return PlatformAdState(
         platform_id=str(item["id"]),
@@ -185,5 +194,5 @@ def _time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _conforms(poller: MetaPlatformPoller, pending: SyncBackSwitchedOff) -> list[PlatformPoller]:
-    return [poller, pending]  # mypy proves the Protocol is implemented
+def _conforms(poller: MetaPlatformPoller) -> list[PlatformPoller | IncrementalPoller]:
+    return [poller, poller]  # mypy proves the Protocols are implemented

@@ -8,12 +8,15 @@ Contract for every implementation:
 - Objects deleted on the platform are returned with `deleted=True` while the platform lists
   them; an id missing from the listing is left for the caller to judge.
 - Errors are `flightdeck.platforms.errors.PlatformError` subclasses, classified once.
+- The snapshot names the compared fields the platform reports (`PlatformSnapshot.fields`;
+  None: Reddit's): only those are compared, so what a platform lacks never reads as cleared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from flightdeck.domain.sync_back import PlatformCampaignState, PlatformSnapshot
 from flightdeck.platforms.campaign_set_adapter import AccountContext
@@ -35,26 +38,15 @@ class PlatformPoller(Protocol):
         ...
 
 
-class SyncBackSwitchedOff:
-    """The poller a platform registers while `domain.sync_back` cannot compare its fields yet:
-    a snapshot in Reddit's shape would read the fields the platform lacks (ad-group budgets,
-    targeting lists, keywords) as cleared and overwrite local values. `fetch_all` fails the
-    account's run with `reason` (non-retryable) and nothing local changes; single reads (a
-    campaign's status, used by pause/resume checks) still go to the platform's real reader."""
+@runtime_checkable
+class IncrementalPoller(Protocol):
+    """A poller that can list only what changed after a time (Meta: `filtering` on
+    `updated_time`). The sync-back job uses it once the account has a completed run; the
+    snapshot says so (`since`), and ids it lacks are unchanged, not gone."""
 
-    def __init__(self, reader: PlatformPoller, reason: str) -> None:
-        self.reader = reader
-        self.platform = reader.platform
-        self.reason = reason
-
-    async def fetch_campaign_status(
-        self, account: AccountContext, platform_campaign_id: str
-    ) -> PlatformCampaignState:
-        return await self.reader.fetch_campaign_status(account, platform_campaign_id)
-
-    async def fetch_all(
-        self, account: AccountContext, heartbeat: Callable[[], None] | None = None
-    ) -> PlatformSnapshot:
-        from flightdeck.platforms.errors import NonRetryableError
-
-        raise NonRetryableError(self.reason, platform=self.platform)
+    async def fetch_changed(
+        self,
+        account: AccountContext,
+        since: datetime,
+        heartbeat: Callable[[], None] | None = None,
+    ) -> PlatformSnapshot: ...

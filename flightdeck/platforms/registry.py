@@ -142,9 +142,8 @@ META = register(
         validate=validate_meta_set,
         preview=meta_preview,
         adapter=lambda client, cache: MetaCampaignSetAdapter(client),
-        # Sync-back's comparison does not speak Meta yet: its runs fail with the reason and
-        # change nothing (MetaPlatformPoller lists with `filtering` on updated_time, ready).
-        poller=lambda client, page_size: meta_set_poller.sync_back_pending(client),
+        # Lists with `filtering` on updated_time once the account has a completed run.
+        poller=lambda client, page_size: meta_set_poller.MetaPlatformPoller(client),
         queue=lambda s: s.meta_sets_task_queue,
         rate_limit=lambda s: s.meta_sets_rate_limit,
         creative_rate_limit=lambda s: s.meta_sets_creative_rate_limit,

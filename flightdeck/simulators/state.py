@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -33,10 +34,19 @@ OBJECT_TYPES: dict[str, tuple[str, ...]] = {
     # Google Ads (google_ads.py): objects keyed by resource name, as the API names them.
     "google": google_ads_state.OBJECT_TYPES,
 }
+
+
 # Where a platform records an object's last change, and its clock in the platform's format:
 # platform-side edits (`PATCH /_sim/state/...`) move it as the platform itself would.
+def _graph_time() -> str:
+    """Graph's `updated_time` format (as `facebook.graph_time`, which imports this module)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+
+
 MODIFIED_AT: dict[str, tuple[str, Callable[[], str]]] = {
     "reddit": ("modified_at", reddit_state.reddit_time),
+    # Graph moves an object's `updated_time` on every edit (what `filtering` on it reads).
+    "facebook": ("updated_time", _graph_time),
 }
 
 # Facebook ids are numeric strings of this magnitude (ad objects created in 2024 look alike).

@@ -25,7 +25,7 @@ from flightdeck.domain.set_validation import (
 from flightdeck.platforms.campaign_set_adapter import AccountContext
 from flightdeck.platforms.errors import NonRetryableError
 from flightdeck.platforms.meta_set_adapter import MetaAdsClient, MetaCampaignSetAdapter
-from flightdeck.platforms.meta_set_poller import MetaPlatformPoller, sync_back_pending
+from flightdeck.platforms.meta_set_poller import META_FIELDS, MetaPlatformPoller
 
 ACCOUNT = AccountContext(account_id="act_100", profile_id="400")
 
@@ -191,7 +191,9 @@ async def test_the_poller_lists_changes_since_with_updated_time_filtering() -> N
                                       "status": "PAUSED", "daily_budget": "2500"}]})  # fmt: skip
     poller = MetaPlatformPoller(graph)
     since = datetime(2026, 11, 1, tzinfo=UTC)
-    snapshot = await poller.fetch_all(ACCOUNT, since=since)
+    snapshot = await poller.fetch_changed(ACCOUNT, since)
+    assert snapshot.since == since, "a partial listing: what it lacks is unchanged"
+    assert snapshot.fields == META_FIELDS
     assert graph.listed[0]["filtering"] == [
         {"field": "campaign.updated_time", "operator": "GREATER_THAN",
          "value": int(since.timestamp())}
@@ -202,5 +204,5 @@ async def test_the_poller_lists_changes_since_with_updated_time_filtering() -> N
     state = snapshot.campaigns["1"]
     assert state.name == "Summer" and state.status == "paused"
     assert state.budget == Budget(type="daily", amount=Decimal(25))
-    with pytest.raises(NonRetryableError, match="not available for Meta"):
-        await sync_back_pending(graph).fetch_all(ACCOUNT)
+    full = await poller.fetch_all(ACCOUNT)
+    assert full.since is None and "filtering" not in graph.listed[-1]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import (
@@ -48,6 +48,19 @@ class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
                 changes=[],
             )
         )
+
+    async def last_completed_at(
+        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID
+    ) -> datetime | None:
+        """When the account's latest completed run started (an incremental read's `since`)."""
+        found: datetime | None = await self.session.scalar(
+            select(func.max(SyncBackRun.created_at)).where(
+                SyncBackRun.tenant_id == tenant_id,
+                SyncBackRun.ad_account_id == ad_account_id,
+                SyncBackRun.status == "completed",
+            )
+        )
+        return found
 
     async def finish(
         self,
