@@ -184,3 +184,35 @@ async def test_an_unknown_platform_is_a_422_naming_the_field(rig: System) -> Non
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"] and "platform" in json.dumps(response.json()["detail"])
+
+
+async def test_keywords_compare_as_sets_of_criteria(rig: System) -> None:
+    """An ad group's keywords are Google criteria, compared as a set: a keyword paused in the
+    Google Ads UI leaves the live set and is taken locally (the others and the negative stay);
+    a local keyword added meanwhile is not lost (sets merge three ways)."""
+    tree = await synced_google_set(rig)
+    group = tree["campaigns"][0]["adGroups"][0]
+    added = await rig.api.post(
+        f"/api/v1/ad-groups/{group['id']}/keywords",
+        json={"text": "flip flops"},
+        headers=rig.headers,
+    )
+    assert added.status_code in (200, 201), added.text
+    criteria = (await google_objects(rig))["adGroupCriteria"]
+    [paused] = [
+        c
+        for c in criteria
+        if c["adGroup"] == group["platformAdGroupId"] and c["keyword"]["text"] == "summer shoes 0"
+    ]
+    await ui_edit(rig, paused["resourceName"], status="PAUSED")
+
+    result = await google_sync_back(rig)
+    assert (result["rows_changed"], result["conflicts_opened"]) == (1, 0), result
+    found = await get(rig, f"ad-groups/{group['id']}/keywords")
+    items = found["items"] if "items" in found else found
+    live = sorted((k["text"], k["negative"]) for k in items)
+    assert live == [("beach sandals 0", False), ("flip flops", False), ("free", True)]
+    runs = (await rig.api.get("/api/v1/sync-back/runs", headers=rig.headers)).json()["items"]
+    [change] = runs[0]["changes"]
+    assert (change["entityType"], change["field"]) == ("ad_group", "keywords")
+    assert sorted(change["to"]) == ["beach sandals 0", "flip flops"]
