@@ -26,6 +26,7 @@ from starlette.routing import Match
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from flightdeck.db.repositories.pagination import InvalidCursor
 from flightdeck.failures import Failure, failure_message, failure_type
 from flightdeck.temporal import temporal_unreachable
 
@@ -174,6 +175,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _json(exc.status_code, exc.error, exc.detail, exc.headers)
+
+    @app.exception_handler(InvalidCursor)
+    async def _invalid_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
+        message = "is not a nextCursor this list returned"
+        return _json(422, "validation_error", [{"field": "cursor", "message": message}])
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
