@@ -69,14 +69,14 @@ class Api:
         clean = {k: v for k, v in params.items() if v not in (None, "")}
         return self._checked(await self._client.get(path, params=clean))
 
-    async def get_all(self, path: str, *, max_rows: int = MAX_ROWS, **params: Any) -> Any:
+    async def get_all(self, path: str, **params: Any) -> Any:
         """A list endpoint's rows across its pages (following `nextCursor`), at most
-        `max_rows`: `{"items": [...], "nextCursor": null}` (or the cursor where it stopped)."""
+        `MAX_ROWS`: `{"items": [...], "nextCursor": null}` (or the cursor where it stopped)."""
         items: list[Any] = []
         page: dict[str, Any] = {"nextCursor": None}
         cursor = None
-        while len(items) < max_rows:
-            size = min(PAGE_SIZE, max_rows - len(items))
+        while len(items) < MAX_ROWS:
+            size = min(PAGE_SIZE, MAX_ROWS - len(items))
             page = await self.get(path, **params, limit=size, cursor=cursor)
             items += page["items"]
             cursor = page.get("nextCursor")
