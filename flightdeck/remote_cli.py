@@ -110,9 +110,10 @@ class Remote:
     async def every(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         """Every row of a list endpoint, following `nextCursor` page by page."""
         items: list[Any] = []
-        cursor = None
+        cursor: str | None = None
         while True:
-            page = await self.call("GET", path, params={**params, "limit": 200, "cursor": cursor})
+            paging = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+            page = await self.call("GET", path, params={**params, **paging})
             items += page["items"]
             cursor = page.get("nextCursor")
             if not cursor:

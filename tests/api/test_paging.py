@@ -6,7 +6,10 @@ the parameter. A new list endpoint without a walker here fails `test_every_list_
 
 from __future__ import annotations
 
+import argparse
 import copy
+import io
+import json
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from flightdeck.console.api_client import Api
 from flightdeck.db.models import (
     AdAccount,
     AiActionLog,
@@ -39,6 +43,8 @@ from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.metrics import MetricsStore
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.metrics import MetricRow
+from flightdeck.remote_cli import Remote
+from flightdeck.remote_cli import _dispatch as dispatch
 from tests.api.conftest import new_tenant
 from tests.api.test_api_consistency import json_responses
 from tests.api.test_campaign_sets_api import AD, AD_GROUP, CAMPAIGN
@@ -583,3 +589,42 @@ async def test_pages_are_stable_under_inserts(api: httpx.AsyncClient, sessions: 
     assert sorted(await rest(plans, newest)) == sorted(plans.expected)
     assert sorted(await rest(users, oldest)) == sorted(users.expected + added_users)
     assert not set(added_plans) & set(plans.expected)
+
+
+async def test_the_console_and_the_remote_cli_follow_next_cursor(
+    api: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    """Lists they need whole (open conflicts, actions waiting) span pages of the largest size."""
+    tenant_id, headers = await new_tenant(sessions)
+    ctx = Ctx(api, sessions, tenant_id, headers)
+    many = 205
+    conflicts = [
+        SyncConflict(
+            tenant_id=tenant_id,
+            entity_type="campaign",
+            entity_id=uuid.uuid4(),
+            platform="reddit",
+            platform_id=f"p-{i}",
+            fields=[],
+            workflow_id=f"wf-{tag()}",
+        )  # fmt: skip
+        for i in range(many)
+    ]
+    expected = set(await ctx.add(*conflicts))
+    app = api._transport.app  # type: ignore[attr-defined]  # the app under test
+
+    console = Api(app, headers["Authorization"].removeprefix("Bearer "))
+    try:
+        listed = await console.get_all("/api/v1/conflicts", status="open")
+    finally:
+        await console.aclose()
+    assert {c["id"] for c in listed["items"]} == expected and listed["nextCursor"] is None
+
+    out = io.StringIO()
+    transport = api._transport  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://api", headers=headers
+    ) as http:
+        args = argparse.Namespace(command="conflicts", conflicts_command="list", status="open")
+        assert await dispatch(Remote(http, out, as_json=True), args) == 0
+    assert {c["id"] for c in json.loads(out.getvalue())["items"]} == expected
