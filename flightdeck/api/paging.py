@@ -1,4 +1,4 @@
-"""The one way a list endpoint takes its page: `?limit=` (1–200, default 50) and `?cursor=`
+"""The one way a list endpoint takes its page: `?limit=` (1–200, default 100) and `?cursor=`
 (the `nextCursor` of the previous page, opaque). Repositories page with
 `flightdeck.db.repositories.pagination.Keyset`; a cursor they cannot read raises
 `InvalidCursor`, which `api/errors.py` answers with a 422 naming `cursor`."""
@@ -12,7 +12,7 @@ from fastapi import Depends, Query
 
 from flightdeck.db.repositories.pagination import MAX_CURSOR_LENGTH
 
-DEFAULT_LIMIT = 50
+DEFAULT_LIMIT = 100  # what most lists answered before they paged; at most MAX_LIMIT
 MAX_LIMIT = 200
 
 
