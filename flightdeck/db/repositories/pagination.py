@@ -117,17 +117,16 @@ class Keyset:
         *,
         limit: int,
         cursor: str | None,
-        having: bool = False,
     ) -> Page[tuple[Any, ...]]:
         """Run `statement` for one page: its rows (without the key columns) after `cursor`, and
-        the next page's cursor (None on the last page). `having` when the key is an aggregate."""
+        the next page's cursor (None on the last page). The key must not be an aggregate of
+        the statement's own GROUP BY (sum in a subquery first, as `MetricsStore` does)."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         width = len(statement.column_descriptions)
         statement = statement.add_columns(*(k.expression for k in self.keys))
         if cursor is not None:
-            condition = self.after(self.decode(cursor))
-            statement = statement.having(condition) if having else statement.where(condition)
+            statement = statement.where(self.after(self.decode(cursor)))
         statement = statement.order_by(None).order_by(*self.order_by()).limit(limit + 1)
         rows = (await session.execute(statement)).all()
         next_cursor = self.encode(tuple(rows[limit - 1])[width:]) if len(rows) > limit else None
