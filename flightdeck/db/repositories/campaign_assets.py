@@ -22,9 +22,8 @@ from sqlalchemy.dialects.postgresql import array, insert
 
 from flightdeck.db.models import AssetBlob, AssetReuse, CampaignAsset, CampaignSpace
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
-from flightdeck.db.repositories.campaign_spaces import Page, clean_search, search_query
-from flightdeck.db.repositories.pagination import Page as PageOf
-from flightdeck.db.repositories.pagination import newest_first
+from flightdeck.db.repositories.campaign_spaces import CountedPage, clean_search, search_query
+from flightdeck.db.repositories.pagination import Page, newest_first
 
 LIVE = CampaignAsset.deleted_at.is_(None)
 
@@ -177,7 +176,7 @@ class CampaignAssetRepository(TenantScopedRepository[CampaignAsset]):
 
     async def page(
         self, tenant_id: uuid.UUID, filters: AssetFilters, *, limit: int, cursor: str | None
-    ) -> Page:
+    ) -> CountedPage:
         """A page of live assets (of live spaces) — best match first when searching, else
         newest first — and the total. InvalidCursor for a foreign cursor."""
         search = clean_search(filters.search)
@@ -193,7 +192,7 @@ class CampaignAssetRepository(TenantScopedRepository[CampaignAsset]):
         total = await self.session.scalar(
             select(func.count()).select_from(CampaignAsset).where(*where)
         )
-        return Page(found.items, found.next_cursor, int(total or 0))
+        return CountedPage(found.items, found.next_cursor, int(total or 0))
 
     def _where(
         self, tenant_id: uuid.UUID, filters: AssetFilters, search: str | None
@@ -352,7 +351,7 @@ class AssetReuseRepository(RepositoryBase[AssetReuse]):
 
     async def list_for_asset(
         self, tenant_id: uuid.UUID, asset_id: uuid.UUID, *, limit: int = 50, cursor: str | None
-    ) -> PageOf[AssetReuse]:
+    ) -> Page[AssetReuse]:
         """A page of where the asset was used, newest first."""
         statement = select(AssetReuse).where(
             AssetReuse.tenant_id == tenant_id, AssetReuse.asset_id == asset_id

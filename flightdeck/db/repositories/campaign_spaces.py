@@ -41,7 +41,9 @@ class SpaceFilters:
 
 
 @dataclass(frozen=True)
-class Page:
+class CountedPage:
+    """A page of a library list and how many rows match in all."""
+
     rows: list[Any]
     next_cursor: str | None
     total: int
@@ -91,7 +93,7 @@ class CampaignSpaceRepository(TenantScopedRepository[CampaignSpace]):
         *,
         limit: int,
         cursor: str | None = None,
-    ) -> Page:
+    ) -> CountedPage:
         """A page of spaces — best match first when searching, else newest first — and how
         many match in all. InvalidCursor for a foreign cursor."""
         search = clean_search(filters.search)
@@ -105,7 +107,7 @@ class CampaignSpaceRepository(TenantScopedRepository[CampaignSpace]):
         total = await self.session.scalar(
             select(func.count()).select_from(CampaignSpace).where(*where)
         )
-        return Page(found.items, found.next_cursor, int(total or 0))
+        return CountedPage(found.items, found.next_cursor, int(total or 0))
 
     def _where(
         self, tenant_id: uuid.UUID, filters: SpaceFilters, search: str | None
