@@ -107,6 +107,18 @@ class Remote:
             raise CliError(REFUSED, f"{response.status_code} {_problem(body)}")
         return body
 
+    async def every(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Every row of a list endpoint, following `nextCursor` page by page."""
+        items: list[Any] = []
+        cursor: str | None = None
+        while True:
+            paging = {"limit": 200} | ({"cursor": cursor} if cursor else {})
+            page = await self.call("GET", path, params={**params, **paging})
+            items += page["items"]
+            cursor = page.get("nextCursor")
+            if not cursor:
+                return {"items": items, "nextCursor": None}
+
     def show(self, document: Any, text: str) -> None:
         print(json.dumps(document) if self.as_json else text, file=self.out, flush=True)
 
@@ -162,7 +174,7 @@ async def _dispatch(remote: Remote, args: argparse.Namespace) -> int:
         remote.show(accepted, f"sync {accepted['status']}: job {accepted['jobId']}")
         return await remote.follow(accepted["jobId"], args.timeout) if args.follow else OK
     if args.command == "conflicts" and args.conflicts_command == "list":
-        page = await remote.call("GET", "/api/v1/conflicts", params={"status": args.status})
+        page = await remote.every("/api/v1/conflicts", {"status": args.status})
         remote.show(page, "\n".join(map(_conflict_line, page["items"])) or "no conflicts")
         return OK
     if args.command == "conflicts":
@@ -172,7 +184,7 @@ async def _dispatch(remote: Remote, args: argparse.Namespace) -> int:
         return await remote.follow(accepted["jobId"], args.timeout) if args.follow else OK
     if args.actions_command == "list":
         params = {"status": args.status} if args.status else {}
-        page = await remote.call("GET", "/api/v1/actions", params=params)
+        page = await remote.every("/api/v1/actions", params)
         remote.show(page, "\n".join(map(_action_line, page["items"])) or "no actions")
         return OK
     body = {"reason": args.reason} if args.actions_command == "reject" and args.reason else None

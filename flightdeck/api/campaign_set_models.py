@@ -276,15 +276,17 @@ class KeywordPatch(CamelModel, _Clean):
 def merge_patch(current: BaseModel, patch: BaseModel, content: type[Spec]) -> dict[str, Any]:
     """The patched fields, after checking the whole merged entity as `content` (so a patch
     cannot leave, say, a budget-optimized campaign without a budget). 422 names the fields."""
-    given = patch.model_dump(exclude_unset=True)
-    merged = current.model_dump(exclude={"keywords"}) | given
+    # Merged in the wire's camelCase, so an error names the field as the client spells it
+    # (`finalUrl`, `budget.amount`), never the Python attribute behind it.
+    given = patch.model_dump(exclude_unset=True, by_alias=True)
+    merged = current.model_dump(exclude={"keywords"}, by_alias=True) | given
     try:
         checked = content.model_validate(merged)
     except ValidationError as exc:
         # Located like request errors, so an entity-wide rule reads as `body`.
         errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
         raise ApiError(422, "validation_error", validation_detail(errors)) from exc
-    return {field: getattr(checked, field) for field in given}
+    return {field: getattr(checked, field) for field in patch.model_fields_set}
 
 
 def to_spec(value: BaseModel, spec: type[Spec]) -> Spec:

@@ -26,6 +26,7 @@ from starlette.routing import Match
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from flightdeck.db.repositories.pagination import InvalidCursor
 from flightdeck.failures import Failure, failure_message, failure_type
 from flightdeck.temporal import temporal_unreachable
 
@@ -59,6 +60,18 @@ def not_found(what: str) -> ApiError:
 def field_error(field: str, message: str, status_code: int = 422) -> ApiError:
     """A validation error about one request field (`field` spelled as the client sent it)."""
     return ApiError(status_code, "validation_error", [{"field": field, "message": message}])
+
+
+def invalid_json(document: str | bytes, position: int, problem: str) -> ApiError:
+    """400: the body is not JSON, saying what is wrong and where (line, column, character)."""
+    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
+    position = max(0, min(position, len(text)))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    where = f"line {line}, column {column} (character {position})"
+    message = f"the body is not valid JSON: {problem} at {where}"
+    detail = {"field": "body", "message": message, "line": line, "column": column, "char": position}
+    return ApiError(400, "invalid_json", [detail])
 
 
 def unavailable(service: str, detail: str) -> ApiError:
@@ -111,11 +124,18 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def _message(error: Any) -> str:
+    """Pydantic's message without its "Value error, " prefix (the rule's own words stay)."""
+    message = str(error.get("msg", ""))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
 def validation_detail(errors: list[Any]) -> list[dict[str, str]]:
-    return [
-        {"field": _field_path(tuple(e.get("loc", ()))), "message": str(e.get("msg", ""))}
-        for e in errors
-    ]
+    """`{field, message}` per error; `field` is the path as the client wrote it, dotted
+    (`campaigns.0.adGroups.1.bidAmount`), or `body` for a rule about the whole body."""
+    return [{"field": _field_path(tuple(e.get("loc", ()))), "message": _message(e)} for e in errors]
 
 
 def _json(status_code: int, error: str, detail: Any, headers: dict[str, str] | None = None) -> Any:
@@ -175,17 +195,33 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _json(exc.status_code, exc.error, exc.detail, exc.headers)
 
+    @app.exception_handler(InvalidCursor)
+    async def _invalid_cursor(_: Request, exc: InvalidCursor) -> JSONResponse:
+        message = "is not a nextCursor this list returned"
+        return _json(422, "validation_error", [{"field": "cursor", "message": message}])
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         broken = [e for e in errors if e.get("type") == "json_invalid"]
         if broken:
             reason = (broken[0].get("ctx") or {}).get("error") or broken[0].get("msg")
-            return _json(400, "invalid_json", [{"field": "body", "message": str(reason)}])
+            loc = tuple(broken[0].get("loc", ()))
+            position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+            err = invalid_json(exc.body if isinstance(exc.body, str | bytes) else "", position,
+                               str(reason))  # fmt: skip
+            return _json(err.status_code, err.error, err.detail)
         return _json(422, "validation_error", validation_detail(errors))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI's "There was an error parsing the body": a JSON body that is not UTF-8.
+            cause = exc.__cause__
+            problem = f"byte 0x{cause.object[cause.start]:02x} is not UTF-8 text"
+            before = bytes(cause.object[: cause.start]).decode("utf-8", "replace")
+            err = invalid_json(before, len(before), problem)
+            return _json(err.status_code, err.error, err.detail)
         error = {401: "unauthorized", 404: "not_found", 405: "method_not_allowed"}.get(
             exc.status_code, "http_error"
         )

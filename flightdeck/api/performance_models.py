@@ -11,24 +11,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from flightdeck.api.errors import field_error
 from flightdeck.db.models import AiActionLog, AiRecommendation, MetricsSyncRun, PlatformCampaign
 from flightdeck.db.repositories.metrics import Totals
-from flightdeck.db.repositories.pagination import Position, decode_cursor, encode_cursor
 from flightdeck.domain.campaign_sets import CamelModel
-
-
-def decode_position(cursor: str | None) -> Position | None:
-    if cursor is None:
-        return None
-    try:
-        return decode_cursor(cursor, ranked=False)
-    except ValueError:
-        raise field_error("cursor", "is not a cursor this list returned") from None
-
-
-def encode_position(created_at: datetime, row_id: uuid.UUID) -> str:
-    return encode_cursor(Position(created_at, row_id))
 
 
 def _s(value: Decimal | None) -> str | None:
@@ -195,7 +180,6 @@ class CampaignPerformancePage(CamelModel):
     since: date
     until: date
     items: list[CampaignPerformance]
-    next_offset: int | None = None
     next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
@@ -367,7 +351,6 @@ class ActionOut(CamelModel):
 
 class ActionPage(CamelModel):
     items: list[ActionOut]
-    next_offset: int | None = None
     next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 

@@ -44,6 +44,10 @@ def describe(detail: Any) -> str:
     return "" if detail is None else str(detail)
 
 
+PAGE_SIZE = 200  # the API's largest page
+MAX_ROWS = 2000  # a page of the console shows no more rows than this from one list
+
+
 class Api:
     """The JSON API as the user whose key the session holds."""
 
@@ -64,6 +68,21 @@ class Api:
     async def get(self, path: str, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v not in (None, "")}
         return self._checked(await self._client.get(path, params=clean))
+
+    async def get_all(self, path: str, **params: Any) -> Any:
+        """A list endpoint's rows across its pages (following `nextCursor`), at most
+        `MAX_ROWS`: `{"items": [...], "nextCursor": null}` (or the cursor where it stopped)."""
+        items: list[Any] = []
+        page: dict[str, Any] = {"nextCursor": None}
+        cursor = None
+        while len(items) < MAX_ROWS:
+            size = min(PAGE_SIZE, MAX_ROWS - len(items))
+            page = await self.get(path, **params, limit=size, cursor=cursor)
+            items += page["items"]
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        return {**page, "items": items, "nextCursor": cursor}
 
     async def post(self, path: str, json: Any = None) -> Any:
         return self._checked(await self._client.post(path, json=json))

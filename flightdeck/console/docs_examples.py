@@ -203,7 +203,7 @@ def examples() -> dict[tuple[str, str], dict[str, Any]]:
             },
         },  # fmt: skip
         ("get", "/api/v1/actions"): {
-            "responses": {"200": {"items": [_action()], "nextOffset": None}}
+            "responses": {"200": {"items": [_action()], "nextCursor": None}}
         },
         ("post", "/api/v1/actions"): {
             "request": {

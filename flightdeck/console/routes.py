@@ -245,13 +245,15 @@ async def inbox(request: Request) -> Response:
         problems: list[str] = []
         api = ctx.api
         conflicts, actions, alerts, plans, sets, meta = await asyncio.gather(
-            _or_empty(api.get("/api/v1/conflicts", status="open"), problems, "conflicts"),
-            _or_empty(api.get("/api/v1/actions", status="pending_approval"), problems, "actions"),
-            _or_empty(api.get("/api/v1/alerts", status="open"), problems, "alerts"),
+            _or_empty(api.get_all("/api/v1/conflicts", status="open"), problems, "conflicts"),
+            _or_empty(
+                api.get_all("/api/v1/actions", status="pending_approval"), problems, "actions"
+            ),
+            _or_empty(api.get_all("/api/v1/alerts", status="open"), problems, "alerts"),
             _or_empty(
                 api.get("/api/v1/campaign-plans", status="failed", limit=20), problems, "plans"
             ),
-            _or_empty(api.get("/api/v1/campaign-sets", limit=200), problems, "sets"),
+            _or_empty(api.get_all("/api/v1/campaign-sets"), problems, "sets"),
             _or_empty(
                 api.get("/api/v1/meta/campaigns", publishedStatus="error", limit=20),
                 problems, "meta campaigns",
@@ -587,7 +589,9 @@ async def performance(
         problems: list[str] = []
         window = {"since": start.isoformat(), "until": end.isoformat()}
         platforms, campaigns, alerts = await asyncio.gather(
-            _or_empty(ctx.api.get("/api/v1/metrics/platforms", **window), problems, "platforms"),
+            _or_empty(
+                ctx.api.get_all("/api/v1/metrics/platforms", **window), problems, "platforms"
+            ),
             _or_empty(
                 ctx.api.get(
                     "/api/v1/metrics/performance", **window, platform=platform, sort="spend",
@@ -595,7 +599,7 @@ async def performance(
                 ),
                 problems, "campaigns",
             ),
-            _or_empty(ctx.api.get("/api/v1/alerts", status="all", limit=200), problems, "alerts"),
+            _or_empty(ctx.api.get_all("/api/v1/alerts", status="all"), problems, "alerts"),
         )  # fmt: skip
         top = [c["campaignId"] for c in campaigns["items"][:6]]
         series: dict[str, Any] = {"items": []}

@@ -97,3 +97,26 @@ def test_the_checks_catch_what_they_claim(openapi: dict[str, Any]) -> None:
     bare = {"paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {
         "schema": {"type": "array"}}}}}}}}}  # fmt: skip
     assert [op for op, s in json_responses(bare) if s.get("type") == "array"] == ["GET /x"]
+
+
+def test_every_list_endpoint_takes_limit_and_cursor(openapi: dict[str, Any]) -> None:
+    """The same two paging parameters everywhere, `limit` bounded (api/paging.py)."""
+    schemas = openapi["components"]["schemas"]
+    wrong, lists = [], 0
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            for _, schema in json_responses({"paths": {path: {method: operation}}}):
+                name = schema.get("$ref", "").rsplit("/", 1)[-1]
+                if "nextCursor" not in schemas.get(name, {}).get("properties", {}):
+                    continue
+                lists += 1
+                query = {p["name"]: p["schema"] for p in operation.get("parameters", [])
+                         if p["in"] == "query"}  # fmt: skip
+                limit = query.get("limit", {})
+                if (limit.get("minimum"), limit.get("maximum"), limit.get("default")) != (
+                    1,
+                    200,
+                    100,
+                ) or "cursor" not in query:
+                    wrong.append(f"{method.upper()} {path}")
+    assert wrong == [] and lists >= 29

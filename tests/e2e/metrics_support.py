@@ -81,8 +81,13 @@ async def get(rig: System, path: str, headers: dict[str, str] | None = None, **p
 
 
 async def registry(rig: System, headers: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
-    """The tenant's registry by platform campaign id."""
-    items = (await get(rig, "/metrics/campaigns", headers, limit=500))["items"]
+    """The tenant's registry by platform campaign id (every page)."""
+    items: list[dict[str, Any]] = []
+    page = await get(rig, "/metrics/campaigns", headers, limit=200)
+    items += page["items"]
+    while page["nextCursor"]:
+        page = await get(rig, "/metrics/campaigns", headers, limit=200, cursor=page["nextCursor"])
+        items += page["items"]
     return {c["platformCampaignId"]: c for c in items}
 
 

@@ -36,6 +36,7 @@ from flightdeck.api.action_requests import (
 )
 from flightdeck.api.deps import ApproverDep, PrincipalDep, SessionDep, SettingsDep, TemporalDep
 from flightdeck.api.errors import ApiError, field_error, from_failure, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.performance_models import (
     ActionOut,
     ActionPage,
@@ -63,6 +64,7 @@ ActionStatus = Literal[
 async def list_actions(
     principal: PrincipalDep,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[
         Literal[
             "pending_approval", "approved", "executed", "rejected", "expired", "stale", "failed"
@@ -71,19 +73,13 @@ async def list_actions(
         Query(),
     ] = None,
     since_hours: Annotated[int | None, Query(alias="sinceHours", ge=1, le=24 * 366)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
 ) -> ActionPage:
-    offset = int(cursor) if cursor else offset  # the cursor is the next page's offset
     since = datetime.now(UTC) - timedelta(hours=since_hours) if since_hours else None
     rows = await ActionRepository(session).list(
-        principal.tenant_id, status=status, since=since, limit=limit, offset=offset
+        principal.tenant_id, status=status, since=since, limit=page.limit, cursor=page.cursor
     )
     return ActionPage(
-        items=[action_out(a, name) for a, name in rows],
-        next_offset=offset + limit if len(rows) == limit else None,
-        next_cursor=str(offset + limit) if len(rows) == limit else None,
+        items=[action_out(a, name) for a, name in rows.items], next_cursor=rows.next_cursor
     )
 
 

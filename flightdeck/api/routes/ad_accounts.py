@@ -15,6 +15,7 @@ from flightdeck.accounts.google import GoogleAccountService, google_account_serv
 from flightdeck.accounts.reddit import RedditAccountService, reddit_account_service
 from flightdeck.api.deps import SessionDep, SettingsDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import AdAccount
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
@@ -187,9 +188,12 @@ async def google_callback(
 
 
 @router.get("", response_model=AdAccountPage)
-async def list_ad_accounts(tenant: TenantDep, session: SessionDep) -> AdAccountPage:
-    accounts = await AdAccountRepository(session).list(tenant.id)
-    return AdAccountPage(items=[ad_account_out(a) for a in accounts])
+async def list_ad_accounts(tenant: TenantDep, session: SessionDep, page: PageDep) -> AdAccountPage:
+    accounts = await AdAccountRepository(session).page(
+        tenant.id, limit=page.limit, cursor=page.cursor
+    )
+    items = [ad_account_out(a) for a in accounts.items]
+    return AdAccountPage(items=items, next_cursor=accounts.next_cursor)
 
 
 @router.get("/{account_id}", response_model=AdAccountOut)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.api.deps import PrincipalDep, SessionDep, TenantDep
 from flightdeck.api.errors import field_error, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.performance_models import AlertOut, AlertPage
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import Alert, PlatformCampaign
@@ -34,27 +35,24 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 async def list_alerts(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[Literal["open", "resolved", "all"], Query()] = "open",
     alert_type: Annotated[str | None, Query(alias="alertType", max_length=100)] = None,
     campaign_id: Annotated[str | None, Query(alias="campaignId")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(description="the nextCursor of the previous page")] = None,
 ) -> AlertPage:
     campaign = None
     if campaign_id is not None:
         campaign = parse_uuid(campaign_id)
         if campaign is None:
             raise field_error("campaignId", "must be a campaign id (UUID)")
-    offset = _offset(cursor)
     rows = await AlertLifecycle(session).list(
         tenant.id, status=status, alert_type=alert_type, campaign_id=campaign,
-        limit=limit + 1, offset=offset,
+        limit=page.limit, cursor=page.cursor,
     )  # fmt: skip
-    page = rows[:limit]
-    names = await _names(session, tenant.id, page)
+    names = await _names(session, tenant.id, rows.items)
     return AlertPage(
-        items=[alert_out(a, names.get(a.campaign_id)) for a in page],
-        next_cursor=str(offset + limit) if len(rows) > limit else None,
+        items=[alert_out(a, names.get(a.campaign_id)) for a in rows.items],
+        next_cursor=rows.next_cursor,
     )
 
 
@@ -116,14 +114,6 @@ async def _names(
         )
     )
     return {cid: name for cid, name in rows.all()}
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    if not cursor.isdigit() or int(cursor) > 1_000_000:
-        raise field_error("cursor", "is not a cursor this list returned")
-    return int(cursor)
 
 
 def alert_out(a: Alert, campaign_name: str | None = None) -> AlertOut:

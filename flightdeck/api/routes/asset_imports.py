@@ -34,7 +34,7 @@ from temporalio.service import RPCError
 
 from flightdeck.api.asset_deps import UPLOAD_ERRORS, ActorDep, LibraryDep, audit, invalid, parse_id
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
-from flightdeck.api.errors import ApiError, ErrorBody, not_found, validation_detail
+from flightdeck.api.errors import ApiError, ErrorBody, invalid_json, not_found, validation_detail
 from flightdeck.api.job_status import describe
 from flightdeck.api.multipart import FormError, read_upload_form
 from flightdeck.api.publishing import workflow_status
@@ -169,8 +169,8 @@ async def _platform_import(request: Request, space: CampaignSpace) -> str:
     body = await request.body()
     try:
         PlatformImportIn.model_validate(json.loads(body) if body.strip() else {})
-    except json.JSONDecodeError:
-        raise invalid("body", "must be JSON, or multipart/form-data with a file") from None
+    except json.JSONDecodeError as exc:
+        raise invalid_json(exc.doc, exc.pos, exc.msg) from None
     except ValidationError as exc:
         raise ApiError(422, "validation_error", validation_detail(list(exc.errors()))) from None
     if space.platform not in IMPORTABLE_PLATFORMS:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from flightdeck.api.deps import SessionDep, TenantDep
+from flightdeck.api.paging import PageDep
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.domain.campaign_sets import CamelModel
 
@@ -34,17 +35,18 @@ class AuditLogPage(CamelModel):
 async def list_audit_log(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     entity: Annotated[str | None, Query(description="an entity id, or an entity type")] = None,
     action: Annotated[
         str | None, Query(description="an action, or a prefix ending in '.' (e.g. 'campaign.')")
     ] = None,
     since: Annotated[datetime | None, Query(description="ISO-8601 time, inclusive")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditLogPage:
-    rows = await AuditLogRepository(session).list(
-        tenant.id, entity=entity, action=action, since=since, limit=limit
+    rows = await AuditLogRepository(session).page(
+        tenant.id, entity=entity, action=action, since=since, limit=page.limit, cursor=page.cursor
     )
     return AuditLogPage(
+        next_cursor=rows.next_cursor,
         items=[
             AuditEntryOut(
                 id=r.id,
@@ -56,6 +58,6 @@ async def list_audit_log(
                 entity_id=r.entity_id,
                 details=r.details,
             )
-            for r in rows
-        ]
+            for r in rows.items
+        ],
     )

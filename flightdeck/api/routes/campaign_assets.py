@@ -47,6 +47,7 @@ from flightdeck.api.campaign_space_models import (
 from flightdeck.api.deps import SessionDep, SettingsDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found, validation_detail
 from flightdeck.api.multipart import FormError, read_upload_form
+from flightdeck.api.paging import PageDep, PageRequest
 from flightdeck.api.routes.campaign_spaces import NO_NUL, split_tags
 from flightdeck.assets.library import WrongFileType, check_type, file_values
 from flightdeck.db.models import CampaignAsset
@@ -157,18 +158,15 @@ def _filters(
 
 
 async def _page(
-    session: Any, tenant_id: uuid.UUID, filters: AssetFilters, limit: int, cursor: str | None
+    session: Any, tenant_id: uuid.UUID, filters: AssetFilters, request: PageRequest
 ) -> AssetPage:
-    try:
-        page = await CampaignAssetRepository(session).page(
-            tenant_id, filters, limit=limit, cursor=cursor
-        )
-    except ValueError as exc:
-        raise invalid("cursor", str(exc)) from exc
+    page = await CampaignAssetRepository(session).page(
+        tenant_id, filters, limit=request.limit, cursor=request.cursor
+    )
     return AssetPage(
         items=[asset_out(r) for r in page.rows],
         total=page.total,
-        limit=limit,
+        limit=request.limit,
         next_cursor=page.next_cursor,
     )
 
@@ -180,8 +178,6 @@ TagsQuery = Annotated[list[str] | None, Query(description="all must match; `a,b`
 SearchQuery = Annotated[str | None, Query(max_length=500, pattern=NO_NUL)]
 SourceQuery = Annotated[CampaignImportSource | None, Query(alias="importSource")]
 MAX_PIXELS = 1_000_000  # per side: far beyond any real image, inside Postgres' integer
-Limit = Annotated[int, Query(ge=1, le=200)]
-Cursor = Annotated[str | None, Query(max_length=500, pattern=NO_NUL)]
 
 
 # --- upload ---------------------------------------------------------------------------------
@@ -312,6 +308,7 @@ async def list_space_assets(
     space_id: str,
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     asset_type: TypeQuery = None,
     tags: TagsQuery = None,
     search: SearchQuery = None,
@@ -320,8 +317,6 @@ async def list_space_assets(
     max_width: Annotated[int | None, Query(alias="maxWidth", ge=0, le=MAX_PIXELS)] = None,
     min_height: Annotated[int | None, Query(alias="minHeight", ge=0, le=MAX_PIXELS)] = None,
     max_height: Annotated[int | None, Query(alias="maxHeight", ge=0, le=MAX_PIXELS)] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
 ) -> AssetPage:
     """The space's live assets, newest first (best match first with `search`)."""
     space = await CampaignSpaceRepository(session).get(
@@ -331,13 +326,14 @@ async def list_space_assets(
         raise not_found("campaign space")
     dims = (min_width, max_width, min_height, max_height)
     filters = _filters(space.id, asset_type, tags, search, import_source, dims)
-    return await _page(session, tenant.id, filters, limit, cursor)
+    return await _page(session, tenant.id, filters, page)
 
 
 @router.get("/assets", response_model=AssetPage)
 async def list_assets(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     asset_type: TypeQuery = None,
     tags: TagsQuery = None,
     search: SearchQuery = None,
@@ -346,13 +342,11 @@ async def list_assets(
     max_width: Annotated[int | None, Query(alias="maxWidth", ge=0, le=MAX_PIXELS)] = None,
     min_height: Annotated[int | None, Query(alias="minHeight", ge=0, le=MAX_PIXELS)] = None,
     max_height: Annotated[int | None, Query(alias="maxHeight", ge=0, le=MAX_PIXELS)] = None,
-    limit: Limit = 50,
-    cursor: Cursor = None,
 ) -> AssetPage:
     """Every live asset of the tenant's live spaces, with the same filters."""
     dims = (min_width, max_width, min_height, max_height)
     filters = _filters(None, asset_type, tags, search, import_source, dims)
-    return await _page(session, tenant.id, filters, limit, cursor)
+    return await _page(session, tenant.id, filters, page)
 
 
 # --- one asset ------------------------------------------------------------------------------
@@ -454,11 +448,15 @@ async def track_reuse(
 
 
 @router.get("/{asset_id}/reuses", response_model=ReuseList)
-async def list_reuses(asset_id: str, tenant: TenantDep, session: SessionDep) -> ReuseList:
+async def list_reuses(
+    asset_id: str, tenant: TenantDep, session: SessionDep, page: PageDep
+) -> ReuseList:
     """Where the asset has been used: who, where, when, in what context (newest first)."""
     row = await _asset(session, tenant.id, asset_id)
-    rows = await AssetReuseRepository(session).list_for_asset(tenant.id, row.id)
-    return ReuseList(items=[reuse_out(r) for r in rows])
+    rows = await AssetReuseRepository(session).list_for_asset(
+        tenant.id, row.id, limit=page.limit, cursor=page.cursor
+    )
+    return ReuseList(items=[reuse_out(r) for r in rows.items], next_cursor=rows.next_cursor)
 
 
 @router.get("/{asset_id}/file", response_class=StreamingResponse)

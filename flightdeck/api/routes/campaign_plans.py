@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 
 from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found, unavailable
+from flightdeck.api.paging import PageDep
 from flightdeck.api.publishing import (
     TERMINAL_PLAN_STATUSES,
     load_mapping,
@@ -231,19 +232,15 @@ async def _existing(
 async def list_campaign_plans(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     hook_set_id: Annotated[str | None, Query(alias="hookSetId")] = None,
     status: Annotated[PlanStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query()] = None,
 ) -> PlanPage:
     """List plans, newest first, by hook set and status (seed's query patterns)."""
-    try:
-        items, next_cursor = await CampaignPlanRepository(session).list(
-            tenant.id, hook_set_id=hook_set_id, status=status, limit=limit, cursor=cursor
-        )
-    except ValueError as exc:
-        raise ApiError(422, "validation_error", [{"field": "cursor", "message": str(exc)}]) from exc
-    return PlanPage(items=[plan_out(p) for p in items], next_cursor=next_cursor)
+    plans = await CampaignPlanRepository(session).list(
+        tenant.id, hook_set_id=hook_set_id, status=status, limit=page.limit, cursor=page.cursor
+    )
+    return PlanPage(items=[plan_out(p) for p in plans.items], next_cursor=plans.next_cursor)
 
 
 @router.get("/{plan_id}", response_model=PlanOut)

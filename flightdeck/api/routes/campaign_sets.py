@@ -50,6 +50,7 @@ from flightdeck.api.campaign_set_models import (
 )
 from flightdeck.api.deps import SessionDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_sets import (
@@ -194,18 +195,15 @@ async def create_campaign_set(
 async def list_campaign_sets(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[CampaignSetStatus | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query()] = None,
 ) -> CampaignSetPage:
     """Sets newest first (without their trees), by status; `nextCursor` fetches the next page."""
-    try:
-        rows, next_cursor = await CampaignSetRepository(session).list(
-            tenant.id, status=status, limit=limit, cursor=cursor
-        )
-    except ValueError as exc:
-        raise ApiError(422, "validation_error", [{"field": "cursor", "message": str(exc)}]) from exc
-    return CampaignSetPage(items=[campaign_set_summary(r) for r in rows], next_cursor=next_cursor)
+    rows = await CampaignSetRepository(session).list(
+        tenant.id, status=status, limit=page.limit, cursor=page.cursor
+    )
+    items = [campaign_set_summary(r) for r in rows.items]
+    return CampaignSetPage(items=items, next_cursor=rows.next_cursor)
 
 
 @router.get("/campaign-sets/{set_id}", response_model=CampaignSetOut)
@@ -274,11 +272,14 @@ async def create_campaign(
 
 
 @router.get("/campaign-sets/{set_id}/campaigns", response_model=CampaignList)
-async def list_campaigns(set_id: str, tenant: TenantDep, session: SessionDep) -> CampaignList:
+async def list_campaigns(
+    set_id: str, tenant: TenantDep, session: SessionDep, page: PageDep
+) -> CampaignList:
     rows = await CampaignSetRepository(session).list_campaigns(
-        tenant.id, _uuid(set_id, "campaign set")
+        tenant.id, _uuid(set_id, "campaign set"), limit=page.limit, cursor=page.cursor
     )
-    return CampaignList(items=[campaign_out(row) for row in _found(rows, "campaign set")])
+    found = _found(rows, "campaign set")
+    return CampaignList(items=[campaign_out(r) for r in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
@@ -334,11 +335,14 @@ async def create_ad_group(
 
 
 @router.get("/campaigns/{campaign_id}/ad-groups", response_model=AdGroupList)
-async def list_ad_groups(campaign_id: str, tenant: TenantDep, session: SessionDep) -> AdGroupList:
+async def list_ad_groups(
+    campaign_id: str, tenant: TenantDep, session: SessionDep, page: PageDep
+) -> AdGroupList:
     rows = await CampaignSetRepository(session).list_ad_groups(
-        tenant.id, _uuid(campaign_id, "campaign")
+        tenant.id, _uuid(campaign_id, "campaign"), limit=page.limit, cursor=page.cursor
     )
-    return AdGroupList(items=[ad_group_out(row) for row in _found(rows, "campaign")])
+    found = _found(rows, "campaign")
+    return AdGroupList(items=[ad_group_out(r) for r in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/ad-groups/{ad_group_id}", response_model=AdGroupOut)
@@ -388,9 +392,14 @@ async def create_ad(ad_group_id: str, body: AdIn, tenant: TenantDep, session: Se
 
 
 @router.get("/ad-groups/{ad_group_id}/ads", response_model=AdList)
-async def list_ads(ad_group_id: str, tenant: TenantDep, session: SessionDep) -> AdList:
-    rows = await CampaignSetRepository(session).list_ads(tenant.id, _uuid(ad_group_id, "ad group"))
-    return AdList(items=[ad_out(row) for row in _found(rows, "ad group")])
+async def list_ads(
+    ad_group_id: str, tenant: TenantDep, session: SessionDep, page: PageDep
+) -> AdList:
+    rows = await CampaignSetRepository(session).list_ads(
+        tenant.id, _uuid(ad_group_id, "ad group"), limit=page.limit, cursor=page.cursor
+    )
+    found = _found(rows, "ad group")
+    return AdList(items=[ad_out(r) for r in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/ads/{ad_id}", response_model=AdOut)
@@ -442,11 +451,14 @@ async def create_keyword(
 
 
 @router.get("/ad-groups/{ad_group_id}/keywords", response_model=KeywordList)
-async def list_keywords(ad_group_id: str, tenant: TenantDep, session: SessionDep) -> KeywordList:
+async def list_keywords(
+    ad_group_id: str, tenant: TenantDep, session: SessionDep, page: PageDep
+) -> KeywordList:
     rows = await CampaignSetRepository(session).list_keywords(
-        tenant.id, _uuid(ad_group_id, "ad group")
+        tenant.id, _uuid(ad_group_id, "ad group"), limit=page.limit, cursor=page.cursor
     )
-    return KeywordList(items=[keyword_out(row) for row in _found(rows, "ad group")])
+    found = _found(rows, "ad group")
+    return KeywordList(items=[keyword_out(r) for r in found.items], next_cursor=found.next_cursor)
 
 
 @router.get("/keywords/{keyword_id}", response_model=KeywordOut)

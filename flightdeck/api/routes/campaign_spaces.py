@@ -24,6 +24,7 @@ from flightdeck.api.campaign_space_models import (
 )
 from flightdeck.api.deps import SessionDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
+from flightdeck.api.paging import PageDep, PageRequest
 from flightdeck.db.models import CampaignSpace
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.campaign_assets import AssetBlobRepository
@@ -37,7 +38,6 @@ from flightdeck.storage.names import has_control_characters
 
 router = APIRouter(prefix="/campaign-spaces", tags=["campaign spaces"])
 
-MAX_PAGE = 200
 NO_NUL = r"^[^\x00]*$"
 STALE: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Newer figures are already stored"},
@@ -74,24 +74,20 @@ async def _space(session: Any, tenant_id: Any, space_id: str) -> CampaignSpace:
 
 
 async def _page(
-    session: Any, tenant_id: Any, filters: SpaceFilters, limit: int, cursor: str | None
+    session: Any, tenant_id: Any, filters: SpaceFilters, request: PageRequest
 ) -> SpacePage:
-    try:
-        page = await CampaignSpaceRepository(session).page(
-            tenant_id, filters, limit=limit, cursor=cursor
-        )
-    except ValueError as exc:
-        raise invalid("cursor", str(exc)) from exc
+    page = await CampaignSpaceRepository(session).page(
+        tenant_id, filters, limit=request.limit, cursor=request.cursor
+    )
     return SpacePage(
         items=[space_out(r) for r in page.rows],
         total=page.total,
-        limit=limit,
+        limit=request.limit,
         next_cursor=page.next_cursor,
     )
 
 
 TagsQuery = Annotated[list[str] | None, Query(description="all must match; `a,b` or repeated")]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Search = Annotated[
     str | None, Query(max_length=500, pattern=NO_NUL, description="full text, ranked")
 ]
@@ -114,6 +110,7 @@ async def create_space(
 async def list_spaces(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     platform: Annotated[AdPlatform | None, Query()] = None,
     brand_id: Annotated[str | None, Query(alias="brandId", max_length=255, pattern=NO_NUL)] = None,
     tags: TagsQuery = None,
@@ -122,8 +119,6 @@ async def list_spaces(
     is_archived: Annotated[bool | None, Query(alias="isArchived")] = None,
     is_template: Annotated[bool | None, Query(alias="isTemplate")] = None,
     search: Search = None,
-    limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=500, pattern=NO_NUL)] = None,
 ) -> SpacePage:
     """Spaces newest first — best match first with `search` — with `total` matching;
     `nextCursor` fetches the next page."""
@@ -137,20 +132,19 @@ async def list_spaces(
         is_template=is_template,
         search=search,
     )
-    return await _page(session, tenant.id, filters, limit, cursor)
+    return await _page(session, tenant.id, filters, page)
 
 
 @router.get("/templates", response_model=SpacePage)
 async def list_templates(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     platform: Annotated[AdPlatform | None, Query()] = None,
     brand_id: Annotated[str | None, Query(alias="brandId", max_length=255, pattern=NO_NUL)] = None,
     tags: TagsQuery = None,
     category: Annotated[str | None, Query(max_length=100, pattern=NO_NUL)] = None,
     search: Search = None,
-    limit: Limit = 50,
-    cursor: Annotated[str | None, Query(max_length=500, pattern=NO_NUL)] = None,
 ) -> SpacePage:
     """Spaces marked as templates (same filters and pages as the list)."""
     filters = SpaceFilters(
@@ -161,7 +155,7 @@ async def list_templates(
         is_template=True,
         search=search,
     )
-    return await _page(session, tenant.id, filters, limit, cursor)
+    return await _page(session, tenant.id, filters, page)
 
 
 @router.get("/{space_id}", response_model=SpaceOut)

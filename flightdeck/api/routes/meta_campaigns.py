@@ -24,6 +24,7 @@ from flightdeck.api.meta_models import (
     published_out,
 )
 from flightdeck.api.meta_prepare import prepare_campaign, sections_of, validate_with_graph
+from flightdeck.api.paging import PageDep
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.api.routes.meta_connections import MetaConnectionsDep
 from flightdeck.db.models import MetaCampaign
@@ -76,13 +77,14 @@ async def create_campaign(
 async def list_campaigns(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     published_status: Annotated[str | None, Query(alias="publishedStatus")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CampaignPage:
     rows = await MetaCampaignRepository(session).list(
-        tenant.id, published_status=published_status, limit=limit
+        tenant.id, published_status=published_status, limit=page.limit, cursor=page.cursor
     )
-    return CampaignPage(items=[campaign_summary(row) for row in rows])
+    items = [campaign_summary(row) for row in rows.items]
+    return CampaignPage(items=items, next_cursor=rows.next_cursor)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
@@ -124,15 +126,19 @@ async def put_section(
 
 class AdPage(CamelModel):
     items: list[AdOut]
-    next_cursor: str | None = None  # a campaign's ads come in one page
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 @router.get("/campaigns/{campaign_id}/ads", response_model=AdPage)
-async def list_ads(campaign_id: str, tenant: TenantDep, session: SessionDep) -> AdPage:
+async def list_ads(
+    campaign_id: str, tenant: TenantDep, session: SessionDep, page: PageDep
+) -> AdPage:
     """The campaign's ads with their Meta ids and review verdicts (and Meta's reasons)."""
     campaign = await load_campaign(session, tenant.id, campaign_id)
-    ads = await MetaAdRepository(session).list_for_campaign(tenant.id, campaign.id)
-    return AdPage(items=[ad_out(ad) for ad in ads])
+    ads = await MetaAdRepository(session).page_for_campaign(
+        tenant.id, campaign.id, limit=page.limit, cursor=page.cursor
+    )
+    return AdPage(items=[ad_out(ad) for ad in ads.items], next_cursor=ads.next_cursor)
 
 
 @router.post("/campaigns/{campaign_id}/prepare", response_model=PrepareOut)

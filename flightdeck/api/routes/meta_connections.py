@@ -29,6 +29,7 @@ from flightdeck.api.meta_models import (
     SelectionIn,
     connection_out,
 )
+from flightdeck.api.paging import PageDep
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.api.routes.ad_accounts import AdAccountOut, ad_account_out
 from flightdeck.db.models import CampaignMetaConnection
@@ -107,10 +108,14 @@ async def meta_callback(
 
 @router.get("/connections", response_model=ConnectionPage)
 async def list_connections(
-    tenant: TenantDep, session: SessionDep, settings: SettingsDep
+    tenant: TenantDep, session: SessionDep, settings: SettingsDep, page: PageDep
 ) -> ConnectionPage:
-    rows = await MetaConnectionRepository(session).list(tenant.id)
-    return ConnectionPage(items=[out(row, settings) for row in rows])
+    rows = await MetaConnectionRepository(session).list(
+        tenant.id, limit=page.limit, cursor=page.cursor
+    )
+    return ConnectionPage(
+        items=[out(r, settings) for r in rows.items], next_cursor=rows.next_cursor
+    )
 
 
 @router.get("/connections/{connection_id}", response_model=ConnectionOut)

@@ -26,6 +26,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import field_error, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.performance_models import (
     CampaignOut,
     CampaignPage,
@@ -38,14 +39,14 @@ from flightdeck.api.performance_models import (
     SeriesPage,
     SyncRunPage,
     campaign_out,
-    decode_position,
-    encode_position,
     metrics_out,
     sync_run_out,
 )
 from flightdeck.api.publishing import parse_uuid
+from flightdeck.db.models import PlatformCampaign
 from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.metrics import MetricsStore, MetricsSyncRunRepository, SortKey
+from flightdeck.db.repositories.pagination import Keyset, asc
 from flightdeck.db.repositories.platform_campaigns import PlatformCampaignRepository
 from flightdeck.schedules import metrics_sync_input
 from flightdeck.temporal import TENANT_ID
@@ -54,6 +55,7 @@ from flightdeck.workflows.metrics_sync import MetricsSyncWorkflow
 router = APIRouter(prefix="/metrics", tags=["metrics"])
 MAX_WINDOW_DAYS = 800
 MAX_SERIES_CAMPAIGNS = 200
+SERIES_ORDER = Keyset("metrics-series", asc(PlatformCampaign.id))
 
 
 def window(since: date | None, until: date | None, days: int | None) -> tuple[date, date]:
@@ -78,6 +80,7 @@ Days = Annotated[int | None, Query(ge=1, le=MAX_WINDOW_DAYS, description="days e
 async def list_campaigns(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     platform: Annotated[Literal["meta", "reddit", "google"] | None, Query()] = None,
     status: Annotated[
         Literal["active", "paused", "archived", "deleted", "unknown"] | None, Query()
@@ -85,20 +88,16 @@ async def list_campaigns(
     origin: Annotated[
         Literal["discovered", "relay", "meta", "campaign_set"] | None, Query()
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query()] = None,
 ) -> CampaignPage:
     rows = await PlatformCampaignRepository(session).list(
         tenant.id,
         platform=platform,
         status=status,
         origin=origin,
-        position=decode_position(cursor),
-        limit=limit + 1,
+        limit=page.limit,
+        cursor=page.cursor,
     )
-    page = rows[:limit]
-    next_cursor = encode_position(page[-1].created_at, page[-1].id) if len(rows) > limit else None
-    return CampaignPage(items=[campaign_out(r) for r in page], next_cursor=next_cursor)
+    return CampaignPage(items=[campaign_out(r) for r in rows.items], next_cursor=rows.next_cursor)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
@@ -114,11 +113,13 @@ async def get_campaign(campaign_id: str, tenant: TenantDep, session: SessionDep)
 async def list_sync_runs(
     tenant: TenantDep,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: PageDep,
     before: Annotated[datetime | None, Query(description="runs started before this time")] = None,
 ) -> SyncRunPage:
-    rows = await MetricsSyncRunRepository(session).list(tenant.id, before=before, limit=limit)
-    return SyncRunPage(items=[sync_run_out(r) for r in rows])
+    rows = await MetricsSyncRunRepository(session).list(
+        tenant.id, before=before, limit=page.limit, cursor=page.cursor
+    )
+    return SyncRunPage(items=[sync_run_out(r) for r in rows.items], next_cursor=rows.next_cursor)
 
 
 @router.post("/sync", status_code=202, response_model=JobStarted)
@@ -143,21 +144,20 @@ async def run_metrics_sync(
 async def campaign_performance(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     since: Since = None,
     until: Until = None,
     days: Days = None,
     platform: Annotated[Literal["meta", "reddit", "google"] | None, Query()] = None,
     sort: Annotated[SortKey, Query()] = "roas",
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,6}$")] = None,
 ) -> CampaignPerformancePage:
-    offset = int(cursor) if cursor else offset  # the cursor is the next page's offset
+    """Campaigns by `sort` (campaigns without a figure to sort by last); a cursor belongs to
+    one `sort` and `order`."""
     first, last = window(since, until, days)
-    rows = await MetricsStore(session).per_campaign(
+    rows = await MetricsStore(session).per_campaign_page(
         tenant.id, first, last, platform=platform, sort=sort, descending=order == "desc",
-        limit=limit, offset=offset,
+        limit=page.limit, cursor=page.cursor,
     )  # fmt: skip
     return CampaignPerformancePage(
         since=first,
@@ -170,20 +170,21 @@ async def campaign_performance(
                 currency=r.currency,
                 **metrics_out(r.totals),
             )
-            for r in rows
+            for r in rows.items
         ],
-        next_offset=offset + limit if len(rows) == limit else None,
-        next_cursor=str(offset + limit) if len(rows) == limit else None,
+        next_cursor=rows.next_cursor,
     )
 
 
 @router.get("/platforms", response_model=PlatformPerformancePage)
 async def platform_performance(
-    tenant: TenantDep, session: SessionDep, since: Since = None, until: Until = None,
-    days: Days = None,
+    tenant: TenantDep, session: SessionDep, page: PageDep, since: Since = None,
+    until: Until = None, days: Days = None,
 ) -> PlatformPerformancePage:  # fmt: skip
     first, last = window(since, until, days)
-    rows = await MetricsStore(session).per_platform(tenant.id, first, last)
+    rows = await MetricsStore(session).per_platform_page(
+        tenant.id, first, last, limit=page.limit, cursor=page.cursor
+    )
     return PlatformPerformancePage(
         since=first,
         until=last,
@@ -194,8 +195,9 @@ async def platform_performance(
                 campaigns=r.campaigns,
                 **metrics_out(r.totals),
             )
-            for r in rows
+            for r in rows.items
         ],
+        next_cursor=rows.next_cursor,
     )
 
 
@@ -203,6 +205,7 @@ async def platform_performance(
 async def daily_series(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     campaign_ids: Annotated[list[str], Query(alias="campaignId", min_length=1)],
     since: Since = None,
     until: Until = None,
@@ -214,13 +217,15 @@ async def daily_series(
     parsed = [parse_uuid(c) for c in campaign_ids]
     if any(p is None for p in parsed):
         raise field_error("campaignId", "must be campaign ids (UUIDs)")
-    wanted = [p for p in parsed if p is not None]
+    wanted = list(dict.fromkeys(p for p in parsed if p is not None))
     known = {c.id: c for c in await PlatformCampaignRepository(session).get_many(tenant.id, wanted)}
     missing = [str(c) for c in wanted if c not in known]
     if missing:
         raise not_found(f"campaign {missing[0]}")
-    rows = await MetricsStore(session).daily(tenant.id, first, last, list(known))
-    by_campaign: dict[uuid.UUID, list[SeriesOut.Day]] = {c: [] for c in known}
+    # One series per campaign asked for, in the order asked.
+    shown = SERIES_ORDER.following(wanted, lambda c: (c,), limit=page.limit, cursor=page.cursor)
+    rows = await MetricsStore(session).daily(tenant.id, first, last, shown.items)
+    by_campaign: dict[uuid.UUID, list[SeriesOut.Day]] = {c: [] for c in shown.items}
     for row in rows:
         by_campaign[row.campaign_id].append(SeriesOut.Day(day=row.day, **metrics_out(row.totals)))
     return SeriesPage(
@@ -234,6 +239,7 @@ async def daily_series(
                 currency=known[c].currency,
                 days=by_campaign[c],
             )
-            for c in wanted
+            for c in shown.items
         ],
+        next_cursor=shown.next_cursor,
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from flightdeck.api.action_requests import start_action
 from flightdeck.api.deps import PrincipalDep, SessionDep, SettingsDep, TemporalDep
 from flightdeck.api.errors import ApiError, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.performance_models import (
     ActionStarted,
     AllocationOut,
@@ -44,17 +45,16 @@ Status = Literal["pending", "accepted", "rejected", "executed", "superseded", "f
 async def list_recommendations(
     principal: PrincipalDep,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[Status, Query()] = "pending",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
 ) -> RecommendationPage:
     rows = await RecommendationRepository(session).list(
-        principal.tenant_id, status=None if status == "all" else status, limit=limit + 1,
-        offset=offset,
+        principal.tenant_id, status=None if status == "all" else status, limit=page.limit,
+        cursor=page.cursor,
     )  # fmt: skip
     return RecommendationPage(
-        items=[recommendation_out(r, name, platform) for r, name, platform in rows[:limit]],
-        next_cursor=str(offset + limit) if len(rows) > limit else None,
+        items=[recommendation_out(r, name, platform) for r, name, platform in rows.items],
+        next_cursor=rows.next_cursor,
     )
 
 
@@ -116,10 +116,13 @@ async def reject_recommendation(
 
 @router.get("/budget-allocations", response_model=AllocationPage)
 async def list_allocations(
-    principal: PrincipalDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    principal: PrincipalDep, session: SessionDep, page: PageDep
 ) -> AllocationPage:
-    rows = await BudgetAllocationRepository(session).list(principal.tenant_id, limit)
+    rows = await BudgetAllocationRepository(session).list(
+        principal.tenant_id, limit=page.limit, cursor=page.cursor
+    )
     return AllocationPage(
+        next_cursor=rows.next_cursor,
         items=[
             AllocationOut(
                 id=str(a.id),
@@ -133,8 +136,8 @@ async def list_allocations(
                 created_by=a.created_by,
                 created_at=a.created_at,
             )
-            for a in rows
-        ]
+            for a in rows.items
+        ],
     )
 
 

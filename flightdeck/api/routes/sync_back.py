@@ -33,6 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, field_error, from_failure, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import SyncConflict
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -162,15 +163,18 @@ async def run_sync_back(
 
 class SyncBackRunPage(CamelModel):
     items: list[SyncBackRunOut]
-    next_cursor: str | None = None  # the newest `limit` runs: no further page
+    next_cursor: str | None = None  # every list: {items, nextCursor}; null: no further page
 
 
 @router.get("/sync-back/runs", response_model=SyncBackRunPage)
 async def list_sync_back_runs(
-    tenant: TenantDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    tenant: TenantDep, session: SessionDep, page: PageDep
 ) -> SyncBackRunPage:
-    rows = await SyncBackRunRepository(session).list(tenant.id, limit)
+    rows = await SyncBackRunRepository(session).list(
+        tenant.id, limit=page.limit, cursor=page.cursor
+    )
     return SyncBackRunPage(
+        next_cursor=rows.next_cursor,
         items=[
             SyncBackRunOut(
                 id=str(r.id),
@@ -190,8 +194,8 @@ async def list_sync_back_runs(
                 started_at=r.created_at,
                 finished_at=r.finished_at,
             )
-            for r in rows
-        ]
+            for r in rows.items
+        ],
     )
 
 
@@ -199,11 +203,13 @@ async def list_sync_back_runs(
 async def list_conflicts(
     tenant: TenantDep,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[Literal["open", "resolved"] | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ConflictPage:
-    rows = await ConflictRepository(session).list(tenant.id, status, limit)
-    return ConflictPage(items=[_conflict(r) for r in rows])
+    rows = await ConflictRepository(session).list(
+        tenant.id, status, limit=page.limit, cursor=page.cursor
+    )
+    return ConflictPage(items=[_conflict(r) for r in rows.items], next_cursor=rows.next_cursor)
 
 
 @router.get("/conflicts/{conflict_id}", response_model=ConflictOut)

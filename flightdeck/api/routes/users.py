@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from flightdeck.api.deps import AdminDep, PrincipalDep, SessionDep
 from flightdeck.api.errors import ApiError, field_error, not_found
+from flightdeck.api.paging import PageDep
 from flightdeck.api.publishing import parse_uuid
 from flightdeck.db.models import ApiKey, PublishTarget, User
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -131,8 +132,11 @@ async def who_am_i(principal: PrincipalDep) -> MeOut:
 
 
 @router.get("/users", response_model=UserPage)
-async def list_users(admin: AdminDep, session: SessionDep) -> UserPage:
-    return UserPage(items=[_user(u) for u in await UserRepository(session).list(admin.tenant_id)])
+async def list_users(admin: AdminDep, session: SessionDep, page: PageDep) -> UserPage:
+    users = await UserRepository(session).page(
+        admin.tenant_id, limit=page.limit, cursor=page.cursor
+    )
+    return UserPage(items=[_user(u) for u in users.items], next_cursor=users.next_cursor)
 
 
 @router.post("/users", status_code=201, response_model=UserCreated)
@@ -205,9 +209,13 @@ async def revoke_api_key(key_id: str, principal: PrincipalDep, session: SessionD
 
 
 @router.get("/publish-targets", response_model=TargetPage)
-async def list_publish_targets(principal: PrincipalDep, session: SessionDep) -> TargetPage:
-    rows = await PublishTargetRepository(session).list(principal.tenant_id)
-    return TargetPage(items=[_target(t) for t in rows])
+async def list_publish_targets(
+    principal: PrincipalDep, session: SessionDep, page: PageDep
+) -> TargetPage:
+    rows = await PublishTargetRepository(session).page(
+        principal.tenant_id, limit=page.limit, cursor=page.cursor
+    )
+    return TargetPage(items=[_target(t) for t in rows.items], next_cursor=rows.next_cursor)
 
 
 @router.post("/publish-targets", status_code=201, response_model=TargetOut)

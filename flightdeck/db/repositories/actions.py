@@ -15,9 +15,19 @@ from sqlalchemy.dialects.postgresql import insert
 from flightdeck.crypto import TokenCipher
 from flightdeck.db.models import AiActionLog, PerformanceSettingsRow, PlatformCampaign
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc, desc, nulls_last
 from flightdeck.domain.performance_settings import PerformanceSettings
 
 OPEN = ("pending_approval", "approved")
+
+
+# The seed's actions history: most recently executed first, then the ones not executed yet.
+ACTION_ORDER = Keyset(
+    "actions",
+    *nulls_last(AiActionLog.executed_at, descending=True, filler=datetime(1970, 1, 1, tzinfo=UTC)),
+    desc(AiActionLog.created_at),
+    asc(AiActionLog.id),
+)
 
 
 class ActionRepository(TenantScopedRepository[AiActionLog]):
@@ -112,8 +122,8 @@ class ActionRepository(TenantScopedRepository[AiActionLog]):
         status: str | None = None,
         since: datetime | None = None,
         limit: int = 100,
-        offset: int = 0,
-    ) -> builtins.list[tuple[AiActionLog, str | None]]:
+        cursor: str | None = None,
+    ) -> Page[tuple[AiActionLog, str | None]]:
         """The seed's actions-history query: with the campaign's name, most recently executed
         first (waiting and refused ones, which have not executed, by creation time after)."""
         statement = (
@@ -127,13 +137,8 @@ class ActionRepository(TenantScopedRepository[AiActionLog]):
             statement = statement.where(
                 func.coalesce(AiActionLog.executed_at, AiActionLog.created_at) >= since
             )
-        statement = statement.order_by(
-            AiActionLog.executed_at.desc().nulls_last(),
-            AiActionLog.created_at.desc(),
-            AiActionLog.id,
-        )
-        rows = (await self.session.execute(statement.limit(limit).offset(offset))).all()
-        return [(row[0], row[1]) for row in rows]
+        page = await ACTION_ORDER.page(self.session, statement, limit=limit, cursor=cursor)
+        return Page([(r[0], r[1]) for r in page.items], page.next_cursor)
 
 
 class PerformanceSettingsRepository(RepositoryBase[PerformanceSettingsRow]):

@@ -15,6 +15,9 @@ from sqlalchemy import func, update
 from flightdeck.db.models import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
 from flightdeck.db.models.ad_accounts import AccountPlatform
 from flightdeck.db.repositories.base import TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc
+
+ACCOUNT_ORDER = Keyset("ad-accounts", asc(AdAccount.created_at), asc(AdAccount.id))
 
 # What `update_details` may change; None leaves a field as it is.
 DETAIL_FIELDS = frozenset(
@@ -90,6 +93,13 @@ class AdAccountRepository(TenantScopedRepository[AdAccount]):
         if status is not None:
             statement = statement.where(AdAccount.status == status)
         return await self._all(statement.order_by(AdAccount.created_at, AdAccount.id))
+
+    async def page(
+        self, tenant_id: uuid.UUID, *, limit: int, cursor: str | None
+    ) -> Page[AdAccount]:
+        """A page of the tenant's accounts, oldest connected first."""
+        statement = self._select(tenant_id)
+        return await ACCOUNT_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update_tokens(
         self,

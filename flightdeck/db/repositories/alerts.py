@@ -12,7 +12,6 @@ Listing follows the seed's order: severity (CRITICAL first), then newest.
 
 from __future__ import annotations
 
-import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,11 +22,13 @@ from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import Alert
 from flightdeck.db.repositories.base import TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc, desc
 from flightdeck.domain.alerts import Evaluation
 
 SEVERITY_RANK = case(
     {"CRITICAL": 1, "HIGH": 2, "MEDIUM": 3, "LOW": 4}, value=Alert.severity, else_=5
 )
+ALERT_ORDER = Keyset("alerts", asc(SEVERITY_RANK, int), desc(Alert.created_at), asc(Alert.id))
 ENTITY_TYPE = "platform_campaign"
 AUTO = "auto"
 Outcome = Literal["opened", "updated", "escalated", "resolved", "cooling_down", "unchanged"]
@@ -193,9 +194,9 @@ class AlertLifecycle(TenantScopedRepository[Alert]):
         alert_type: str | None = None,
         campaign_id: uuid.UUID | None = None,
         limit: int = 100,
-        offset: int = 0,
-    ) -> builtins.list[Alert]:
-        """The seed's "active alerts" order: severity, then newest first."""
+        cursor: str | None = None,
+    ) -> Page[Alert]:
+        """A page in the seed's "active alerts" order: severity, then newest first."""
         statement = self._select(tenant_id)
         if status == "open":
             statement = statement.where(Alert.resolved_at.is_(None))
@@ -205,8 +206,7 @@ class AlertLifecycle(TenantScopedRepository[Alert]):
             statement = statement.where(Alert.alert_type == alert_type)
         if campaign_id is not None:
             statement = statement.where(Alert.campaign_id == campaign_id)
-        statement = statement.order_by(SEVERITY_RANK, Alert.created_at.desc(), Alert.id)
-        return await self._all(statement.limit(limit).offset(offset))
+        return await ALERT_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
 
 def _rank(severity: str) -> int:

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.db.models import AuditLogEntry
 from flightdeck.db.repositories.base import RepositoryBase
+from flightdeck.db.repositories.pagination import Keyset, Page, desc
 
 _ACTING_AS = "flightdeck_acting_as"
 SYSTEM_ACTOR = "system"
@@ -62,22 +63,49 @@ class AuditLogRepository(RepositoryBase[AuditLogEntry]):
         entity: str | None = None,
         action: str | None = None,
     ) -> list[AuditLogEntry]:
-        """The tenant's entries, newest first, optionally of one entity type, one entity (its id
-        or its type), one action (or action prefix ending in '.'), and since a time."""
-        statement = select(AuditLogEntry).where(AuditLogEntry.tenant_id == tenant_id)
-        if entity_type is not None:
-            statement = statement.where(AuditLogEntry.entity_type == entity_type)
-        if entity is not None:
-            statement = statement.where(
-                or_(AuditLogEntry.entity_id == entity, AuditLogEntry.entity_type == entity)
-            )
-        if action is not None:
-            statement = statement.where(
-                AuditLogEntry.action.startswith(action)
-                if action.endswith(".")
-                else AuditLogEntry.action == action
-            )
-        if since is not None:
-            statement = statement.where(AuditLogEntry.created_at >= since)
-        statement = statement.order_by(AuditLogEntry.created_at.desc(), AuditLogEntry.id.desc())
-        return await self._all(statement.limit(limit))
+        """The tenant's newest `limit` entries (filters as in `page`)."""
+        statement = _filtered(tenant_id, entity_type, entity, action, since)
+        return await self._all(statement.order_by(*AUDIT_ORDER.order_by()).limit(limit))
+
+    async def page(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        limit: int,
+        cursor: str | None,
+        entity: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+    ) -> Page[AuditLogEntry]:
+        """A page of the tenant's entries, newest first, optionally of one entity (its id or
+        its type), one action (or action prefix ending in '.'), and since a time."""
+        statement = _filtered(tenant_id, None, entity, action, since)
+        return await AUDIT_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
+
+
+AUDIT_ORDER = Keyset("audit-log", desc(AuditLogEntry.created_at), desc(AuditLogEntry.id))
+
+
+def _filtered(
+    tenant_id: uuid.UUID,
+    entity_type: str | None,
+    entity: str | None,
+    action: str | None,
+    since: datetime | None,
+) -> Select[Any]:
+    statement = select(AuditLogEntry).where(AuditLogEntry.tenant_id == tenant_id)
+    if entity_type is not None:
+        statement = statement.where(AuditLogEntry.entity_type == entity_type)
+    if entity is not None:
+        statement = statement.where(
+            or_(AuditLogEntry.entity_id == entity, AuditLogEntry.entity_type == entity)
+        )
+    if action is not None:
+        statement = statement.where(
+            AuditLogEntry.action.startswith(action)
+            if action.endswith(".")
+            else AuditLogEntry.action == action
+        )
+    if since is not None:
+        statement = statement.where(AuditLogEntry.created_at >= since)
+    return statement

@@ -22,8 +22,8 @@ from sqlalchemy.dialects.postgresql import array, insert
 
 from flightdeck.db.models import AssetBlob, AssetReuse, CampaignAsset, CampaignSpace
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
-from flightdeck.db.repositories.campaign_spaces import Page, clean_search, search_query
-from flightdeck.db.repositories.pagination import Position, after, decode_cursor, encode_cursor
+from flightdeck.db.repositories.campaign_spaces import CountedPage, clean_search, search_query
+from flightdeck.db.repositories.pagination import Page, newest_first
 
 LIVE = CampaignAsset.deleted_at.is_(None)
 
@@ -176,9 +176,9 @@ class CampaignAssetRepository(TenantScopedRepository[CampaignAsset]):
 
     async def page(
         self, tenant_id: uuid.UUID, filters: AssetFilters, *, limit: int, cursor: str | None
-    ) -> Page:
+    ) -> CountedPage:
         """A page of live assets (of live spaces) — best match first when searching, else
-        newest first — and the total. ValueError("invalid cursor") for a foreign cursor."""
+        newest first — and the total. InvalidCursor for a foreign cursor."""
         search = clean_search(filters.search)
         where = self._where(tenant_id, filters, search)
         if filters.campaign_space_id is None:
@@ -186,26 +186,13 @@ class CampaignAssetRepository(TenantScopedRepository[CampaignAsset]):
         rank = (
             func.ts_rank_cd(CampaignAsset.search_vector, search_query(search)) if search else None
         )
-        statement: Select[Any] = select(CampaignAsset, *([rank] if rank is not None else []))
-        statement = statement.where(*where)
-        if cursor:
-            position = decode_cursor(cursor, ranked=rank is not None)
-            statement = statement.where(
-                after(position, CampaignAsset.created_at, CampaignAsset.id, rank)
-            )
-        order: list[Any] = [CampaignAsset.created_at.desc(), CampaignAsset.id.desc()]
-        ranking: list[Any] = [rank.desc()] if rank is not None else []
-        statement = statement.order_by(*ranking, *order)
-        result = (await self.session.execute(statement.limit(limit + 1))).all()
+        order = newest_first("campaign-assets", CampaignAsset.created_at, CampaignAsset.id, rank)
+        statement: Select[Any] = select(CampaignAsset).where(*where)
+        found = await order.scalars(self.session, statement, limit=limit, cursor=cursor)
         total = await self.session.scalar(
             select(func.count()).select_from(CampaignAsset).where(*where)
         )
-        next_cursor = None
-        if len(result) > limit:
-            last = result[limit - 1]
-            ranked = float(last[1]) if rank is not None else None
-            next_cursor = encode_cursor(Position(last[0].created_at, last[0].id, ranked))
-        return Page([r[0] for r in result[:limit]], next_cursor, int(total or 0))
+        return CountedPage(found.items, found.next_cursor, int(total or 0))
 
     def _where(
         self, tenant_id: uuid.UUID, filters: AssetFilters, search: str | None
@@ -363,14 +350,14 @@ class AssetReuseRepository(RepositoryBase[AssetReuse]):
         return row, inserted is not None
 
     async def list_for_asset(
-        self, tenant_id: uuid.UUID, asset_id: uuid.UUID, limit: int = 200
-    ) -> list[AssetReuse]:
-        return await self._all(
-            select(AssetReuse)
-            .where(AssetReuse.tenant_id == tenant_id, AssetReuse.asset_id == asset_id)
-            .order_by(AssetReuse.reused_at.desc(), AssetReuse.id)
-            .limit(limit)
+        self, tenant_id: uuid.UUID, asset_id: uuid.UUID, *, limit: int = 50, cursor: str | None
+    ) -> Page[AssetReuse]:
+        """A page of where the asset was used, newest first."""
+        statement = select(AssetReuse).where(
+            AssetReuse.tenant_id == tenant_id, AssetReuse.asset_id == asset_id
         )
+        order = newest_first("asset-reuses", AssetReuse.reused_at, AssetReuse.id)
+        return await order.scalars(self.session, statement, limit=limit, cursor=cursor)
 
 
 def _space_live() -> ColumnElement[bool]:

@@ -3,39 +3,19 @@ with keyset pagination, and status/template updates. Always tenant-scoped."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import builtins
-import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select
 
 from flightdeck.db.models import CampaignPlan, RemoteObject
 from flightdeck.db.repositories.base import TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, desc
 from flightdeck.domain.plans import CampaignPlanIn, GeneratedNames
 
-MAX_PAGE_SIZE = 500
-
-
-def encode_cursor(plan: CampaignPlan) -> str:
-    """Opaque cursor: the (created_at, id) of the last plan on a page."""
-    raw = json.dumps([plan.created_at.isoformat(), str(plan.id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """Inverse of `encode_cursor`; ValueError("invalid cursor") for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, plan_id = json.loads(raw)
-        position = datetime.fromisoformat(created), uuid.UUID(plan_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise ValueError("invalid cursor") from exc
-    if position[0].tzinfo is None:
-        raise ValueError("invalid cursor")
-    return position
+# Newest first; the id breaks ties between plans created in the same microsecond.
+PLAN_ORDER = Keyset("campaign-plans", desc(CampaignPlan.created_at), desc(CampaignPlan.id))
 
 
 class CampaignPlanRepository(TenantScopedRepository[CampaignPlan]):
@@ -111,20 +91,10 @@ class CampaignPlanRepository(TenantScopedRepository[CampaignPlan]):
         status: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> tuple[list[CampaignPlan], str | None]:
+    ) -> Page[CampaignPlan]:
         """A page of plans, newest first, and the cursor of the next page (None on the last)."""
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         statement = self._filtered(tenant_id, hook_set_id=hook_set_id, status=status)
-        if cursor is not None:
-            created_at, plan_id = decode_cursor(cursor)
-            statement = statement.where(
-                tuple_(CampaignPlan.created_at, CampaignPlan.id) < tuple_(created_at, plan_id)
-            )
-        statement = statement.order_by(CampaignPlan.created_at.desc(), CampaignPlan.id.desc())
-        rows = await self._all(statement.limit(limit + 1))
-        page = rows[:limit]
-        return page, encode_cursor(page[-1]) if len(rows) > limit else None
+        return await PLAN_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def stale_pending(self, older_than: datetime, limit: int) -> builtins.list[CampaignPlan]:
         """Plans of every tenant still `pending` since before `older_than`, oldest first (the

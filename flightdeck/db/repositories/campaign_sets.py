@@ -13,9 +13,7 @@ Rules every write follows:
 
 from __future__ import annotations
 
-import base64
 import builtins
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +29,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +44,7 @@ from flightdeck.db.models import (
     SyncRecord,
 )
 from flightdeck.db.repositories.base import TenantScopedRepository
-from flightdeck.db.repositories.campaign_plans import MAX_PAGE_SIZE, decode_cursor
+from flightdeck.db.repositories.pagination import Keyset, Page, asc, desc
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -167,10 +164,14 @@ def _spec_columns(spec: CampaignSpec | AdGroupSpec | AdSpec | KeywordSpec) -> di
     return values
 
 
-def _encode_cursor(row: CampaignSet) -> str:
-    """Opaque cursor: the (created_at, id) of a page's last set (`decode_cursor`'s format)."""
-    raw = json.dumps([row.created_at.isoformat(), str(row.id)], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+SET_ORDER = Keyset("campaign-sets", desc(CampaignSet.created_at), desc(CampaignSet.id))
+CAMPAIGN_ORDER = Keyset("campaigns", asc(GeneratedCampaign.position), asc(GeneratedCampaign.id))
+AD_GROUP_ORDER = Keyset("ad-groups", asc(AdGroup.position), asc(AdGroup.id))
+AD_ORDER = Keyset("ads", asc(GeneratedAd.position), asc(GeneratedAd.id))
+# Keywords as their ad group shows them: positive before negative, alphabetically.
+KEYWORD_ORDER = Keyset(
+    "keywords", asc(Keyword.negative), asc(func.lower(Keyword.text), str), asc(Keyword.id)
+)
 
 
 def _duplicate(exc: IntegrityError, name: str | None) -> DuplicateNameError | None:
@@ -234,20 +235,12 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         status: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
-    ) -> tuple[list[CampaignSet], str | None]:
+    ) -> Page[CampaignSet]:
         """A page of sets (without trees), newest first, and the next page's cursor."""
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}")
         statement = self._select(tenant_id)
         if status is not None:
             statement = statement.where(CampaignSet.status == status)
-        if cursor is not None:
-            position = tuple_(CampaignSet.created_at, CampaignSet.id)
-            statement = statement.where(position < tuple_(*decode_cursor(cursor)))
-        statement = statement.order_by(CampaignSet.created_at.desc(), CampaignSet.id.desc())
-        rows = await self._all(statement.limit(limit + 1))
-        page = rows[:limit]
-        return page, _encode_cursor(page[-1]) if len(rows) > limit else None
+        return await SET_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update(
         self, tenant_id: uuid.UUID, set_id: uuid.UUID, changes: Mapping[str, Any]
@@ -341,11 +334,21 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         return await _first(self.session, statement)
 
     async def list_campaigns(
-        self, tenant_id: uuid.UUID, set_id: uuid.UUID
-    ) -> builtins.list[GeneratedCampaign] | None:
-        """The set's live campaigns with their trees; None if the set does not exist."""
-        tree = await self.get_tree(tenant_id, set_id)
-        return None if tree is None else builtins.list(tree.campaigns)
+        self, tenant_id: uuid.UUID, set_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[GeneratedCampaign] | None:
+        """A page of the set's live campaigns with their trees; None if the set does not exist."""
+        if await self._one_or_none(self._select(tenant_id, CampaignSet.id == set_id)) is None:
+            return None
+        statement = (
+            select(GeneratedCampaign)
+            .where(
+                GeneratedCampaign.campaign_set_id == set_id,
+                _visible(GeneratedCampaign, tenant_id, False),
+            )
+            .options(*_campaign_subtree(tenant_id, False))
+            .execution_options(populate_existing=True)
+        )
+        return await CAMPAIGN_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update_campaign(
         self, tenant_id: uuid.UUID, campaign_id: uuid.UUID, changes: Mapping[str, Any]
@@ -388,10 +391,23 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         return await _first(self.session, statement)
 
     async def list_ad_groups(
-        self, tenant_id: uuid.UUID, campaign_id: uuid.UUID
-    ) -> builtins.list[AdGroup] | None:
-        campaign = await self.get_campaign(tenant_id, campaign_id)
-        return None if campaign is None else builtins.list(campaign.ad_groups)
+        self,
+        tenant_id: uuid.UUID,
+        campaign_id: uuid.UUID,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[AdGroup] | None:
+        """A page of the live campaign's live ad groups; None if the campaign is not live."""
+        if await _first(self.session, _live(GeneratedCampaign, tenant_id, campaign_id)) is None:
+            return None
+        statement = (
+            select(AdGroup)
+            .where(AdGroup.campaign_id == campaign_id, _visible(AdGroup, tenant_id, False))
+            .options(*_ad_group_subtree(tenant_id, False))
+            .execution_options(populate_existing=True)
+        )
+        return await AD_GROUP_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update_ad_group(
         self, tenant_id: uuid.UUID, ad_group_id: uuid.UUID, changes: Mapping[str, Any]
@@ -432,10 +448,21 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         return await _first(self.session, _live(GeneratedAd, tenant_id, ad_id))
 
     async def list_ads(
-        self, tenant_id: uuid.UUID, ad_group_id: uuid.UUID
-    ) -> builtins.list[GeneratedAd] | None:
-        ad_group = await self.get_ad_group(tenant_id, ad_group_id)
-        return None if ad_group is None else builtins.list(ad_group.ads)
+        self,
+        tenant_id: uuid.UUID,
+        ad_group_id: uuid.UUID,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[GeneratedAd] | None:
+        """A page of the live ad group's live ads; None if the ad group is not live."""
+        if await _first(self.session, _live(AdGroup, tenant_id, ad_group_id)) is None:
+            return None
+        statement = select(GeneratedAd).where(
+            GeneratedAd.ad_group_id == ad_group_id, _visible(GeneratedAd, tenant_id, False)
+        )
+        statement = statement.execution_options(populate_existing=True)
+        return await AD_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update_ad(
         self, tenant_id: uuid.UUID, ad_id: uuid.UUID, changes: Mapping[str, Any]
@@ -472,10 +499,21 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         return await _first(self.session, _live(Keyword, tenant_id, keyword_id))
 
     async def list_keywords(
-        self, tenant_id: uuid.UUID, ad_group_id: uuid.UUID
-    ) -> builtins.list[Keyword] | None:
-        ad_group = await self.get_ad_group(tenant_id, ad_group_id)
-        return None if ad_group is None else builtins.list(ad_group.keywords)
+        self,
+        tenant_id: uuid.UUID,
+        ad_group_id: uuid.UUID,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[Keyword] | None:
+        """A page of the live ad group's live keywords; None if the ad group is not live."""
+        if await _first(self.session, _live(AdGroup, tenant_id, ad_group_id)) is None:
+            return None
+        statement = select(Keyword).where(
+            Keyword.ad_group_id == ad_group_id, _visible(Keyword, tenant_id, False)
+        )
+        statement = statement.execution_options(populate_existing=True)
+        return await KEYWORD_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update_keyword(
         self, tenant_id: uuid.UUID, keyword_id: uuid.UUID, changes: Mapping[str, Any]

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import array
 
 from flightdeck.db.models import AssetImportRun, AssetReuse, CampaignAsset, CampaignSpace
 from flightdeck.db.repositories.base import TenantScopedRepository
-from flightdeck.db.repositories.pagination import Position, after, decode_cursor, encode_cursor
+from flightdeck.db.repositories.pagination import newest_first
 from flightdeck.domain.campaign_spaces import ratio
 
 SEARCH_CONFIG = "english"
@@ -41,7 +41,9 @@ class SpaceFilters:
 
 
 @dataclass(frozen=True)
-class Page:
+class CountedPage:
+    """A page of a library list and how many rows match in all."""
+
     rows: list[Any]
     next_cursor: str | None
     total: int
@@ -91,35 +93,21 @@ class CampaignSpaceRepository(TenantScopedRepository[CampaignSpace]):
         *,
         limit: int,
         cursor: str | None = None,
-    ) -> Page:
+    ) -> CountedPage:
         """A page of spaces — best match first when searching, else newest first — and how
-        many match in all. ValueError("invalid cursor") for a foreign cursor."""
+        many match in all. InvalidCursor for a foreign cursor."""
         search = clean_search(filters.search)
         where = self._where(tenant_id, filters, search)
         rank = (
             func.ts_rank_cd(CampaignSpace.search_vector, search_query(search)) if search else None
         )
-        statement: Select[Any] = select(CampaignSpace, *([rank] if rank is not None else []))
-        statement = statement.where(*where)
-        if cursor:
-            position = decode_cursor(cursor, ranked=rank is not None)
-            statement = statement.where(
-                after(position, CampaignSpace.created_at, CampaignSpace.id, rank)
-            )
-        order: list[Any] = [CampaignSpace.created_at.desc(), CampaignSpace.id.desc()]
-        ranking: list[Any] = [rank.desc()] if rank is not None else []
-        statement = statement.order_by(*ranking, *order)
-        result = (await self.session.execute(statement.limit(limit + 1))).all()
+        order = newest_first("campaign-spaces", CampaignSpace.created_at, CampaignSpace.id, rank)
+        statement: Select[Any] = select(CampaignSpace).where(*where)
+        found = await order.scalars(self.session, statement, limit=limit, cursor=cursor)
         total = await self.session.scalar(
             select(func.count()).select_from(CampaignSpace).where(*where)
         )
-        rows = [r[0] for r in result[:limit]]
-        next_cursor = None
-        if len(result) > limit:
-            last = result[limit - 1]
-            ranked = float(last[1]) if rank is not None else None
-            next_cursor = encode_cursor(Position(last[0].created_at, last[0].id, ranked))
-        return Page(rows, next_cursor, int(total or 0))
+        return CountedPage(found.items, found.next_cursor, int(total or 0))
 
     def _where(
         self, tenant_id: uuid.UUID, filters: SpaceFilters, search: str | None

@@ -24,6 +24,9 @@ from flightdeck.db.models import (
     MetaPublishedCampaign,
 )
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc, newest_first
+
+AD_ORDER = Keyset("meta-ads", asc(MetaAd.position))
 
 
 class MetaConnectionRepository(TenantScopedRepository[CampaignMetaConnection]):
@@ -64,11 +67,17 @@ class MetaConnectionRepository(TenantScopedRepository[CampaignMetaConnection]):
         statement = self._select(tenant_id, CampaignMetaConnection.id == connection_id)
         return await self._one_or_none(statement.execution_options(populate_existing=True))
 
-    async def list(self, tenant_id: uuid.UUID) -> builtins.list[CampaignMetaConnection]:
+    async def list(
+        self, tenant_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[CampaignMetaConnection]:
+        """A page of the tenant's connections (not those still authorizing), newest first."""
         statement = self._select(
             tenant_id, CampaignMetaConnection.connection_status != "authorizing"
-        ).order_by(CampaignMetaConnection.created_at.desc())
-        return await self._all(statement)
+        )
+        order = newest_first(
+            "meta-connections", CampaignMetaConnection.created_at, CampaignMetaConnection.id
+        )
+        return await order.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update(
         self, tenant_id: uuid.UUID, connection_id: uuid.UUID, **values: Any
@@ -105,12 +114,19 @@ class MetaCampaignRepository(TenantScopedRepository[MetaCampaign]):
         return await self._one_or_none(statement.execution_options(populate_existing=True))
 
     async def list(
-        self, tenant_id: uuid.UUID, *, published_status: str | None = None, limit: int = 100
-    ) -> builtins.list[MetaCampaign]:
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        published_status: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[MetaCampaign]:
+        """A page of the tenant's campaigns, newest first."""
         statement = self._select(tenant_id)
         if published_status is not None:
             statement = statement.where(MetaCampaign.published_status == published_status)
-        return await self._all(statement.order_by(MetaCampaign.created_at.desc()).limit(limit))
+        order = newest_first("meta-campaigns", MetaCampaign.created_at, MetaCampaign.id)
+        return await order.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update(
         self, tenant_id: uuid.UUID, campaign_id: uuid.UUID, **values: Any
@@ -225,6 +241,14 @@ class MetaAdRepository(TenantScopedRepository[MetaAd]):
             MetaAd.position
         )
         return await self._all(statement.execution_options(populate_existing=True))
+
+    async def page_for_campaign(
+        self, tenant_id: uuid.UUID, campaign_id: uuid.UUID, *, limit: int, cursor: str | None
+    ) -> Page[MetaAd]:
+        """A page of the campaign's ads, in their order (position is unique per campaign)."""
+        statement = self._select(tenant_id, MetaAd.campaign_id == campaign_id)
+        statement = statement.execution_options(populate_existing=True)
+        return await AD_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def at_position(
         self, tenant_id: uuid.UUID, campaign_id: uuid.UUID, position: int

@@ -19,11 +19,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Numeric, cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import CampaignMetric, MetricsSyncRun, PlatformCampaign
 from flightdeck.db.repositories.base import TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc, desc, nulls_last
 from flightdeck.domain.metrics import MetricRow, Ratios, day_start, derive, money
 
 BATCH = 5000
@@ -120,6 +121,12 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
     # -- the seed's sample queries ---------------------------------------------------------
 
     async def per_campaign(
+        self, tenant_id: uuid.UUID, since: date, until: date, **options: Any
+    ) -> builtins.list[CampaignTotals]:
+        """`per_campaign_page`'s first page (`limit`, default 100, rows)."""
+        return (await self.per_campaign_page(tenant_id, since, until, **options)).items
+
+    async def per_campaign_page(
         self,
         tenant_id: uuid.UUID,
         since: date,
@@ -130,8 +137,8 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         sort: SortKey = "roas",
         descending: bool = True,
         limit: int = 100,
-        offset: int = 0,
-    ) -> builtins.list[CampaignTotals]:
+        cursor: str | None = None,
+    ) -> Page[CampaignTotals]:
         """Spend, revenue, ROAS, conversions and CPA per campaign over [since, until]. The days
         are summed first (an index-only scan of the tenant's window), then joined to the
         registry: never a loop over the campaigns probing each one's days."""
@@ -153,15 +160,34 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         if platform is not None:
             statement = statement.where(c.platform == platform)
         key = _sort_expression(sort, sums.c, c)
-        ordered = key.desc().nulls_last() if descending else key.asc().nulls_last()
-        statement = statement.order_by(ordered, c.id).limit(limit).offset(offset)
-        rows = (await self.session.execute(statement)).all()
-        return [CampaignTotals(row[0], row[1], row[2], row[3], _totals(row[4:])) for row in rows]
+        filler = "" if sort == "name" else Decimal(0)
+        order = Keyset(
+            f"metrics-performance:{sort}:{'desc' if descending else 'asc'}",
+            *nulls_last(key, descending=descending, filler=filler),
+            asc(c.id),
+        )
+        page = await order.page(self.session, statement, limit=limit, cursor=cursor)
+        return Page(
+            [CampaignTotals(r[0], r[1], r[2], r[3], _totals(r[4:])) for r in page.items],
+            page.next_cursor,
+        )
 
     async def per_platform(
         self, tenant_id: uuid.UUID, since: date, until: date
     ) -> builtins.list[PlatformTotals]:
+        return (await self.per_platform_page(tenant_id, since, until, limit=1000)).items
+
+    async def per_platform_page(
+        self,
+        tenant_id: uuid.UUID,
+        since: date,
+        until: date,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[PlatformTotals]:
         m, c = CampaignMetric, PlatformCampaign
+        currency = func.coalesce(m.currency, "")
         statement = (
             select(c.platform, m.currency, func.count(func.distinct(m.campaign_id)), *_sums(m))
             .join(c, c.id == m.campaign_id)
@@ -172,10 +198,14 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
                 m.time < day_start(until + timedelta(days=1)),
             )
             .group_by(c.platform, m.currency)
-            .order_by(c.platform, m.currency)
         )
-        rows = (await self.session.execute(statement)).all()
-        return [PlatformTotals(row[0], row[1], int(row[2]), _totals(row[3:])) for row in rows]
+        # Grouped by these very columns: the keyset filters the days before they are summed.
+        order = Keyset("metrics-platforms", asc(c.platform), asc(currency, str))
+        page = await order.page(self.session, statement, limit=limit, cursor=cursor)
+        return Page(
+            [PlatformTotals(r[0], r[1], int(r[2]), _totals(r[3:])) for r in page.items],
+            page.next_cursor,
+        )
 
     async def daily(
         self,
@@ -235,17 +265,22 @@ def _sums(m: type[CampaignMetric], *, labelled: bool = False) -> builtins.list[A
 
 
 def _sort_expression(sort: SortKey, sums: Any, c: type[PlatformCampaign]) -> Any:
-    """The same ratios as `derive`, in SQL, for ORDER BY (NULLs, i.e. no denominator, last)."""
-    return {
-        "roas": sums.revenue / func.nullif(sums.spend, 0),
-        "cpa": sums.spend / func.nullif(sums.conversions, 0),
-        "spend": sums.spend,
-        "revenue": sums.revenue,
-        "conversions": sums.conversions,
-        "impressions": sums.impressions,
-        "clicks": sums.clicks,
-        "name": c.name,
-    }[sort]
+    """The same ratios as `derive`, in SQL, for ORDER BY (NULLs, i.e. no denominator, last);
+    figures as NUMERIC, so a cursor holds them exactly."""
+    if sort == "name":
+        return c.name
+    return cast(
+        {
+            "roas": sums.revenue / func.nullif(sums.spend, 0),
+            "cpa": sums.spend / func.nullif(sums.conversions, 0),
+            "spend": sums.spend,
+            "revenue": sums.revenue,
+            "conversions": sums.conversions,
+            "impressions": sums.impressions,
+            "clicks": sums.clicks,
+        }[sort],
+        Numeric,
+    )
 
 
 def _totals(values: Sequence[Any]) -> Totals:
@@ -316,10 +351,20 @@ class MetricsSyncRunRepository(TenantScopedRepository[MetricsSyncRun]):
         await self.finish(tenant_id, run.id, status="failed", error=error[:4000])
 
     async def list(
-        self, tenant_id: uuid.UUID, *, before: datetime | None = None, limit: int = 50
-    ) -> builtins.list[MetricsSyncRun]:
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        before: datetime | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[MetricsSyncRun]:
+        """A page of the tenant's runs, newest first (optionally started before a time)."""
         statement = self._select(tenant_id)
         if before is not None:
             statement = statement.where(MetricsSyncRun.created_at < before)
-        statement = statement.order_by(MetricsSyncRun.created_at.desc(), MetricsSyncRun.id)
-        return await self._all(statement.limit(limit))
+        return await SYNC_RUN_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
+
+
+SYNC_RUN_ORDER = Keyset(
+    "metrics-sync-runs", desc(MetricsSyncRun.created_at), desc(MetricsSyncRun.id)
+)

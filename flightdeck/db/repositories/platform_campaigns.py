@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import PlatformCampaign
 from flightdeck.db.repositories.base import TenantScopedRepository
-from flightdeck.db.repositories.pagination import Position, after
+from flightdeck.db.repositories.pagination import Page, newest_first
 from flightdeck.platforms.reporting import CampaignState, DiscoveredCampaign, ReportingAccount
 
 # Flightdeck's own campaigns, as registry rows (account, name, status, origin, link).
@@ -227,9 +227,10 @@ class PlatformCampaignRepository(TenantScopedRepository[PlatformCampaign]):
         platform: str | None = None,
         status: str | None = None,
         origin: str | None = None,
-        position: Position | None = None,
         limit: int = 100,
-    ) -> builtins.list[PlatformCampaign]:
+        cursor: str | None = None,
+    ) -> Page[PlatformCampaign]:
+        """A page of the registry, newest first."""
         statement = self._select(tenant_id)
         if platform is not None:
             statement = statement.where(PlatformCampaign.platform == platform)
@@ -237,14 +238,8 @@ class PlatformCampaignRepository(TenantScopedRepository[PlatformCampaign]):
             statement = statement.where(PlatformCampaign.status == status)
         if origin is not None:
             statement = statement.where(PlatformCampaign.origin == origin)
-        if position is not None:
-            statement = statement.where(
-                after(position, PlatformCampaign.created_at, PlatformCampaign.id)
-            )
-        statement = statement.order_by(
-            PlatformCampaign.created_at.desc(), PlatformCampaign.id.desc()
-        )
-        return await self._all(statement.limit(limit))
+        order = newest_first("metrics-campaigns", PlatformCampaign.created_at, PlatformCampaign.id)
+        return await order.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def active(self, tenant_id: uuid.UUID) -> builtins.list[PlatformCampaign]:
         return await self._all(

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import AiRecommendation, BudgetAllocation, PlatformCampaign
 from flightdeck.db.repositories.base import TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc, desc
 from flightdeck.db.repositories.platform_campaigns import INSERTED
 from flightdeck.domain.recommendations import Recommendation
 
@@ -170,8 +171,8 @@ class RecommendationRepository(TenantScopedRepository[AiRecommendation]):
         *,
         status: str | None = "pending",
         limit: int = 100,
-        offset: int = 0,
-    ) -> builtins.list[tuple[AiRecommendation, str | None, str | None]]:
+        cursor: str | None = None,
+    ) -> Page[tuple[AiRecommendation, str | None, str | None]]:
         """The seed's pending-recommendations query: with the campaign's name and platform,
         most confident first, then oldest."""
         statement = (
@@ -181,20 +182,27 @@ class RecommendationRepository(TenantScopedRepository[AiRecommendation]):
         )
         if status is not None:
             statement = statement.where(AiRecommendation.status == status)
-        statement = statement.order_by(
-            AiRecommendation.confidence_score.desc(),
-            AiRecommendation.created_at.asc(),
-            AiRecommendation.id,
-        )
-        rows = (await self.session.execute(statement.limit(limit).offset(offset))).all()
-        return [(row[0], row[1], row[2]) for row in rows]
+        page = await RECOMMENDATION_ORDER.page(self.session, statement, limit=limit, cursor=cursor)
+        return Page([(r[0], r[1], r[2]) for r in page.items], page.next_cursor)
 
 
 class BudgetAllocationRepository(TenantScopedRepository[BudgetAllocation]):
     model = BudgetAllocation
 
-    async def list(self, tenant_id: uuid.UUID, limit: int = 50) -> builtins.list[BudgetAllocation]:
-        statement = self._select(tenant_id).order_by(
-            BudgetAllocation.created_at.desc(), BudgetAllocation.id
-        )
-        return await self._all(statement.limit(limit))
+    async def list(
+        self, tenant_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[BudgetAllocation]:
+        """A page of the tenant's allocations, newest first."""
+        statement = self._select(tenant_id)
+        return await ALLOCATION_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
+
+
+RECOMMENDATION_ORDER = Keyset(
+    "recommendations",
+    desc(AiRecommendation.confidence_score),
+    asc(AiRecommendation.created_at),
+    asc(AiRecommendation.id),
+)
+ALLOCATION_ORDER = Keyset(
+    "budget-allocations", desc(BudgetAllocation.created_at), desc(BudgetAllocation.id)
+)

@@ -24,11 +24,16 @@ from flightdeck.db.models import (
 from flightdeck.db.models.ad_accounts import AdAccount
 from flightdeck.db.models.campaign_sets import GeneratedAd, Keyword
 from flightdeck.db.repositories.base import TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, desc
 
 MAX_CHANGES_KEPT = 500
 # A cycle holds thousands of loaded rows: an UPDATE by id must not scan them all to keep them
 # in step (SQLAlchemy's default), which made a cycle quadratic in the account's size.
 NO_SYNC = {"synchronize_session": False}
+
+
+RUN_ORDER = Keyset("sync-back-runs", desc(SyncBackRun.created_at), desc(SyncBackRun.id))
+CONFLICT_ORDER = Keyset("conflicts", desc(SyncConflict.created_at), desc(SyncConflict.id))
 
 
 class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
@@ -105,9 +110,12 @@ class SyncBackRunRepository(TenantScopedRepository[SyncBackRun]):
             {"hold_status": decision},
         )
 
-    async def list(self, tenant_id: uuid.UUID, limit: int = 50) -> builtins.list[SyncBackRun]:
-        statement = self._select(tenant_id).order_by(SyncBackRun.created_at.desc(), SyncBackRun.id)
-        return await self._all(statement.limit(limit))
+    async def list(
+        self, tenant_id: uuid.UUID, *, limit: int = 50, cursor: str | None = None
+    ) -> Page[SyncBackRun]:
+        """A page of the tenant's runs, newest first."""
+        statement = self._select(tenant_id)
+        return await RUN_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
 
 class ConflictRepository(TenantScopedRepository[SyncConflict]):
@@ -236,13 +244,18 @@ class ConflictRepository(TenantScopedRepository[SyncConflict]):
         return await self._one_or_none(statement.execution_options(populate_existing=True))
 
     async def list(
-        self, tenant_id: uuid.UUID, status: str | None = None, limit: int = 100
-    ) -> builtins.list[SyncConflict]:
+        self,
+        tenant_id: uuid.UUID,
+        status: str | None = None,
+        *,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[SyncConflict]:
+        """A page of the tenant's conflicts (of one status), newest first."""
         statement = self._select(tenant_id)
         if status is not None:
             statement = statement.where(SyncConflict.status == status)
-        statement = statement.order_by(SyncConflict.created_at.desc(), SyncConflict.id)
-        return await self._all(statement.limit(limit))
+        return await CONFLICT_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def resolve(
         self, tenant_id: uuid.UUID, conflict_id: uuid.UUID, resolution: str

@@ -15,6 +15,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import ApiKey, PublishTarget, Tenant, User
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
+from flightdeck.db.repositories.pagination import Keyset, Page, asc
+
+USER_ORDER = Keyset("users", asc(User.created_at), asc(User.id))
+# (kind, value) is unique per tenant.
+TARGET_ORDER = Keyset("publish-targets", asc(PublishTarget.kind), asc(PublishTarget.value))
 
 KEY_PREFIX = "fd_"
 DISPLAY_PREFIX_LENGTH = 8
@@ -76,7 +81,12 @@ class UserRepository(TenantScopedRepository[User]):
         return await self._one_or_none(self._select(tenant_id, User.name == name))
 
     async def list(self, tenant_id: uuid.UUID) -> list[User]:
-        return await self._all(self._select(tenant_id).order_by(User.created_at, User.id))
+        return await self._all(self._select(tenant_id).order_by(*USER_ORDER.order_by()))
+
+    async def page(self, tenant_id: uuid.UUID, *, limit: int, cursor: str | None) -> Page[User]:
+        """A page of the tenant's users, oldest first."""
+        statement = self._select(tenant_id)
+        return await USER_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def update(self, tenant_id: uuid.UUID, user_id: uuid.UUID, **values: Any) -> User | None:
         return await self._update_returning(tenant_id, [User.id == user_id], values)
@@ -162,9 +172,14 @@ class PublishTargetRepository(TenantScopedRepository[PublishTarget]):
         return existing
 
     async def list(self, tenant_id: uuid.UUID) -> list[PublishTarget]:
-        return await self._all(
-            self._select(tenant_id).order_by(PublishTarget.kind, PublishTarget.value)
-        )
+        return await self._all(self._select(tenant_id).order_by(*TARGET_ORDER.order_by()))
+
+    async def page(
+        self, tenant_id: uuid.UUID, *, limit: int, cursor: str | None
+    ) -> Page[PublishTarget]:
+        """A page of the tenant's publish targets, by kind then value."""
+        statement = self._select(tenant_id)
+        return await TARGET_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
     async def values(self, tenant_id: uuid.UUID, kind: str) -> set[str]:
         rows = await self.session.scalars(

@@ -475,9 +475,11 @@ async def test_children_are_appended_after_their_siblings(
     assert group is not None and group.position == 2
     assert [a.name for a in group.ads] == ["Only ad"] and len(group.keywords) == 2
     groups = await repository.list_ad_groups(tenant.id, campaign.id)
-    assert groups is not None and [g.name for g in groups] == ["Group 0", "Group 1", "Group 9"]
+    assert groups is not None
+    assert [g.name for g in groups.items] == ["Group 0", "Group 1", "Group 9"]
     ads = await repository.list_ads(tenant.id, group.id)
     keywords = await repository.list_keywords(tenant.id, group.id)
-    assert ads is not None and keywords is not None and (len(ads), len(keywords)) == (1, 2)
+    assert ads is not None and keywords is not None
+    assert (len(ads.items), len(keywords.items)) == (1, 2)
     campaigns = await repository.list_campaigns(tenant.id, made.id)
-    assert campaigns is not None and [c.name for c in campaigns] == ["Campaign 0"]
+    assert campaigns is not None and [c.name for c in campaigns.items] == ["Campaign 0"]

@@ -127,18 +127,18 @@ async def test_one_open_alert_per_campaign_and_type_cooldown_and_auto_resolution
     assert await apply(zero(True, severity="MEDIUM"), NOW) == "opened"
     assert await apply(zero(True, severity="MEDIUM"), NOW + timedelta(minutes=15)) == "updated"
     assert await apply(zero(True, severity="CRITICAL"), NOW + timedelta(minutes=30)) == "escalated"
-    (alert,) = await alerts.list(tenant.id)
+    (alert,) = (await alerts.list(tenant.id)).items
     assert alert.fire_count == 3 and alert.severity == "CRITICAL"
     assert await apply(zero(False), NOW + timedelta(hours=1)) == "unchanged"  # not recovered
     assert await apply(zero(False, recovered=True), NOW + timedelta(hours=2)) == "resolved"
-    assert await alerts.list(tenant.id) == []
+    assert (await alerts.list(tenant.id)).items == []
     resolved = await alerts.get(tenant.id, alert.id)
     assert resolved is not None and resolved.resolved_by == "auto"
     # A relapse within the cooldown after resolution stays quiet; after it, a new alert.
     assert await apply(zero(True), NOW + timedelta(hours=10)) == "cooling_down"
-    assert await alerts.list(tenant.id) == []
+    assert (await alerts.list(tenant.id)).items == []
     assert await apply(zero(True), NOW + timedelta(hours=27)) == "opened"
-    (again,) = await alerts.list(tenant.id)
+    (again,) = (await alerts.list(tenant.id)).items
     assert again.id != alert.id and again.fire_count == 1
 
 
@@ -163,9 +163,9 @@ async def test_a_pending_recommendation_is_refreshed_however_often_it_recurs(
         )  # fmt: skip
         (published,) = await repo.publish(tenant.id, [rec], {})
         assert published.new == (attempt == 0)
-    (pending,) = await repo.list(tenant.id)
+    (pending,) = (await repo.list(tenant.id)).items
     assert pending[0].recommendation_text == "run 7"
     await repo.publish(tenant.id, [], {})  # the engine no longer recommends it
-    assert await repo.list(tenant.id) == []
-    (superseded,) = await repo.list(tenant.id, status="superseded")
+    assert (await repo.list(tenant.id)).items == []
+    (superseded,) = (await repo.list(tenant.id, status="superseded")).items
     assert superseded[0].id == pending[0].id
