@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -110,7 +111,76 @@ async def ingest(sessions: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID], days
               f"({changed:,} written)")  # fmt: skip
 
 
-async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+class Phases:
+    """Where measured calls spend their time: the SQL statements as the driver runs them (sent,
+    executed, rows back and decoded), garbage-collector pauses (and how many were full,
+    generation-2, collections), and the rest — Python turning rows into objects, pydantic,
+    JSON, the API's middleware. A GC pause inside a statement counts as GC only."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine = engine.sync_engine
+        self.db = self.gc = 0.0
+        self.full = self.statements = 0
+        self._started = self._gc_started = self._gc_at_statement = 0.0
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        gc.callbacks.append(self._collected)
+
+    def _before(self, *_: Any) -> None:
+        self._started, self._gc_at_statement = time.perf_counter(), self.gc
+
+    def _after(self, *_: Any) -> None:
+        self.db += time.perf_counter() - self._started - (self.gc - self._gc_at_statement)
+        self.statements += 1
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc += time.perf_counter() - self._gc_started
+            self.full += info["generation"] == 2
+
+    async def time(self, pending: Any) -> tuple[Any, dict[str, float]]:
+        """Await `pending` (a coroutine: nothing runs before this); its result and {wall, db,
+        gc, full, statements, rest} (seconds)."""
+        self.db = self.gc = 0.0
+        self.full = self.statements = 0
+        start = time.perf_counter()
+        result = await pending
+        wall = time.perf_counter() - start
+        sample = {"wall": wall, "db": self.db, "gc": self.gc, "full": self.full,
+                  "statements": self.statements, "rest": wall - self.db - self.gc}  # fmt: skip
+        return result, sample
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        gc.callbacks.remove(self._collected)
+
+
+def report(label: str, samples: list[dict[str, float]]) -> None:
+    """p50/p95 of the wall times (the first run included), the first run, the phases of the
+    median run and of the slowest."""
+    walls = [s["wall"] for s in samples]
+    ordered = sorted(samples, key=lambda s: s["wall"])
+    median, slowest = ordered[len(ordered) // 2], ordered[-1]
+
+    def phases(s: dict[str, float]) -> str:
+        return (f"{s['wall'] * 1000:.1f} ms = {int(s['statements'])} statements "
+                f"{s['db'] * 1000:.1f} + GC {s['gc'] * 1000:.1f} ({int(s['full'])} full) "
+                f"+ Python {s['rest'] * 1000:.1f}")  # fmt: skip
+
+    fulls = sum(int(s["full"]) for s in samples)
+    print(f"{label}: {percentiles(walls)}; first run {walls[0] * 1000:.1f} ms; "
+          f"{fulls} full GCs in {len(samples)} runs")  # fmt: skip
+    print(f"   median run {phases(median)}; slowest {phases(slowest)}")
+
+
+async def queries(bench: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     from sqlalchemy import text
 
     # What autovacuum does after a bulk load: statistics, and the visibility map that lets
@@ -121,14 +191,44 @@ async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uu
         await autocommit.execute(text("ANALYZE platform_campaigns"))
     today = datetime.now(UTC).date()
     fifty = ids[:50]
-    await measure(sessions, tenant_id, ids, today, fifty)
-    await explain(sessions, tenant_id, today)
-    # The same with the policy most tables have: tenant ids compared as text.
-    await set_policies(engine, typed=False)
-    print("-- with the ::text policy on campaign_metrics and platform_campaigns instead:")
-    await measure(sessions, tenant_id, ids, today, fifty, scopes=("tenant (::text policy)",))
-    await explain(sessions, tenant_id, today, scopes=("tenant scope, ::text policy",))
-    await set_policies(engine, typed=True)
+    phases = Phases(bench.sessions.kw["bind"])
+    try:
+        await measure_api(bench.api, phases, fifty)
+        await measure(bench.sessions, phases, tenant_id, ids, today, fifty)
+        await explain(bench.sessions, tenant_id, today, fifty)
+        # The same with the policy most tables have: tenant ids compared as text.
+        await set_policies(engine, typed=False)
+        print("-- with the ::text policy on campaign_metrics and platform_campaigns instead:")
+        await measure(bench.sessions, phases, tenant_id, ids, today, fifty,
+                      scopes=("tenant (::text policy)",))  # fmt: skip
+        await explain(bench.sessions, tenant_id, today, fifty, scopes=("tenant, ::text policy",))
+        await set_policies(engine, typed=True)
+    finally:
+        phases.close()
+
+
+async def measure_api(api: Any, phases: Phases, fifty: list[uuid.UUID]) -> None:
+    """The endpoints as a client calls them (in-process ASGI: the API key's lookup, the
+    tenant's scope, the query, the response models and JSON; no network)."""
+    week: list[dict[str, float]] = []
+    series: list[dict[str, float]] = []
+    sizes: dict[str, tuple[int, int]] = {}
+    calls = {
+        "performance": {"days": 7, "limit": 1000},  # the endpoint's largest page
+        "series": {"days": 90, "campaignId": [str(c) for c in fifty]},
+    }
+    for _ in range(RUNS):
+        for path, samples in (("performance", week), ("series", series)):
+            response, sample = await phases.time(
+                api.get(f"/api/v1/metrics/{path}", params=calls[path])
+            )
+            response.raise_for_status()
+            samples.append(sample)
+            sizes[path] = (len(response.json()["items"]), len(response.content) // 1000)
+    (items, week_kb), (_, series_kb) = sizes["performance"], sizes["series"]
+    report(f"7-day performance, API GET /metrics/performance?days=7&limit=1000 "
+           f"({items:,} campaigns, {week_kb} kB)", week)  # fmt: skip
+    report(f"90-day series of 50 campaigns, API GET /metrics/series ({series_kb} kB)", series)
 
 
 async def set_policies(engine: Any, *, typed: bool) -> None:
@@ -153,18 +253,20 @@ async def set_policies(engine: Any, *, typed: bool) -> None:
 
 async def measure(
     sessions: Any,
+    phases: Phases,
     tenant_id: uuid.UUID,
     ids: list[uuid.UUID],
     today: date,
     fifty: list[uuid.UUID],
     scopes: tuple[str, ...] = ("tenant (RLS policy applies)", "system (policy passes every row)"),
 ) -> None:
+    """The repository calls the endpoints make, every campaign at once (limit 10,000)."""
     from flightdeck.db.repositories.metrics import MetricsStore
     from flightdeck.db.tenancy import system_session, tenant_session
 
     for scope in scopes:
-        week: list[float] = []
-        series: list[float] = []
+        week: list[dict[str, float]] = []
+        series: list[dict[str, float]] = []
         for _ in range(RUNS):
             opener = (
                 tenant_session(sessions, tenant_id)
@@ -173,57 +275,63 @@ async def measure(
             )
             async with opener as session:
                 store = MetricsStore(session)
-                start = time.perf_counter()
-                found = await store.per_campaign(tenant_id, today - timedelta(days=6), today,
-                                                 limit=10_000)  # fmt: skip
-                week.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                days = await store.daily(tenant_id, today - timedelta(days=89), today, fifty)
-                series.append(time.perf_counter() - start)
-        print(f"7-day performance ({len(found)} campaigns), {scope}: {percentiles(week)}")
-        print(f"90-day series of 50 campaigns ({len(days)} rows), {scope}: {percentiles(series)}")
+                week_query = store.per_campaign(
+                    tenant_id, today - timedelta(days=6), today, limit=10_000
+                )
+                found, sample = await phases.time(week_query)
+                week.append(sample)
+                series_query = store.daily(tenant_id, today - timedelta(days=89), today, fifty)
+                days, sample = await phases.time(series_query)
+                series.append(sample)
+        report(f"7-day performance, repository ({len(found)} campaigns), {scope}", week)
+        report(f"90-day series of 50 campaigns, repository ({len(days)} rows), {scope}", series)
 
 
 async def explain(
     sessions: Any,
     tenant_id: uuid.UUID,
     today: date,
+    fifty: list[uuid.UUID],
     scopes: tuple[str, ...] = ("tenant scope", "system scope"),
 ) -> None:
-    """What Postgres does with the 7-day query under the tenant's policy and without it."""
-    from sqlalchemy import text
-
+    """The plans of the very statements the endpoints run (compiled from the repository's
+    queries), twice on one connection: the first pays the planner's catalog reads."""
+    from flightdeck.db.repositories.metrics import daily_query, per_campaign_query
     from flightdeck.db.tenancy import system_session, tenant_session
-    from flightdeck.domain.metrics import day_start
 
-    query = text(
-        "EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) "
-        "SELECT c.id, c.name, c.platform, s.spend, s.revenue, "
-        "s.revenue / nullif(s.spend, 0) AS roas, s.conversions FROM "
-        "(SELECT campaign_id, sum(spend) spend, sum(revenue) revenue, "
-        "sum(conversions) conversions FROM campaign_metrics WHERE tenant_id = :t "
-        "AND time >= :since AND time < :until GROUP BY campaign_id) s "
-        "JOIN platform_campaigns c ON c.id = s.campaign_id WHERE c.tenant_id = :t "
-        "ORDER BY roas DESC NULLS LAST"
-    )
-    params = {"t": tenant_id, "since": day_start(today - timedelta(days=6)),
-              "until": day_start(today + timedelta(days=1))}  # fmt: skip
-    for label in scopes:
-        opener = (
-            system_session(sessions, "cli")
-            if label.startswith("system")
-            else tenant_session(sessions, tenant_id)
-        )
-        async with opener as session:
-            plan = [row[0] for row in (await session.execute(query, params)).all()]
-        interesting = [
-            line.strip()
-            for line in plan
-            if any(k in line for k in ("Scan", "Join", "Aggregate", "Execution Time"))
-        ]
-        print(f"-- plan, {label}:")
-        for line in interesting[:14]:
-            print(f"   {line[:150]}")
+    statements = {
+        "7-day performance (API page, limit 1000)": per_campaign_query(
+            tenant_id, today - timedelta(days=6), today, limit=1000
+        ),
+        "90-day series of 50": daily_query(tenant_id, today - timedelta(days=89), today, fifty),
+    }
+    for scope in scopes:
+        for label, statement in statements.items():
+            opener = (
+                system_session(sessions, "cli")
+                if scope.startswith("system")
+                else tenant_session(sessions, tenant_id)
+            )
+            async with opener as session:
+                connection = await session.connection()
+                compiled = statement.compile(
+                    dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+                )
+                values = compiled.construct_params()
+                args = [values[name] for name in compiled.positiontup or ()]
+                driver = (await connection.get_raw_connection()).driver_connection
+                sql = f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"
+                first = [r[0] for r in await driver.fetch(sql, *args)]
+                plan = [r[0] for r in await driver.fetch(sql, *args)]
+            timing = [line.strip() for line in first + plan if line.endswith(" ms")]
+            shape = [
+                line.strip()
+                for line in plan
+                if any(k in line for k in ("Scan", "Join", "Aggregate", "Heap Fetches"))
+            ]
+            print(f"-- plan, {label}, {scope}: {'; '.join(timing)}")
+            for line in shape[:8]:
+                print(f"   {line[:150]}")
 
 
 async def cycle(cycle_campaigns: int) -> None:
@@ -267,7 +375,8 @@ async def main(campaigns: int, days: int, cycle_campaigns: int, queries_only: bo
     print(f"machine: {load()}")
     async with bench_system() as bench:
         async with system_session(bench.sessions, "cli") as session:
-            tenant, _ = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
+            tenant, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
+        bench.api.headers["Authorization"] = f"Bearer {key}"
         ids = await seed_registry(bench.sessions, tenant.id, campaigns)
         print(f"data: {len(ids):,} campaigns x {days} days = {len(ids) * days:,} rows")
         await ingest(bench.sessions, tenant.id, ids, days)
@@ -276,7 +385,7 @@ async def main(campaigns: int, days: int, cycle_campaigns: int, queries_only: bo
 
         engine = create_engine(bench.settings.database_url, role=None)
         try:
-            await queries(bench.sessions, engine, tenant.id, ids)
+            await queries(bench, engine, tenant.id, ids)
         finally:
             await engine.dispose()
     print(f"machine: {load()}")

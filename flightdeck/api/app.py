@@ -12,6 +12,7 @@ from temporalio.client import Client
 from flightdeck import console
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.guards import RequestGuard
+from flightdeck.api.heap import freeze_startup_heap
 from flightdeck.api.observability import install_observability
 from flightdeck.api.routes import (
     actions,
@@ -62,6 +63,7 @@ def create_app(
                 from flightdeck.temporal import connect
 
                 app.state.temporal = await connect(settings, lazy=True)
+            freeze_startup_heap()  # full GC pauses walk only what requests allocate (heap.py)
             yield
 
     app = FastAPI(

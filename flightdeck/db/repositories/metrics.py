@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import CampaignMetric, MetricsSyncRun, PlatformCampaign
@@ -132,29 +132,11 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         limit: int = 100,
         offset: int = 0,
     ) -> builtins.list[CampaignTotals]:
-        """Spend, revenue, ROAS, conversions and CPA per campaign over [since, until]. The days
-        are summed first (an index-only scan of the tenant's window), then joined to the
-        registry: never a loop over the campaigns probing each one's days."""
-        m, c = CampaignMetric, PlatformCampaign
-        window = select(m.campaign_id, *_sums(m, labelled=True)).where(
-            m.tenant_id == tenant_id,
-            m.time >= day_start(since),
-            m.time < day_start(until + timedelta(days=1)),
-        )
-        if campaign_ids is not None:
-            window = window.where(m.campaign_id.in_(campaign_ids))
-        sums = window.group_by(m.campaign_id).subquery("sums")
-        totals = [sums.c[name] for name in TOTALS]
-        statement = (
-            select(c.id, c.name, c.platform, c.currency, *totals)
-            .join(sums, sums.c.campaign_id == c.id)
-            .where(c.tenant_id == tenant_id)
-        )
-        if platform is not None:
-            statement = statement.where(c.platform == platform)
-        key = _sort_expression(sort, sums.c, c)
-        ordered = key.desc().nulls_last() if descending else key.asc().nulls_last()
-        statement = statement.order_by(ordered, c.id).limit(limit).offset(offset)
+        """Spend, revenue, ROAS, conversions and CPA per campaign over [since, until]."""
+        statement = per_campaign_query(
+            tenant_id, since, until, platform=platform, campaign_ids=campaign_ids, sort=sort,
+            descending=descending, limit=limit, offset=offset,
+        )  # fmt: skip
         rows = (await self.session.execute(statement)).all()
         return [CampaignTotals(row[0], row[1], row[2], row[3], _totals(row[4:])) for row in rows]
 
@@ -185,18 +167,64 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         campaign_ids: Sequence[uuid.UUID] | None = None,
     ) -> builtins.list[DayRow]:
         """The daily series of some campaigns (or all the tenant's) over [since, until]."""
-        m = CampaignMetric
-        statement = select(
-            m.campaign_id, m.time, m.impressions, m.clicks, m.spend, m.conversions, m.revenue
-        ).where(
-            m.tenant_id == tenant_id,
-            m.time >= day_start(since),
-            m.time < day_start(until + timedelta(days=1)),
-        )
-        if campaign_ids is not None:
-            statement = statement.where(m.campaign_id.in_(campaign_ids))
-        rows = (await self.session.execute(statement.order_by(m.campaign_id, m.time))).all()
+        statement = daily_query(tenant_id, since, until, campaign_ids)
+        rows = (await self.session.execute(statement)).all()
         return [DayRow(row[0], row[1].astimezone(UTC).date(), _totals(row[2:])) for row in rows]
+
+
+def per_campaign_query(
+    tenant_id: uuid.UUID,
+    since: date,
+    until: date,
+    *,
+    platform: str | None = None,
+    campaign_ids: Sequence[uuid.UUID] | None = None,
+    sort: SortKey = "roas",
+    descending: bool = True,
+    limit: int = 100,
+    offset: int = 0,
+) -> Select[Any]:
+    """`MetricsStore.per_campaign`'s statement (bench/metrics.py explains it). The days are
+    summed first — an index-only scan of the tenant's window: the `(tenant_id, time)` index
+    includes every summed column (migration 0049) — then joined to the registry: never a loop
+    over the campaigns probing each one's days."""
+    m, c = CampaignMetric, PlatformCampaign
+    window = select(m.campaign_id, *_sums(m, labelled=True)).where(
+        m.tenant_id == tenant_id,
+        m.time >= day_start(since),
+        m.time < day_start(until + timedelta(days=1)),
+    )
+    if campaign_ids is not None:
+        window = window.where(m.campaign_id.in_(campaign_ids))
+    sums = window.group_by(m.campaign_id).subquery("sums")
+    totals = [sums.c[name] for name in TOTALS]
+    statement = (
+        select(c.id, c.name, c.platform, c.currency, *totals)
+        .join(sums, sums.c.campaign_id == c.id)
+        .where(c.tenant_id == tenant_id)
+    )
+    if platform is not None:
+        statement = statement.where(c.platform == platform)
+    key = _sort_expression(sort, sums.c, c)
+    ordered = key.desc().nulls_last() if descending else key.asc().nulls_last()
+    return statement.order_by(ordered, c.id).limit(limit).offset(offset)
+
+
+def daily_query(
+    tenant_id: uuid.UUID, since: date, until: date, campaign_ids: Sequence[uuid.UUID] | None
+) -> Select[uuid.UUID, datetime, int, int, Decimal, int, Decimal]:
+    """`MetricsStore.daily`'s statement."""
+    m = CampaignMetric
+    statement = select(
+        m.campaign_id, m.time, m.impressions, m.clicks, m.spend, m.conversions, m.revenue
+    ).where(
+        m.tenant_id == tenant_id,
+        m.time >= day_start(since),
+        m.time < day_start(until + timedelta(days=1)),
+    )
+    if campaign_ids is not None:
+        statement = statement.where(m.campaign_id.in_(campaign_ids))
+    return statement.order_by(m.campaign_id, m.time)
 
 
 def _columns(
