@@ -42,10 +42,13 @@ def load() -> str:
     return f"{os.cpu_count()} cores, load average {one:.2f} / {five:.2f} (1/5 min)"
 
 
-def percentiles(samples: list[float]) -> str:
+def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def percentiles(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples) * 1000:.1f} ms, p95 {p95(samples) * 1000:.1f} ms"
 
 
 async def seed_registry(sessions: Any, tenant_id: uuid.UUID, campaigns: int) -> list[uuid.UUID]:
@@ -115,15 +118,17 @@ class Phases:
     """Where measured calls spend their time: the SQL statements as the driver runs them (sent,
     executed, rows back and decoded), garbage-collector pauses (and how many were full,
     generation-2, collections), and the rest — Python turning rows into objects, pydantic,
-    JSON, the API's middleware. A GC pause inside a statement counts as GC only."""
+    JSON, the API's middleware. A GC pause inside a statement counts as GC only. Also this
+    thread's CPU time (the event loop's: every phase but Postgres' own work), which other
+    processes' load does not inflate as it does wall times; and the full collections' CPU."""
 
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
         self.engine = engine.sync_engine
-        self.db = self.gc = 0.0
+        self.db = self.gc = self.full_cpu = 0.0
         self.full = self.statements = 0
-        self._started = self._gc_started = self._gc_at_statement = 0.0
+        self._started = self._gc_started = self._gc_at_statement = self._gc_cpu = 0.0
         event.listen(self.engine, "before_cursor_execute", self._before)
         event.listen(self.engine, "after_cursor_execute", self._after)
         gc.callbacks.append(self._collected)
@@ -137,21 +142,24 @@ class Phases:
 
     def _collected(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
-            self._gc_started = time.perf_counter()
+            self._gc_started, self._gc_cpu = time.perf_counter(), time.thread_time()
         else:
             self.gc += time.perf_counter() - self._gc_started
-            self.full += info["generation"] == 2
+            if info["generation"] == 2:
+                self.full += 1
+                self.full_cpu += time.thread_time() - self._gc_cpu
 
     async def time(self, pending: Any) -> tuple[Any, dict[str, float]]:
-        """Await `pending` (a coroutine: nothing runs before this); its result and {wall, db,
-        gc, full, statements, rest} (seconds)."""
-        self.db = self.gc = 0.0
+        """Await `pending` (a coroutine: nothing runs before this); its result and {wall, cpu,
+        db, gc, full, full_cpu, statements, rest} (seconds)."""
+        self.db = self.gc = self.full_cpu = 0.0
         self.full = self.statements = 0
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         result = await pending
-        wall = time.perf_counter() - start
-        sample = {"wall": wall, "db": self.db, "gc": self.gc, "full": self.full,
-                  "statements": self.statements, "rest": wall - self.db - self.gc}  # fmt: skip
+        wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        sample = {"wall": wall, "cpu": cpu, "db": self.db, "gc": self.gc, "full": self.full,
+                  "full_cpu": self.full_cpu, "statements": self.statements,
+                  "rest": wall - self.db - self.gc}  # fmt: skip
         return result, sample
 
     def close(self) -> None:
@@ -162,9 +170,9 @@ class Phases:
         gc.callbacks.remove(self._collected)
 
 
-def report(label: str, samples: list[dict[str, float]]) -> None:
+def report(label: str, samples: list[dict[str, float]]) -> float:
     """p50/p95 of the wall times (the first run included), the first run, the phases of the
-    median run and of the slowest."""
+    median run and of the slowest; returns the p95."""
     walls = [s["wall"] for s in samples]
     ordered = sorted(samples, key=lambda s: s["wall"])
     median, slowest = ordered[len(ordered) // 2], ordered[-1]
@@ -175,9 +183,13 @@ def report(label: str, samples: list[dict[str, float]]) -> None:
                 f"+ Python {s['rest'] * 1000:.1f}")  # fmt: skip
 
     fulls = sum(int(s["full"]) for s in samples)
+    full_cpu = sum(s["full_cpu"] for s in samples) / max(fulls, 1)
+    cpus = [s["cpu"] for s in samples]
     print(f"{label}: {percentiles(walls)}; first run {walls[0] * 1000:.1f} ms; "
-          f"{fulls} full GCs in {len(samples)} runs")  # fmt: skip
+          f"CPU (this thread) {percentiles(cpus)}; {fulls} full GCs in {len(samples)} runs"
+          f" ({full_cpu * 1000:.1f} ms CPU each)")  # fmt: skip
     print(f"   median run {phases(median)}; slowest {phases(slowest)}")
+    return p95(walls)
 
 
 async def queries(bench: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
@@ -192,8 +204,10 @@ async def queries(bench: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.
     today = datetime.now(UTC).date()
     fifty = ids[:50]
     phases = Phases(bench.sessions.kw["bind"])
+    print(f"(the API's startup froze {gc.get_freeze_count():,} objects out of full collections; "
+          f"{len(gc.get_objects()):,} other objects tracked now)")  # fmt: skip
     try:
-        await measure_api(bench.api, phases, fifty)
+        frozen = await measure_api(bench.api, phases, fifty)
         await measure(bench.sessions, phases, tenant_id, ids, today, fifty)
         await explain(bench.sessions, tenant_id, today, fifty)
         # The same with the policy most tables have: tenant ids compared as text.
@@ -203,13 +217,21 @@ async def queries(bench: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.
                       scopes=("tenant (::text policy)",))  # fmt: skip
         await explain(bench.sessions, tenant_id, today, fifty, scopes=("tenant, ::text policy",))
         await set_policies(engine, typed=True)
+        # The anchor, in this process under the same load: the API as it ran before its
+        # startup froze the heap (every full collection walks everything again).
+        gc.unfreeze()
+        before = await measure_api(bench.api, phases, fifty, heap=", heap NOT frozen (before)")
+        print(f"p95 with the startup heap frozen / not frozen: 7-day {frozen[0] / before[0]:.2f}, "
+              f"90-day series {frozen[1] / before[1]:.2f}")  # fmt: skip
     finally:
         phases.close()
 
 
-async def measure_api(api: Any, phases: Phases, fifty: list[uuid.UUID]) -> None:
+async def measure_api(
+    api: Any, phases: Phases, fifty: list[uuid.UUID], heap: str = ""
+) -> tuple[float, float]:
     """The endpoints as a client calls them (in-process ASGI: the API key's lookup, the
-    tenant's scope, the query, the response models and JSON; no network)."""
+    tenant's scope, the query, the response models and JSON; no network); their p95s."""
     week: list[dict[str, float]] = []
     series: list[dict[str, float]] = []
     sizes: dict[str, tuple[int, int]] = {}
@@ -226,9 +248,12 @@ async def measure_api(api: Any, phases: Phases, fifty: list[uuid.UUID]) -> None:
             samples.append(sample)
             sizes[path] = (len(response.json()["items"]), len(response.content) // 1000)
     (items, week_kb), (_, series_kb) = sizes["performance"], sizes["series"]
-    report(f"7-day performance, API GET /metrics/performance?days=7&limit=1000 "
-           f"({items:,} campaigns, {week_kb} kB)", week)  # fmt: skip
-    report(f"90-day series of 50 campaigns, API GET /metrics/series ({series_kb} kB)", series)
+    return (
+        report(f"7-day performance, API GET /metrics/performance?days=7&limit=1000 "
+               f"({items:,} campaigns, {week_kb} kB){heap}", week),
+        report(f"90-day series of 50 campaigns, API GET /metrics/series ({series_kb} kB){heap}",
+               series),
+    )  # fmt: skip
 
 
 async def set_policies(engine: Any, *, typed: bool) -> None:

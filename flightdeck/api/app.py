@@ -12,7 +12,6 @@ from temporalio.client import Client
 from flightdeck import console
 from flightdeck.api.errors import ERROR_RESPONSES, install_error_handlers
 from flightdeck.api.guards import RequestGuard
-from flightdeck.api.heap import freeze_startup_heap
 from flightdeck.api.observability import install_observability
 from flightdeck.api.routes import (
     actions,
@@ -36,6 +35,7 @@ from flightdeck.api.routes import (
     sync_back,
     users,
 )
+from flightdeck.api.startup import settle
 from flightdeck.settings import Settings
 
 
@@ -63,7 +63,7 @@ def create_app(
                 from flightdeck.temporal import connect
 
                 app.state.temporal = await connect(settings, lazy=True)
-            freeze_startup_heap()  # full GC pauses walk only what requests allocate (heap.py)
+            await settle(app)  # route state built and the heap frozen now (startup.py)
             yield
 
     app = FastAPI(
