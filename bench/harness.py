@@ -164,6 +164,7 @@ async def bench_system(
         app = create_app(settings, sessions=sessions, temporal=env.client)
         async with (
             running_workers(env.client, create_sessionmaker(worker_engine), settings),
+            app.router.lifespan_context(app),  # the API's startup, as uvicorn runs it
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
             httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
         ):

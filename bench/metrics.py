@@ -4,20 +4,28 @@
    (bulk unnest upserts into monthly partitions, created as it goes) -> rows/s, and again
    (the same window re-read: nothing changes) -> rows/s;
 2. the seed's 7-day performance query and a 90-day daily series of 50 campaigns over that
-   data, 20 runs each -> p50/p95, as the API runs them (the tenant's scope: row-level security
-   on) and, for comparison, in the system scope (no tenant predicate from the policy), with the
-   plans Postgres chose;
+   data, 20 runs each -> p50/p95 (the first run included, and shown), each run split into its
+   SQL statements, garbage-collector pauses and the rest (Python): through the API endpoints
+   (`GET /api/v1/metrics/performance?days=7&limit=1000`, the largest page, and
+   `GET /api/v1/metrics/series`; in-process ASGI, the API's startup run as uvicorn runs it),
+   then the repository calls behind them over every campaign, in the tenant's scope
+   (row-level security on) and, for comparison, in the system scope and with the old `::text`
+   policy; the plans of the repository's own statements (EXPLAIN ANALYZE, BUFFERS, planning
+   time, twice on one connection); last, the API again with its startup heap unfrozen — the
+   anchor, as it ran before (api/startup.py) — and the ratio of the p95s;
 3. a metrics cycle over 2,000 campaigns on the simulators (1,000 on a Meta account, read
    through async report runs; 1,000 on a Reddit account): report calls, wall time, rows upserted
    — the first cycle (the initial backfill) and a second one (the lookback windows only).
 
 Usage: .venv/bin/python bench/metrics.py [--campaigns 2000] [--days 500] [--cycle-campaigns 1000]
+       [--no-cycle] [--load-once]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -41,10 +49,13 @@ def load() -> str:
     return f"{os.cpu_count()} cores, load average {one:.2f} / {five:.2f} (1/5 min)"
 
 
-def percentiles(samples: list[float]) -> str:
+def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms"
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def percentiles(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples) * 1000:.1f} ms, p95 {p95(samples) * 1000:.1f} ms"
 
 
 async def seed_registry(sessions: Any, tenant_id: uuid.UUID, campaigns: int) -> list[uuid.UUID]:
@@ -85,12 +96,14 @@ def rows_for(ids: list[uuid.UUID], first: date, days: int) -> Any:
             )  # fmt: skip
 
 
-async def ingest(sessions: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID], days: int) -> None:
+async def ingest(
+    sessions: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID], days: int, *, again: bool = True
+) -> None:
     from flightdeck.db.repositories.metrics import MetricsStore
     from flightdeck.db.tenancy import tenant_session
 
     first = datetime.now(UTC).date() - timedelta(days=days - 1)
-    for label in ("first load", "same window again"):
+    for label in ("first load", "same window again") if again else ("first load",):
         start = time.perf_counter()
         batch: list[Any] = []
         total = changed = 0
@@ -110,7 +123,85 @@ async def ingest(sessions: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID], days
               f"({changed:,} written)")  # fmt: skip
 
 
-async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
+class Phases:
+    """Where measured calls spend their time: the SQL statements as the driver runs them (sent,
+    executed, rows back and decoded), garbage-collector pauses (and how many were full,
+    generation-2, collections), and the rest — Python turning rows into objects, pydantic,
+    JSON, the API's middleware. A GC pause inside a statement counts as GC only. Also this
+    thread's CPU time (the event loop's: every phase but Postgres' own work), which other
+    processes' load does not inflate as it does wall times; and the full collections' CPU."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.engine = engine.sync_engine
+        self.db = self.gc = self.full_cpu = 0.0
+        self.full = self.statements = 0
+        self._started = self._gc_started = self._gc_at_statement = self._gc_cpu = 0.0
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        gc.callbacks.append(self._collected)
+
+    def _before(self, *_: Any) -> None:
+        self._started, self._gc_at_statement = time.perf_counter(), self.gc
+
+    def _after(self, *_: Any) -> None:
+        self.db += time.perf_counter() - self._started - (self.gc - self._gc_at_statement)
+        self.statements += 1
+
+    def _collected(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started, self._gc_cpu = time.perf_counter(), time.thread_time()
+        else:
+            self.gc += time.perf_counter() - self._gc_started
+            if info["generation"] == 2:
+                self.full += 1
+                self.full_cpu += time.thread_time() - self._gc_cpu
+
+    async def time(self, pending: Any) -> tuple[Any, dict[str, float]]:
+        """Await `pending` (a coroutine: nothing runs before this); its result and {wall, cpu,
+        db, gc, full, full_cpu, statements, rest} (seconds)."""
+        self.db = self.gc = self.full_cpu = 0.0
+        self.full = self.statements = 0
+        start, cpu = time.perf_counter(), time.thread_time()
+        result = await pending
+        wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
+        sample = {"wall": wall, "cpu": cpu, "db": self.db, "gc": self.gc, "full": self.full,
+                  "full_cpu": self.full_cpu, "statements": self.statements,
+                  "rest": wall - self.db - self.gc}  # fmt: skip
+        return result, sample
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        gc.callbacks.remove(self._collected)
+
+
+def report(label: str, samples: list[dict[str, float]]) -> float:
+    """p50/p95 of the wall times (the first run included), the first run, the phases of the
+    median run and of the slowest; returns the p95."""
+    walls = [s["wall"] for s in samples]
+    ordered = sorted(samples, key=lambda s: s["wall"])
+    median, slowest = ordered[len(ordered) // 2], ordered[-1]
+
+    def phases(s: dict[str, float]) -> str:
+        return (f"{s['wall'] * 1000:.1f} ms = {int(s['statements'])} statements "
+                f"{s['db'] * 1000:.1f} + GC {s['gc'] * 1000:.1f} ({int(s['full'])} full) "
+                f"+ Python {s['rest'] * 1000:.1f}")  # fmt: skip
+
+    fulls = sum(int(s["full"]) for s in samples)
+    full_cpu = sum(s["full_cpu"] for s in samples) / max(fulls, 1)
+    cpus = [s["cpu"] for s in samples]
+    print(f"{label}: {percentiles(walls)}; first run {walls[0] * 1000:.1f} ms; "
+          f"CPU (this thread) {percentiles(cpus)}; {fulls} full GCs in {len(samples)} runs"
+          f" ({full_cpu * 1000:.1f} ms CPU each)")  # fmt: skip
+    print(f"   median run {phases(median)}; slowest {phases(slowest)}")
+    return p95(walls)
+
+
+async def queries(bench: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     from sqlalchemy import text
 
     # What autovacuum does after a bulk load: statistics, and the visibility map that lets
@@ -121,14 +212,57 @@ async def queries(sessions: Any, engine: Any, tenant_id: uuid.UUID, ids: list[uu
         await autocommit.execute(text("ANALYZE platform_campaigns"))
     today = datetime.now(UTC).date()
     fifty = ids[:50]
-    await measure(sessions, tenant_id, ids, today, fifty)
-    await explain(sessions, tenant_id, today)
-    # The same with the policy most tables have: tenant ids compared as text.
-    await set_policies(engine, typed=False)
-    print("-- with the ::text policy on campaign_metrics and platform_campaigns instead:")
-    await measure(sessions, tenant_id, ids, today, fifty, scopes=("tenant (::text policy)",))
-    await explain(sessions, tenant_id, today, scopes=("tenant scope, ::text policy",))
-    await set_policies(engine, typed=True)
+    phases = Phases(bench.sessions.kw["bind"])
+    print(f"(the API's startup froze {gc.get_freeze_count():,} objects out of full collections; "
+          f"{len(gc.get_objects()):,} other objects tracked now)")  # fmt: skip
+    try:
+        frozen = await measure_api(bench.api, phases, fifty)
+        await measure(bench.sessions, phases, tenant_id, ids, today, fifty)
+        await explain(bench.sessions, tenant_id, today, fifty)
+        # The same with the policy most tables have: tenant ids compared as text.
+        await set_policies(engine, typed=False)
+        print("-- with the ::text policy on campaign_metrics and platform_campaigns instead:")
+        await measure(bench.sessions, phases, tenant_id, ids, today, fifty,
+                      scopes=("tenant (::text policy)",))  # fmt: skip
+        await explain(bench.sessions, tenant_id, today, fifty, scopes=("tenant, ::text policy",))
+        await set_policies(engine, typed=True)
+        # The anchor, in this process under the same load: the API as it ran before its
+        # startup froze the heap (every full collection walks everything again).
+        gc.unfreeze()
+        before = await measure_api(bench.api, phases, fifty, heap=", heap NOT frozen (before)")
+        print(f"p95 with the startup heap frozen / not frozen: 7-day {frozen[0] / before[0]:.2f}, "
+              f"90-day series {frozen[1] / before[1]:.2f}")  # fmt: skip
+    finally:
+        phases.close()
+
+
+async def measure_api(
+    api: Any, phases: Phases, fifty: list[uuid.UUID], heap: str = ""
+) -> tuple[float, float]:
+    """The endpoints as a client calls them (in-process ASGI: the API key's lookup, the
+    tenant's scope, the query, the response models and JSON; no network); their p95s."""
+    week: list[dict[str, float]] = []
+    series: list[dict[str, float]] = []
+    sizes: dict[str, tuple[int, int]] = {}
+    calls = {
+        "performance": {"days": 7, "limit": 1000},  # the endpoint's largest page
+        "series": {"days": 90, "campaignId": [str(c) for c in fifty]},
+    }
+    for _ in range(RUNS):
+        for path, samples in (("performance", week), ("series", series)):
+            response, sample = await phases.time(
+                api.get(f"/api/v1/metrics/{path}", params=calls[path])
+            )
+            response.raise_for_status()
+            samples.append(sample)
+            sizes[path] = (len(response.json()["items"]), len(response.content) // 1000)
+    (items, week_kb), (_, series_kb) = sizes["performance"], sizes["series"]
+    return (
+        report(f"7-day performance, API GET /metrics/performance?days=7&limit=1000 "
+               f"({items:,} campaigns, {week_kb} kB){heap}", week),
+        report(f"90-day series of 50 campaigns, API GET /metrics/series ({series_kb} kB){heap}",
+               series),
+    )  # fmt: skip
 
 
 async def set_policies(engine: Any, *, typed: bool) -> None:
@@ -153,18 +287,20 @@ async def set_policies(engine: Any, *, typed: bool) -> None:
 
 async def measure(
     sessions: Any,
+    phases: Phases,
     tenant_id: uuid.UUID,
     ids: list[uuid.UUID],
     today: date,
     fifty: list[uuid.UUID],
     scopes: tuple[str, ...] = ("tenant (RLS policy applies)", "system (policy passes every row)"),
 ) -> None:
+    """The repository calls the endpoints make, every campaign at once (limit 10,000)."""
     from flightdeck.db.repositories.metrics import MetricsStore
     from flightdeck.db.tenancy import system_session, tenant_session
 
     for scope in scopes:
-        week: list[float] = []
-        series: list[float] = []
+        week: list[dict[str, float]] = []
+        series: list[dict[str, float]] = []
         for _ in range(RUNS):
             opener = (
                 tenant_session(sessions, tenant_id)
@@ -173,57 +309,62 @@ async def measure(
             )
             async with opener as session:
                 store = MetricsStore(session)
-                start = time.perf_counter()
-                found = await store.per_campaign(tenant_id, today - timedelta(days=6), today,
-                                                 limit=10_000)  # fmt: skip
-                week.append(time.perf_counter() - start)
-                start = time.perf_counter()
-                days = await store.daily(tenant_id, today - timedelta(days=89), today, fifty)
-                series.append(time.perf_counter() - start)
-        print(f"7-day performance ({len(found)} campaigns), {scope}: {percentiles(week)}")
-        print(f"90-day series of 50 campaigns ({len(days)} rows), {scope}: {percentiles(series)}")
+                week_query = store.per_campaign(
+                    tenant_id, today - timedelta(days=6), today, limit=10_000
+                )
+                found, sample = await phases.time(week_query)
+                week.append(sample)
+                series_query = store.daily(tenant_id, today - timedelta(days=89), today, fifty)
+                days, sample = await phases.time(series_query)
+                series.append(sample)
+        report(f"7-day performance, repository ({len(found)} campaigns), {scope}", week)
+        report(f"90-day series of 50 campaigns, repository ({len(days)} rows), {scope}", series)
 
 
 async def explain(
     sessions: Any,
     tenant_id: uuid.UUID,
     today: date,
+    fifty: list[uuid.UUID],
     scopes: tuple[str, ...] = ("tenant scope", "system scope"),
 ) -> None:
-    """What Postgres does with the 7-day query under the tenant's policy and without it."""
-    from sqlalchemy import text
-
+    """The plans of the very statements the endpoints run (compiled from the repository's
+    queries), twice on one connection: the first pays the planner's catalog reads."""
+    from flightdeck.db.repositories.metrics import daily_query, per_campaign_query
     from flightdeck.db.tenancy import system_session, tenant_session
-    from flightdeck.domain.metrics import day_start
 
-    query = text(
-        "EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) "
-        "SELECT c.id, c.name, c.platform, s.spend, s.revenue, "
-        "s.revenue / nullif(s.spend, 0) AS roas, s.conversions FROM "
-        "(SELECT campaign_id, sum(spend) spend, sum(revenue) revenue, "
-        "sum(conversions) conversions FROM campaign_metrics WHERE tenant_id = :t "
-        "AND time >= :since AND time < :until GROUP BY campaign_id) s "
-        "JOIN platform_campaigns c ON c.id = s.campaign_id WHERE c.tenant_id = :t "
-        "ORDER BY roas DESC NULLS LAST"
-    )
-    params = {"t": tenant_id, "since": day_start(today - timedelta(days=6)),
-              "until": day_start(today + timedelta(days=1))}  # fmt: skip
-    for label in scopes:
-        opener = (
-            system_session(sessions, "cli")
-            if label.startswith("system")
-            else tenant_session(sessions, tenant_id)
-        )
-        async with opener as session:
-            plan = [row[0] for row in (await session.execute(query, params)).all()]
-        interesting = [
-            line.strip()
-            for line in plan
-            if any(k in line for k in ("Scan", "Join", "Aggregate", "Execution Time"))
-        ]
-        print(f"-- plan, {label}:")
-        for line in interesting[:14]:
-            print(f"   {line[:150]}")
+    week, order = per_campaign_query(tenant_id, today - timedelta(days=6), today)
+    statements = {
+        "7-day performance (API page, limit 1000)": order.paged(week, limit=1000, cursor=None),
+        "90-day series of 50": daily_query(tenant_id, today - timedelta(days=89), today, fifty),
+    }
+    for scope in scopes:
+        for label, statement in statements.items():
+            opener = (
+                system_session(sessions, "cli")
+                if scope.startswith("system")
+                else tenant_session(sessions, tenant_id)
+            )
+            async with opener as session:
+                connection = await session.connection()
+                compiled = statement.compile(
+                    dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+                )
+                values = compiled.construct_params()
+                args = [values[name] for name in compiled.positiontup or ()]
+                driver = (await connection.get_raw_connection()).driver_connection
+                sql = f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"
+                first = [r[0] for r in await driver.fetch(sql, *args)]
+                plan = [r[0] for r in await driver.fetch(sql, *args)]
+            timing = [line.strip() for line in first + plan if line.endswith(" ms")]
+            shape = [
+                line.strip()
+                for line in plan
+                if any(k in line for k in ("Scan", "Join", "Aggregate", "Heap Fetches"))
+            ]
+            print(f"-- plan, {label}, {scope}: {'; '.join(timing)}")
+            for line in shape[:8]:
+                print(f"   {line[:150]}")
 
 
 async def cycle(cycle_campaigns: int) -> None:
@@ -260,23 +401,26 @@ async def cycle(cycle_campaigns: int) -> None:
                       f"mode {run['details'].get('mode', '-')}")  # fmt: skip
 
 
-async def main(campaigns: int, days: int, cycle_campaigns: int, queries_only: bool) -> None:
+async def main(
+    campaigns: int, days: int, cycle_campaigns: int, queries_only: bool, load_again: bool
+) -> None:
     from flightdeck.db.tenancy import system_session
     from flightdeck.db.tenants import create_tenant_with_key
 
     print(f"machine: {load()}")
     async with bench_system() as bench:
         async with system_session(bench.sessions, "cli") as session:
-            tenant, _ = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
+            tenant, key = await create_tenant_with_key(session, f"bench-{uuid.uuid4().hex[:6]}")
+        bench.api.headers["Authorization"] = f"Bearer {key}"
         ids = await seed_registry(bench.sessions, tenant.id, campaigns)
         print(f"data: {len(ids):,} campaigns x {days} days = {len(ids) * days:,} rows")
-        await ingest(bench.sessions, tenant.id, ids, days)
+        await ingest(bench.sessions, tenant.id, ids, days, again=load_again)
         print(f"machine: {load()}")
         from flightdeck.db.engine import create_engine
 
         engine = create_engine(bench.settings.database_url, role=None)
         try:
-            await queries(bench.sessions, engine, tenant.id, ids)
+            await queries(bench, engine, tenant.id, ids)
         finally:
             await engine.dispose()
     print(f"machine: {load()}")
@@ -291,5 +435,10 @@ if __name__ == "__main__":
     parser.add_argument("--days", type=int, default=500)
     parser.add_argument("--cycle-campaigns", type=int, default=1000, help="per platform")
     parser.add_argument("--no-cycle", action="store_true", help="ingest and queries only")
+    parser.add_argument(
+        "--load-once", action="store_true", help="skip re-ingesting the same window (reruns)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.campaigns, args.days, args.cycle_campaigns, args.no_cycle))
+    asyncio.run(
+        main(args.campaigns, args.days, args.cycle_campaigns, args.no_cycle, not args.load_once)
+    )

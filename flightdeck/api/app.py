@@ -35,6 +35,7 @@ from flightdeck.api.routes import (
     sync_back,
     users,
 )
+from flightdeck.api.startup import settle
 from flightdeck.settings import Settings
 
 
@@ -62,6 +63,7 @@ def create_app(
                 from flightdeck.temporal import connect
 
                 app.state.temporal = await connect(settings, lazy=True)
+            await settle(app)  # route state built and the heap frozen now (startup.py)
             yield
 
     app = FastAPI(

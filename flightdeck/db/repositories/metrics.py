@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Numeric, cast, func, select, text
+from sqlalchemy import Numeric, Select, cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import CampaignMetric, MetricsSyncRun, PlatformCampaign
@@ -50,6 +50,14 @@ _UPSERT = text(
     """
 )
 TOTALS = ("impressions", "clicks", "spend", "conversions", "revenue")
+# Window queries are planned for their own window, every time. asyncpg prepares every statement
+# and Postgres switches a prepared statement to a generic plan after five executions when that
+# looks no dearer; a generic plan knows neither the window (a range of parameters: it guesses
+# 0.5 % of the rows and cannot prune partitions when planning) nor the campaigns' share. It
+# turned the 90-day series of 50 campaigns from primary-key lookups of their 4,500 rows (~10 ms)
+# into an index-only scan of the tenant's whole window filtering out 175,000 rows (~1 s;
+# bench/metrics.py). Planning the custom plan costs ~0.3 ms. Transaction-local.
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 SortKey = Literal["roas", "spend", "revenue", "conversions", "cpa", "impressions", "clicks", "name"]
 
 
@@ -139,33 +147,12 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         limit: int = 100,
         cursor: str | None = None,
     ) -> Page[CampaignTotals]:
-        """Spend, revenue, ROAS, conversions and CPA per campaign over [since, until]. The days
-        are summed first (an index-only scan of the tenant's window), then joined to the
-        registry: never a loop over the campaigns probing each one's days."""
-        m, c = CampaignMetric, PlatformCampaign
-        window = select(m.campaign_id, *_sums(m, labelled=True)).where(
-            m.tenant_id == tenant_id,
-            m.time >= day_start(since),
-            m.time < day_start(until + timedelta(days=1)),
-        )
-        if campaign_ids is not None:
-            window = window.where(m.campaign_id.in_(campaign_ids))
-        sums = window.group_by(m.campaign_id).subquery("sums")
-        totals = [sums.c[name] for name in TOTALS]
-        statement = (
-            select(c.id, c.name, c.platform, c.currency, *totals)
-            .join(sums, sums.c.campaign_id == c.id)
-            .where(c.tenant_id == tenant_id)
-        )
-        if platform is not None:
-            statement = statement.where(c.platform == platform)
-        key = _sort_expression(sort, sums.c, c)
-        filler = "" if sort == "name" else Decimal(0)
-        order = Keyset(
-            f"metrics-performance:{sort}:{'desc' if descending else 'asc'}",
-            *nulls_last(key, descending=descending, filler=filler),
-            asc(c.id),
-        )
+        """Spend, revenue, ROAS, conversions and CPA per campaign over [since, until]."""
+        statement, order = per_campaign_query(
+            tenant_id, since, until, platform=platform, campaign_ids=campaign_ids, sort=sort,
+            descending=descending,
+        )  # fmt: skip
+        await self.session.execute(_CUSTOM_PLANS)
         page = await order.page(self.session, statement, limit=limit, cursor=cursor)
         return Page(
             [CampaignTotals(r[0], r[1], r[2], r[3], _totals(r[4:])) for r in page.items],
@@ -201,6 +188,7 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         )
         # Grouped by these very columns: the keyset filters the days before they are summed.
         order = Keyset("metrics-platforms", asc(c.platform), asc(currency, str))
+        await self.session.execute(_CUSTOM_PLANS)
         page = await order.page(self.session, statement, limit=limit, cursor=cursor)
         return Page(
             [PlatformTotals(r[0], r[1], int(r[2]), _totals(r[3:])) for r in page.items],
@@ -215,18 +203,69 @@ class MetricsStore(TenantScopedRepository[PlatformCampaign]):
         campaign_ids: Sequence[uuid.UUID] | None = None,
     ) -> builtins.list[DayRow]:
         """The daily series of some campaigns (or all the tenant's) over [since, until]."""
-        m = CampaignMetric
-        statement = select(
-            m.campaign_id, m.time, m.impressions, m.clicks, m.spend, m.conversions, m.revenue
-        ).where(
-            m.tenant_id == tenant_id,
-            m.time >= day_start(since),
-            m.time < day_start(until + timedelta(days=1)),
-        )
-        if campaign_ids is not None:
-            statement = statement.where(m.campaign_id.in_(campaign_ids))
-        rows = (await self.session.execute(statement.order_by(m.campaign_id, m.time))).all()
+        statement = daily_query(tenant_id, since, until, campaign_ids)
+        await self.session.execute(_CUSTOM_PLANS)
+        rows = (await self.session.execute(statement)).all()
         return [DayRow(row[0], row[1].astimezone(UTC).date(), _totals(row[2:])) for row in rows]
+
+
+def per_campaign_query(
+    tenant_id: uuid.UUID,
+    since: date,
+    until: date,
+    *,
+    platform: str | None = None,
+    campaign_ids: Sequence[uuid.UUID] | None = None,
+    sort: SortKey = "roas",
+    descending: bool = True,
+) -> tuple[Select[Any], Keyset]:
+    """`MetricsStore.per_campaign_page`'s statement, unpaged, and the keyset that orders and
+    pages it (bench/metrics.py explains it). The days are
+    summed first — an index-only scan of the tenant's window: the `(tenant_id, time)` index
+    includes every summed column (migration 0049) — then joined to the registry: never a loop
+    over the campaigns probing each one's days."""
+    m, c = CampaignMetric, PlatformCampaign
+    window = select(m.campaign_id, *_sums(m, labelled=True)).where(
+        m.tenant_id == tenant_id,
+        m.time >= day_start(since),
+        m.time < day_start(until + timedelta(days=1)),
+    )
+    if campaign_ids is not None:
+        window = window.where(m.campaign_id.in_(campaign_ids))
+    sums = window.group_by(m.campaign_id).subquery("sums")
+    totals = [sums.c[name] for name in TOTALS]
+    statement = (
+        select(c.id, c.name, c.platform, c.currency, *totals)
+        .join(sums, sums.c.campaign_id == c.id)
+        .where(c.tenant_id == tenant_id)
+    )
+    if platform is not None:
+        statement = statement.where(c.platform == platform)
+    key = _sort_expression(sort, sums.c, c)
+    filler = "" if sort == "name" else Decimal(0)
+    order = Keyset(
+        f"metrics-performance:{sort}:{'desc' if descending else 'asc'}",
+        *nulls_last(key, descending=descending, filler=filler),
+        asc(c.id),
+    )
+    return statement, order
+
+
+def daily_query(
+    tenant_id: uuid.UUID, since: date, until: date, campaign_ids: Sequence[uuid.UUID] | None
+) -> Select[uuid.UUID, datetime, int, int, Decimal, int, Decimal]:
+    """`MetricsStore.daily`'s statement."""
+    m = CampaignMetric
+    statement = select(
+        m.campaign_id, m.time, m.impressions, m.clicks, m.spend, m.conversions, m.revenue
+    ).where(
+        m.tenant_id == tenant_id,
+        m.time >= day_start(since),
+        m.time < day_start(until + timedelta(days=1)),
+    )
+    if campaign_ids is not None:
+        statement = statement.where(m.campaign_id.in_(campaign_ids))
+    return statement.order_by(m.campaign_id, m.time)
 
 
 def _columns(

@@ -110,6 +110,18 @@ class Keyset:
         except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, InvalidOperation):
             raise InvalidCursor() from None
 
+    def paged(
+        self, statement: Select[*tuple[Any, ...]], *, limit: int, cursor: str | None
+    ) -> Select[*tuple[Any, ...]]:
+        """The statement `page` runs: `statement` plus the key columns, after `cursor`, in the
+        keyset's order, one row more than `limit` (to tell whether a next page exists)."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        statement = statement.add_columns(*(k.expression for k in self.keys))
+        if cursor is not None:
+            statement = statement.where(self.after(self.decode(cursor)))
+        return statement.order_by(None).order_by(*self.order_by()).limit(limit + 1)
+
     async def page(
         self,
         session: AsyncSession,
@@ -121,14 +133,8 @@ class Keyset:
         """Run `statement` for one page: its rows (without the key columns) after `cursor`, and
         the next page's cursor (None on the last page). The key must not be an aggregate of
         the statement's own GROUP BY (sum in a subquery first, as `MetricsStore` does)."""
-        if limit < 1:
-            raise ValueError("limit must be at least 1")
         width = len(statement.column_descriptions)
-        statement = statement.add_columns(*(k.expression for k in self.keys))
-        if cursor is not None:
-            statement = statement.where(self.after(self.decode(cursor)))
-        statement = statement.order_by(None).order_by(*self.order_by()).limit(limit + 1)
-        rows = (await session.execute(statement)).all()
+        rows = (await session.execute(self.paged(statement, limit=limit, cursor=cursor))).all()
         next_cursor = self.encode(tuple(rows[limit - 1])[width:]) if len(rows) > limit else None
         return Page([tuple(r)[:width] for r in rows[:limit]], next_cursor)
 

@@ -103,6 +103,38 @@ async def test_metric_upserts_are_idempotent_and_create_their_partitions(
     ]
 
 
+async def test_window_queries_are_planned_for_their_window_every_time(
+    session: AsyncSession, tenant: Tenant
+) -> None:
+    """Postgres switches a prepared statement (asyncpg prepares them all) to a generic plan
+    after five executions; the window queries keep a plan made for their own window."""
+    registry = PlatformCampaignRepository(session)
+    await registry.upsert_discovered(
+        account(tenant), [discovered("1", "A"), discovered("2", "B")], NOW
+    )
+    ids = await registry.ids_for_account(tenant.id, "meta", "act_1")
+    days = [date(2024, 3, 30) + timedelta(days=n) for n in range(4)]  # March and April
+    store = MetricsStore(session)
+    await store.upsert(tenant.id, [(ids[c], row(c, d, "10", "30")) for c in ids for d in days])
+    for _ in range(8):
+        assert len(await store.daily(tenant.id, days[0], days[-1], [ids["1"]])) == 4
+        assert len(await store.per_campaign(tenant.id, days[0], days[-1])) == 2
+        assert len(await store.per_platform(tenant.id, days[0], days[-1])) == 1
+    plans = (
+        await session.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'SELECT%' AND statement LIKE '%FROM campaign_metrics%' "
+                "AND statement NOT LIKE '%pg_prepared_statements%'"  # this one
+            )
+        )
+    ).all()
+    # daily, per_campaign and per_platform (and any window query earlier tests ran on this
+    # pooled connection): never a generic plan.
+    assert len([custom for _, custom in plans if custom >= 8]) >= 3, plans
+    assert all(generic == 0 for generic, _ in plans), plans
+
+
 def zero(firing: bool, recovered: bool = False, severity: str = "HIGH") -> Evaluation:
     return Evaluation(
         "ZERO_CONVERSIONS", evaluable=True, firing=firing, recovered=recovered,
