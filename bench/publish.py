@@ -67,6 +67,8 @@ async def main(rounds: int, profile: bool) -> None:
             accepted = await asyncio.gather(
                 *(api.post("/api/v1/campaign-plans", json=p) for p in plans)
             )
+            for answer in accepted:  # e.g. a 503 when Postgres refuses connections
+                answer.raise_for_status()
             await asyncio.gather(
                 *(env.client.get_workflow_handle(a.json()["workflowId"]).result() for a in accepted)
             )
