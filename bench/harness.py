@@ -35,6 +35,8 @@ class Bench:
     api: httpx.AsyncClient
     sim: httpx.AsyncClient
     sim_url: str
+    sim_pid: int | None = None  # the simulators' process (bench/cpu.py)
+    worker_engine: Any = None  # the workers' engine (counting their statements)
 
     async def new_tenant(self) -> Any:
         """A fresh tenant whose API key the `api` client now sends; returns the tenant."""
@@ -168,7 +170,7 @@ async def bench_system(
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
             httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
         ):
-            yield Bench(env, settings, sessions, api, sim, sim_url)
+            yield Bench(env, settings, sessions, api, sim, sim_url, sim_proc.pid, worker_engine)
     finally:
         sim_proc.terminate()
         sim_proc.wait(timeout=10)

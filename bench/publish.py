@@ -4,24 +4,33 @@ latency (bench/anchor.py), on the same dev server, in the same run.
 
 Prints, for one plan and for 20 plans at once, Flightdeck's time and the anchor's and their
 ratio (goals: one plan ≤ 1.3× the anchor; 20 plans ≥ 0.8× its throughput), the critical-path
-ideal, the speed-up over the seed's sequential loops, and where one run's time went.
-Usage: .venv/bin/python bench/publish.py [--rounds N]
+ideal, the speed-up over the seed's sequential loops, and where the time went: CPU per remote
+call by process (this one — API and workers —, the simulators, Temporal, Postgres; bench/cpu.py),
+the workers' database statements and transactions per remote call, and one run's history.
+Usage: .venv/bin/python bench/publish.py [--rounds N] [--profile]
+(`--profile`: the hottest functions of this process during one 20-plan round, by cProfile.)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import cProfile
+import io
 import os
+import pstats
 import statistics
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.anchor import BareDagInput, BareDagWorkflow, sleep_step  # noqa: E402
+from bench.cpu import CpuMeter, CpuUse, child_pids  # noqa: E402
 from bench.harness import bench_system  # noqa: E402
 from tests.e2e.conftest import big_plan  # noqa: E402  (reuse the test plan builder)
 
@@ -31,26 +40,41 @@ DAG_DEPTH = 5  # template|campaign -> ad set -> tracking campaign -> creative ->
 CONCURRENT_PLANS = 20
 
 
-async def main(rounds: int) -> None:
+async def main(rounds: int, profile: bool) -> None:
     from temporalio.worker import Worker
 
     async with bench_system(strategis_rate_limit=10_000) as bench:
         env, api, sim = bench.env, bench.api, bench.sim
         await sim.post("/_sim/faults", json={"rules": [{"latencyMs": LATENCY_MS}]})
         last_run_ids: list[str] = []
+        round_ids: dict[str, list[str]] = {}  # each kind's last round's workflow ids
+        statements = count_statements(bench.worker_engine)
+        meter = CpuMeter(
+            {
+                "simulators": lambda: [bench.sim_pid] if bench.sim_pid else [],
+                "Temporal server": child_pids("temporal"),
+                "Postgres": lambda: [],  # the backends of this database, sampled below
+            }
+        )
+
+        # One tenant for the whole run: its first plan (the warm-up) creates its Strategis
+        # template, every later one finds it cached, as a tenant's publishes do.
+        await bench.new_tenant()
 
         async def publish_all(n: int) -> float:
-            await bench.new_tenant()
             plans = [big_plan(AD_SETS, ADS) for _ in range(n)]
             start = time.perf_counter()
             accepted = await asyncio.gather(
                 *(api.post("/api/v1/campaign-plans", json=p) for p in plans)
             )
+            for answer in accepted:  # e.g. a 503 when Postgres refuses connections
+                answer.raise_for_status()
             await asyncio.gather(
                 *(env.client.get_workflow_handle(a.json()["workflowId"]).result() for a in accepted)
             )
             elapsed = time.perf_counter() - start
             last_run_ids.append(accepted[0].json()["workflowId"])
+            round_ids["flightdeck"] = [a.json()["workflowId"] for a in accepted]
             return elapsed
 
         queue = f"anchor-{uuid.uuid4().hex[:6]}"
@@ -70,25 +94,39 @@ async def main(rounds: int) -> None:
                     ad_sets=AD_SETS, ads=ADS, latency_seconds=LATENCY_MS / 1000,
                     activity_task_queue=f"{queue}-acts",
                 )  # fmt: skip
+                round_ids["bare"] = [f"anchor-{uuid.uuid4()}" for _ in range(n)]
                 start = time.perf_counter()
                 await asyncio.gather(*(
                     env.client.execute_workflow(
-                        BareDagWorkflow.run, arg, id=f"anchor-{uuid.uuid4()}", task_queue=queue
+                        BareDagWorkflow.run, arg, id=workflow_id, task_queue=queue
                     )
-                    for _ in range(n)
+                    for workflow_id in round_ids["bare"]
                 ))  # fmt: skip
                 return time.perf_counter() - start
 
-            await publish_all(1)  # warm-up (template cache, worker caches)
+            async def measured(run: Any, n: int) -> tuple[float, CpuUse, collections.Counter[str]]:
+                backends = {"Postgres": await postgres_backends(bench.sessions)}
+                meter.start(backends)
+                before = collections.Counter(statements)
+                elapsed = await run(n)
+                backends = {"Postgres": await postgres_backends(bench.sessions)}
+                return elapsed, meter.stop(backends), collections.Counter(statements) - before
+
+            first = await publish_all(1)  # warm-up: the template, worker caches, pools
             await anchor_all(1)
             singles, anchors, manys, anchor_manys = [], [], [], []
             for _ in range(rounds):  # interleaved, so both see the same machine
                 singles.append(await publish_all(1))
                 anchors.append(await anchor_all(1))
+            single_run_id = last_run_ids[-1]
             for _ in range(max(1, rounds // 2)):
-                manys.append(await publish_all(CONCURRENT_PLANS))
-                anchor_manys.append(await anchor_all(CONCURRENT_PLANS))
-        breakdown = await history_breakdown(env.client, last_run_ids[0])
+                elapsed, cpu, db = await measured(publish_all, CONCURRENT_PLANS)
+                manys.append(elapsed)
+                elapsed, anchor_cpu, _ = await measured(anchor_all, CONCURRENT_PLANS)
+                anchor_manys.append(elapsed)
+                tasks = {k: await workflow_tasks(env.client, ids) for k, ids in round_ids.items()}
+            hottest = await profiled(publish_all) if profile else None
+        breakdown = await history_breakdown(env.client, single_run_id)
         sequential = await sequential_baseline(bench.sim_url, bench.settings)
         counts = (await sim.get("/_sim/state")).json()["platforms"]
 
@@ -111,10 +149,81 @@ async def main(rounds: int) -> None:
     print(f"  throughput Flightdeck / bare: {anchor_many / many:.2f}x   (goal >= 0.8x)")
     print(f"sequential (seed loops, no Temporal): {sequential:.3f} s; "
           f"speed-up {sequential / single:.2f}x")  # fmt: skip
-    print(f"all single runs: Flightdeck {_rounded(singles)}, bare {_rounded(anchors)}")
+    print(f"all single runs: Flightdeck {_rounded(singles)}, bare {_rounded(anchors)}; the "
+          f"tenant's first plan (creates its template: 2 more calls) {first:.3f} s")  # fmt: skip
+    print(f"where the time went, last {CONCURRENT_PLANS}-plan round ({CONCURRENT_PLANS * calls} "
+          "remote calls):")  # fmt: skip
+    print(f"  Flightdeck: {cpu.per_call(CONCURRENT_PLANS * calls)}")
+    print(f"  bare:       {anchor_cpu.per_call(CONCURRENT_PLANS * calls)}")
+    statements_per_call = db["statements"] / (CONCURRENT_PLANS * calls)
+    transactions_per_call = db["transactions"] / (CONCURRENT_PLANS * calls)
+    print(f"  workers' database work per remote call: {statements_per_call:.2f} statements, "
+          f"{transactions_per_call:.2f} explicit transactions (BEGIN + COMMIT each) = "
+          f"{statements_per_call + 2 * transactions_per_call:.2f} round trips")  # fmt: skip
+    print(f"  workflow tasks per run (Temporal round trips of the workflow): Flightdeck "
+          f"{tasks['flightdeck']:.1f}, bare {tasks['bare']:.1f}")  # fmt: skip
     print(breakdown)
+    if hottest:
+        print(hottest)
     fb = counts["facebook"]
     print(f"objects in simulator: {fb['ads']['count']} ads, {fb['adsets']['count']} ad sets")
+
+
+def count_statements(engine: Any) -> collections.Counter[str]:
+    """Counts the workers' statements and explicit transactions (an autocommit statement is
+    its own transaction: no BEGIN or COMMIT round trip)."""
+    from sqlalchemy import event
+
+    counts: collections.Counter[str] = collections.Counter()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _statement(*_: Any) -> None:
+        counts["statements"] += 1
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            counts["transactions"] += 1
+
+    return counts
+
+
+async def workflow_tasks(client: Any, workflow_ids: list[str]) -> float:
+    """Workflow tasks per run, on average: each is a round trip through Temporal (schedule,
+    poll, complete) that activity completions arriving together share."""
+    from temporalio.api.enums.v1 import EventType
+
+    counts = []
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        completed = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        counts.append(sum(1 for e in history.events if e.event_type == completed))
+    return statistics.mean(counts)
+
+
+async def postgres_backends(sessions: Any) -> list[int]:
+    """The server processes of this benchmark's database (its pools' connections)."""
+    from sqlalchemy import text
+
+    async with sessions() as session:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return list((await session.scalars(query)).all())
+
+
+async def profiled(publish_all: Any) -> str:
+    """The hottest functions of this process (API, workers, Temporal's Python side) during one
+    20-plan round: cProfile on the event loop's thread, where the profile shows the time goes
+    (workflow code runs on other threads, and costs little)."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    elapsed = await publish_all(CONCURRENT_PLANS)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out).sort_stats("tottime")
+    stats.print_stats(25)
+    return f"profile of one {CONCURRENT_PLANS}-plan round ({elapsed:.2f} s under cProfile):\n" + (
+        out.getvalue()
+    )
 
 
 def _rounded(values: list[float]) -> list[float]:
@@ -217,4 +326,6 @@ async def sequential_baseline(sim_url: str, settings: object) -> float:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=6)
-    asyncio.run(main(parser.parse_args().rounds))
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    asyncio.run(main(args.rounds, args.profile))

@@ -21,6 +21,7 @@ from flightdeck.activities.names import (
 from flightdeck.db.models import RemoteObject
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
+from flightdeck.db.repositories.ledger_writes import LedgerWrites
 from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.strategis_templates import StrategisTemplateRepository
 from flightdeck.db.tenancy import tenant_session
@@ -61,6 +62,7 @@ class StrategisActivities:
         tracking_base_url: str,
     ) -> None:
         self._sessions = sessions
+        self._ledger = LedgerWrites(sessions)
         self._strategis = strategis
         self._relay = relay
         self._tracking_base_url = tracking_base_url
@@ -117,7 +119,7 @@ class StrategisActivities:
         The key (derived from the plan, tenant-scoped) is the record of intent: a retry gets the
         first object back from the relay, and a compensation finds it under the key even when no
         answer ever arrived — so the ledger row is written once, after the call, in one
-        statement with its audit entry (one transaction per create on the publish's hot path).
+        statement with its audit entry (one round trip per create on the publish's hot path).
         """
         try:
             external_id = await self._relay.create(
@@ -130,16 +132,15 @@ class StrategisActivities:
             if isinstance(exc, NonRetryableError):
                 await self._record_refused(inp, exc)
             raise to_application_error(exc) from exc
-        async with tenant_session(self._sessions, inp.ref.tenant_id) as session, session.begin():
-            await RemoteObjectLedger(session).record_created(
-                **_relay_row(inp),
-                external_id=external_id,
-                parent_external_id=inp.parent_external_id,
-                actor=ACTOR,
-                action="remote_object.created",
-                details={"clientRequestKey": inp.client_request_key, "planId": inp.ref.plan_id},
-                user_id=inp.ref.requested_by,
-            )
+        await self._ledger.record_created(
+            **_relay_row(inp),
+            external_id=external_id,
+            parent_external_id=inp.parent_external_id,
+            actor=ACTOR,
+            action="remote_object.created",
+            details={"clientRequestKey": inp.client_request_key, "planId": inp.ref.plan_id},
+            user_id=inp.ref.requested_by,
+        )
         return external_id
 
     async def _record_refused(self, inp: RelayCreateInput, exc: PlatformError) -> None:
@@ -335,26 +336,33 @@ class StrategisActivities:
     # -- ledger bookkeeping --------------------------------------------------------------------
 
     async def _begin(self, ref: PlanRef, **fields: Any) -> RemoteObject:
-        async with tenant_session(self._sessions, ref.tenant_id) as session, session.begin():
-            return await RemoteObjectLedger(session).begin(
-                uuid.UUID(ref.tenant_id), campaign_plan_id=uuid.UUID(ref.plan_id), **fields
-            )
+        return await self._ledger.begin(
+            ref.tenant_id, campaign_plan_id=uuid.UUID(ref.plan_id), **fields
+        )
 
     async def _created(
         self, ref: PlanRef, row: RemoteObject, external_id: str, attributes: dict[str, Any]
     ) -> None:
-        tenant = uuid.UUID(ref.tenant_id)
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await RemoteObjectLedger(session).mark_created_audited(
-                row.id,
-                external_id,
-                attributes,
-                actor=ACTOR,
-                action="remote_object.created",
-                entity_type=f"{row.system}.{row.object_type}",
-                details={"clientRequestKey": row.client_request_key, "planId": ref.plan_id},
-                user_id=ref.requested_by,
-            )
+        """The `requested` row `_begin` returned, completed (by its key) and audited."""
+        assert row.campaign_plan_id is not None
+        await self._ledger.record_created(
+            row.tenant_id,
+            campaign_plan_id=row.campaign_plan_id,
+            system=row.system,
+            object_type=row.object_type,
+            local_key=row.local_key,
+            client_request_key=row.client_request_key,
+            external_id=external_id,
+            name=row.name,
+            parent_external_id=row.parent_external_id,
+            ad_set_index=row.ad_set_index,
+            ad_index=row.ad_index,
+            attributes=attributes,
+            actor=ACTOR,
+            action="remote_object.created",
+            details={"clientRequestKey": row.client_request_key, "planId": ref.plan_id},
+            user_id=ref.requested_by,
+        )
 
     async def _mark(self, ref: PlanRef, row: RemoteObject, state: str) -> None:
         async with tenant_session(self._sessions, ref.tenant_id) as session, session.begin():

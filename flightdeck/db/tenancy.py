@@ -12,6 +12,8 @@ filter still cannot read or write another tenant's rows.
   for one of the few named `SystemPurpose`s (tests/db/test_tenancy_call_sites.py fails when a
   new call site appears, so widening the list is a reviewed decision).
 - Any other session names no scope and sees **nothing**: forgetting the scope fails closed.
+- `statement_scope()`: a statement that is its own transaction (run on `autocommit_engine`)
+  names its tenant itself, in the same round trip — for the few writes on a hot path.
 
 The application's connections switch to the `flightdeck_app` role (`db/engine.py`; migration
 0003 creates it and lets the login user assume it), which the policies bind even when the login
@@ -23,9 +25,9 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal, get_args
 
-from sqlalchemy import event, text
+from sqlalchemy import CTE, String, Uuid, bindparam, cast, event, func, select, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 TENANT_SETTING = "flightdeck.tenant_id"
@@ -35,6 +37,8 @@ APP_ROLE = "flightdeck_app"
 _INFO_KEY = "flightdeck_tenant_scope"
 _PURPOSE_KEY = "flightdeck_system_purpose"
 _SET_SCOPE = text("SELECT set_config('flightdeck.tenant_id', :scope, true)")
+# The bind parameter a statement built on `statement_scope()` takes its tenant from.
+STATEMENT_SCOPE_PARAM = "scope_tenant_id"
 
 # The only reasons to see every tenant's rows. Each is one call site (or one small module).
 SystemPurpose = Literal[
@@ -83,6 +87,35 @@ async def scope_to_system(session: AsyncSession, purpose: SystemPurpose) -> None
     _check(purpose)
     session.info[_PURPOSE_KEY] = purpose
     await _set(session, SYSTEM_SCOPE)
+
+
+def statement_scope() -> CTE:
+    """The tenant scope of one statement that is its own transaction: a CTE that sets
+    `flightdeck.tenant_id` (transaction-local, so it ends with the statement) and yields it as
+    `tenant_id`. A statement built on it makes its rows *from* this CTE (`INSERT … SELECT …
+    FROM scope`), so no row exists before the scope is set, and the policies check every row
+    against it; the tenant comes from the `STATEMENT_SCOPE_PARAM` bind parameter (see
+    `statement_scope_params`). Run such statements on `autocommit_engine`: one round trip
+    instead of four (BEGIN, set_config, the statement, COMMIT)."""
+    tenant = func.set_config(TENANT_SETTING, bindparam(STATEMENT_SCOPE_PARAM, type_=String), True)
+    # MATERIALIZED: evaluated once, before anything reads it (a volatile CTE is never inlined
+    # anyway; this says so).
+    return select(cast(tenant, Uuid).label("tenant_id")).cte("scope").prefix_with("MATERIALIZED")
+
+
+def statement_scope_params(tenant_id: uuid.UUID | str) -> dict[str, str]:
+    """The bind parameter naming the tenant of a `statement_scope()` statement (a uuid, never
+    the system scope: system work keeps its explicit, reviewed sessions)."""
+    return {STATEMENT_SCOPE_PARAM: str(uuid.UUID(str(tenant_id)))}
+
+
+def autocommit_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The sessions' engine (same pool) with every statement its own transaction: only for
+    statements that name their scope themselves (`statement_scope`) — any other statement run
+    there names no scope and sees nothing."""
+    engine = sessions.kw["bind"]
+    assert isinstance(engine, AsyncEngine), "the sessionmaker is bound to one async engine"
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def scope_of(session: AsyncSession | Session) -> str:
