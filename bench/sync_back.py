@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import math
+import os
+import pstats
 import sys
 import tempfile
 import time
@@ -35,6 +38,7 @@ from bench.harness import bench_system  # noqa: E402
 PLATFORM_SHARE = 0.01
 BOTH_SHARE = 0.005
 GROUPS, ADS = 2, 2
+PROFILE = bool(os.environ.get("SYNC_BACK_PROFILE"))
 
 
 async def main(campaigns: int) -> None:
@@ -64,10 +68,17 @@ async def measure(
     seeded = time.perf_counter() - seed_start
     platform_only, both = await change(bench, tenant.id, tree)
 
+    profiler = cProfile.Profile() if PROFILE else None
     start = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     started = (await api.post("/api/v1/sync-back/run")).raise_for_status().json()
     result = await bench.env.client.get_workflow_handle(started["jobId"]).result()
     wall = time.perf_counter() - start
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     runs = (await api.get("/api/v1/sync-back/runs")).json()["items"]
     page_seconds = await one_page(bench, tenant.id, uuid.UUID(account))
 
