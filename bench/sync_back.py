@@ -68,6 +68,7 @@ async def measure(
     seeded = time.perf_counter() - seed_start
     platform_only, both = await change(bench, tenant.id, tree)
 
+    load_before = os.getloadavg()
     profiler = cProfile.Profile() if PROFILE else None
     start = time.perf_counter()
     if profiler is not None:
@@ -97,9 +98,12 @@ async def measure(
     print(f"  reading Reddit (list calls): {result['poll_seconds']:.2f} s")
     print(f"    one raw page of 1000 ads from the simulator: {page_seconds:.2f} s")
     print(f"  load + compare + write:      {result['compare_seconds']:.2f} s")
-    rest = wall - result["poll_seconds"] - result["compare_seconds"]
-    opened = result["conflicts_opened"]
-    print(f"  the rest (starting {opened} ConflictWorkflows, scheduling): {rest:.2f} s")
+    opened, starting = result["conflicts_opened"], result["conflict_start_seconds"]
+    print(f"  starting {opened} ConflictWorkflows:  {starting:.2f} s")
+    rest = wall - result["poll_seconds"] - result["compare_seconds"] - starting
+    print(f"  the rest (API, scheduling activities): {rest:.2f} s")
+    before, after = (" / ".join(f"{x:.1f}" for x in la) for la in (load_before, os.getloadavg()))
+    print(f"machine load average (1/5/15 min): {before} before the cycle, {after} after")
     print(f"entities compared:             {run['entitiesChecked']}")
     print(f"rows changed (taken):          {result['rows_changed']}")
     print(f"conflicts opened:              {result['conflicts_opened']}")

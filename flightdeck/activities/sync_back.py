@@ -6,7 +6,8 @@ the last successful push), local, platform — and then, per entity:
 - fields only the platform changed are taken locally, and into the base, so the next push
   does not send them back (audit: source platform, from → to);
 - fields both sides changed differently open a conflict (`sync_conflicts`, entity
-  `syncStatus: conflict`, pushes of it wait); the workflow starts its ConflictWorkflow;
+  `syncStatus: conflict`, pushes of it wait); the workflow then starts its ConflictWorkflow
+  (one activity, `activities/conflict_starts.py`, starts all of a cycle's at once);
 - an entity gone from the platform (deleted there) is soft-deleted locally, never recreated.
 Nothing here writes to the platform; only `apply_resolution` with `use_local` does.
 """

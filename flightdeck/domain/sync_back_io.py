@@ -84,6 +84,7 @@ class SyncBackResult(BaseModel):
     failed_accounts: list[str] = Field(default_factory=list)
     poll_seconds: float = 0.0
     compare_seconds: float = 0.0
+    conflict_start_seconds: float = 0.0  # starting the conflicts' workflows (workflow time)
 
 
 class ConflictInput(BaseModel):
