@@ -190,9 +190,15 @@ class SyncBackWorkflow:
 # nothing the sandbox would catch; replay tests still check it (tests/workflows/test_replay.py).
 @workflow.defn(sandboxed=False)
 class ConflictWorkflow:
-    def __init__(self) -> None:
-        self._state: ConflictState | None = None
-        self._input: ConflictInput | None = None
+    @workflow.init
+    def __init__(self, inp: ConflictInput) -> None:
+        # Set before any handler runs: a resolution can arrive with the first workflow task
+        # (a person answering while a busy worker has not run it yet), and its validator
+        # must know the conflict then, not answer "still being set up".
+        self._input: ConflictInput | None = inp
+        self._state: ConflictState | None = ConflictState(
+            conflict_id=inp.conflict_id, entity_type=inp.entity_type, entity_id=inp.entity_id
+        )
         self._result: ResolutionResult | None = None
         self._lock = asyncio.Lock()
 
@@ -259,10 +265,7 @@ class ConflictWorkflow:
 
     @workflow.run
     async def run(self, inp: ConflictInput) -> ConflictState:
-        self._input = inp
-        self._state = ConflictState(
-            conflict_id=inp.conflict_id, entity_type=inp.entity_type, entity_id=inp.entity_id
-        )
+        assert self._state is not None  # set by __init__, maybe already resolving
         try:
             await workflow.wait_condition(
                 lambda: self._result is not None,
