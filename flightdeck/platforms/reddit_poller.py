@@ -107,11 +107,14 @@ class RedditPlatformPoller:
 
 
 # -- Reddit objects in our words ------------------------------------------------------------
+# Built with `model_construct`: every value below is already of its field's type (the helpers
+# parse and convert), and a cycle builds one per object of the account (70,000 at 10,000
+# campaigns), where validating them again took about a third of the reading time.
 
 
 def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
     cbo = bool(obj.get("is_campaign_budget_optimization"))
-    return PlatformCampaignState(
+    return PlatformCampaignState.model_construct(
         platform_id=str(obj["id"]),
         name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
@@ -126,7 +129,7 @@ def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
 
 
 def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
-    return PlatformAdGroupState(
+    return PlatformAdGroupState.model_construct(
         platform_id=str(obj["id"]),
         campaign_platform_id=str(obj.get("campaign_id") or ""),
         name=strip_ref(str(obj.get("name") or "")),
@@ -144,7 +147,7 @@ def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
 
 def ad_state(obj: Mapping[str, Any]) -> PlatformAdState:
     campaign_id = obj.get("campaign_id")
-    return PlatformAdState(
+    return PlatformAdState.model_construct(
         platform_id=str(obj["id"]),
         ad_group_platform_id=str(obj.get("ad_group_id") or ""),
         campaign_platform_id=str(campaign_id) if campaign_id else None,
