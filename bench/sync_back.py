@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import math
+import os
+import pstats
 import sys
 import tempfile
 import time
@@ -35,6 +38,7 @@ from bench.harness import bench_system  # noqa: E402
 PLATFORM_SHARE = 0.01
 BOTH_SHARE = 0.005
 GROUPS, ADS = 2, 2
+PROFILE = bool(os.environ.get("SYNC_BACK_PROFILE"))
 
 
 async def main(campaigns: int) -> None:
@@ -64,10 +68,20 @@ async def measure(
     seeded = time.perf_counter() - seed_start
     platform_only, both = await change(bench, tenant.id, tree)
 
+    load_before = os.getloadavg()
+    profiler = cProfile.Profile() if PROFILE else None
+    cpu_before = cpu_seconds()
     start = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     started = (await api.post("/api/v1/sync-back/run")).raise_for_status().json()
     result = await bench.env.client.get_workflow_handle(started["jobId"]).result()
     wall = time.perf_counter() - start
+    cpu = {name: after - cpu_before[name] for name, after in cpu_seconds().items()}
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     runs = (await api.get("/api/v1/sync-back/runs")).json()["items"]
     page_seconds = await one_page(bench, tenant.id, uuid.UUID(account))
 
@@ -86,14 +100,37 @@ async def measure(
     print(f"  reading Reddit (list calls): {result['poll_seconds']:.2f} s")
     print(f"    one raw page of 1000 ads from the simulator: {page_seconds:.2f} s")
     print(f"  load + compare + write:      {result['compare_seconds']:.2f} s")
-    rest = wall - result["poll_seconds"] - result["compare_seconds"]
-    opened = result["conflicts_opened"]
-    print(f"  the rest (starting {opened} ConflictWorkflows, scheduling): {rest:.2f} s")
+    opened, starting = result["conflicts_opened"], result["conflict_start_seconds"]
+    print(f"  starting {opened} ConflictWorkflows:  {starting:.2f} s")
+    rest = wall - result["poll_seconds"] - result["compare_seconds"] - starting
+    print(f"  the rest (API, scheduling activities): {rest:.2f} s")
+    before, after = (" / ".join(f"{x:.1f}" for x in la) for la in (load_before, os.getloadavg()))
+    print(f"machine load average (1/5/15 min): {before} before the cycle, {after} after")
+    spent = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in cpu.items())
+    print(f"CPU time the cycle used (Postgres not counted): {spent}")
+    total = sum(cpu.values())
+    print(f"  {total:.2f} CPU-s in all (on 2 idle cores: a wall time of {total / 2:.2f} s or more)")
     print(f"entities compared:             {run['entitiesChecked']}")
     print(f"rows changed (taken):          {result['rows_changed']}")
     print(f"conflicts opened:              {result['conflicts_opened']}")
     print(f"SQL statements of the cycle:   {result['statements']}")
     print(f"statements per changed entity: {result['statements'] / max(1, changed):.3f}")
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) used so far by this process (the worker and the API) and by
+    its child processes still running (the simulators, the Temporal dev server): less bent by
+    other work on the machine than wall time."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {"worker + API": time.process_time(), "simulators + Temporal": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == os.getpid():  # ppid
+            found["simulators + Temporal"] += (int(fields[11]) + int(fields[12])) / tick
+    return found
 
 
 async def one_page(bench: Any, tenant_id: uuid.UUID, account_id: uuid.UUID) -> float:

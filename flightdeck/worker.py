@@ -30,6 +30,7 @@ from flightdeck.accounts.meta_sets import MetaSetAccounts
 from flightdeck.accounts.reddit import RedditAccountService
 from flightdeck.activities.adapters import PlatformAdapters
 from flightdeck.activities.asset_import import AssetImportActivities, ImportLimits
+from flightdeck.activities.conflict_starts import ConflictStartActivities
 from flightdeck.activities.housekeeping import HousekeepingActivities
 from flightdeck.activities.meta import MetaPublishActivities
 from flightdeck.activities.meta_ops import MetaOperationActivities
@@ -166,6 +167,7 @@ async def running_workers(
         )
         sweep_acts = RetrySweepActivities(sessions)
         entity_acts = SetEntityActivities(client, settings.task_queue)
+        conflict_starts = ConflictStartActivities(client, settings.task_queue)
         back_acts = SyncBackActivities(sessions, adapters)
         plans = PlanActivities(sessions)
         housekeeping = HousekeepingActivities(sessions, client, settings)
@@ -200,6 +202,7 @@ async def running_workers(
                     entity_acts.request_set_operation,
                     back_acts.list_accounts,
                     back_acts.escalate_conflict,
+                    conflict_starts.start_conflict_workflows,
                     import_acts.prepare,
                     import_acts.discover,
                     import_acts.import_batch,

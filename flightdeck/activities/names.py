@@ -28,6 +28,7 @@ LIST_SYNC_BACK_ACCOUNTS = "sync_back.list_accounts"
 SYNC_BACK_ACCOUNT = "sync_back.sync_account"
 APPLY_CONFLICT_RESOLUTION = "sync_back.apply_resolution"
 ESCALATE_CONFLICT = "sync_back.escalate_conflict"
+START_CONFLICT_WORKFLOWS = "sync_back.start_conflict_workflows"
 
 # Asset imports (seed 003). `asset_import.discover` runs on the platform's read queue (its
 # rate limit applies); the others on the main queue.

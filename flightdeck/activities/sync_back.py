@@ -6,7 +6,8 @@ the last successful push), local, platform — and then, per entity:
 - fields only the platform changed are taken locally, and into the base, so the next push
   does not send them back (audit: source platform, from → to);
 - fields both sides changed differently open a conflict (`sync_conflicts`, entity
-  `syncStatus: conflict`, pushes of it wait); the workflow starts its ConflictWorkflow;
+  `syncStatus: conflict`, pushes of it wait); the workflow then starts its ConflictWorkflow
+  (one activity, `activities/conflict_starts.py`, starts all of a cycle's at once);
 - an entity gone from the platform (deleted there) is soft-deleted locally, never recreated.
 Nothing here writes to the platform; only `apply_resolution` with `use_local` does.
 """
@@ -71,6 +72,7 @@ from flightdeck.domain.sync_back_io import (
     SyncBackInput,
 )
 from flightdeck.failures import Failure, failure
+from flightdeck.gc_pause import collector_paused
 from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
 from flightdeck.platforms.errors import PlatformError
 from flightdeck.platforms.platform_poller import IncrementalPoller
@@ -109,6 +111,12 @@ class SyncBackActivities:
             run = await runs.start(
                 tenant, cycle_id=inp.cycle_id, trigger=inp.trigger, ad_account_id=account_id
             )
+        with collector_paused():
+            return await self._sync_account(inp, tenant, account_id, run.id)
+
+    async def _sync_account(
+        self, inp: SyncBackAccountInput, tenant: uuid.UUID, account_id: uuid.UUID, run_id: Any
+    ) -> SyncBackAccountResult:
         started = time.perf_counter()
         try:
             poller, context = await self._platforms.poller(tenant, account_id)
@@ -120,12 +128,12 @@ class SyncBackActivities:
             else:
                 snapshot = await poller.fetch_all(context, heartbeat=_heartbeat)
         except (ReauthRequired, AccountNotFound, PlatformError) as exc:
-            await self._fail_run(tenant, run.id, str(exc))
+            await self._fail_run(tenant, run_id, str(exc))
             if isinstance(exc, ReauthRequired | AccountNotFound):
                 raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
             raise to_application_error(exc) from exc
         except BaseException as exc:  # a bug, a cancellation: the row still ends
-            await self._fail_run(tenant, run.id, f"reading the platform failed: {exc!r}")
+            await self._fail_run(tenant, run_id, f"reading the platform failed: {exc!r}")
             raise
         polled = time.perf_counter()
         try:
@@ -141,7 +149,7 @@ class SyncBackActivities:
                 problems = [p for p in cycle.problems]
                 await SyncBackRunRepository(session).finish(
                     tenant,
-                    run.id,
+                    run_id,
                     status="completed",
                     api_calls=snapshot.calls,
                     entities_checked=cycle.checked,
@@ -152,10 +160,10 @@ class SyncBackActivities:
                     error=_problems_text(problems),
                 )
         except BaseException as exc:
-            await self._fail_run(tenant, run.id, f"comparing failed: {exc!r}")
+            await self._fail_run(tenant, run_id, f"comparing failed: {exc!r}")
             raise
         return SyncBackAccountResult(
-            run_id=str(run.id),
+            run_id=str(run_id),
             api_calls=snapshot.calls,
             entities_checked=cycle.checked,
             rows_changed=len({(c["entityType"], c["entityId"]) for c in cycle.changes}),

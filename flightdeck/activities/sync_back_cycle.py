@@ -169,6 +169,7 @@ class Cycle:
                     open_conflicts
                 ):
                     examine.append((entity_type, row, record, base, platform))
+        examine = await self._with_full_rows(examine)
         keywords = await self.entities.live_keywords(
             self.tenant, [row.id for t, row, *_ in examine if t == "ad_group"]
         )
@@ -189,6 +190,23 @@ class Cycle:
         await self._write(pending, keywords)
         await self._deletions(account_id, gone)
         await self._flush_audits()
+
+    async def _with_full_rows(
+        self, examine: list[tuple[str, Any, Any, dict[str, Any], dict[str, Any]]]
+    ) -> list[tuple[str, Any, Any, dict[str, Any], dict[str, Any]]]:
+        """The entities to compare field by field, with every column (the load read only ids):
+        one statement per entity type that has any."""
+        full: dict[str, dict[uuid.UUID, Any]] = {}
+        for entity_type, model in MODELS.items():
+            ids = [row.id for t, row, *_ in examine if t == entity_type]
+            if ids:
+                full[entity_type] = await self.entities.full_rows(model, ids)
+                self.statements += 1
+        return [
+            (t, full[t][row.id], *rest)
+            for t, row, *rest in examine
+            if row.id in full.get(t, {})  # deleted here since the load: nothing to take
+        ]
 
     async def _examine(
         self,

@@ -20,6 +20,7 @@ deleted; Reddit's `configured_status`) is compared, never an outcome the platfor
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -430,6 +431,8 @@ def _merge(base: Any, local: Any, platform: Any) -> list[str]:
 
 
 def _set(value: Any) -> list[str]:
+    if not value:
+        return []  # most lists of most entities: a cycle normalises hundreds of thousands
     items = []
     for item in value:
         if isinstance(item, Mapping):  # Reddit's devices are {"type": "MOBILE"}
@@ -480,6 +483,12 @@ def _amount(value: Any) -> Decimal | None:
     are one value."""
     if value is None:
         return None
+    return _amount_of(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _amount_of(value: Decimal | int | float | str) -> Decimal:
+    # Cached: a cycle rounds tens of thousands of budgets, mostly the same few amounts.
     return vocab.from_micros(vocab.to_micros(value))
 
 

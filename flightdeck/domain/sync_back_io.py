@@ -62,6 +62,16 @@ class SyncBackAccountResult(BaseModel):
     compare_seconds: float = 0.0  # loading, comparing and writing locally
 
 
+class StartConflictsInput(BaseModel):
+    """The conflicts one account's cycle opened, whose ConflictWorkflows to start."""
+
+    tenant_id: str
+    platform: str = "reddit"
+    conflicts: list[ConflictRef] = Field(default_factory=list)
+    escalate_after_seconds: float = 86_400.0
+    write_task_queue: str = "reddit"
+
+
 class SyncBackResult(BaseModel):
     accounts: int = 0
     api_calls: int = 0
@@ -74,6 +84,7 @@ class SyncBackResult(BaseModel):
     failed_accounts: list[str] = Field(default_factory=list)
     poll_seconds: float = 0.0
     compare_seconds: float = 0.0
+    conflict_start_seconds: float = 0.0  # starting the conflicts' workflows (workflow time)
 
 
 class ConflictInput(BaseModel):

@@ -10,11 +10,12 @@ refresh and a retry is one more request, not counted).
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from flightdeck.domain import reddit_vocabulary as vocab
@@ -34,6 +35,7 @@ from flightdeck.platforms.reddit import MAX_PAGE_SIZE, RedditAdsClient
 PLATFORM = "reddit"
 DELETED = "DELETED"
 BUDGET_TYPES_FROM_REDDIT = {reddit: ours for ours, reddit in vocab.GOAL_TYPES.items()}
+_State = TypeVar("_State", PlatformCampaignState, PlatformAdGroupState, PlatformAdState)
 
 
 class RedditPlatformPoller:
@@ -58,42 +60,61 @@ class RedditPlatformPoller:
     async def fetch_all(
         self, account: AccountContext, heartbeat: Callable[[], None] | None = None
     ) -> PlatformSnapshot:
-        campaigns, campaign_calls = await self._list(account, "campaigns", heartbeat)
-        ad_groups, ad_group_calls = await self._list(account, "ad_groups", heartbeat)
-        snapshot = PlatformSnapshot(
-            campaigns={c.platform_id: c for c in map(campaign_state, campaigns)},
-            ad_groups={g.platform_id: g for g in map(ad_group_state, ad_groups)},
-            calls=campaign_calls + ad_group_calls,
+        # The lists are read side by side: each follows its own cursor (`next_url`), so pages
+        # of one list come one after another, but the three need not wait for each other.
+        campaigns, ad_groups, ads = await asyncio.gather(
+            self._list(account, "campaigns", campaign_state, heartbeat),
+            self._list(account, "ad_groups", ad_group_state, heartbeat),
+            self._ads(account, heartbeat),
         )
-        if self._include_ads:
-            ads, ad_calls = await self._list(account, "ads", heartbeat)
-            snapshot.ads = {a.platform_id: a for a in map(ad_state, ads)}
-            snapshot.calls += ad_calls
-        return snapshot
+        return PlatformSnapshot(
+            campaigns=campaigns[0],
+            ad_groups=ad_groups[0],
+            ads=ads[0] if ads is not None else None,
+            calls=campaigns[1] + ad_groups[1] + (ads[1] if ads is not None else 0),
+        )
+
+    async def _ads(
+        self, account: AccountContext, heartbeat: Callable[[], None] | None
+    ) -> tuple[dict[str, PlatformAdState], int] | None:
+        if not self._include_ads:
+            return None
+        return await self._list(account, "ads", ad_state, heartbeat)
 
     async def _list(
-        self, account: AccountContext, collection: str, heartbeat: Callable[[], None] | None
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Every object of one account-wide list, and the pages it took (a heartbeat per
-        page: a cycle over a big account takes a while, and a lost worker must show)."""
+        self,
+        account: AccountContext,
+        collection: str,
+        state: Callable[[Mapping[str, Any]], _State],
+        heartbeat: Callable[[], None] | None,
+    ) -> tuple[dict[str, _State], int]:
+        """Every object of one account-wide list in our words, by platform id, and the pages
+        it took (a heartbeat per page: a cycle over a big account takes a while, and a lost
+        worker must show)."""
         path = f"/ad_accounts/{quote(account.account_id, safe='')}/{collection}"
         params = {"page.size": str(self._page_size)}
-        items = []
+        found: dict[str, _State] = {}
+        count = 0
         async for item in self._client.paginate(path, params):
-            items.append(item)
-            if heartbeat is not None and len(items) % self._page_size == 0:
+            converted = state(item)
+            found[converted.platform_id] = converted
+            count += 1
+            if heartbeat is not None and count % self._page_size == 0:
                 heartbeat()
         if heartbeat is not None:
             heartbeat()
-        return items, max(1, math.ceil(len(items) / self._page_size))
+        return found, max(1, math.ceil(count / self._page_size))
 
 
 # -- Reddit objects in our words ------------------------------------------------------------
+# Built with `model_construct`: every value below is already of its field's type (the helpers
+# parse and convert), and a cycle builds one per object of the account (70,000 at 10,000
+# campaigns), where validating them again took about a third of the reading time.
 
 
 def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
     cbo = bool(obj.get("is_campaign_budget_optimization"))
-    return PlatformCampaignState(
+    return PlatformCampaignState.model_construct(
         platform_id=str(obj["id"]),
         name=strip_ref(str(obj.get("name") or "")),
         status=_status(obj),
@@ -108,7 +129,7 @@ def campaign_state(obj: Mapping[str, Any]) -> PlatformCampaignState:
 
 
 def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
-    return PlatformAdGroupState(
+    return PlatformAdGroupState.model_construct(
         platform_id=str(obj["id"]),
         campaign_platform_id=str(obj.get("campaign_id") or ""),
         name=strip_ref(str(obj.get("name") or "")),
@@ -126,7 +147,7 @@ def ad_group_state(obj: Mapping[str, Any]) -> PlatformAdGroupState:
 
 def ad_state(obj: Mapping[str, Any]) -> PlatformAdState:
     campaign_id = obj.get("campaign_id")
-    return PlatformAdState(
+    return PlatformAdState.model_construct(
         platform_id=str(obj["id"]),
         ad_group_platform_id=str(obj.get("ad_group_id") or ""),
         campaign_platform_id=str(campaign_id) if campaign_id else None,

@@ -25,7 +25,9 @@ from flightdeck.simulators.state import SimulatorState
 logger = logging.getLogger(__name__)
 
 # Process-local parts of the state: never saved, never restored.
-TRANSIENT = frozenset({"lock", "requests", "faults", "relay_calls", "dirty"})
+TRANSIENT = frozenset(
+    {"lock", "requests", "faults", "relay_calls", "dirty", "edits", "reddit_indexes"}
+)
 FORMAT_VERSION = 1
 SAVE_INTERVAL_SECONDS = 1.0
 

@@ -6,7 +6,7 @@ There is no DELETE: `PATCH {"data": {"configured_status": "DELETED"}}`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter
@@ -171,14 +171,28 @@ async def _create(state: SimulatorState, call: Call, ad_account_id: str, kind: s
 
 
 def _list(state: SimulatorState, call: Call, ad_account_id: str, kind: str) -> dict[str, Any]:
+    """A page of the account's objects (of one parent, by index, when the filters name one),
+    only the page's objects rendered as Reddit shows them."""
     objects = account_objects(state, ad_account_id)
     filters = {name: value for name, value in call.query.items() if name in FILTERS[kind]}
-    found = [
-        objects.view(kind, obj)
-        for obj in objects.items(kind)
-        if all(FILTERS[kind][name](objects, obj, value) for name, value in filters.items())
-    ]
-    return page(call, found)
+    found: Sequence[dict[str, Any]] = objects.listing(kind, _parent(filters))
+    if filters:
+        found = [
+            obj
+            for obj in found
+            if all(FILTERS[kind][name](objects, obj, value) for name, value in filters.items())
+        ]
+    return page(call, found, lambda obj: objects.view(kind, obj))
+
+
+def _parent(filters: dict[str, Any]) -> tuple[str, str] | None:
+    """The one parent a list is filtered by, if any (its objects are found by index)."""
+    for name in ("ad_group_id", "campaign_id"):
+        wanted = filters.get(name)
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if wanted is not None and len(values) == 1:
+            return name, str(values[0])
+    return None
 
 
 def _get(state: SimulatorState, kind: str, object_id: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -78,14 +79,20 @@ async def reddit_call(
 CallDep = Annotated[Call, Depends(reddit_call)]
 
 
-def page(call: Call, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """One page of `items` in Reddit's list envelope; the URLs are absolute, to follow as is."""
+def page(
+    call: Call,
+    items: Sequence[dict[str, Any]],
+    view: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One page of `items` in Reddit's list envelope; the URLs are absolute, to follow as is.
+    `view` (the object as the API shows it) is applied to the page's items only."""
     size = call.query.get("page.size") or DEFAULT_PAGE_SIZE
     size = size if size > 0 else DEFAULT_PAGE_SIZE  # ASSUMED: page.size=0 means the default
     start = _offset(call.query.get("page.token"))
     end = start + size
+    chosen = items[start:end]
     return {
-        "data": items[start:end],
+        "data": [view(item) for item in chosen] if view is not None else list(chosen),
         "pagination": {
             "next_url": _page_url(call.request, end) if end < len(items) else None,
             "previous_url": _page_url(call.request, max(0, start - size)) if start else None,

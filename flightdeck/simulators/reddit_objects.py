@@ -16,6 +16,7 @@ from typing import Any
 from flightdeck.simulators import performance_sources
 from flightdeck.simulators import reddit_rules as rules
 from flightdeck.simulators.reddit_errors import bad_request
+from flightdeck.simulators.reddit_index import StoredObjects
 from flightdeck.simulators.reddit_spec import FieldError
 from flightdeck.simulators.reddit_state import reddit_time
 from flightdeck.simulators.state import SimulatorState
@@ -26,6 +27,7 @@ DERIVED_FIELDS = frozenset({"effective_status", "delivery_status", "campaign_obj
 # Bookkeeping on stored objects whose Reddit views do not show it.
 INTERNAL_FIELDS = frozenset({"ad_account_id"})
 ACCOUNT_BOOKKEEPING = frozenset({"funding_instruments", "pixels", "profiles", "posts"})
+HIDDEN_FIELDS = DERIVED_FIELDS | INTERNAL_FIELDS  # what a bookkeeping object's view leaves out
 LABELS = {"campaigns": "campaign", "ad_groups": "ad group", "ads": "ad", "posts": "post"}
 NOT_LIVE = frozenset({"PAUSED", "ARCHIVED", "DELETED"})
 
@@ -85,7 +87,7 @@ class RedditObjects:
         self.ad_account_id = ad_account_id
 
     def store(self, kind: str) -> dict[str, dict[str, Any]]:
-        return self._state.store(PLATFORM, kind)
+        return self._state.objects[PLATFORM][kind]  # state.store's, without a call per read
 
     def find_live(self, kind: str, object_id: str) -> dict[str, Any] | None:
         obj = self.store(kind).get(object_id)
@@ -95,6 +97,18 @@ class RedditObjects:
 
     def items(self, kind: str) -> list[dict[str, Any]]:
         return [obj for obj in self.store(kind).values() if self._owns(obj)]
+
+    def listing(self, kind: str, parent: tuple[str, str] | None = None) -> StoredObjects:
+        """This account's campaigns, ad groups or ads in creation order — or, with `parent`
+        (`("campaign_id", id)`, `("ad_group_id", id)`), those of one parent — found by index:
+        a page of it costs the page, not a scan of every stored object."""
+        store = self.store(kind)
+        field, value = parent or ("ad_account_id", self.ad_account_id)
+        ids = self._state.reddit_indexes.ids(kind, store, field, value, self._state.edits)
+        found = StoredObjects(store, ids)
+        if parent is None:
+            return found
+        return StoredObjects(store, [o["id"] for o in found if self._owns(o)])
 
     # -- writes ----------------------------------------------------------------------------
 
@@ -147,7 +161,7 @@ class RedditObjects:
 
     def view(self, kind: str, obj: Mapping[str, Any]) -> dict[str, Any]:
         """The object as Reddit's API returns it."""
-        hidden = DERIVED_FIELDS | (INTERNAL_FIELDS if kind in ACCOUNT_BOOKKEEPING else set())
+        hidden = HIDDEN_FIELDS if kind in ACCOUNT_BOOKKEEPING else DERIVED_FIELDS
         view = {k: v for k, v in obj.items() if k not in hidden}
         if kind not in ("campaigns", "ad_groups", "ads"):
             return view

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from flightdeck.settings import DEV_STRATEGIS_API_KEY
-from flightdeck.simulators import google_ads_state, meta_state, reddit_state
+from flightdeck.simulators import google_ads_state, meta_state, reddit_index, reddit_state
 from flightdeck.simulators.faults import FaultPlan
 from flightdeck.simulators.performance import PerformanceRuntime
 
@@ -119,6 +119,10 @@ class SimulatorState:
     received_webhooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     webhook_statuses: dict[str, int] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Platform-side edits through the admin surface so far (they may move an object to
+    # another parent or account: the Reddit list indexes re-read the store after one).
+    edits: int = 0
+    reddit_indexes: reddit_index.Indexes = field(default_factory=reddit_index.Indexes)
     dirty: bool = False  # changed since the last save (simulators/persistence.py)
     # Apps registered from configuration: they survive `reset()`, as the configuration does.
     configured_reddit_apps: list[Any] = field(default_factory=list)
@@ -157,6 +161,7 @@ class SimulatorState:
     def touch(self, platform: str, obj: dict[str, Any]) -> None:
         """Record a change to `obj` the way its platform does (Reddit bumps `modified_at`),
         on the objects that keep such a time (Reddit's posts do not)."""
+        self.edits += 1
         if platform not in MODIFIED_AT:
             return
         field_name, now = MODIFIED_AT[platform]

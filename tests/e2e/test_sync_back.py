@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -52,12 +53,26 @@ async def resolve(rig: System, conflict: dict[str, Any], resolution: str) -> dic
     assert answered.status_code == 202, answered.text
     job_id = answered.json()["jobId"]
     assert job_id == conflict["workflowId"]
-    async with asyncio.timeout(30):
-        while True:
-            job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
-            if job["status"] in ("completed", "failed"):
-                return dict(job)
-            await asyncio.sleep(0.1)
+    job: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
+                if job["status"] in ("completed", "failed"):
+                    return dict(job)
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        # Said with what was seen: a bare TimeoutError (once in CI) told nothing about where
+        # the resolution stood (waiting: the workflow not answering; running: the push).
+        handle = rig.client.get_workflow_handle(job_id)
+        try:
+            state: Any = await handle.query(
+                ConflictWorkflow.state, rpc_timeout=timedelta(seconds=5)
+            )
+        except Exception as exc:  # noqa: BLE001 - the workflow not answering is the answer
+            state = repr(exc)
+        seen = f"last job {job}, workflow state {state}"
+        raise AssertionError(f"not resolved in 30 s: {seen}") from None
 
 
 async def open_conflicts(rig: System) -> list[dict[str, Any]]:

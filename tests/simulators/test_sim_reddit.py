@@ -358,6 +358,46 @@ async def test_bad_page_parameters(reddit: RedditSim) -> None:
     assert "page.token" in fields(await reddit.get(f"{ACCOUNT}/campaigns", **{"page.token": token}))
 
 
+async def all_pages(reddit: RedditSim, path: str, **params: Any) -> list[str]:
+    """The ids of every page of a list, following `next_url`."""
+    page = (await reddit.get(path, **{"page.size": 2}, **params)).json()
+    seen = [item["id"] for item in page["data"]]
+    while page["pagination"]["next_url"] is not None:
+        next_url = page["pagination"]["next_url"]
+        page = (await reddit.http.get(next_url, headers=reddit.headers)).json()
+        seen += [item["id"] for item in page["data"]]
+    return seen
+
+
+async def test_lists_stay_in_step_with_creates_moves_and_resets(reddit: RedditSim) -> None:
+    """Lists are served from indexes by account and parent (a page costs the page): objects
+    created after a list was read, moved to another parent by a platform-side edit, or
+    forgotten by a reset show as they are now."""
+    first = [(await reddit.campaign(name=f"Campaign {i}"))["id"] for i in range(3)]
+    assert await all_pages(reddit, f"{ACCOUNT}/campaigns") == first
+    later = [(await reddit.campaign(name=f"Campaign {i}"))["id"] for i in range(3, 5)]
+    assert await all_pages(reddit, f"{ACCOUNT}/campaigns") == first + later
+
+    groups = [(await reddit.ad_group(first[0], name=f"Group {i}"))["id"] for i in range(3)]
+    assert await all_pages(reddit, f"{ACCOUNT}/ad_groups", campaign_id=first[0]) == groups
+    assert await all_pages(reddit, f"{ACCOUNT}/ad_groups", campaign_id=first[1]) == []
+    moved = await reddit.http.patch(
+        f"/_sim/state/reddit/ad_groups/{groups[1]}", json={"campaign_id": first[1]}
+    )
+    assert moved.status_code == 200
+    kept = [groups[0], groups[2]]
+    assert await all_pages(reddit, f"{ACCOUNT}/ad_groups", campaign_id=first[0]) == kept
+    assert await all_pages(reddit, f"{ACCOUNT}/ad_groups", campaign_id=first[1]) == [groups[1]]
+    assert await all_pages(reddit, f"{ACCOUNT}/ad_groups") == groups
+
+    assert (await reddit.http.post("/_sim/reset")).status_code == 200
+    await reddit.register_app()
+    await reddit.login()
+    assert await all_pages(reddit, f"{ACCOUNT}/campaigns") == []
+    again = (await reddit.campaign(name="After the reset"))["id"]
+    assert await all_pages(reddit, f"{ACCOUNT}/campaigns") == [again]
+
+
 # -- admin surface ---------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ time, keeps waiting, and applies the resolution its update validator accepts."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -98,3 +99,44 @@ async def test_an_unanswered_conflict_escalates_once_then_keeps_waiting(
         assert isinstance(final, ConflictState)
         assert (final.status, final.resolution, final.escalated) == ("resolved", "use_local", True)
         assert [a.resolution for a in fakes.applied] == ["use_local"]
+
+
+async def test_a_resolution_sent_before_the_first_workflow_task_is_accepted(
+    time_skipping_env: WorkflowEnvironment,
+) -> None:
+    """A person may resolve as soon as the cycle opened the conflict, before a busy worker ran
+    the workflow's first task: the update arrives with it, and its validator must already know
+    the conflict (not answer "still being set up")."""
+    env, fakes = time_skipping_env, FakeActivities()
+    queue = f"conflicts-{uuid.uuid4().hex[:8]}"
+    conflict_id = str(uuid.uuid4())
+    handle = await env.client.start_workflow(
+        ConflictWorkflow.run,
+        ConflictInput(
+            tenant_id=str(uuid.uuid4()),
+            conflict_id=conflict_id,
+            entity_type="ad",
+            entity_id=str(uuid.uuid4()),
+            escalate_after_seconds=DAY,
+            write_task_queue=queue,
+        ),
+        id=f"conflict-ad-{uuid.uuid4()}",
+        task_queue=queue,  # no worker polls it yet
+    )
+    update = asyncio.create_task(
+        handle.execute_update(
+            ConflictWorkflow.resolve,
+            ResolveConflict(conflict_id=conflict_id, resolution="use_platform"),
+        )
+    )
+    await asyncio.sleep(1)  # the update waits on the server for the first workflow task
+    async with Worker(
+        env.client,
+        task_queue=queue,
+        workflows=[ConflictWorkflow],
+        activities=[fakes.escalate, fakes.apply],
+    ):
+        result = await update
+        assert result.resolution == "use_platform" and result.conflict_id == conflict_id
+        final = await handle.result()
+    assert (final.status, final.resolution) == ("resolved", "use_platform")

@@ -338,63 +338,6 @@ class SyncedEntities:
         rows = await self.session.execute(statement)
         return [(tenant, account) for tenant, account in rows.all()]
 
-    async def campaigns(
-        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
-    ) -> builtins.list[tuple[Any, Any]]:
-        """(campaign, its sync record or None) for the account's live synced campaigns, as
-        plain rows: a cycle reads tens of thousands, which ORM objects made slow."""
-        rows = await self.session.execute(
-            select(*GeneratedCampaign.__table__.columns)
-            .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
-            .where(
-                GeneratedCampaign.tenant_id == tenant_id,
-                CampaignSet.ad_account_id == ad_account_id,
-                GeneratedCampaign.platform_campaign_id.is_not(None),
-                GeneratedCampaign.deleted_at.is_(None),
-            )
-        )
-        campaigns = rows.all()
-        records = await self._records(tenant_id, "campaign", platform)
-        return [(row, records.get(row.id)) for row in campaigns]
-
-    async def ad_groups(
-        self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
-    ) -> builtins.list[tuple[Any, Any, Any]]:
-        """(ad group, None, its sync record or None) for the account's live synced ad groups."""
-        rows = await self.session.execute(
-            select(*AdGroup.__table__.columns)
-            .join(GeneratedCampaign, GeneratedCampaign.id == AdGroup.campaign_id)
-            .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
-            .where(
-                AdGroup.tenant_id == tenant_id,
-                CampaignSet.ad_account_id == ad_account_id,
-                AdGroup.platform_ad_group_id.is_not(None),
-                AdGroup.deleted_at.is_(None),
-                GeneratedCampaign.deleted_at.is_(None),
-            )
-        )
-        groups = rows.all()
-        records = await self._records(tenant_id, "ad_group", platform)
-        return [(row, None, records.get(row.id)) for row in groups]
-
-    async def _records(
-        self, tenant_id: uuid.UUID, entity_type: str, platform: str
-    ) -> dict[uuid.UUID, SimpleNamespace]:
-        """The tenant's sync records of one entity type, by entity id. Read apart and matched
-        here rather than joined: with statistics not yet gathered after a big sync, the planner
-        chose a nested loop that made the join quadratic (2.3 s for 3,000 campaigns)."""
-        rows = await self.session.execute(
-            select(SyncRecord.id, SyncRecord.entity_id, SyncRecord.synced_snapshot).where(
-                SyncRecord.tenant_id == tenant_id,
-                SyncRecord.entity_type == entity_type,
-                SyncRecord.platform == platform,
-            )
-        )
-        return {
-            entity_id: SimpleNamespace(id=record_id, synced_snapshot=snapshot)
-            for record_id, entity_id, snapshot in rows.all()
-        }
-
     async def write_local(self, model: Any, entity_id: uuid.UUID, values: dict[str, Any]) -> None:
         """Columns taken from the platform: not a local edit, so nothing becomes pending."""
         if values:
@@ -419,44 +362,83 @@ class SyncedEntities:
         self, tenant_id: uuid.UUID, ad_account_id: uuid.UUID, platform: str
     ) -> SimpleNamespace:
         """The account's live synced campaigns, ad groups and ads, each with its sync record
-        (or None), as plain rows: a cycle reads tens of thousands."""
-        campaigns = await self.campaigns(tenant_id, ad_account_id, platform)
+        (or None): (row, record) pairs, a row holding only `id`, the platform id and the
+        parent id (a cycle reads tens of thousands and compares the few the platform changed:
+        `full_rows` reads those), a record its `id` and `synced_snapshot`. Core statements on
+        the session's connection, no ORM loading: plain tuples are what a cycle needs."""
+        connection = await self.session.connection()
+        campaigns = (
+            await connection.execute(
+                select(GeneratedCampaign.id, GeneratedCampaign.platform_campaign_id)
+                .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
+                .where(
+                    GeneratedCampaign.tenant_id == tenant_id,
+                    CampaignSet.ad_account_id == ad_account_id,
+                    GeneratedCampaign.platform_campaign_id.is_not(None),
+                    GeneratedCampaign.deleted_at.is_(None),
+                )
+            )
+        ).all()
         # Children read apart and matched to their live parents here, not joined up to the
         # set: with statistics not yet gathered after a big sync the planner chose nested
         # loops that took minutes (ads) and tens of seconds (ad groups) for a big account.
-        live_campaigns = {c.id for c, _ in campaigns}
-        rows = await self.session.execute(
-            select(*AdGroup.__table__.columns).where(
+        live_campaigns = {c.id for c in campaigns}
+        rows = await connection.execute(
+            select(AdGroup.id, AdGroup.campaign_id, AdGroup.platform_ad_group_id).where(
                 AdGroup.tenant_id == tenant_id,
                 AdGroup.platform_ad_group_id.is_not(None),
                 AdGroup.deleted_at.is_(None),
             )
         )
-        group_records = await self._records(tenant_id, "ad_group", platform)
-        groups = [
-            (row, group_records.get(row.id))
-            for row in rows.all()
-            if row.campaign_id in live_campaigns
-        ]
-        # The tenant's live ads with a platform id, matched to the account's live ad groups
-        # here: joined up to the set, the planner (statistics not yet gathered after a big
-        # sync) chose nested loops that took minutes for a thousand ads.
-        live_groups = {g.id for g, _ in groups}
-        rows = await self.session.execute(
-            select(*GeneratedAd.__table__.columns).where(
+        groups = [row for row in rows.all() if row.campaign_id in live_campaigns]
+        live_groups = {g.id for g in groups}
+        rows = await connection.execute(
+            select(GeneratedAd.id, GeneratedAd.ad_group_id, GeneratedAd.platform_ad_id).where(
                 GeneratedAd.tenant_id == tenant_id,
                 GeneratedAd.platform_ad_id.is_not(None),
                 GeneratedAd.deleted_at.is_(None),
             )
         )
         ads = [row for row in rows.all() if row.ad_group_id in live_groups]
-        records = await self._records(tenant_id, "ad", platform)
+        records = await self._records(connection, tenant_id, platform)
         return SimpleNamespace(
-            campaigns=campaigns,
-            ad_groups=groups,
-            ads=[(row, records.get(row.id)) for row in ads],
-            statements=6,
+            campaigns=[(row, records["campaign"].get(row.id)) for row in campaigns],
+            ad_groups=[(row, records["ad_group"].get(row.id)) for row in groups],
+            ads=[(row, records["ad"].get(row.id)) for row in ads],
+            statements=4,
         )
+
+    async def _records(
+        self, connection: Any, tenant_id: uuid.UUID, platform: str
+    ) -> dict[str, dict[uuid.UUID, Any]]:
+        """The tenant's sync records, by entity type and entity id (rows with `id` and
+        `synced_snapshot`). Read apart and matched here rather than joined: with statistics
+        not yet gathered after a big sync, the planner chose a nested loop that made the join
+        quadratic (2.3 s for 3,000 campaigns)."""
+        rows = await connection.execute(
+            select(
+                SyncRecord.entity_type,
+                SyncRecord.entity_id,
+                SyncRecord.id,
+                SyncRecord.synced_snapshot,
+            ).where(
+                SyncRecord.tenant_id == tenant_id,
+                SyncRecord.entity_type.in_(("campaign", "ad_group", "ad")),
+                SyncRecord.platform == platform,
+            )
+        )
+        found: dict[str, dict[uuid.UUID, Any]] = {"campaign": {}, "ad_group": {}, "ad": {}}
+        for row in rows.all():
+            found[row.entity_type][row.entity_id] = row
+        return found
+
+    async def full_rows(self, model: Any, ids: builtins.list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        """Every column of these entities (the few a cycle compares field by field), by id."""
+        if not ids:
+            return {}
+        connection = await self.session.connection()
+        rows = await connection.execute(select(*model.__table__.columns).where(model.id.in_(ids)))
+        return {row.id: row for row in rows.all()}
 
     async def live_keywords(
         self, tenant_id: uuid.UUID, ad_group_ids: builtins.list[uuid.UUID]
