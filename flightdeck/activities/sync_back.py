@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
@@ -112,10 +112,15 @@ class SyncBackActivities:
                 tenant, cycle_id=inp.cycle_id, trigger=inp.trigger, ad_account_id=account_id
             )
         with collector_paused():
-            return await self._sync_account(inp, tenant, account_id, run.id)
+            return await self._sync_account(inp, tenant, account_id, run.id, last)
 
     async def _sync_account(
-        self, inp: SyncBackAccountInput, tenant: uuid.UUID, account_id: uuid.UUID, run_id: Any
+        self,
+        inp: SyncBackAccountInput,
+        tenant: uuid.UUID,
+        account_id: uuid.UUID,
+        run_id: Any,
+        last: datetime | None,
     ) -> SyncBackAccountResult:
         started = time.perf_counter()
         try:
