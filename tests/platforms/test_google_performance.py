@@ -25,8 +25,13 @@ def row(**metrics: object) -> dict[str, object]:
 
 def test_units_are_converted_exactly() -> None:
     parsed = parse_row(
-        row(impressions="4000", clicks="80", costMicros="12345678", conversions=3.0,
-            conversionsValue=99.99),  # fmt: skip
+        row(
+            impressions="4000",
+            clicks="80",
+            costMicros="12345678",
+            conversions=3.0,
+            conversionsValue=99.99,
+        ),  # fmt: skip
         "EUR",
     )
     assert parsed.platform_campaign_id == CAMPAIGN and parsed.day == date(2026, 11, 27)
@@ -54,8 +59,12 @@ def test_a_malformed_double_is_not_retried() -> None:
 def test_discovered_budget_status_and_dates() -> None:
     daily = discovered(
         {
-            "campaign": {"resourceName": CAMPAIGN, "name": "Shoes", "status": "PAUSED",
-                         "startDateTime": "2026-11-01 00:00:00"},  # fmt: skip
+            "campaign": {
+                "resourceName": CAMPAIGN,
+                "name": "Shoes",
+                "status": "PAUSED",
+                "startDateTime": "2026-11-01 00:00:00",
+            },  # fmt: skip
             "campaignBudget": {"amountMicros": "40000000", "period": "DAILY"},
         },
         "USD",
