@@ -3,11 +3,13 @@ Postgres, the Google Ads simulator over HTTP (GAQL `FROM campaign` by `segments.
 in process. Campaigns made in the Google Ads UI are registered; daily rows arrive converted
 exactly (cost_micros → currency, conversions and conversions_value doubles); the 14-day
 lookback is re-read and nothing older; a 429 RESOURCE_TEMPORARILY_EXHAUSTED is waited out;
-one account's failure spares the others; tenants never see each other's campaigns."""
+one account's failure spares the others; tenants never see each other's campaigns; approved
+actions change the Google campaign (its own budget, its status) and read it back."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flightdeck.domain.metrics import derive
 from flightdeck.simulators.google_ads_state import CLIENT_CUSTOMER_ID
@@ -21,6 +23,8 @@ from tests.e2e.metrics_support import (
     set_day,
     sync_metrics,
 )
+from tests.e2e.test_actions import propose
+from tests.e2e.test_alerts import user_headers
 
 GOOGLE_TZ = "America/New_York"  # the seeded client customer's time zone
 
@@ -151,3 +155,36 @@ async def test_tenants_reading_one_google_account_never_see_each_others_rows(
     assert len((await get(rig, "/metrics/sync-runs"))["items"]) == 1
     response = await rig.api.get(f"/api/v1/metrics/campaigns/{theirs}", headers=rig.headers)
     assert response.status_code == 404
+
+
+async def google_object(rig: System, collection: str, name: str) -> dict[str, Any]:
+    items = (await rig.sim.get("/_sim/state")).json()["platforms"]["google"][collection]["items"]
+    return next(i for i in items if i["resourceName"] == name)
+
+
+async def test_approved_actions_change_the_google_campaign_and_read_it_back(rig: System) -> None:
+    await rig.connect_google()
+    platform_id = await google_campaign(rig, "Google budget up", budget="40")
+    await sync_metrics(rig)
+    campaign = (await registry(rig))[platform_id]["id"]
+    approver = await user_headers(rig, "approver")
+
+    started = await propose(
+        rig, {"actionType": "BUDGET_CHANGE", "campaignId": campaign, "budgetAmount": "48.00"}
+    )
+    approved = await rig.api.post(
+        f"/api/v1/actions/{started['actionId']}/approve", headers=approver
+    )
+    assert approved.status_code == 200, approved.text
+    action = approved.json()
+    assert action["status"] == "executed"
+    assert Decimal(action["previousState"]["budgetAmount"]) == 40
+    assert Decimal(action["newState"]["budgetAmount"]) == 48  # read back by GAQL
+    budget = (await google_object(rig, "campaigns", platform_id))["campaignBudget"]
+    assert (await google_object(rig, "campaignBudgets", budget))["amountMicros"] == "48000000"
+
+    paused = await propose(rig, {"actionType": "PAUSE", "campaignId": campaign})
+    done = await rig.api.post(f"/api/v1/actions/{paused['actionId']}/approve", headers=approver)
+    assert done.status_code == 200, done.text
+    assert done.json()["newState"]["status"] == "paused"
+    assert (await google_object(rig, "campaigns", platform_id))["status"] == "PAUSED"
