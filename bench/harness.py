@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 EXAMPLE_PLAN = Path(__file__).resolve().parent.parent / "examples" / "plan.json"
 REDDIT_CLIENT_ID, REDDIT_CLIENT_SECRET = "flightdeck-bench", "bench-secret"
 META_APP_ID, META_APP_SECRET = "700000000000001", "bench-meta-secret"
+GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET = "flightdeck-bench.apps.googleusercontent.com", "bench-g"
 
 
 @dataclass
@@ -70,6 +71,25 @@ class Bench:
         query = parse_qs(urlsplit(consent.headers["location"]).query)
         callback = await self.api.get(
             "/api/v1/ad-accounts/reddit/callback",
+            params={"code": query["code"][0], "state": query["state"][0]},
+        )
+        account: str = callback.raise_for_status().json()["id"]
+        return account
+
+    async def connect_google(self) -> str:
+        """Register the Cloud project's OAuth client with the simulator and connect the seeded
+        client customer (through its manager); the ad account's id."""
+        app = {
+            "clientId": GOOGLE_CLIENT_ID,
+            "clientSecret": GOOGLE_CLIENT_SECRET,
+            "redirectUri": self.settings.google_redirect_uri,
+        }
+        (await self.sim.post("/_sim/google/oauth/apps", json=app)).raise_for_status()
+        start = (await self.api.get("/api/v1/ad-accounts/google/connect")).raise_for_status()
+        consent = await self.sim.get(start.json()["authorizeUrl"], follow_redirects=False)
+        query = parse_qs(urlsplit(consent.headers["location"]).query)
+        callback = await self.api.get(
+            "/api/v1/ad-accounts/google/callback",
             params={"code": query["code"][0], "state": query["state"][0]},
         )
         account: str = callback.raise_for_status().json()["id"]
@@ -155,6 +175,12 @@ async def bench_system(
                 "meta_app_id": META_APP_ID,
                 "meta_app_secret": META_APP_SECRET,
                 "meta_redirect_uri": "http://api/api/v1/meta/callback",
+                "google_ads_base_url": f"{sim_url}/google",
+                "google_oauth_authorize_url": f"{sim_url}/google/o/oauth2/v2/auth",
+                "google_oauth_token_url": f"{sim_url}/google/oauth2/v3/token",
+                "google_client_id": GOOGLE_CLIENT_ID,
+                "google_client_secret": GOOGLE_CLIENT_SECRET,
+                "google_redirect_uri": "http://api/api/v1/ad-accounts/google/callback",
                 "asset_download_allowed_hosts": [f"127.0.0.1:{port}"],
                 **overrides,
             }

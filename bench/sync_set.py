@@ -16,6 +16,16 @@ and the task queues' rate limits lifted. It prints the number of workflow runs, 
 history of any run (goal < 5,000 events), the largest event and the largest payload in any
 history (goal < 256 KB) and the worker process's resident memory along the way (goal: flat):
     .venv/bin/python bench/sync_set.py --scale --campaigns 50000
+
+`--platforms reddit,google,meta` (issue 14) syncs the same set — campaigns × 2 ad groups × 2
+ads, 5 keywords per ad group — to each platform at once. A set targets ONE ad account
+(multi-target sets are not built yet), so the benchmark creates one identical set per platform
+and starts their syncs together. Per platform it prints API calls per campaign (Google: its
+`googleAds:mutate` calls per campaign tree), the achieved write rate against the platform's
+limit (Reddit: the simulator's per-policy window; Google and Meta publish no write rate, so
+their limit is the configured `google_rate_limit` / `meta_sets_rate_limit`; goal >= 0.9, 0
+failures), and the total wall time against the slowest platform's limit-bound ideal:
+    .venv/bin/python bench/sync_set.py --platforms reddit,google,meta --campaigns 50
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from bench.harness import bench_system  # noqa: E402
 WRITE_POLICY = "ads-campaign-management-write"
 CREATIVE_POLICY = "ads-creative-management"
 CHUNK = 500  # campaigns per POST (the API's limit for one request)
+LOAD_BEFORE: tuple[float, ...] = ()
 
 
 def campaign(i: int) -> dict[str, Any]:
@@ -106,6 +117,157 @@ async def main(campaigns: int, limit: float) -> None:
         f"failures:                      {progress['failed']} of {progress['total']}   (target 0)"
     )
     print(f"largest history of any run:    {longest} events   (target well under 10,000)")
+
+
+KEYWORDS = ("running shoes", "trail shoes", "shoe sale", "sneakers", "free")
+
+
+def platform_campaign(platform: str, i: int, images: str) -> dict[str, Any]:
+    """The bench campaign in the shape each platform's rules accept (same tree everywhere)."""
+    groups = []
+    for g in range(2):
+        keywords = [{"text": f"{k} {g}", "negative": k == "free"} for k in KEYWORDS]
+        group: dict[str, Any] = {
+            "name": f"Bench {i:05d} group {g}",
+            "status": "active",
+            "keywords": keywords,
+            "ads": [],
+        }
+        for a in range(2):
+            ad: dict[str, Any] = {
+                "name": f"Bench {i:05d} ad {g}.{a}",
+                "status": "active",
+                "headline": f"Headline {a}",
+                "finalUrl": "https://shop.example.com/",
+            }
+            if platform == "google":
+                ad["headline"] = f"Summer Sale {a}\n30% off shoes\nThis week only"
+                ad["description"] = "All sizes in stock.\nFree returns for 60 days."
+                ad["displayUrl"] = "shop.example.com/summer"
+            if platform == "meta":
+                ad["description"] = "All sizes in stock. Free returns for 60 days."
+                ad["imageUrl"] = f"{images}/images/bench-{i}-{g}-{a}.png"
+            group["ads"].append(ad)
+        if platform == "google":
+            group.update(bidStrategy="manual_cpc", bidAmount=0.8)
+        else:
+            group["budget"] = {"type": "daily", "amount": 25, "currency": "USD"}
+            group["targeting"] = {"geolocations": ["US"]}
+            if platform == "reddit":
+                group["bidStrategy"] = "automatic"
+        groups.append(group)
+    body: dict[str, Any] = {
+        "name": f"Bench campaign {i:05d}",
+        "objective": "traffic",
+        "status": "paused",
+        "adGroups": groups,
+    }
+    if platform == "google":
+        body["budget"] = {"type": "daily", "amount": 40, "currency": "USD"}
+    return body
+
+
+async def platforms_bench(campaigns: int, platforms: list[str], limits: dict[str, float]) -> None:
+    import os
+
+    async with bench_system(
+        reddit_rate_limit=limits["reddit"] * 0.97,
+        reddit_creative_rate_limit=limits["reddit"] * 0.97,
+        google_rate_limit=limits["google"] * 0.97,
+        google_creative_rate_limit=limits["google"] * 0.97,
+        meta_sets_rate_limit=limits["meta"] * 0.97,
+        meta_sets_creative_rate_limit=limits["meta"] * 0.97,
+    ) as bench:
+        api, sim = bench.api, bench.sim
+        window = {"quota": max(1, round(limits["reddit"] * 10)), "window": 10}
+        policies = {WRITE_POLICY: window, CREATIVE_POLICY: window}
+        (await sim.post("/_sim/reddit/rate-limits", json={"policies": policies})).raise_for_status()
+        await bench.new_tenant()
+        accounts: dict[str, str] = {}
+        if "reddit" in platforms:
+            accounts["reddit"] = await bench.connect_reddit()
+        if "google" in platforms:
+            accounts["google"] = await bench.connect_google()
+        if "meta" in platforms:
+            connection = await bench.connect_meta("act_300000000000001", "400000000000001")
+            made = await api.post(f"/api/v1/meta/connections/{connection}/ad-account")
+            accounts["meta"] = made.raise_for_status().json()["id"]
+        sets = {}
+        for platform in platforms:
+            sets[platform] = await create_platform_set(
+                api, platform, accounts[platform], campaigns, bench.sim_url
+            )
+        start = time.perf_counter()
+        jobs = {
+            p: (await api.post(f"/api/v1/campaign-sets/{s}/sync")).raise_for_status().json()
+            for p, s in sets.items()
+        }
+        ended = await asyncio.gather(*(wait(api, j["jobId"]) for j in jobs.values()))
+        wall = time.perf_counter() - start
+        logs = {
+            p: (await sim.get("/_sim/requests", params={"platform": p})).json() for p in platforms
+        }
+    print(
+        f"set: {campaigns} campaigns x 2 ad groups x 2 ads (+5 keywords per ad group), "
+        f"one identical set per platform (a set targets one ad account; multi-target sets "
+        f"are not built yet), synced at once"
+    )
+    print(
+        f"load average before/after: {LOAD_BEFORE} / {tuple(round(x, 2) for x in os.getloadavg())}"
+    )
+    ideal = 0.0
+    for (platform, job), requests in zip(zip(jobs, ended, strict=True), logs.values(), strict=True):
+        writes = [r for r in requests if _is_write(platform, r)]
+        limit = limits[platform]
+        span = (max(r["at"] for r in writes) - min(r["at"] for r in writes)) if writes else 0
+        rate = len(writes) / span if span > 0 else float("nan")
+        ideal = max(ideal, len(writes) / limit)
+        progress = job["progress"]
+        print(f"-- {platform}: job {job['status']}, failures {progress['failed']} of "
+              f"{progress['total']} (target 0)")  # fmt: skip
+        print(f"   API calls per campaign:     {len(requests) / campaigns:.2f} "
+              f"({len(requests)} requests, {len(writes)} writes)")  # fmt: skip
+        if platform == "google":
+            mutates = [r for r in writes if r["path"].endswith("googleAds:mutate")]
+            print(f"   googleAds:mutate / campaign: {len(mutates) / campaigns:.2f} "
+                  "(goal 1 per campaign tree on create)")  # fmt: skip
+        print(f"   achieved writes/s:          {rate:.2f} of limit {limit:g} -> "
+              f"{rate / limit:.3f} (goal >= 0.9)")  # fmt: skip
+        print(f"   429s seen:                  {sum(r['status'] == 429 for r in requests)}")
+    ratio = wall / ideal if ideal else float("nan")
+    print(f"total wall time (POST to all done): {wall:.1f} s; slowest platform's "
+          f"limit-bound ideal {ideal:.1f} s -> ratio {ratio:.2f}")  # fmt: skip
+
+
+def _is_write(platform: str, request: dict[str, Any]) -> bool:
+    if not 200 <= request["status"] < 300:
+        return False
+    if platform == "reddit":
+        return request["method"] in ("POST", "PATCH") and request["path"].rstrip("/").split("/")[
+            -1
+        ] in ("campaigns", "ad_groups", "ads")
+    if platform == "google":
+        return str(request["path"]).endswith(":mutate")
+    return request["method"] in ("POST", "DELETE")
+
+
+async def create_platform_set(
+    api: httpx.AsyncClient, platform: str, account: str, campaigns: int, images: str
+) -> str:
+    everything = [platform_campaign(platform, i, images) for i in range(campaigns)]
+    body = {
+        "name": f"bench {platform}",
+        "platform": platform,
+        "adAccountId": account,
+        "campaigns": everything[:CHUNK],
+    }
+    created = await api.post("/api/v1/campaign-sets", json=body)
+    if created.status_code != 201:
+        raise SystemExit(f"{platform} set refused: {created.text[:2000]}")
+    set_id: str = created.json()["id"]
+    for item in everything[CHUNK:]:
+        (await api.post(f"/api/v1/campaign-sets/{set_id}/campaigns", json=item)).raise_for_status()
+    return set_id
 
 
 async def scale(campaigns: int) -> None:
@@ -270,5 +432,19 @@ if __name__ == "__main__":
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--limit", type=float, default=20.0, help="writes/s per Reddit policy")
     parser.add_argument("--scale", action="store_true", help="history/payload/memory at scale")
+    parser.add_argument("--platforms", help="e.g. reddit,google,meta: one set per platform")
+    parser.add_argument("--google-limit", type=float, default=10.0, help="Google writes/s")
+    parser.add_argument("--meta-limit", type=float, default=10.0, help="Meta writes/s")
     args = parser.parse_args()
-    asyncio.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))
+    if args.platforms:
+        import os
+
+        LOAD_BEFORE = tuple(round(x, 2) for x in os.getloadavg())
+        chosen = [p.strip() for p in args.platforms.split(",") if p.strip()]
+        unknown = set(chosen) - {"reddit", "google", "meta"}
+        if unknown:
+            parser.error(f"--platforms: unknown {sorted(unknown)}; use reddit, google, meta")
+        limits = {"reddit": args.limit, "google": args.google_limit, "meta": args.meta_limit}
+        asyncio.run(platforms_bench(args.campaigns, chosen, limits))
+    else:
+        asyncio.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))

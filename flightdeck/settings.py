@@ -243,8 +243,12 @@ class Settings(BaseSettings):
     # after 28 days; Reddit's window defaults to 7).
     meta_insights_lookback_days: int = Field(default=28, ge=1, le=90)
     reddit_reports_lookback_days: int = Field(default=7, ge=1, le=90)
+    # Google Ads: conversions keep landing for the conversion window; 14 days as Airbyte
+    # re-reads (google-ads-api.md §4). Reports are GAQL searches (one operation each).
+    google_reports_lookback_days: int = Field(default=14, ge=1, le=90)
     meta_reports_rate_limit: float = Field(default=2.0, gt=0)
     reddit_reports_rate_limit: float = Field(default=1.0, gt=0)
+    google_reports_rate_limit: float = Field(default=1.0, gt=0)
     # Meta Insights: accounts with this many campaigns are read through async report runs
     # (slices of meta_insights_slice_days, polled every meta_insights_poll_seconds).
     meta_insights_async_min_campaigns: int = Field(default=100, ge=0)

@@ -139,7 +139,12 @@ async def running_workers(
             client,
             sessions,
             settings,
-            {"meta": transports.meta, "reddit": transports.reddit, "relay": transports.relay},
+            {
+                "meta": transports.meta,
+                "reddit": transports.reddit,
+                "google": transports.google,
+                "relay": transports.relay,
+            },
         ) as seed_004_workers,
         google_account_service(sessions, settings, transport=transports.google) as google_accounts,
     ):

@@ -152,18 +152,25 @@ class GoogleAdsClient(HttpClientOwner):
         token: str | None = None
         seen: set[str] = set()
         while True:
-            body: dict[str, Any] = {"query": query}
-            if token:
-                body["pageToken"] = token
-            answer = await self._call("POST", _path(customer_id, "googleAds:search"), body)
-            if not isinstance(answer, dict):
-                raise _malformed("POST googleAds:search", "expected an object")
-            rows = answer.get("results", [])
-            yield [row for row in rows if isinstance(row, dict)]
-            token = answer.get("nextPageToken") or None
+            rows, token = await self.search_page(customer_id, query, token)
+            yield rows
             if token is None or token in seen:
                 return
             seen.add(token)
+
+    async def search_page(
+        self, customer_id: str, query: str, page_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of `googleAds:search` and the next page's token (None on the last): a
+        caller that waits out a 429 asks for the same page again."""
+        body: dict[str, Any] = {"query": query}
+        if page_token:
+            body["pageToken"] = page_token
+        answer = await self._call("POST", _path(customer_id, "googleAds:search"), body)
+        if not isinstance(answer, dict):
+            raise _malformed("POST googleAds:search", "expected an object")
+        rows = answer.get("results", [])
+        return [row for row in rows if isinstance(row, dict)], answer.get("nextPageToken") or None
 
     async def search(self, customer_id: str, query: str) -> list[dict[str, Any]]:
         return [row async for page in self.search_pages(customer_id, query) for row in page]

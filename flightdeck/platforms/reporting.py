@@ -9,7 +9,7 @@ with its own registration (ARCHITECTURE.md decision 15):
 A platform is one module defining `REGISTRATION` (a `PerformanceRegistration`: its reporting
 and write task queues, its reporting rate limit, and how to open its runtime) plus one line in
 `INSTALLED`. The metrics and action workflows never name a platform; activities look them up
-here. (Google Ads joins with `google_performance.py` and one line.)
+here. (Google Ads joined with `google_performance.py` and one line.)
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 INSTALLED: tuple[str, ...] = (
     "flightdeck.platforms.meta_performance",
     "flightdeck.platforms.reddit_performance",
+    "flightdeck.platforms.google_performance",
 )
 
 

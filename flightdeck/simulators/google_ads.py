@@ -9,7 +9,9 @@ Google's OAuth hosts.
     POST /google/v25/customers/{cid}/{campaignBudgets|campaigns|adGroups|adGroupAds|
                                       adGroupCriteria|ads|labels|adGroupAdLabels}:mutate
     POST /google/v25/customers/{cid}/googleAds:mutate       atomic, temporary ids
-    POST /google/v25/customers/{cid}/googleAds:search       GAQL, fixed pages of 10,000
+    POST /google/v25/customers/{cid}/googleAds:search       GAQL, fixed pages of 10,000; with
+                                           FROM campaign also metrics.* by segments.date
+                                           (google_ads_reports.py)
     POST /google/v25/customers/{cid}/googleAds:searchStream GAQL, a JSON array of batches
     /_sim/google/…                         admin (google_ads_admin.py)
 
@@ -34,7 +36,8 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from flightdeck.simulators import google_ads_admin
+from flightdeck.simulators import google_ads_admin, google_ads_reports
+from flightdeck.simulators import performance_sources as sources
 from flightdeck.simulators.google_ads_errors import (
     AdsError,
     ads_error_response,
@@ -207,6 +210,8 @@ async def customer_call(rest: str, request: Request, state: StateDep) -> Any:
             if atomic
             else (lambda kind: ()),
         )
+        # Delivery follows status and budget (a rolled-back request left no events).
+        sources.google_changed(state, mutator.tx.events)
         return _mutate_answer(state, body, operations, outcome, atomic)
 
 
@@ -425,7 +430,13 @@ def _search(
             _check_change_event_query(query)
     except QueryError as exc:
         raise ads_error_response(400, [exc.error]) from None
-    rows = run(query, _rows(state, customer, query.resource))
+    try:
+        found = _rows(state, customer, query.resource)
+        if query.resource == "campaign" and google_ads_reports.wants_metrics(query):
+            found = google_ads_reports.metric_rows(state, customer, query, found)
+    except QueryError as exc:
+        raise ads_error_response(400, [exc.error]) from None
+    rows = run(query, found)
     mask = field_mask(query.fields)
     if body.get("validateOnly"):
         return {"fieldMask": mask}

@@ -9,8 +9,9 @@ needs that Google does with people, consoles or clocks:
     POST /oauth/expire   {accessToken?}  expire one access token, or all -> {expired: n}
     POST /oauth/revoke   {refreshToken?} revoke one refresh token, or all -> {revoked: n}
     POST /users          {email, customerIds: [...]}: grant a user direct access
-    GET/POST /quotas     {operationsPerMinute?: n|null, pageSize?: n}: the per-customer rate
-                         (429 RESOURCE_TEMPORARILY_EXHAUSTED beyond it) and GAQL's page size
+    GET/POST /quotas     {operationsPerMinute?: n|null, pageSize?: n, rateWindowSeconds?: 60}:
+                         the per-customer rate (429 RESOURCE_TEMPORARILY_EXHAUSTED beyond it,
+                         counted over the window; shorten it to test) and GAQL's page size
                          (fixed at 10,000 by Google; lower it to test paging); usage per project
     POST /ui-edit        {resourceName, fields: {...}, userEmail?}: an edit in the Google Ads
                          UI: applied with the API's rules, recorded as a change_event with
@@ -25,6 +26,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from flightdeck.simulators import performance_sources
 from flightdeck.simulators.google_ads_mutate import KINDS, Mutator, OperationFailed
 from flightdeck.simulators.google_ads_state import (
     ACCESS_LEVELS,
@@ -82,6 +84,7 @@ class UserIn(_Body):
 class QuotasIn(_Body):
     operations_per_minute: int | None = Field(default=None, ge=1)
     page_size: int = Field(default=10_000, ge=1, le=10_000)
+    rate_window_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
 class UiEditIn(_Body):
@@ -158,6 +161,7 @@ async def read_quotas(state: StateDep) -> dict[str, Any]:
 async def set_quotas(body: QuotasIn, state: StateDep) -> dict[str, Any]:
     state.google.operations_per_minute = body.operations_per_minute
     state.google.page_size = body.page_size
+    state.google.rate_window_seconds = body.rate_window_seconds
     state.google.minute_windows.clear()
     return _quotas(state)
 
@@ -167,6 +171,7 @@ def _quotas(state: SimulatorState) -> dict[str, Any]:
     return {
         "operationsPerMinute": google.operations_per_minute,
         "pageSize": google.page_size,
+        "rateWindowSeconds": google.rate_window_seconds,
         "dailyOperations": {
             client: sum(count for _, count in window)
             for client, window in google.daily_operations.items()
@@ -198,6 +203,7 @@ async def ui_edit(body: UiEditIn, state: StateDep) -> dict[str, Any]:
             mutator.tx.rollback()
             raise HTTPException(422, [e.to_json() for e in exc.errors]) from None
         mutator.commit()
+        performance_sources.google_changed(state, mutator.tx.events)
         # An ad (`ads/{id}`) lives inside its ad group ad: no collection of its own to show.
         stored = state.objects["google"].get(kind.collection, {})
         return dict(stored.get(body.resource_name, {}))

@@ -3,11 +3,13 @@
     SELECT f1, f2 FROM resource
       [WHERE cond AND cond …]      cond: f = v | != | < | <= | > | >= | IN (…) | NOT IN (…)
                                           | BETWEEN a AND b | LIKE 'x%' | NOT LIKE | IS [NOT] NULL
+                                          | segments.date DURING LAST_7_DAYS (a named range)
       [ORDER BY f [ASC|DESC], …] [LIMIT n]
 
 Fields are snake_case `resource.field.sub_field`; a row may hold the FROM resource and the
 resources it is attributed to (an ad group row also has its campaign). Values are quoted
-strings (single or double, backslash escapes), numbers, or bare enum names. Problems are
+strings (single or double, backslash escapes), numbers, or bare enum names. `metrics.*` and
+`segments.date` come with FROM campaign (`google_ads_reports.py` makes those rows). Problems are
 `queryError`s (or `changeEventError`s for change_event's own rules).
 """
 
@@ -26,7 +28,7 @@ ATTRIBUTED: dict[str, tuple[str, ...]] = {
     "customer": ("customer",),
     "customer_client": ("customer_client", "customer"),
     "campaign_budget": ("campaign_budget", "customer"),
-    "campaign": ("campaign", "campaign_budget", "customer"),
+    "campaign": ("campaign", "campaign_budget", "customer", "metrics", "segments"),
     "ad_group": ("ad_group", "campaign", "customer"),
     "ad_group_ad": ("ad_group_ad", "ad_group", "campaign", "customer"),
     "ad_group_criterion": ("ad_group_criterion", "ad_group", "campaign", "customer"),
@@ -56,6 +58,7 @@ KEYWORDS = {
     "IS",
     "NULL",
     "PARAMETERS",
+    "DURING",
 }
 
 
@@ -215,6 +218,13 @@ def _condition(tokens: _Tokens) -> Condition:
         return Condition(name, "BETWEEN", [low, _value(tokens)])
     if tokens.keyword("LIKE"):
         return Condition(name, "LIKE", [_value(tokens)])
+    if tokens.keyword("DURING"):
+        kind, value = tokens.next()
+        if kind != "word":
+            raise _query_error(
+                "INVALID_VALUE_WITH_DURING_OPERATOR", "DURING takes a date range.", str(value)
+            )
+        return Condition(name, "DURING", [str(value)])
     if tokens.keyword("IS"):
         negated = tokens.keyword("NOT")
         tokens.expect("NULL")

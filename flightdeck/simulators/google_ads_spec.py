@@ -221,6 +221,15 @@ RESOURCES: dict[str, dict[str, Field]] = {
         "adGroup": _f("string", OUT),
     },
 }
+# Not resources but selectable with one (FROM campaign): [P] common/metrics.proto, segments.proto.
+RESOURCES["metrics"] = {
+    "impressions": _f("int64", OUT),
+    "clicks": _f("int64", OUT),
+    "costMicros": _f("int64", OUT),
+    "conversions": _f("double", OUT),
+    "conversionsValue": _f("double", OUT),
+}
+RESOURCES["segments"] = {"date": _f("string", OUT)}
 MESSAGES["ChangedResource"] = {
     "campaignBudget": _f("message:*", OUT),
     "campaign": _f("message:*", OUT),

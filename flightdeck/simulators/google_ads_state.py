@@ -221,6 +221,8 @@ class GoogleAdsRuntime:
     daily_operations: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     # customer id -> operations per minute before RESOURCE_TEMPORARILY_EXHAUSTED (None: off).
     operations_per_minute: int | None = None
+    # The window that rate counts over (60 s; tests shorten it to see a retryDelay honoured).
+    rate_window_seconds: float = 60.0
     minute_windows: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     page_size: int = 10_000  # fixed since v17; the admin surface may lower it for tests
     _next_id: int = FIRST_ID
@@ -240,6 +242,7 @@ class GoogleAdsRuntime:
         self.daily_operations.clear()
         self.minute_windows.clear()
         self.operations_per_minute = None
+        self.rate_window_seconds = 60.0
         self.page_size = 10_000
         seed_world(self, objects)
 
@@ -268,11 +271,12 @@ class GoogleAdsRuntime:
             return None
         window = self.minute_windows.setdefault(customer_id, deque())
         now = time.monotonic()
-        while window and window[0][0] <= now - 60.0:
+        span = self.rate_window_seconds
+        while window and window[0][0] <= now - span:
             window.popleft()
         used = sum(count for _, count in window)
         if used + operations > self.operations_per_minute:
-            return max(1.0, 60.0 - (now - window[0][0])) if window else 60.0
+            return max(1.0, span - (now - window[0][0])) if window else span
         window.append((now, operations))
         return None
 

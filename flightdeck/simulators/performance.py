@@ -1,6 +1,7 @@
 """How simulated campaigns perform (metrics-and-review.md §5): a deterministic daily series per
-campaign, made from the simulator's own objects, that Meta Insights (`meta_insights.py`) and
-Reddit reports (`reddit_reports.py`) render in their platform's units.
+campaign, made from the simulator's own objects, that Meta Insights (`meta_insights.py`), Reddit
+reports (`reddit_reports.py`) and Google Ads GAQL metrics (`google_ads_reports.py`) render in
+their platform's units.
 
 - **Spend follows status and budget.** Each campaign keeps a timeline of (time, active,
   daily budget) observed from its platform object — on every create and update through the
@@ -107,7 +108,9 @@ class PerformanceRuntime:
     # or a frozen "now" (nothing changes between two reads: idempotency checks).
     clock_offset_seconds: float = 0.0
     frozen_at: float | None = None
-    maturity_days: dict[str, int] = field(default_factory=lambda: {"meta": 7, "reddit": 7})
+    maturity_days: dict[str, int] = field(
+        default_factory=lambda: {"meta": 7, "reddit": 7, "google": 7}
+    )
     # (platform, campaign id) -> [(unix time, active, daily budget in micros)]
     timelines: dict[tuple[str, str], list[tuple[float, bool, int]]] = field(default_factory=dict)
     shapes: list[Shape] = field(default_factory=list)
@@ -133,7 +136,7 @@ class PerformanceRuntime:
         self.seed = 0
         self.clock_offset_seconds = 0.0
         self.frozen_at = None
-        self.maturity_days = {"meta": 7, "reddit": 7}
+        self.maturity_days = {"meta": 7, "reddit": 7, "google": 7}
         self.timelines.clear()
         self.shapes.clear()
         self.overrides.clear()

@@ -1,7 +1,8 @@
 """Admin routes that shape how simulated campaigns perform, under `/_sim/performance`:
 
 POST /campaigns     a campaign made in the platform's own UI (Flightdeck discovers it):
-                    {platform: meta|reddit, accountId, name, dailyBudget (major units),
+                    {platform: meta|reddit|google, accountId (Google: the customer id), name,
+                     dailyBudget (major units),
                      status?: ACTIVE|PAUSED, objective?, runningDays?}
 POST /backdate      {platform, campaignId, days}: it has run as it is now for that long
 PUT  /shapes        {rules: [{platform, campaignId?, since?, until?, multipliers}]}, e.g.
@@ -30,6 +31,8 @@ from flightdeck.domain import reddit_vocabulary as vocab
 from flightdeck.domain.meta_rules import to_minor
 from flightdeck.simulators import performance_sources as sources
 from flightdeck.simulators.facebook import FacebookObjects
+from flightdeck.simulators.google_ads_mutate import KINDS, Mutator, OperationFailed
+from flightdeck.simulators.google_ads_state import UI_USER
 from flightdeck.simulators.performance import FIELDS, InsightsThrottle, Shape, as_json
 from flightdeck.simulators.reddit_objects import RedditObjects
 from flightdeck.simulators.reddit_state import FUNDING_INSTRUMENT_ID, PIXEL_ID, reddit_time
@@ -37,7 +40,7 @@ from flightdeck.simulators.routing import SimulatorError
 from flightdeck.simulators.state import SimulatorState, StateDep
 
 router = APIRouter()
-Platform = Literal["meta", "reddit"]
+Platform = Literal["meta", "reddit", "google"]
 
 
 class _Camel(BaseModel):
@@ -112,6 +115,8 @@ async def create_campaign(body: CampaignIn, state: StateDep) -> dict[str, Any]:
     async with state.lock:
         if body.platform == "meta":
             campaign = _meta_campaign(state, body)
+        elif body.platform == "google":
+            campaign = _google_campaign(state, body)
         else:
             campaign = _reddit_campaign(state, body)
         if body.running_days:
@@ -134,6 +139,44 @@ def _meta_campaign(state: SimulatorState, body: CampaignIn) -> dict[str, Any]:
         "bid_strategy": "LOWEST_COST_WITHOUT_CAP",
     }
     return store.create("campaigns", fields, client_request_key="")
+
+
+def _google_campaign(state: SimulatorState, body: CampaignIn) -> dict[str, Any]:
+    """A Search campaign with its own daily budget, made in the Google Ads UI; `id` is its
+    resource name (what the API and Flightdeck call it)."""
+    if body.account_id not in state.objects["google"]["customers"]:
+        raise HTTPException(404, f"no Google Ads customer {body.account_id!r}")
+    mutator = Mutator(
+        state.google,
+        state.objects["google"],
+        body.account_id,
+        UI_USER,
+        client_type="GOOGLE_ADS_WEB_CLIENT",
+    )
+    micros = int(body.daily_budget * 1_000_000)
+    try:
+        budget = mutator.create(
+            KINDS["campaignBudgets"],
+            {"amountMicros": str(micros), "explicitlyShared": False, "period": "DAILY"},
+        )
+        created = mutator.create(
+            KINDS["campaigns"],
+            {
+                "name": body.name,
+                "status": "ENABLED" if body.status == "ACTIVE" else "PAUSED",
+                "advertisingChannelType": "SEARCH",
+                "campaignBudget": budget["resourceName"],
+                "manualCpc": {},
+                "containsEuPoliticalAdvertising": "DOES_NOT_CONTAIN_EU_POLITICAL_ADVERTISING",
+            },
+        )
+    except OperationFailed as exc:
+        mutator.tx.rollback()
+        raise HTTPException(422, [e.to_json() for e in exc.errors]) from None
+    mutator.commit()
+    sources.google_changed(state, mutator.tx.events)
+    campaign = state.objects["google"]["campaigns"][created["resourceName"]]
+    return {**campaign, "id": campaign["resourceName"]}
 
 
 def _reddit_campaign(state: SimulatorState, body: CampaignIn) -> dict[str, Any]:
@@ -269,6 +312,12 @@ async def insights_jobs(body: JobsIn, state: StateDep) -> dict[str, Any]:
 
 def _observe(state: SimulatorState, platform: str, campaign_id: str) -> str:
     """Bring the campaign's timeline up to date; its account's time zone (404 if unknown)."""
+    if platform == "google":
+        found = state.objects["google"]["campaigns"].get(campaign_id)
+        if found is None:
+            raise HTTPException(404, f"no google campaign {campaign_id!r}")
+        sources.observe_google(state, found)
+        return sources.google_timezone(state, campaign_id.split("/")[1])
     if platform == "meta":
         campaign = state.store("facebook", "campaigns").get(campaign_id)
         if campaign is None:

@@ -8,6 +8,9 @@ the platform's own objects (`performance.py` keeps the timeline).
 - Reddit: the campaign runs while its effective status is ACTIVE; its budget is `goal_value`
   (micros) under budget optimization, else the sum of its active ad groups' (DAILY_SPEND; a
   LIFETIME_SPEND counts per day of the schedule, 30 without an end).
+- Google Ads: the campaign (keyed by its resource name) runs while it and its customer are
+  ENABLED; its budget is its CampaignBudget's `amountMicros` (DAILY), or `totalAmountMicros`
+  per day of its schedule (CUSTOM_PERIOD). Micros of the customer's currency.
 
 Called on every create and update of campaigns and ad sets / ad groups, and for a whole
 account before it is reported on (which catches edits made through `/_sim/state`).
@@ -89,6 +92,50 @@ def observe_reddit(state: SimulatorState, campaign: dict[str, Any]) -> None:
             and objects.effective_status("ad_groups", group) == "ACTIVE"
         )
     state.performance.observe("reddit", str(campaign["id"]), active, micros)
+
+
+def google_changed(state: SimulatorState, events: list[dict[str, Any]]) -> None:
+    """After a committed mutate or UI edit: every campaign it touched (or whose budget it
+    touched) observed again, from its change events."""
+    objects = state.objects["google"]
+    names: set[str] = set()
+    for event in events:
+        kind, name = event.get("changeResourceType"), str(event.get("changeResourceName", ""))
+        if kind == "CAMPAIGN":
+            names.add(name)
+        elif kind == "CAMPAIGN_BUDGET":
+            names.update(n for n, c in objects["campaigns"].items() if c["campaignBudget"] == name)
+    for name in names:
+        campaign = objects["campaigns"].get(name)
+        if campaign is not None:
+            observe_google(state, campaign)
+
+
+def observe_google(state: SimulatorState, campaign: dict[str, Any]) -> None:
+    objects = state.objects["google"]
+    customer_id = str(campaign["resourceName"]).split("/")[1]
+    customer = objects["customers"].get(customer_id, {})
+    active = campaign.get("status") == "ENABLED" and customer.get("status") == "ENABLED"
+    budget = objects["campaignBudgets"].get(campaign.get("campaignBudget") or "", {})
+    micros = 0
+    if budget.get("period", "DAILY") == "DAILY" and budget.get("amountMicros") is not None:
+        micros = int(budget["amountMicros"])
+    elif budget.get("totalAmountMicros") is not None:
+        days = _schedule_days(
+            _google_time(campaign.get("startDateTime")), _google_time(campaign.get("endDateTime"))
+        )
+        micros = int(budget["totalAmountMicros"]) // days
+    state.performance.observe("google", str(campaign["resourceName"]), active, micros)
+
+
+def google_timezone(state: SimulatorState, customer_id: str) -> str:
+    customer = state.objects["google"]["customers"].get(customer_id, {})
+    return str(customer.get("timeZone") or "UTC")
+
+
+def _google_time(value: Any) -> str | None:
+    """`yyyy-MM-dd HH:mm:ss` (or a bare date) as ISO."""
+    return str(value).replace(" ", "T") if value else None
 
 
 def _daily(obj: dict[str, Any], daily: str, lifetime: str, start: str, end: str) -> int | None:

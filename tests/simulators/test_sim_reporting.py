@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,7 +117,7 @@ async def test_daily_rows_levels_and_overlapping_purchase_types(
     total = await raw(graph, http, "GET", campaign + "/insights", time_range=window(1, 5),
                       fields="spend")  # fmt: skip
     (all_days,) = total.json()["data"]  # default time_increment: all_days, one row
-    assert all_days["spend"] == str(sum(float(r["spend"]) for r in rows).__round__(2))
+    assert Decimal(all_days["spend"]) == sum(Decimal(r["spend"]) for r in rows)
 
 
 async def test_async_report_runs_move_through_their_states(

@@ -70,7 +70,7 @@ _REDDIT = text(
     INSERT INTO platform_campaigns (tenant_id, platform, account_id, connection_id,
         platform_campaign_id, name, status, origin, generated_campaign_id, budget_amount,
         budget_type, currency)
-    SELECT g.tenant_id, 'reddit', a.platform_account_id, a.id, g.platform_campaign_id, g.name,
+    SELECT g.tenant_id, s.platform, a.platform_account_id, a.id, g.platform_campaign_id, g.name,
         CASE WHEN g.deleted_at IS NOT NULL THEN 'deleted'
              WHEN g.status = 'paused' THEN 'paused' ELSE 'active' END,
         'campaign_set', g.id, g.budget_amount, g.budget_type, g.currency
