@@ -249,13 +249,13 @@ async def _serve_simulators(settings: Settings, host: str, port: int) -> None:
 
 
 async def _run_worker(settings: Settings) -> None:
-    from flightdeck.db.engine import create_engine, create_sessionmaker
+    from flightdeck.db.engine import PoolSize, create_engine, create_sessionmaker
     from flightdeck.schedules import ensure_schedules
     from flightdeck.temporal import connect, ensure_search_attributes
     from flightdeck.worker import running_workers
 
     url = await _database_url(settings)
-    engine = create_engine(url, pre_ping=False)
+    engine = create_engine(url, pre_ping=False, pool=PoolSize.from_settings(settings))
     sessions = create_sessionmaker(engine)
     sdk_metrics, runtime = _worker_runtime(settings)
     client = await connect(settings, runtime=runtime)
