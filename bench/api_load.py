@@ -151,9 +151,11 @@ class Load:
         self.slots = asyncio.Semaphore(max_concurrency)
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
+        self.lag: list[float] = []  # how late this process sent each request: its own stalls
 
     async def one(self, kind: str, due: float, method: str, url: str, body: object) -> None:
         async with self.slots:
+            self.lag.append(time.monotonic() - due)
             try:
                 response = await self.api.request(method, url, json=body)
                 if response.status_code not in OK:
@@ -194,6 +196,10 @@ class Load:
         print(
             f"  {'all':<10} {len(everything):>6} {summary['p50']:>8.1f} {summary['p95']:>8.1f} "
             f"{summary['p99']:>8.1f} {errors:>7}"
+        )
+        print(
+            f"  (this client sent late by p50 {percentile(self.lag, 0.5) * 1000:.1f} ms, p99 "
+            f"{percentile(self.lag, 0.99) * 1000:.1f} ms: counted above, and not the API's doing)"
         )
         for kind, messages in self.errors.items():
             for message in messages[:3]:
