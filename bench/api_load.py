@@ -14,6 +14,10 @@ server, the platform simulators (50 ms per call), one `flightdeck worker` and `f
 Then the worker is stopped and job reads are measured again: status reads must not wait on a
 worker. Prints p50/p95/p99 per kind and overall, errors (5xx, transport errors, unexpected
 statuses) and the machine's load. Goal: p99 < 100 ms, 0 errors.
+Prints, besides the client's view, each route's server-side latency (the API's own `/metrics`
+histograms, diffed over the load), the CPU the API and the worker used per request, and how late
+this client itself sent (on a starved machine that, not the API, can dominate the client's
+figures); `--py-spy FILE` profiles the API process meanwhile (py-spy in the venv).
 Usage: .venv/bin/python bench/api_load.py [--rate 50] [--seconds 30] [--api-workers 1]
 """
 
@@ -262,8 +266,16 @@ async def main(args: argparse.Namespace) -> None:
         )
         print(f"worker log: {worker_log.name}")
         api_log = open(os.path.join(data_dir, "api.log"), "wb")  # noqa: SIM115
+        # The API holds a connection only for its queries: a small pool per process, so that
+        # the API processes and the worker (30 + 20) fit Postgres's 100 connections (README
+        # "Configuration"); at the defaults they did not, and requests failed with 53300.
+        api_env = {
+            **common,
+            "FLIGHTDECK_DB_POOL_SIZE": str(args.api_pool_size),
+            "FLIGHTDECK_DB_MAX_OVERFLOW": str(args.api_pool_size),
+        }
         procs["api"] = subprocess.Popen(
-            [*cli, "api", "--port", str(api_port)], env=common, stdout=api_log, stderr=api_log
+            [*cli, "api", "--port", str(api_port)], env=api_env, stdout=api_log, stderr=api_log
         )
         print(f"API log: {api_log.name}")
         await wait_until_serving(f"{api_url}/healthz", timeout=60)
@@ -401,6 +413,12 @@ if __name__ == "__main__":
     parser.add_argument("--in-flight", type=int, default=20)
     parser.add_argument("--api-workers", type=int, default=1)
     parser.add_argument("--max-concurrency", type=int, default=200)
+    parser.add_argument(
+        "--api-pool-size",
+        type=int,
+        default=10,
+        help="each API process's FLIGHTDECK_DB_POOL_SIZE (and as many overflow connections)",
+    )
     parser.add_argument(
         "--py-spy", metavar="FILE", help="profile the API process(es) with py-spy during the load"
     )
