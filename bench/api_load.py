@@ -14,6 +14,10 @@ server, the platform simulators (50 ms per call), one `flightdeck worker` and `f
 Then the worker is stopped and job reads are measured again: status reads must not wait on a
 worker. Prints p50/p95/p99 per kind and overall, errors (5xx, transport errors, unexpected
 statuses) and the machine's load. Goal: p99 < 100 ms, 0 errors.
+Prints, besides the client's view, each route's server-side latency (the API's own `/metrics`
+histograms, diffed over the load), the CPU the API and the worker used per request, and how late
+this client itself sent (on a starved machine that, not the API, can dominate the client's
+figures); `--py-spy FILE` profiles the API process meanwhile (py-spy in the venv).
 Usage: .venv/bin/python bench/api_load.py [--rate 50] [--seconds 30] [--api-workers 1]
 """
 
@@ -24,6 +28,8 @@ import asyncio
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,10 +44,102 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import EXAMPLE_PLAN, wait_until_serving  # noqa: E402
+from flightdeck.observability.metrics import HTTP_LATENCY_BUCKETS  # noqa: E402
 from tests.e2e.conftest import big_plan, make_plan  # noqa: E402
 
 LATENCY_MS = 50
 OK = {200, 201, 202}
+METRIC_LINE = re.compile(r"^flightdeck_http_request_duration_seconds(_bucket|_sum)\{(.*)\} (\S+)$")
+PROFILE_FORMATS = {".json": "speedscope", ".svg": "flamegraph"}  # otherwise collapsed stacks
+LABEL = re.compile(r'(\w+)="([^"]*)"')
+BUCKETS = [*HTTP_LATENCY_BUCKETS, float("inf")]
+BUCKET_INDEX = {("+Inf" if b == float("inf") else repr(float(b))): i for i, b in enumerate(BUCKETS)}
+
+
+async def scrape(api: httpx.AsyncClient, samples: int) -> dict[tuple[str, str], list[float]]:
+    """The API's request-latency histograms (`flightdeck_http_request_duration_seconds`) per
+    (method, route): cumulative bucket counts in `BUCKET` order, then the sum. With several API
+    processes each scrape reaches one of them (the kernel picks): `samples` scrapes, keeping the
+    largest count seen per route, approximate one process's share."""
+    found: dict[tuple[str, str], list[float]] = {}
+    for _ in range(samples):
+        text = (await api.get("/metrics")).text
+        seen: dict[tuple[str, str], list[float]] = {}
+        for line in text.splitlines():
+            match = METRIC_LINE.match(line)
+            if match is None:
+                continue
+            suffix, labels, value = match.groups()
+            pairs = dict(LABEL.findall(labels))
+            key = (pairs.get("method", ""), pairs.get("route", ""))
+            row = seen.setdefault(key, [0.0] * (len(BUCKETS) + 1))
+            if suffix == "_sum":
+                row[-1] = float(value)
+            elif pairs.get("le") in BUCKET_INDEX:
+                row[BUCKET_INDEX[pairs["le"]]] = float(value)
+        for key, row in seen.items():
+            if key not in found or row[-2] > found[key][-2]:
+                found[key] = row
+    return found
+
+
+def server_report(
+    before: dict[tuple[str, str], list[float]], after: dict[tuple[str, str], list[float]]
+) -> None:
+    """Per route: requests the API served during the load and their server-side latency (from
+    the middleware's start to the response's end; queueing before the app sees the request is
+    not in it — compare with the client's figures). Percentiles interpolate within buckets."""
+    print("\n  server-side, per route (the API's own histograms, during the load):")
+    print(f"  {'route':<44} {'n':>6} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for key in sorted(after):
+        old = before.get(key, [0.0] * (len(BUCKETS) + 1))
+        row = [a - b for a, b in zip(after[key], old, strict=True)]
+        count = row[-2]
+        if count <= 0 or key[1] == "/metrics":
+            continue
+        qs = [_bucket_quantile(row[:-1], q) * 1000 for q in (0.5, 0.95, 0.99)]
+        name = f"{key[0]} {key[1]}"[:44]
+        print(
+            f"  {name:<44} {int(count):>6} {row[-1] / count * 1000:>8.1f} "
+            + " ".join(f"{q:>8.1f}" for q in qs)
+        )
+
+
+def _bucket_quantile(cumulative: list[float], q: float) -> float:
+    total = cumulative[-1]
+    rank = q * total
+    lower_bound, lower_count = 0.0, 0.0
+    for bound, count in zip(BUCKETS, cumulative, strict=True):
+        if count >= rank:
+            if bound == float("inf"):
+                return lower_bound
+            share = (rank - lower_count) / (count - lower_count) if count > lower_count else 1.0
+            return lower_bound + (bound - lower_bound) * share
+        lower_bound, lower_count = bound, count
+    return lower_bound
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by process `root` and its children (the extra API
+    processes), from /proc: a figure that other load on the machine does not inflate."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    family = {root}
+    for pid, parent in sorted(parents.items()):
+        if parent in family:
+            family.add(pid)
+    return sum(times.get(pid, 0.0) for pid in family)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -57,9 +155,11 @@ class Load:
         self.slots = asyncio.Semaphore(max_concurrency)
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, list[str]] = defaultdict(list)
+        self.lag: list[float] = []  # how late this process sent each request: its own stalls
 
     async def one(self, kind: str, due: float, method: str, url: str, body: object) -> None:
         async with self.slots:
+            self.lag.append(time.monotonic() - due)
             try:
                 response = await self.api.request(method, url, json=body)
                 if response.status_code not in OK:
@@ -100,6 +200,10 @@ class Load:
         print(
             f"  {'all':<10} {len(everything):>6} {summary['p50']:>8.1f} {summary['p95']:>8.1f} "
             f"{summary['p99']:>8.1f} {errors:>7}"
+        )
+        print(
+            f"  (this client sent late by p50 {percentile(self.lag, 0.5) * 1000:.1f} ms, p99 "
+            f"{percentile(self.lag, 0.99) * 1000:.1f} ms: counted above, and not the API's doing)"
         )
         for kind, messages in self.errors.items():
             for message in messages[:3]:
@@ -162,8 +266,16 @@ async def main(args: argparse.Namespace) -> None:
         )
         print(f"worker log: {worker_log.name}")
         api_log = open(os.path.join(data_dir, "api.log"), "wb")  # noqa: SIM115
+        # The API holds a connection only for its queries: a small pool per process, so that
+        # the API processes and the worker (30 + 20) fit Postgres's 100 connections (README
+        # "Configuration"); at the defaults they did not, and requests failed with 53300.
+        api_env = {
+            **common,
+            "FLIGHTDECK_DB_POOL_SIZE": str(args.api_pool_size),
+            "FLIGHTDECK_DB_MAX_OVERFLOW": str(args.api_pool_size),
+        }
         procs["api"] = subprocess.Popen(
-            [*cli, "api", "--port", str(api_port)], env=common, stdout=api_log, stderr=api_log
+            [*cli, "api", "--port", str(api_port)], env=api_env, stdout=api_log, stderr=api_log
         )
         print(f"API log: {api_log.name}")
         await wait_until_serving(f"{api_url}/healthz", timeout=60)
@@ -223,17 +335,43 @@ async def main(args: argparse.Namespace) -> None:
                     return "sets", "GET", "/api/v1/campaign-sets?limit=20", None
                 return "post", "POST", "/api/v1/campaign-plans", make_plan()
 
+            if args.py_spy:
+                profile = os.path.abspath(args.py_spy)
+                procs["py-spy"] = subprocess.Popen(
+                    [shutil.which("py-spy", path=os.path.dirname(sys.executable)) or "py-spy",
+                     "record", "--pid", str(procs["api"].pid), "--subprocesses",
+                     "--rate", "200", "--duration", str(int(args.seconds)), "--format",
+                     PROFILE_FORMATS.get(os.path.splitext(profile)[1], "raw"),
+                     "--output", profile, "--nonblocking"],
+                    **quiet,
+                )  # fmt: skip
+                print(f"py-spy profile of the API: {profile}")
+            samples = 4 * args.api_workers
+            server_before = await scrape(api, samples)
+            cpu_before = {name: cpu_seconds(procs[name].pid) for name in ("api", "worker")}
             load = Load(api, args.max_concurrency)
             began = time.monotonic()
             await load.run(args.rate, args.seconds, pick)
             elapsed = time.monotonic() - began
             stop.set()
+            server_after = await scrape(api, samples)
+            cpu = {name: cpu_seconds(procs[name].pid) - cpu_before[name] for name in cpu_before}
             busy = load.report(
                 f"{args.rate:g} req/s for {args.seconds:g} s with {args.in_flight} publish runs "
                 f"in flight; API processes: {args.api_workers}; load average "
                 f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores); {elapsed:.1f} s to send"
             )
             print(f"  publish runs finished meanwhile: {finished}")
+            sent = sum(len(xs) for xs in load.latency.values())
+            print(
+                f"  CPU during the load: API {cpu['api']:.1f} s = "
+                f"{cpu['api'] / max(1, sent) * 1000:.1f} ms per request ({sent} requests; "
+                f"the keepers' POSTs and scrapes included); worker {cpu['worker']:.1f} s; "
+                f"{elapsed:.1f} s elapsed"
+            )
+            if args.api_workers > 1:
+                print("  (several API processes: the server-side figures are one process's)")
+            server_report(server_before, server_after)
             for keeper in keepers:
                 keeper.cancel()
             await asyncio.gather(*keepers, return_exceptions=True)
@@ -275,4 +413,13 @@ if __name__ == "__main__":
     parser.add_argument("--in-flight", type=int, default=20)
     parser.add_argument("--api-workers", type=int, default=1)
     parser.add_argument("--max-concurrency", type=int, default=200)
+    parser.add_argument(
+        "--api-pool-size",
+        type=int,
+        default=10,
+        help="each API process's FLIGHTDECK_DB_POOL_SIZE (and as many overflow connections)",
+    )
+    parser.add_argument(
+        "--py-spy", metavar="FILE", help="profile the API process(es) with py-spy during the load"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -58,8 +58,20 @@ def main(argv: list[str] | None = None) -> None:
     if args.command in REMOTE_COMMANDS:
         sys.exit(asyncio.run(run_remote(args, settings)))
     _observe(settings, f"flightdeck-{args.command}")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_until_stopped(_dispatch(args, settings)))
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop(args)) as run:
+        run.run(_until_stopped(_dispatch(args, settings)))
+
+
+def _loop(args: argparse.Namespace) -> Any:
+    """The API serves on uvloop (from `uvicorn[standard]`): its transports and loop cost a
+    fraction of the stdlib's per request. Every other command keeps the stdlib loop."""
+    if args.command != "api":
+        return None
+    try:
+        import uvloop
+    except ImportError:  # uvloop has no build for this platform: the stdlib loop serves
+        return None
+    return uvloop.new_event_loop
 
 
 def _observe(settings: Settings, service: str) -> None:
@@ -119,6 +131,9 @@ async def _database_url(settings: Settings) -> str:
     return url
 
 
+KEEP_ALIVE_SECONDS = 75
+
+
 async def serve(app: Any, host: str, port: int, *, sockets: list[Any] | None = None) -> None:
     """Serve `app` until cancelled; then finish in-flight requests (up to 10 s) and run the
     app's shutdown. Signals stay with `_until_stopped`, which cancels the whole command."""
@@ -130,7 +145,16 @@ async def serve(app: Any, host: str, port: int, *, sockets: list[Any] | None = N
             yield
 
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", lifespan="on", timeout_graceful_shutdown=10
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        # Longer than clients and proxies keep an idle connection (httpx 5 s, load balancers
+        # 60 s): at uvicorn's default of 5 s the server closed connections a client was just
+        # reusing, and the request failed (ReadError) without ever reaching the app.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = _Server(config)
     serving = asyncio.ensure_future(server.serve(sockets=sockets))
@@ -225,13 +249,13 @@ async def _serve_simulators(settings: Settings, host: str, port: int) -> None:
 
 
 async def _run_worker(settings: Settings) -> None:
-    from flightdeck.db.engine import create_engine, create_sessionmaker
+    from flightdeck.db.engine import PoolSize, create_engine, create_sessionmaker
     from flightdeck.schedules import ensure_schedules
     from flightdeck.temporal import connect, ensure_search_attributes
     from flightdeck.worker import running_workers
 
     url = await _database_url(settings)
-    engine = create_engine(url, pre_ping=False)
+    engine = create_engine(url, pre_ping=False, pool=PoolSize.from_settings(settings))
     sessions = create_sessionmaker(engine)
     sdk_metrics, runtime = _worker_runtime(settings)
     client = await connect(settings, runtime=runtime)

@@ -160,7 +160,7 @@ async def _run_dev(settings: Settings) -> None:
     from flightdeck.api.app import create_app
     from flightdeck.cli import serve, simulator_app
     from flightdeck.db.bootstrap import resolve_database_url
-    from flightdeck.db.engine import create_engine, create_sessionmaker
+    from flightdeck.db.engine import PoolSize, create_engine, create_sessionmaker
     from flightdeck.db.migrate import upgrade_to_head
     from flightdeck.db.tenancy import system_session
     from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
@@ -174,7 +174,7 @@ async def _run_dev(settings: Settings) -> None:
         url, _pg = await resolve_database_url(settings.database_url, settings.data_dir)
         await upgrade_to_head(url)
         print(f"- Postgres: {_redact(url)} (migrated)")
-        engine = create_engine(url)
+        engine = create_engine(url, pool=PoolSize.from_settings(settings))
         sessions = create_sessionmaker(engine)
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
 
     # Postgres: explicit URL, else 127.0.0.1:5432, else an embedded server (see db/bootstrap.py).
     database_url: str | None = None
+    # Each process's connection pool (README "Configuration"): `db_pool_size` kept connections
+    # plus up to `db_max_overflow` opened for bursts (closed again when returned); a caller
+    # waits up to `db_pool_timeout_seconds` for one (the API then answers 503). Every API
+    # process and every worker has its own pool, so (API processes + workers) × (size +
+    # overflow) must stay below Postgres's `max_connections` (100 by default).
+    db_pool_size: int = Field(default=30, ge=1, le=1000)
+    db_max_overflow: int = Field(default=20, ge=0, le=1000)
+    db_pool_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     temporal_address: str = "localhost:7233"
     temporal_namespace: str = "default"

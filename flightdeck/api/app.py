@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,6 +40,19 @@ from flightdeck.api.routes import (
 from flightdeck.api.startup import settle
 from flightdeck.settings import Settings
 
+logger = logging.getLogger(__name__)
+
+
+async def _warn_if_overcommitted(engine: Any, pool: Any, processes: int) -> None:
+    from flightdeck.db.engine import pool_overcommit
+
+    try:
+        problem = await pool_overcommit(engine, pool, processes)
+    except Exception:  # noqa: BLE001 - Postgres down at start: the API starts anyway (503s)
+        return
+    if problem:
+        logger.warning("connection pools: %s", problem)
+
 
 def create_app(
     settings: Settings,
@@ -52,11 +67,13 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             if sessions is None:
                 from flightdeck.db.bootstrap import resolve_database_url
-                from flightdeck.db.engine import create_engine, create_sessionmaker
+                from flightdeck.db.engine import PoolSize, create_engine, create_sessionmaker
 
                 url, server = await resolve_database_url(settings.database_url, settings.data_dir)
-                engine = create_engine(url)
+                pool = PoolSize.from_settings(settings)
+                engine = create_engine(url, pool=pool)
                 stack.push_async_callback(engine.dispose)
+                await _warn_if_overcommitted(engine, pool, settings.api_workers)
                 app.state.sessions = create_sessionmaker(engine)
                 app.state.embedded_postgres = server
             if temporal is None:

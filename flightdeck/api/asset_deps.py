@@ -4,6 +4,7 @@ the audit entry that goes with every change."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -23,15 +24,16 @@ UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_library(request: Request, settings: SettingsDep) -> AssetLibrary:
+async def get_library(request: Request, settings: SettingsDep) -> AssetLibrary:
     library: AssetLibrary | None = getattr(request.app.state, "asset_library", None)
-    if library is None:
-        library = AssetLibrary(create_blob_store(settings), Limits.from_settings(settings))
+    if library is None:  # once per process: building the store may touch the disk
+        store = await asyncio.to_thread(create_blob_store, settings)
+        library = AssetLibrary(store, Limits.from_settings(settings))
         request.app.state.asset_library = library
     return library
 
 
-def get_actor(principal: PrincipalDep) -> str:
+async def get_actor(principal: PrincipalDep) -> str:
     """Who is calling, as recorded on what they create: their user id."""
     return str(principal.user_id)
 

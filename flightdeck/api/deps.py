@@ -22,7 +22,7 @@ from flightdeck.api.errors import ApiError
 from flightdeck.db.models import Tenant
 from flightdeck.db.repositories.audit_log import act_as
 from flightdeck.db.repositories.tenants import ApiKeyRepository
-from flightdeck.db.tenancy import scope_to_system, scope_to_tenant
+from flightdeck.db.tenancy import NO_SCOPE, scope_to_system, scope_to_tenant
 from flightdeck.domain.users import Role, role_at_least
 from flightdeck.observability.logs import tenant_id_var
 from flightdeck.settings import Settings
@@ -33,7 +33,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY_POSTS = frozenset({"/codec/decode", "/codec/encode"})
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are `async def` even when they only read app state: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hop per request per dependency (two scheduler
+# wake-ups each, which on a busy machine is where a request's tail came from).
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -43,7 +46,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_temporal(request: Request) -> Client:
+async def get_temporal(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
 
@@ -90,11 +93,12 @@ async def get_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "unauthorized", "missing API key", {"WWW-Authenticate": "Bearer"})
     await scope_to_system(session, "api.authenticate")
-    owner = await ApiKeyRepository(session).resolve(credentials.credentials)
-    # From here on the request sees only its tenant's rows, whatever a query forgets (and an
-    # unknown key leaves the session closed: it sees nothing).
-    await scope_to_tenant(session, owner.tenant.id if owner else "")
+    # From here on the request sees only its tenant's rows, whatever a query forgets: the lookup
+    # itself narrows the transaction to the key's tenant (one round trip for both), and an
+    # unknown key leaves the session closed: it sees nothing.
+    owner = await ApiKeyRepository(session).resolve(credentials.credentials, narrow_scope=True)
     if owner is None:
+        await scope_to_tenant(session, NO_SCOPE)
         raise ApiError(401, "unauthorized", "invalid API key", {"WWW-Authenticate": "Bearer"})
     principal = Principal(
         tenant=owner.tenant,

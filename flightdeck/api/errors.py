@@ -190,6 +190,19 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def _why_down(exc: BaseException) -> str:
+    """For the log: which failure it was (the driver's error class and SQLSTATE — `53300` is
+    too many connections — or the pool's own timeout), never a message that could carry data."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return "TimeoutError (every pooled connection was busy: FLIGHTDECK_DB_POOL_SIZE)"
+    for cause in _causes(exc):
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if isinstance(sqlstate, str):
+            return f"{type(exc).__name__} ({type(cause).__name__}, SQLSTATE {sqlstate})"
+    innermost = _causes(exc)[-1]
+    return f"{type(exc).__name__} ({type(innermost).__name__})"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -246,7 +259,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: Exception) -> JSONResponse:
         if not _database_down(exc):
             return await _unexpected(request, exc)
-        logger.warning("Postgres unreachable on %s: %s", request.url.path, type(exc).__name__)
+        logger.warning("Postgres unreachable on %s: %s", request.url.path, _why_down(exc))
         err = unavailable("database", "the database is unreachable; retry")
         return _json(err.status_code, err.error, err.detail, err.headers)
 

@@ -25,10 +25,22 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal, get_args
 
-from sqlalchemy import CTE, String, Uuid, bindparam, cast, event, func, select, text
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    String,
+    Text,
+    Uuid,
+    bindparam,
+    cast,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
 TENANT_SETTING = "flightdeck.tenant_id"
 SYSTEM_SCOPE = "*"
@@ -116,6 +128,21 @@ def autocommit_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine
     engine = sessions.kw["bind"]
     assert isinstance(engine, AsyncEngine), "the sessionmaker is bound to one async engine"
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def narrowing_to(tenant_id: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[str]:
+    """A column to select in a system-scope lookup by a *unique* key (the API key's hash): reading
+    the row narrows the transaction to the row's tenant in the same round trip (later rows of the
+    statement could see the narrowed scope, so at most one row may match). The caller then
+    records the scope with `narrowed_to`, or — no row — closes it with `scope_to_tenant(session,
+    NO_SCOPE)`: until then the transaction is still in the system scope."""
+    return func.set_config(TENANT_SETTING, cast(tenant_id, Text), True)
+
+
+def narrowed_to(session: AsyncSession, tenant_id: uuid.UUID | str) -> None:
+    """Record that a `narrowing_to` lookup narrowed the current transaction to `tenant_id`: it
+    and every later transaction of the session run in that tenant's scope."""
+    session.info[_INFO_KEY] = str(tenant_id)
 
 
 def scope_of(session: AsyncSession | Session) -> str:

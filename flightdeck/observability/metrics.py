@@ -19,11 +19,15 @@ HTTP_REQUESTS = Counter(
     ["method", "route", "status"],
     registry=REGISTRY,
 )
+# Fine enough below 100 ms (the API's p99 goal) to tell a 30 ms answer from a 90 ms one.
+HTTP_LATENCY_BUCKETS = (
+    0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
 HTTP_LATENCY = Histogram(
     "flightdeck_http_request_duration_seconds",
     "API request latency by method and route template.",
     ["method", "route"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    buckets=HTTP_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
 PUBLISHES = Counter(

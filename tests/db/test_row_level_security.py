@@ -13,16 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from flightdeck.db.bootstrap import to_asyncpg_dsn
 from flightdeck.db.engine import create_sessionmaker
 from flightdeck.db.models import AuditLogEntry, Base, CampaignPlan, Tenant
-from flightdeck.db.repositories.tenants import TenantRepository
+from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
+from flightdeck.db.repositories.tenants import ApiKeyRepository, TenantRepository
 from flightdeck.db.tenancy import (
     APP_ROLE,
     NO_SCOPE,
     SYSTEM_SCOPE,
+    TENANT_SETTING,
     scope_of,
+    scope_to_system,
     scope_to_tenant,
     system_session,
 )
+from flightdeck.db.tenants import create_tenant_with_key
 from tests.db.conftest import PlanFactory
+from tests.db.support import names_for, plan_in
 
 
 def tenant_owned_tables() -> list[str]:
@@ -118,6 +123,43 @@ async def test_a_tenant_scope_cannot_write_another_tenants_rows(
     )
     with pytest.raises(DBAPIError, match="row-level security"):
         await session.flush()
+
+
+async def test_resolving_an_api_key_narrows_the_transaction_to_its_tenant(
+    engine: AsyncEngine,
+) -> None:
+    """How the API authenticates (one statement): the key's lookup runs in the system scope and
+    leaves the transaction — and the session's later ones — in the key's tenant's scope, so
+    unfiltered queries see only that tenant's rows; an unknown key narrows nothing."""
+    sessions = create_sessionmaker(engine)
+    async with system_session(sessions, "cli") as seeded:
+        tenant, key = await create_tenant_with_key(seeded, f"narrow-{uuid.uuid4().hex[:8]}")
+        other, _ = await create_tenant_with_key(seeded, f"narrow-{uuid.uuid4().hex[:8]}")
+    async with system_session(sessions, "cli") as seeded:
+        for owner_id in (tenant.id, other.id):
+            plan = plan_in()
+            await CampaignPlanRepository(seeded).create(
+                owner_id, plan, names_for(plan), f"publish-{owner_id}-{plan.request_id}"
+            )
+        await seeded.commit()
+    async with sessions() as session:
+        await scope_to_system(session, "api.authenticate")
+        owner = await ApiKeyRepository(session).resolve(key, narrow_scope=True)
+        assert owner is not None and owner.tenant.id == tenant.id
+        assert scope_of(session) == str(tenant.id)
+        assert await session.scalar(text(f"SELECT current_setting('{TENANT_SETTING}')")) == str(
+            tenant.id
+        )
+        assert set((await session.scalars(select(CampaignPlan.tenant_id))).all()) == {tenant.id}
+        assert (await session.scalars(select(Tenant.id))).all() == [tenant.id]
+        await session.commit()  # a later transaction of the session keeps the tenant's scope
+        assert set((await session.scalars(select(CampaignPlan.tenant_id))).all()) == {tenant.id}
+    async with sessions() as session:
+        await scope_to_system(session, "api.authenticate")
+        assert await ApiKeyRepository(session).resolve("fd_nobody", narrow_scope=True) is None
+        assert scope_of(session) == SYSTEM_SCOPE  # the caller closes it (the API does)
+        await scope_to_tenant(session, NO_SCOPE)
+        assert await session.scalar(select(func.count()).select_from(Tenant)) == 0
 
 
 async def test_a_connection_without_any_scope_sees_nothing(

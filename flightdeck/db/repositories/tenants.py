@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import ApiKey, PublishTarget, Tenant, User
 from flightdeck.db.repositories.base import RepositoryBase, TenantScopedRepository
 from flightdeck.db.repositories.pagination import Keyset, Page, asc
+from flightdeck.db.tenancy import narrowed_to, narrowing_to
 
 USER_ORDER = Keyset("users", asc(User.created_at), asc(User.id))
 # (kind, value) is unique per tenant.
@@ -100,6 +101,22 @@ class UserRepository(TenantScopedRepository[User]):
         return int(await self.session.scalar(statement) or 0)
 
 
+# Every API request runs this lookup: built once (building a joined select costs more CPU than
+# SQLAlchemy's cached compilation of it), the hash bound per call.
+_RESOLVE_KEY = (
+    select(ApiKey.id, Tenant, User)
+    .join(Tenant, ApiKey.tenant_id == Tenant.id)
+    .join(User, ApiKey.user_id == User.id)
+    .where(
+        ApiKey.key_hash == bindparam("key_hash"),
+        ApiKey.revoked_at.is_(None),
+        User.disabled_at.is_(None),
+    )
+)
+
+_RESOLVE_KEY_NARROWING = _RESOLVE_KEY.add_columns(narrowing_to(ApiKey.tenant_id))
+
+
 class ApiKeyRepository(TenantScopedRepository[ApiKey]):
     model = ApiKey
 
@@ -114,24 +131,23 @@ class ApiKeyRepository(TenantScopedRepository[ApiKey]):
         )
         return await self._add(key), plaintext
 
-    async def resolve(self, plaintext: str) -> KeyOwner | None:
+    async def resolve(self, plaintext: str, *, narrow_scope: bool = False) -> KeyOwner | None:
         """The tenant and user a live key belongs to, or None (revoked key, disabled user).
 
         The lookup is by hash through a unique index, so response timing tells an attacker
-        nothing useful about stored keys.
+        nothing useful about stored keys. With `narrow_scope` (a session in the system scope, as
+        the API authenticates) the same statement narrows the transaction to the key's tenant
+        (`tenancy.narrowing_to`); without a key it stays wide, for the caller to close.
         """
-        statement = (
-            select(ApiKey.id, Tenant, User)
-            .join(Tenant, ApiKey.tenant_id == Tenant.id)
-            .join(User, ApiKey.user_id == User.id)
-            .where(
-                ApiKey.key_hash == hash_key(plaintext),
-                ApiKey.revoked_at.is_(None),
-                User.disabled_at.is_(None),
-            )
-        )
-        row = (await self.session.execute(statement)).one_or_none()
-        return KeyOwner(tenant=row[1], user=row[2], key_id=row[0]) if row else None
+        statement = _RESOLVE_KEY_NARROWING if narrow_scope else _RESOLVE_KEY
+        row = (
+            await self.session.execute(statement, {"key_hash": hash_key(plaintext)})
+        ).one_or_none()
+        if row is None:
+            return None
+        if narrow_scope:
+            narrowed_to(self.session, row[1].id)
+        return KeyOwner(tenant=row[1], user=row[2], key_id=row[0])
 
     async def list_for(
         self, tenant_id: uuid.UUID, user_id: uuid.UUID | None = None
