@@ -285,7 +285,11 @@ def platform_workers(
             client,
             graceful_shutdown_timeout=grace,
             task_queue=entry.task_queue(settings),
-            activities=[sync_acts.push_entity, back_acts.apply_resolution],
+            activities=[
+                sync_acts.push_entity,
+                sync_acts.settle_lost_creates,
+                back_acts.apply_resolution,
+            ],
             max_concurrent_activities=100,
             max_task_queue_activities_per_second=entry.rate_limit(settings),
         ),
