@@ -744,8 +744,7 @@ class SyncActivities:
         result = LostCreatesResult()
         if inp.campaign_ids is not None:
             for given in inp.campaign_ids:
-                await self._settle_campaign(tenant, inp, uuid.UUID(given), result)
-                activity.heartbeat()
+                await self._settle_campaign(tenant, inp, uuid.UUID(given), result, None)
             return result
         details = activity.info().heartbeat_details
         after = uuid.UUID(str(details[0])) if details else None
@@ -755,8 +754,9 @@ class SyncActivities:
                     tenant, uuid.UUID(inp.run_id), after, inp.page_size
                 )
             for campaign_id in page:
-                await self._settle_campaign(tenant, inp, campaign_id, result)
+                await self._settle_campaign(tenant, inp, campaign_id, result, after)
                 activity.heartbeat(str(campaign_id))
+                after = campaign_id
             if len(page) < inp.page_size:
                 return result
             after = page[-1]
@@ -767,8 +767,10 @@ class SyncActivities:
         inp: LostCreatesInput,
         campaign_id: uuid.UUID,
         result: LostCreatesResult,
+        done_until: uuid.UUID | None,
     ) -> None:
-        """The campaign's subtree, parents first (a child is found under its parent's id)."""
+        """The campaign's subtree, parents first (a child is found under its parent's id).
+        `done_until`: the run's campaigns up to it are settled (the heartbeats say so)."""
         async with tenant_session(self._sessions, tenant) as session:
             row = await SetSyncRepository(session).campaign_tree(tenant, campaign_id)
             if row is None:
@@ -782,7 +784,7 @@ class SyncActivities:
         adapter, account = await self._account_adapter(
             tenant, campaign_set.ad_account_id if campaign_set else None
         )
-        settle = _Settlement(self, tenant, inp, adapter, account, result)
+        settle = _Settlement(self, tenant, inp, adapter, account, result, done_until)
         campaign_pid = row.platform_campaign_id
         if ("campaign", row.id) in lost:
             found = await settle.entity(
@@ -885,9 +887,15 @@ class _Settlement:
         adapter: CampaignSetPlatformAdapter,
         account: AccountContext,
         result: LostCreatesResult,
+        done_until: uuid.UUID | None,
     ) -> None:
         self.acts, self.tenant, self.inp = acts, tenant, inp
         self.adapter, self.account, self.result = adapter, account, result
+        self._progress = [str(done_until)] if done_until else []
+
+    def heartbeat(self) -> None:
+        """Alive, and still settled up to the same campaign (where a retry resumes)."""
+        activity.heartbeat(*self._progress)
 
     async def entity(
         self, entity_type: EntityType, row: Any, find: Finder | None, gone: datetime | None = None
@@ -895,7 +903,7 @@ class _Settlement:
         """Look for the object by the entity's marker (`find` is None when its parent is not
         on the platform: then it cannot exist). Found: stopped first, then mapped (a retry
         after a failure in between finds it again). Not found: not created."""
-        activity.heartbeat()
+        self.heartbeat()
         platform = self.inp.platform
         found = None
         if find is not None:
@@ -937,7 +945,7 @@ class _Settlement:
         """The ad's post (Reddit) or creative (Meta): the one the found ad promotes, else one
         the lost create made (the retry's lookup by content), else none was made. A post
         spends nothing by itself: mapped, not paused."""
-        activity.heartbeat()
+        self.heartbeat()
         platform, tenant = self.inp.platform, self.tenant
         push = PushEntityInput(
             tenant_id=self.inp.tenant_id, platform=platform, entity_type="post",
@@ -1004,7 +1012,8 @@ class _Settlement:
 
 
 def _joined(first: str | None, then: str) -> str:
-    return f"{first}; {then}"[: MAX_ERROR_CHARS * 4] if first else then
+    """An entity's error, then what settling its lost create found."""
+    return f"{first}; {then}" if first else then
 
 
 class RetrySweepActivities:

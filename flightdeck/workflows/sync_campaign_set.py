@@ -223,9 +223,14 @@ class SyncCampaignSetWorkflow:
             # Creates whose answer was lost in campaigns the run never finished must not stay
             # live and unmapped; if looking for them fails, the run says so.
             reason = fatal or "a batch of the sync failed"
-            problem = await _settled(
-                settle_lost_creates(inp.model_copy(update={"platform": platform}), run_id, reason)
-            )
+            try:
+                problem = await _settled(
+                    settle_lost_creates(
+                        inp.model_copy(update={"platform": platform}), run_id, reason
+                    )
+                )
+            except asyncio.CancelledError:  # cancelled meanwhile: still finish, then stop
+                problem, cancelled = "cancelled while looking for lost creates", True
             if problem is not None:
                 fatal = f"{fatal}; {problem}" if fatal else problem
         final = await workflow.execute_activity(
