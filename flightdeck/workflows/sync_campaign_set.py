@@ -380,6 +380,9 @@ class SyncCampaignBatchWorkflow:
     """One page of a set's campaigns, pushed concurrently; one outcome each, always recorded
     (whatever fails, short of the whole sync being stopped)."""
 
+    def __init__(self) -> None:
+        self._stopping = False  # cancelled: calls in flight end, no new one starts
+
     @workflow.run
     async def run(self, inp: CampaignBatchInput) -> BatchResult:
         self._inp = inp
@@ -390,7 +393,8 @@ class SyncCampaignBatchWorkflow:
         except asyncio.CancelledError:
             if workflow.patched(SETTLE_LOST):
                 # Stop means stop: every in-flight call ends (and records what it made) before
-                # the run looks for lost creates.
+                # the run looks for lost creates, and no campaign goes on to its children.
+                self._stopping = True
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -400,6 +404,7 @@ class SyncCampaignBatchWorkflow:
                 t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None
             ]
             if failed:  # only `_Fatal` escapes `_campaign`: stop the others
+                self._stopping = workflow.patched(SETTLE_LOST)
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -441,6 +446,8 @@ class SyncCampaignBatchWorkflow:
         except Exception as err:  # a bug: this campaign fails with the reason, others go on
             message = f"unexpected error: {type(err).__name__}: {err}"
             outcome = _failed(campaign_id, platform_id, message, "campaign", campaign_id)
+        if self._stopping:  # the run settles what this campaign left
+            raise asyncio.CancelledError()
         if outcome.error and inp.operation == "push" and workflow.patched(SETTLE_LOST):
             # A create of this campaign whose answer was lost must not stay live and unmapped.
             reason = f"campaign {campaign_id} failed: {outcome.error.message}"
@@ -480,8 +487,10 @@ class SyncCampaignBatchWorkflow:
 
     async def _push(self, entity_type: PushEntityType, entity_id: str) -> PushEntityResult:
         inp = self._inp
+        if self._stopping:
+            raise asyncio.CancelledError()
         try:
-            return await workflow.execute_activity(
+            pushed = await workflow.execute_activity(
                 PUSH_ENTITY,
                 PushEntityInput(
                     tenant_id=inp.tenant_id,
@@ -505,7 +514,12 @@ class SyncCampaignBatchWorkflow:
                 ),
             )
         except ActivityError as err:
+            if self._stopping:
+                raise asyncio.CancelledError() from err
             raise _EntityFailed(entity_type, entity_id, err) from err
+        if self._stopping:  # it ended after the cancel (and recorded what it made): stop here
+            raise asyncio.CancelledError()
+        return pushed
 
 
 async def _settled(settling: Awaitable[LostCreatesResult]) -> str | None:

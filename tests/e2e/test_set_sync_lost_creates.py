@@ -1,6 +1,6 @@
 """A create whose answer was lost, in a push that then stops before the retry (issue 8 item 10,
 set side): the object is found by its marker, mapped and paused, never left live and unmapped;
-the next sync updates it instead of making another."""
+the next sync updates it instead of making another. Reddit, Meta and Google."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import asyncio
 from typing import Any
 
 from tests.e2e.conftest import System
+from tests.e2e.test_google_set_sync import campaign as google_campaign
+from tests.e2e.test_google_set_sync import google_objects
+from tests.e2e.test_meta_set_sync import facebook, make_set, meta_account
 from tests.e2e.test_set_sync import campaign, requests
 
 AD_CREATE = r"/ad_accounts/[^/]+/ads$"
@@ -153,3 +156,71 @@ async def test_a_cancelled_sync_maps_and_pauses_what_its_last_call_created(rig: 
     assert tree["campaigns"][0]["syncStatus"] == "failed"
     status = await rig.api.get(f"/api/v1/campaign-sets/{set_id}/sync-status", headers=rig.headers)
     assert "cancelled" in status.json()["error"]
+
+
+async def _cancel_while_in_flight(
+    rig: System, set_id: str, platform: str, path: str, nth: int = 1
+) -> None:
+    """Start the set's sync and cancel it while the `nth` POST to `path` is in flight."""
+    accepted = await rig.api.post(f"/api/v1/campaign-sets/{set_id}/sync", headers=rig.headers)
+    assert accepted.status_code == 202
+    params = {"platform": platform, "method": "POST", "path": path}
+    async with asyncio.timeout(60):
+        while len((await rig.sim.get("/_sim/requests", params=params)).json()) < nth:
+            await asyncio.sleep(0.05)
+    await rig.client.get_workflow_handle(f"sync-set-{set_id}").cancel()
+    job = await rig.wait_job(f"sync-set-{set_id}", timeout=90)
+    assert job["status"] in ("canceled", "cancelled"), job
+
+
+def _local_ads(tree: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ads = [ad for c in tree["campaigns"] for g in c["adGroups"] for ad in g["ads"]]
+    return {ad["platformAdId"]: ad for ad in ads if ad["platformAdId"]}
+
+
+async def test_meta_a_cancelled_sync_leaves_no_unmapped_ad(rig: System) -> None:
+    account = await meta_account(rig)
+    set_id = await make_set(rig, account, 1)
+    await rig.faults(
+        {"platform": "meta", "method": "POST", "path": r"/act_\d+/ads$",
+         "lostResponseRate": 1.0, "latencyMs": 3000, "remaining": 1},
+    )  # fmt: skip
+    await _cancel_while_in_flight(rig, set_id, "meta", r"/act_\d+/ads$")
+
+    objects = await facebook(rig)
+    local = _local_ads(await _tree(rig, set_id))
+    # Every ad on Graph is mapped by exactly one of ours (none left live and unknown).
+    assert {str(ad["id"]) for ad in objects["ads"]} == set(local)
+    assert 1 <= len(objects["ads"]) <= 4
+    paused = [ad for ad in objects["ads"] if ad["status"] == "PAUSED"]
+    [lost] = paused  # the one whose answer was lost; the others were created as asked
+    mine = local[str(lost["id"])]
+    assert mine["syncStatus"] == "failed" and "found on meta" in mine["syncError"], mine
+    used = {str(ad["creative"]["creative_id"]) for ad in objects["ads"]}
+    mapped_posts = {ad["platformPostId"] for ad in local.values()}
+    assert used <= mapped_posts
+
+
+async def test_google_a_cancelled_sync_leaves_no_unmapped_ad(rig: System) -> None:
+    account = await rig.connect_google()
+    body = {"name": "Google set", "platform": "google", "adAccountId": account,
+            "campaigns": [google_campaign(0)]}  # fmt: skip
+    created = await rig.api.post("/api/v1/campaign-sets", json=body, headers=rig.headers)
+    assert created.status_code == 201, created.text
+    set_id = created.json()["id"]
+    # An ad's atomic mutate (ad and label) commits slowly and loses its answer.
+    await rig.faults(
+        {"platform": "google", "method": "POST", "path": "googleAds:mutate",
+         "bodyContains": "adGroupAdOperation", "lostResponseRate": 1.0, "latencyMs": 3000,
+         "remaining": 1},
+    )  # fmt: skip
+    # The 4th mutate is the first ad's (after the campaign's and its two ad groups').
+    await _cancel_while_in_flight(rig, set_id, "google", "googleAds:mutate", nth=4)
+
+    objects = await google_objects(rig)
+    local = _local_ads(await _tree(rig, set_id))
+    assert {ad["resourceName"] for ad in objects["adGroupAds"]} == set(local)
+    assert 1 <= len(objects["adGroupAds"]) <= 4
+    [lost] = [ad for ad in objects["adGroupAds"] if ad["status"] == "PAUSED"]
+    mine = local[lost["resourceName"]]
+    assert mine["syncStatus"] == "failed" and "found on google" in mine["syncError"], mine
