@@ -162,7 +162,10 @@ async def running_workers(
             poll_page_size=settings.sync_back_page_size,
         )
         sync_acts = SyncActivities(
-            sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
+            sessions,
+            adapters,
+            CircuitBreakerService.from_settings(sessions, settings),
+            call_timeout_seconds=settings.http_timeout_seconds,
         )
         sweep_acts = RetrySweepActivities(sessions)
         entity_acts = SetEntityActivities(client, settings.task_queue)

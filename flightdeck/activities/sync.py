@@ -103,10 +103,12 @@ class SyncActivities:
         sessions: async_sessionmaker[AsyncSession],
         adapters: AdapterProvider,
         breaker: CircuitBreakerService,
+        call_timeout_seconds: float = 30.0,
     ) -> None:
         self._sessions = sessions
         self._adapters = adapters
         self._breaker = breaker
+        self._call_timeout = timedelta(seconds=call_timeout_seconds)
 
     # -- bookkeeping (main task queue) ---------------------------------------------------------
 
@@ -636,6 +638,7 @@ class SyncActivities:
         """The create call itself. A refusal that says nothing was made (429, 4xx, our own
         check) clears the ledger's `requested`, so the next attempt creates without looking;
         any other failure (lost answer, timeout, 5xx) leaves it: the object may exist."""
+        self._time_to_create(inp.platform)
         try:
             return await self._call(inp.platform, tenant, call)
         except PlatformError as exc:
@@ -645,6 +648,24 @@ class SyncActivities:
                         tenant, record_type, entity_id, inp.platform
                     )
             raise
+
+    def _time_to_create(self, platform: str) -> None:
+        """Temporal does not stop an attempt that outlives its start-to-close timeout (only a
+        heartbeat would tell it): the next attempt runs beside it. A create sent that late
+        could commit after the next attempt looked for it, and both would create. So a create
+        goes out only while the call can end (its HTTP timeout) inside the attempt's time;
+        otherwise this attempt gives up unsent, and the next one looks first (`requested`)."""
+        info = activity.info()
+        limit = info.start_to_close_timeout
+        if not limit:
+            return
+        margin = min(self._call_timeout, limit / 2)
+        if datetime.now(UTC) + margin > info.started_time + limit:
+            raise RetryableError(
+                "too little of this attempt's time left to create safely; the next attempt "
+                "looks for the object first",
+                platform=platform,
+            )
 
     async def _remove(
         self,
