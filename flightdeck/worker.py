@@ -168,7 +168,10 @@ async def running_workers(
             poll_page_size=settings.sync_back_page_size,
         )
         sync_acts = SyncActivities(
-            sessions, adapters, CircuitBreakerService.from_settings(sessions, settings)
+            sessions,
+            adapters,
+            CircuitBreakerService.from_settings(sessions, settings),
+            call_timeout_seconds=settings.http_timeout_seconds,
         )
         sweep_acts = RetrySweepActivities(sessions)
         entity_acts = SetEntityActivities(client, settings.task_queue)
@@ -293,7 +296,11 @@ def platform_workers(
             client,
             graceful_shutdown_timeout=grace,
             task_queue=entry.task_queue(settings),
-            activities=[sync_acts.push_entity, back_acts.apply_resolution],
+            activities=[
+                sync_acts.push_entity,
+                sync_acts.settle_lost_creates,
+                back_acts.apply_resolution,
+            ],
             max_concurrent_activities=100,
             max_task_queue_activities_per_second=entry.rate_limit(settings),
         ),

@@ -18,6 +18,8 @@ FINISH_SET_SYNC = "sync.finish_set_sync"
 NEXT_CAMPAIGN_PAGE = "sync.next_campaign_page"
 PUSH_ENTITY = "sync.push_entity"
 RECORD_CAMPAIGN_OUTCOME = "sync.record_campaign_outcome"
+# On the platform's queue: a stopped push's creates whose answer was lost, found and mapped.
+SETTLE_LOST_CREATES = "sync.settle_lost_creates"
 FIND_RETRYABLE_SYNCS = "sync.find_retryable_syncs"
 START_SET_SYNC = "sync.start_set_sync"
 # Signal-with-start of a set's entity workflow (campaign-set-{setId}), for the retry sweep.

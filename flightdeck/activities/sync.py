@@ -26,9 +26,10 @@ from flightdeck.activities.names import (
     PREPARE_SET_SYNC,
     PUSH_ENTITY,
     RECORD_CAMPAIGN_OUTCOME,
+    SETTLE_LOST_CREATES,
 )
 from flightdeck.db.circuit_breaker import CircuitBreakerService
-from flightdeck.db.models import GeneratedCampaign
+from flightdeck.db.models import GeneratedAd, GeneratedCampaign
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_assets import CampaignAssetRepository, record_asset_reuse
 from flightdeck.db.repositories.campaign_sets import (
@@ -57,6 +58,8 @@ from flightdeck.domain.sync import (
     CampaignOutcomeInput,
     CampaignPage,
     CampaignPageInput,
+    LostCreatesInput,
+    LostCreatesResult,
     PushAction,
     PushEntityInput,
     PushEntityResult,
@@ -100,10 +103,12 @@ class SyncActivities:
         sessions: async_sessionmaker[AsyncSession],
         adapters: AdapterProvider,
         breaker: CircuitBreakerService,
+        call_timeout_seconds: float = 30.0,
     ) -> None:
         self._sessions = sessions
         self._adapters = adapters
         self._breaker = breaker
+        self._call_timeout = timedelta(seconds=call_timeout_seconds)
 
     # -- bookkeeping (main task queue) ---------------------------------------------------------
 
@@ -306,7 +311,7 @@ class SyncActivities:
                 push_spec,
                 record,
                 create=lambda ref: adapter.create_campaign(account, push_spec, ref=ref),
-                find=lambda ref: adapter.find_campaign(account, spec.name, ref=ref),
+                find=_finder(adapter, account, "campaign", spec.name),
                 update=lambda base: adapter.update_campaign(
                     account, row.platform_campaign_id or "", push_spec, base
                 ),
@@ -378,7 +383,7 @@ class SyncActivities:
             create=lambda ref: adapter.create_ad_group(
                 account, parent_id, campaign_spec, spec, ref=ref
             ),
-            find=lambda ref: adapter.find_ad_group(account, parent_id, spec.name, ref=ref),
+            find=_finder(adapter, account, "ad_group", spec.name, parent_id),
             update=lambda base: adapter.update_ad_group(
                 account, row.platform_ad_group_id or "", campaign_spec, spec, base
             ),
@@ -444,6 +449,9 @@ class SyncActivities:
         adapter: CampaignSetPlatformAdapter,
         account: AccountContext,
         spec: AdSpec,
+        *,
+        ad_status: str = "syncing",
+        ad_error: str | None = None,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
         copy that no ad of any tenant maps. Under a per-profile lock, so two ads with the same
@@ -462,7 +470,9 @@ class SyncActivities:
             free = [c.platform_id for c in candidates if c.platform_id not in taken]
             if not free:
                 return None
-            await self._record_post(session, tenant, inp, ad_id, free[0])
+            await self._record_post(
+                session, tenant, inp, ad_id, free[0], ad_status=ad_status, ad_error=ad_error
+            )
             return free[0]
 
     async def _record_post(
@@ -472,13 +482,17 @@ class SyncActivities:
         inp: PushEntityInput,
         ad_id: uuid.UUID,
         post_id: str,
+        *,
+        ad_status: str = "syncing",
+        ad_error: str | None = None,
     ) -> None:
         await SyncRecordRepository(session).mark_synced(
             tenant, "post", ad_id, inp.platform, platform_id=post_id, snapshot={}
         )
         await CampaignSetRepository(session).record_sync_result(
-            tenant, "ad", ad_id, sync_status="syncing", platform_post_id=post_id
-        )
+            tenant, "ad", ad_id, sync_status=ad_status, sync_error=ad_error,
+            platform_post_id=post_id,
+        )  # fmt: skip
 
     async def _push_ad(self, tenant: uuid.UUID, inp: PushEntityInput) -> PushEntityResult:
         ad_id = uuid.UUID(inp.entity_id)
@@ -510,7 +524,7 @@ class SyncActivities:
             spec,
             record,
             create=lambda ref: adapter.create_ad(account, parent_id, spec, post_id, ref=ref),
-            find=lambda ref: adapter.find_ad(account, parent_id, spec.name, ref=ref),
+            find=_finder(adapter, account, "ad", spec.name, parent_id),
             update=lambda base: adapter.update_ad(account, ad.platform_ad_id or "", spec, base),
         )
         if spec.image_url and action in ("created", "adopted"):
@@ -553,7 +567,7 @@ class SyncActivities:
         record: Any,
         *,
         create: Callable[[str], Awaitable[PlatformObject]],
-        find: Callable[[str], Awaitable[PlatformObject | None]],
+        find: Finder,
         update: Callable[[Any], Awaitable[PlatformObject]],
         held: bool = False,
     ) -> tuple[str, PushAction]:
@@ -624,6 +638,7 @@ class SyncActivities:
         """The create call itself. A refusal that says nothing was made (429, 4xx, our own
         check) clears the ledger's `requested`, so the next attempt creates without looking;
         any other failure (lost answer, timeout, 5xx) leaves it: the object may exist."""
+        self._time_to_create(inp.platform)
         try:
             return await self._call(inp.platform, tenant, call)
         except PlatformError as exc:
@@ -633,6 +648,24 @@ class SyncActivities:
                         tenant, record_type, entity_id, inp.platform
                     )
             raise
+
+    def _time_to_create(self, platform: str) -> None:
+        """Temporal does not stop an attempt that outlives its start-to-close timeout (only a
+        heartbeat would tell it): the next attempt runs beside it. A create sent that late
+        could commit after the next attempt looked for it, and both would create. So a create
+        goes out only while the call can end (its HTTP timeout) inside the attempt's time;
+        otherwise this attempt gives up unsent, and the next one looks first (`requested`)."""
+        info = activity.info()
+        limit = info.start_to_close_timeout
+        if not limit:
+            return
+        margin = min(self._call_timeout, limit / 2)
+        if datetime.now(UTC) + margin > info.started_time + limit:
+            raise RetryableError(
+                "too little of this attempt's time left to create safely; the next attempt "
+                "looks for the object first",
+                platform=platform,
+            )
 
     async def _remove(
         self,
@@ -707,6 +740,96 @@ class SyncActivities:
             entity_id=inp.entity_id, platform_id=row.platform_campaign_id, action=action
         )
 
+    # -- creates whose answer was lost, in a push that then stopped ---------------------------
+
+    @activity.defn(name=SETTLE_LOST_CREATES)
+    async def settle_lost_creates(self, inp: LostCreatesInput) -> LostCreatesResult:
+        """A stopped push (a failed campaign; a run cancelled, failed or stopped for a reauth)
+        may have made objects whose create answer was lost: ledger rows left `requested` with
+        no platform id. Each is looked up on the platform by its marker, with the very lookup
+        a retry after an ambiguous failure makes. Found: it is ours; paused (deleted, if the
+        entity was deleted meanwhile), then mapped, still failed, so the next sync updates it
+        to what was asked instead of creating another. Not found: its row says not created,
+        with the reason. Only this tenant's rows of these campaigns are read, so nothing
+        without our marker is touched. Pages campaigns and heartbeats after each (a retry
+        resumes after the last one done); safe to repeat (settled rows are not `requested`)."""
+        try:
+            return await self._settle_lost_creates(inp)
+        except ReauthRequired as exc:
+            raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
+        except PlatformError as exc:
+            raise to_application_error(exc) from exc
+
+    async def _settle_lost_creates(self, inp: LostCreatesInput) -> LostCreatesResult:
+        tenant = uuid.UUID(inp.tenant_id)
+        result = LostCreatesResult()
+        if inp.campaign_ids is not None:
+            for given in inp.campaign_ids:
+                await self._settle_campaign(tenant, inp, uuid.UUID(given), result, None)
+            return result
+        details = activity.info().heartbeat_details
+        after = uuid.UUID(str(details[0])) if details else None
+        while True:
+            async with tenant_session(self._sessions, tenant) as session:
+                page = await SetSyncRepository(session).unfinished_campaign_page(
+                    tenant, uuid.UUID(inp.run_id), after, inp.page_size
+                )
+            for campaign_id in page:
+                await self._settle_campaign(tenant, inp, campaign_id, result, after)
+                activity.heartbeat(str(campaign_id))
+                after = campaign_id
+            if len(page) < inp.page_size:
+                return result
+            after = page[-1]
+
+    async def _settle_campaign(
+        self,
+        tenant: uuid.UUID,
+        inp: LostCreatesInput,
+        campaign_id: uuid.UUID,
+        result: LostCreatesResult,
+        done_until: uuid.UUID | None,
+    ) -> None:
+        """The campaign's subtree, parents first (a child is found under its parent's id).
+        `done_until`: the run's campaigns up to it are settled (the heartbeats say so)."""
+        async with tenant_session(self._sessions, tenant) as session:
+            row = await SetSyncRepository(session).campaign_tree(tenant, campaign_id)
+            if row is None:
+                return
+            ids = [row.id] + [g.id for g in row.ad_groups]
+            ids += [a.id for g in row.ad_groups for a in g.ads]
+            lost = await SyncRecordRepository(session).lost_creates(tenant, inp.platform, ids)
+            campaign_set = await CampaignSetRepository(session).get(tenant, row.campaign_set_id)
+        if not lost:
+            return
+        adapter, account = await self._account_adapter(
+            tenant, campaign_set.ad_account_id if campaign_set else None
+        )
+        settle = _Settlement(self, tenant, inp, adapter, account, result, done_until)
+        campaign_pid = row.platform_campaign_id
+        if ("campaign", row.id) in lost:
+            found = await settle.entity(
+                "campaign", row, _finder(adapter, account, "campaign", row.name)
+            )
+            campaign_pid = found.platform_id if found else None
+        for group in row.ad_groups:
+            group_pid = group.platform_ad_group_id
+            if ("ad_group", group.id) in lost:
+                find = _finder(adapter, account, "ad_group", group.name, campaign_pid)
+                found = await settle.entity(
+                    "ad_group", group, find if campaign_pid else None, gone=row.deleted_at
+                )
+                group_pid = found.platform_id if found else None
+            for ad in group.ads:
+                post_id = None
+                if ("ad", ad.id) in lost:
+                    find = _finder(adapter, account, "ad", ad.name, group_pid)
+                    gone = row.deleted_at or group.deleted_at
+                    found = await settle.entity("ad", ad, find if group_pid else None, gone=gone)
+                    post_id = found.extra_ids.get("post_id") if found else None
+                if ("post", ad.id) in lost:
+                    await settle.post(ad, post_id)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _adapter(
@@ -774,6 +897,146 @@ class SyncActivities:
             )
 
 
+class _Settlement:
+    """Settling one campaign's lost creates (`SyncActivities.settle_lost_creates`)."""
+
+    def __init__(
+        self,
+        acts: SyncActivities,
+        tenant: uuid.UUID,
+        inp: LostCreatesInput,
+        adapter: CampaignSetPlatformAdapter,
+        account: AccountContext,
+        result: LostCreatesResult,
+        done_until: uuid.UUID | None,
+    ) -> None:
+        self.acts, self.tenant, self.inp = acts, tenant, inp
+        self.adapter, self.account, self.result = adapter, account, result
+        self._progress = [str(done_until)] if done_until else []
+
+    def heartbeat(self) -> None:
+        """Alive, and still settled up to the same campaign (where a retry resumes)."""
+        activity.heartbeat(*self._progress)
+
+    async def entity(
+        self, entity_type: EntityType, row: Any, find: Finder | None, gone: datetime | None = None
+    ) -> PlatformObject | None:
+        """Look for the object by the entity's marker (`find` is None when its parent is not
+        on the platform: then it cannot exist). Found: stopped first, then mapped (a retry
+        after a failure in between finds it again). Not found: not created."""
+        self.heartbeat()
+        platform = self.inp.platform
+        found = None
+        if find is not None:
+            found = await self.acts._call(
+                platform, self.tenant, find(entity_ref(entity_type, row.id))
+            )
+        if found is None:
+            why = "its parent is not on the platform" if find is None else "not found by its marker"
+            await self._not_created(entity_type, row, why)
+            return None
+        deleted = row.deleted_at is not None or gone is not None
+        note = await self._stop(entity_type, found.platform_id, deleted)
+        message = (
+            f"found on {platform} after its create answer was lost ({self.inp.reason}); {note}"
+        )
+        async with tenant_session(self.acts._sessions, self.tenant) as session, session.begin():
+            await SyncRecordRepository(session).mark_found(
+                self.tenant, entity_type, row.id, platform,
+                platform_id=found.platform_id, message=message, deleted=deleted,
+            )  # fmt: skip
+            await CampaignSetRepository(session).record_sync_result(
+                self.tenant,
+                entity_type,
+                row.id,
+                sync_status="synced" if deleted else "failed",
+                platform_id=found.platform_id,
+                sync_error=None if deleted else _joined(row.sync_error, message),
+                platform_post_id=found.extra_ids.get("post_id") if entity_type == "ad" else None,
+            )
+            await _audit(
+                session, self.tenant, f"{entity_type}.found_after_lost_answer", row.id,
+                entity_type=f"{platform}.{entity_type}", platformId=found.platform_id,
+                status="deleted" if deleted else "paused", note=note, reason=self.inp.reason,
+            )  # fmt: skip
+        self.result.found += 1
+        return found
+
+    async def post(self, ad: GeneratedAd, promoted: str | None) -> None:
+        """The ad's post (Reddit) or creative (Meta): the one the found ad promotes, else one
+        the lost create made (the retry's lookup by content), else none was made. A post
+        spends nothing by itself: mapped, not paused."""
+        self.heartbeat()
+        platform, tenant = self.inp.platform, self.tenant
+        push = PushEntityInput(
+            tenant_id=self.inp.tenant_id, platform=platform, entity_type="post",
+            entity_id=str(ad.id), set_id=self.inp.set_id,
+        )  # fmt: skip
+        message = f"its post was found on {platform} after its create answer was lost"
+        ad_status = "synced" if ad.deleted_at is not None else "failed"
+        ad_error = None if ad.deleted_at is not None else _joined(ad.sync_error, message)
+        post_id = promoted
+        if promoted is not None:
+            async with tenant_session(self.acts._sessions, tenant) as session, session.begin():
+                await SyncRecordRepository(session).mark_synced(
+                    tenant, "post", ad.id, platform, platform_id=promoted, snapshot={}
+                )
+        else:
+            post_id = await self.acts._adopt_post(
+                tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
+                ad_status=ad_status, ad_error=ad_error,
+            )  # fmt: skip
+        if post_id is None:
+            await self._not_created("post", ad, "no unpromoted post with its copy", entity=False)
+            return
+        async with tenant_session(self.acts._sessions, tenant) as session, session.begin():
+            await _audit(
+                session, tenant, "post.found_after_lost_answer", ad.id,
+                entity_type=f"{platform}.post", platformId=post_id, reason=self.inp.reason,
+            )  # fmt: skip
+        self.result.found += 1
+
+    async def _stop(self, entity_type: EntityType, platform_id: str, deleted: bool) -> str:
+        """Pause the object (delete it, when its entity was deleted): its push failed, so it
+        must not spend before a sync puts it in the state asked for. A refusal for good is
+        noted, not raised: the object is mapped all the same, for a person and the next sync."""
+        status = "deleted" if deleted else "paused"
+        try:
+            await self.acts._call(
+                self.inp.platform,
+                self.tenant,
+                self.adapter.set_status(self.account, entity_type, platform_id, status),
+            )
+        except NonRetryableError as exc:
+            return f"setting it {status} was refused: {exc}"
+        return "deleted, as its entity is" if deleted else "paused until the next sync"
+
+    async def _not_created(
+        self, entity_type: RecordType, row: Any, why: str, *, entity: bool = True
+    ) -> None:
+        platform = self.inp.platform
+        message = f"not created on {platform} ({why}; checked after {self.inp.reason})"
+        async with tenant_session(self.acts._sessions, self.tenant) as session, session.begin():
+            await SyncRecordRepository(session).mark_not_created(
+                self.tenant, entity_type, row.id, platform, message=message
+            )
+            if entity and entity_type != "post" and row.deleted_at is None:
+                await CampaignSetRepository(session).record_sync_result(
+                    self.tenant, entity_type, row.id, sync_status="failed",
+                    sync_error=row.sync_error or message,
+                )  # fmt: skip
+            await _audit(
+                session, self.tenant, f"{entity_type}.not_created", row.id,
+                entity_type=f"{platform}.{entity_type}", reason=message,
+            )  # fmt: skip
+        self.result.not_created += 1
+
+
+def _joined(first: str | None, then: str) -> str:
+    """An entity's error, then what settling its lost create found."""
+    return f"{first}; {then}" if first else then
+
+
 class RetrySweepActivities:
     """The sweep's bookkeeping; works across tenants, so it runs in the system scope."""
 
@@ -838,6 +1101,26 @@ def _without_conflicted(spec: SpecT, record: Any, conflicted: set[str] | None) -
     if base is None or not conflicted <= set(type(spec).model_fields):
         return None
     return spec.model_copy(update={name: getattr(base, name) for name in conflicted})
+
+
+Finder = Callable[[str], Awaitable[PlatformObject | None]]
+
+
+def _finder(
+    adapter: CampaignSetPlatformAdapter,
+    account: AccountContext,
+    entity_type: EntityType,
+    name: str,
+    parent_id: str | None = None,
+) -> Finder:
+    """How to look for the object an ambiguous create of this entity may have made: by the
+    marker (`ref`) it carries, under its parent. The same lookup for a retry and for settling
+    a stopped push, so both adopt exactly the same objects."""
+    if entity_type == "campaign":
+        return lambda ref: adapter.find_campaign(account, name, ref=ref)
+    if entity_type == "ad_group":
+        return lambda ref: adapter.find_ad_group(account, parent_id or "", name, ref=ref)
+    return lambda ref: adapter.find_ad(account, parent_id or "", name, ref=ref)
 
 
 def _create_outcome_unknown(record: Any) -> bool:

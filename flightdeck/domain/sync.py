@@ -80,6 +80,7 @@ class SyncSetInput(BaseModel):
     cursor: str | None = None
     batches_started: int = 0
     totals: SyncTotals = Field(default_factory=SyncTotals)
+    batches_failed: int = 0  # their campaigns have no outcome: `finish` settles them
 
 
 class SyncStartInput(BaseModel):
@@ -119,6 +120,25 @@ class SyncFinishInput(BaseModel):
     operation: SyncOperation
     trigger: str = "api"
     fatal_error: str | None = None
+
+
+class LostCreatesInput(BaseModel):
+    """Settle the creates of a stopped push whose outcome is unknown (ledger rows left
+    `requested`): `campaign_ids` (a failed campaign's subtree), or else the run's campaigns
+    that have no outcome (the run was cancelled or stopped), paged `page_size` at a time."""
+
+    tenant_id: str
+    platform: str
+    set_id: str
+    run_id: str
+    campaign_ids: list[str] | None = None
+    reason: str = "the sync failed"
+    page_size: int = 25
+
+
+class LostCreatesResult(BaseModel):
+    found: int = 0  # on the platform after all: now mapped (and paused or deleted)
+    not_created: int = 0  # not on the platform: the ledger says so, with the reason
 
 
 class CampaignBatchInput(BaseModel):

@@ -22,6 +22,7 @@ with the reason, and the run ends `completed`, `completed_with_errors` or `faile
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         PREPARE_SET_SYNC,
         PUSH_ENTITY,
         RECORD_CAMPAIGN_OUTCOME,
+        SETTLE_LOST_CREATES,
     )
     from flightdeck.domain.sync import (
         MAX_ERROR_CHARS,
@@ -47,6 +49,8 @@ with workflow.unsafe.imports_passed_through():
         CampaignOutcomeStatus,
         CampaignPage,
         CampaignPageInput,
+        LostCreatesInput,
+        LostCreatesResult,
         PushEntityInput,
         PushEntityResult,
         PushEntityType,
@@ -88,6 +92,48 @@ FINISH_RETRY = RetryPolicy(
 )
 
 
+# Patch id: failed campaigns and stopped runs settle their lost creates (issue 8 item 10), and a
+# cancelled run lets its batches' in-flight calls end before it does.
+SETTLE_LOST = "settle-lost-creates"
+STOPPED = workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+
+
+def settle_lost_creates(
+    inp: CampaignBatchInput | SyncSetInput,
+    run_id: str,
+    reason: str,
+    campaign_ids: list[str] | None = None,
+) -> Awaitable[LostCreatesResult]:
+    """Look for the objects of creates whose answer was lost (ledger rows left `requested`)
+    of `campaign_ids`, or of the run's campaigns without an outcome: map them (paused), or
+    record that they were not created. On the platform's queue, heartbeating; bounded."""
+    return workflow.execute_activity(
+        SETTLE_LOST_CREATES,
+        LostCreatesInput(
+            tenant_id=inp.tenant_id,
+            platform=inp.platform,
+            set_id=inp.set_id,
+            run_id=run_id,
+            campaign_ids=campaign_ids,
+            reason=reason[:MAX_ERROR_CHARS],
+        ),
+        task_queue=inp.platform_task_queue,
+        start_to_close_timeout=timedelta(minutes=10),
+        schedule_to_close_timeout=timedelta(minutes=30),
+        # One platform call at most between two heartbeats: a push's own time limit.
+        heartbeat_timeout=timedelta(seconds=inp.activity_timeout_seconds),
+        retry_policy=RetryPolicy(
+            initial_interval=timedelta(seconds=inp.retry_initial_seconds),
+            maximum_interval=timedelta(seconds=60),
+            maximum_attempts=inp.call_max_attempts,
+            non_retryable_error_types=NON_RETRYABLE,
+        ),
+        cancellation_type=STOPPED,
+        result_type=LostCreatesResult,
+        summary="find lost creates" + (f" of campaign {campaign_ids[0]}" if campaign_ids else ""),
+    )
+
+
 def task_queue_for(platform_queue: str, entity_type: PushEntityType) -> str:
     """One queue per platform rate-limit policy: Reddit counts posts against its
     creative-management policy, everything else against campaign-management writes."""
@@ -110,6 +156,7 @@ class _EntityFailed(Exception):
 class SyncCampaignSetWorkflow:
     def __init__(self) -> None:
         self._progress = SyncProgress()
+        self._batches_failed = 0
 
     @workflow.query
     def progress(self) -> SyncProgress:
@@ -120,6 +167,7 @@ class SyncCampaignSetWorkflow:
         info = workflow.info()
         run_id = inp.run_id or info.first_execution_run_id
         self._progress = SyncProgress(status="running", operation=inp.operation, run_id=run_id)
+        self._batches_failed = inp.batches_failed
         totals, platform, cursor = inp.totals, inp.platform, inp.cursor
         fatal: str | None = None
         fatal_type = Failure.SYNC_FAILED
@@ -166,9 +214,25 @@ class SyncCampaignSetWorkflow:
                         "batches_started": inp.batches_started + inp.max_batches_per_run,
                         "totals": totals,
                         "campaign_ids": None,
+                        "batches_failed": self._batches_failed,
                     }
                 )
             )
+        stopped = fatal is not None or self._batches_failed > 0
+        if stopped and inp.operation == "push" and workflow.patched(SETTLE_LOST):
+            # Creates whose answer was lost in campaigns the run never finished must not stay
+            # live and unmapped; if looking for them fails, the run says so.
+            reason = fatal or "a batch of the sync failed"
+            try:
+                problem = await _settled(
+                    settle_lost_creates(
+                        inp.model_copy(update={"platform": platform}), run_id, reason
+                    )
+                )
+            except asyncio.CancelledError:  # cancelled meanwhile: still finish, then stop
+                problem, cancelled = "cancelled while looking for lost creates", True
+            if problem is not None:
+                fatal = f"{fatal}; {problem}" if fatal else problem
         final = await workflow.execute_activity(
             FINISH_SET_SYNC,
             SyncFinishInput(
@@ -204,8 +268,28 @@ class SyncCampaignSetWorkflow:
         """Page the run's campaigns from Postgres and start a child per page, never more than
         `window` at once; fold in their results. Returns the cursor, and whether campaigns are
         left for the next run (continue-as-new)."""
-        info = workflow.info()
         running: set[asyncio.Task[BatchResult]] = set()
+        try:
+            return await self._fill_window(inp, run_id, platform, cursor, totals, running)
+        except asyncio.CancelledError:
+            if running and workflow.patched(SETTLE_LOST):
+                # Stop means stop: each batch ends its in-flight calls (recording what they
+                # made) before the run looks for lost creates and closes.
+                for task in running:
+                    task.cancel()
+                await workflow.wait(running)
+            raise
+
+    async def _fill_window(
+        self,
+        inp: SyncSetInput,
+        run_id: str,
+        platform: str,
+        cursor: str | None,
+        totals: SyncTotals,
+        running: set[asyncio.Task[BatchResult]],
+    ) -> tuple[str | None, bool]:
+        info = workflow.info()
         fatal: str | None = None
         started = 0
 
@@ -217,6 +301,7 @@ class SyncCampaignSetWorkflow:
                 except ChildWorkflowError as err:
                     # Its campaigns have no outcome: `finish` marks them failed with this.
                     workflow.logger.warning("a batch of the sync failed: %s", _message(err))
+                    self._batches_failed += 1
                     continue
                 for outcome in result.outcomes:
                     totals.add(outcome)
@@ -295,6 +380,9 @@ class SyncCampaignBatchWorkflow:
     """One page of a set's campaigns, pushed concurrently; one outcome each, always recorded
     (whatever fails, short of the whole sync being stopped)."""
 
+    def __init__(self) -> None:
+        self._stopping = False  # cancelled: calls in flight end, no new one starts
+
     @workflow.run
     async def run(self, inp: CampaignBatchInput) -> BatchResult:
         self._inp = inp
@@ -302,11 +390,21 @@ class SyncCampaignBatchWorkflow:
         result = BatchResult()
         try:
             await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        except asyncio.CancelledError:
+            if workflow.patched(SETTLE_LOST):
+                # Stop means stop: every in-flight call ends (and records what it made) before
+                # the run looks for lost creates, and no campaign goes on to its children.
+                self._stopping = True
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         finally:
             failed = [
                 t for t in tasks if t.done() and not t.cancelled() and t.exception() is not None
             ]
             if failed:  # only `_Fatal` escapes `_campaign`: stop the others
+                self._stopping = workflow.patched(SETTLE_LOST)
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -348,6 +446,17 @@ class SyncCampaignBatchWorkflow:
         except Exception as err:  # a bug: this campaign fails with the reason, others go on
             message = f"unexpected error: {type(err).__name__}: {err}"
             outcome = _failed(campaign_id, platform_id, message, "campaign", campaign_id)
+        if self._stopping:  # the run settles what this campaign left
+            raise asyncio.CancelledError()
+        if outcome.error and inp.operation == "push" and workflow.patched(SETTLE_LOST):
+            # A create of this campaign whose answer was lost must not stay live and unmapped.
+            reason = f"campaign {campaign_id} failed: {outcome.error.message}"
+            problem = await _settled(
+                settle_lost_creates(inp, inp.run_id or "", reason, [campaign_id])
+            )
+            if problem is not None:
+                joined = f"{outcome.error.message}; {problem}"[:MAX_ERROR_CHARS]
+                outcome.error.message = joined
         await workflow.execute_local_activity(
             RECORD_CAMPAIGN_OUTCOME,
             CampaignOutcomeInput(
@@ -378,8 +487,10 @@ class SyncCampaignBatchWorkflow:
 
     async def _push(self, entity_type: PushEntityType, entity_id: str) -> PushEntityResult:
         inp = self._inp
+        if self._stopping:
+            raise asyncio.CancelledError()
         try:
-            return await workflow.execute_activity(
+            pushed = await workflow.execute_activity(
                 PUSH_ENTITY,
                 PushEntityInput(
                     tenant_id=inp.tenant_id,
@@ -392,6 +503,10 @@ class SyncCampaignBatchWorkflow:
                 task_queue=task_queue_for(inp.platform_task_queue, entity_type),
                 start_to_close_timeout=timedelta(seconds=inp.activity_timeout_seconds),
                 retry_policy=platform_retry(inp),
+                # Cancelled, a call still in flight ends (and records what it made) first.
+                cancellation_type=STOPPED
+                if workflow.patched(SETTLE_LOST)
+                else workflow.ActivityCancellationType.TRY_CANCEL,
                 result_type=PushEntityResult,
                 summary=(
                     f"{inp.operation} {entity_type.replace('_', ' ')} {entity_id} "
@@ -399,7 +514,25 @@ class SyncCampaignBatchWorkflow:
                 ),
             )
         except ActivityError as err:
+            if self._stopping:
+                raise asyncio.CancelledError() from err
             raise _EntityFailed(entity_type, entity_id, err) from err
+        if self._stopping:  # it ended after the cancel (and recorded what it made): stop here
+            raise asyncio.CancelledError()
+        return pushed
+
+
+async def _settled(settling: Awaitable[LostCreatesResult]) -> str | None:
+    """None when the lost creates were settled, else why not (the run records it)."""
+    try:
+        result = await settling
+    except ActivityError as err:
+        return f"looking for objects whose create answer was lost failed: {_message(err)}"
+    if result.found or result.not_created:
+        workflow.logger.info(
+            "lost creates: %d found and mapped, %d not created", result.found, result.not_created
+        )
+    return None
 
 
 async def _gather(awaitables: list) -> list[Any]:  # type: ignore[type-arg]

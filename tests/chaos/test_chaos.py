@@ -41,12 +41,6 @@ async def test_every_set_run_ends_and_no_id_is_lost(report: Report) -> None:
     assert "stuck" not in missed and "lost_ids" not in missed, report.render()
 
 
-@pytest.mark.xfail(
-    reason="issue 8 item 10 (set side): a create whose answer was lost in a campaign that then "
-    "fails before the retry can stay unmapped (one orphan ad in 1 of 2 runs); items 2-3 (adoption "
-    "by marker only, ledgered posts, no post shared across tenants) pass",
-    strict=False,
-)
 async def test_set_sync_adopts_only_its_own_objects(report: Report) -> None:
     missed = report.missed("sets")
     assert not missed.get("orphans") and not missed.get("duplicates"), report.render()

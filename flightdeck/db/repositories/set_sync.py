@@ -169,6 +169,21 @@ class SetSyncRepository:
         rows = await self.session.scalars(statement.order_by(GeneratedCampaign.id).limit(limit))
         return list(rows.all())
 
+    async def unfinished_campaign_page(
+        self, tenant_id: uuid.UUID, run_id: uuid.UUID, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID]:
+        """The run's campaigns without an outcome (yet), after `after` by id (a keyset page on
+        the run's index)."""
+        statement = select(GeneratedCampaign.id).where(
+            GeneratedCampaign.tenant_id == tenant_id,
+            GeneratedCampaign.sync_run_id == run_id,
+            GeneratedCampaign.sync_run_outcome.is_(None),
+        )
+        if after is not None:
+            statement = statement.where(GeneratedCampaign.id > after)
+        rows = await self.session.scalars(statement.order_by(GeneratedCampaign.id).limit(limit))
+        return list(rows.all())
+
     async def fail_unfinished(self, tenant_id: uuid.UUID, run_id: uuid.UUID, reason: str) -> int:
         """Campaigns of the run with no outcome (their batch failed, the run stopped, a bug):
         failed, with the reason; one in conflict stays `conflict`."""

@@ -160,6 +160,68 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
         values = {"state": "failed"}
         return await self._set(tenant_id, entity_type, entity_id, platform, values)
 
+    async def mark_not_created(
+        self,
+        tenant_id: uuid.UUID,
+        entity_type: RecordType,
+        entity_id: uuid.UUID,
+        platform: str,
+        *,
+        message: str,
+    ) -> SyncRecord | None:
+        """A create whose outcome was unknown did not happen (looked for on the platform, by
+        its marker, and not found): the next attempt creates without looking. The reason is
+        logged; the attempt was already counted when it failed."""
+        entry = {"at": datetime.now(UTC).isoformat(), "message": message[:MAX_ERROR_MESSAGE]}
+        values: dict[str, Any] = {
+            "state": "failed",
+            "sync_status": "failed",
+            "error_log": SyncRecord.error_log.op("||")(literal([entry], JSONB)),
+        }
+        return await self._set(tenant_id, entity_type, entity_id, platform, values)
+
+    async def mark_found(
+        self,
+        tenant_id: uuid.UUID,
+        entity_type: RecordType,
+        entity_id: uuid.UUID,
+        platform: str,
+        *,
+        platform_id: str,
+        message: str,
+        deleted: bool = False,
+    ) -> SyncRecord | None:
+        """A create whose outcome was unknown did happen (found on the platform by its marker
+        after the push stopped): the object is ours and mapped, `created` but still failed, so
+        the next attempt updates it instead of creating another (no snapshot: it sends every
+        field). `deleted`: the entity was deleted meanwhile, and so is the object now."""
+        entry = {"at": datetime.now(UTC).isoformat(), "message": message[:MAX_ERROR_MESSAGE]}
+        values: dict[str, Any] = {
+            "state": "deleted" if deleted else "created",
+            "sync_status": "synced" if deleted else "failed",
+            "platform_id": platform_id,
+            "error_log": SyncRecord.error_log.op("||")(literal([entry], JSONB)),
+        }
+        return await self._set(tenant_id, entity_type, entity_id, platform, values)
+
+    async def lost_creates(
+        self, tenant_id: uuid.UUID, platform: str, entity_ids: list[uuid.UUID]
+    ) -> dict[tuple[str, uuid.UUID], SyncRecord]:
+        """The records among `entity_ids` (of any type) of a create whose outcome is unknown:
+        `requested` with no platform id, keyed by (entity type, entity id)."""
+        if not entity_ids:
+            return {}
+        rows = await self._all(
+            self._select(
+                tenant_id,
+                SyncRecord.platform == platform,
+                SyncRecord.entity_id.in_(entity_ids),
+                SyncRecord.state == "requested",
+                SyncRecord.platform_id.is_(None),
+            ).execution_options(populate_existing=True)
+        )
+        return {(r.entity_type, r.entity_id): r for r in rows}
+
     async def mark_deleted(
         self, tenant_id: uuid.UUID, entity_type: EntityType, entity_id: uuid.UUID, platform: str
     ) -> SyncRecord | None:
