@@ -22,7 +22,7 @@ class PageRequest:
     cursor: str | None = None
 
 
-def page_request(
+async def page_request(
     limit: Annotated[
         int, Query(ge=1, le=MAX_LIMIT, description=f"rows per page (at most {MAX_LIMIT})")
     ] = DEFAULT_LIMIT,
