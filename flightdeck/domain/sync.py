@@ -6,6 +6,7 @@ are read from Postgres by the activities, and credentials never leave the encryp
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -75,7 +76,12 @@ class SyncSetInput(BaseModel):
     call_max_attempts: int = 8
     retry_initial_seconds: float = 1.0
     trigger: str = "api"
+    # The run's business deadline: a timer inside the workflow (never an execution timeout, which
+    # would end the run without recording it). Past it, the run stops like a fatal error: lost
+    # creates are settled and the run, its campaigns and the set end recorded with the reason.
+    deadline_seconds: float = 24 * 3600.0
     # Carried across continue-as-new:
+    deadline_at: datetime | None = None
     run_id: str | None = None
     cursor: str | None = None
     batches_started: int = 0

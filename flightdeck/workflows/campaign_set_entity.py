@@ -179,7 +179,8 @@ class CampaignSetWorkflow:
                 request.sync,
                 id=job_id,
                 id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-                execution_timeout=timedelta(days=1),
+                # No execution timeout: the sync's deadline is a timer inside it (its
+                # `deadline_seconds`), so a run that takes too long still ends recorded.
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(TENANT_ID, inp.tenant_id),

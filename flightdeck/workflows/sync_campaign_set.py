@@ -95,6 +95,7 @@ FINISH_RETRY = RetryPolicy(
 # Patch id: failed campaigns and stopped runs settle their lost creates (issue 8 item 10), and a
 # cancelled run lets its batches' in-flight calls end before it does.
 SETTLE_LOST = "settle-lost-creates"
+DEADLINE_TIMER = "sync-deadline-timer"
 STOPPED = workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
 
 
@@ -173,6 +174,7 @@ class SyncCampaignSetWorkflow:
         fatal_type = Failure.SYNC_FAILED
         cancelled = False
         more = False
+        deadline_at = inp.deadline_at
         try:
             if inp.run_id is None:
                 plan = await workflow.execute_activity(
@@ -195,7 +197,21 @@ class SyncCampaignSetWorkflow:
                 platform = plan.platform
                 totals = SyncTotals(total=plan.total)
             self._show(totals)
-            cursor, more = await self._run_window(inp, run_id, platform, cursor, totals)
+            window = self._run_window(inp, run_id, platform, cursor, totals)
+            if workflow.patched(DEADLINE_TIMER):
+                deadline_at = inp.deadline_at or (
+                    workflow.now() + timedelta(seconds=inp.deadline_seconds)
+                )
+                left = max((deadline_at - workflow.now()).total_seconds(), 0.0)
+                try:
+                    cursor, more = await asyncio.wait_for(window, timeout=left)
+                except TimeoutError:
+                    fatal = (
+                        f"the sync passed its deadline ({inp.deadline_seconds:g} s after it "
+                        "started) and was stopped"
+                    )
+            else:
+                cursor, more = await window
         except _Fatal as stop:
             fatal, fatal_type = str(stop), Failure.REAUTH_REQUIRED
         except ActivityError as err:  # prepare refused (e.g. the account must be reconnected)
@@ -215,6 +231,7 @@ class SyncCampaignSetWorkflow:
                         "totals": totals,
                         "campaign_ids": None,
                         "batches_failed": self._batches_failed,
+                        "deadline_at": deadline_at,
                     }
                 )
             )
