@@ -29,11 +29,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.accounts.google import GoogleAccountService, google_account_service
-from flightdeck.db.models import AdAccount, PlatformCampaign
+from flightdeck.db.models import PlatformCampaign
+from flightdeck.db.repositories.ad_accounts import reporting_accounts
 from flightdeck.domain.metrics import MICROS, MetricRow, count, from_micros, money
 from flightdeck.platforms.errors import NonRetryableError, RateLimitedError
 from flightdeck.platforms.google_ads import GoogleAdsClient, gaql_string
@@ -76,14 +76,7 @@ class GoogleReporter:
     async def accounts(
         self, session: AsyncSession, tenant_id: uuid.UUID | None
     ) -> list[ReportingAccount]:
-        statement = select(AdAccount).where(
-            AdAccount.platform == NAME,
-            AdAccount.status == "active",
-            AdAccount.platform_account_id.is_not(None),
-        )
-        if tenant_id is not None:
-            statement = statement.where(AdAccount.tenant_id == tenant_id)
-        rows = (await session.scalars(statement.order_by(AdAccount.tenant_id, AdAccount.id))).all()
+        rows = await reporting_accounts(session, NAME, tenant_id)
         return [
             ReportingAccount(
                 tenant_id=row.tenant_id,

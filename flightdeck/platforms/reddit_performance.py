@@ -26,11 +26,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.accounts.reddit import RedditAccountService, reddit_account_service
-from flightdeck.db.models import AdAccount, PlatformCampaign
+from flightdeck.db.models import PlatformCampaign
+from flightdeck.db.repositories.ad_accounts import reporting_accounts
 from flightdeck.domain.metrics import (
     MICROS,
     MetricRow,
@@ -91,14 +91,7 @@ class RedditReporter:
     async def accounts(
         self, session: AsyncSession, tenant_id: uuid.UUID | None
     ) -> list[ReportingAccount]:
-        statement = select(AdAccount).where(
-            AdAccount.platform == NAME,
-            AdAccount.status == "active",
-            AdAccount.platform_account_id.is_not(None),
-        )
-        if tenant_id is not None:
-            statement = statement.where(AdAccount.tenant_id == tenant_id)
-        rows = (await session.scalars(statement.order_by(AdAccount.tenant_id, AdAccount.id))).all()
+        rows = await reporting_accounts(session, NAME, tenant_id)
         return [
             ReportingAccount(
                 tenant_id=row.tenant_id,

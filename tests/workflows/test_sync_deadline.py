@@ -81,7 +81,12 @@ async def test_a_sync_past_its_deadline_ends_recorded_with_the_reason(
         task_queue=queue,
         workflows=[SyncCampaignSetWorkflow, SyncCampaignBatchWorkflow],
         activities=[
-            fakes.prepare, fakes.page, fakes.push, fakes.record, fakes.settle, fakes.finish
+            fakes.prepare,
+            fakes.page,
+            fakes.push,
+            fakes.record,
+            fakes.settle,
+            fakes.finish,
         ],
     ):
         with pytest.raises(WorkflowFailureError) as failed:

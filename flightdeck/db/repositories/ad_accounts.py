@@ -10,7 +10,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.db.models import AD_ACCOUNT_STATUSES, AdAccount, OAuthState
 from flightdeck.db.models.ad_accounts import AccountPlatform
@@ -158,6 +159,24 @@ class AdAccountRepository(TenantScopedRepository[AdAccount]):
             "token_expires_at": None,
         }
         return await self._update_returning(tenant_id, [AdAccount.id == account_id], values)
+
+
+async def reporting_accounts(
+    session: AsyncSession, platform: str, tenant_id: uuid.UUID | None
+) -> list[AdAccount]:
+    """The connected (`active`, with a platform account id) ad accounts of one platform that
+    metrics sync reads — one tenant's, or every tenant's in a system session — in a stable
+    order."""
+    statement = select(AdAccount).where(
+        AdAccount.platform == platform,
+        AdAccount.status == "active",
+        AdAccount.platform_account_id.is_not(None),
+    )
+    if tenant_id is not None:
+        statement = statement.where(AdAccount.tenant_id == tenant_id)
+    return list(
+        (await session.scalars(statement.order_by(AdAccount.tenant_id, AdAccount.id))).all()
+    )
 
 
 class OAuthStateRepository(TenantScopedRepository[OAuthState]):
