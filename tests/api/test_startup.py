@@ -38,6 +38,7 @@ async def test_startup_routes_once_and_freezes_the_heap(
             assert tracked() - before < 5_000
             # Once per process: a second app (or a second startup) freezes nothing more.
             assert freeze_startup_heap() is False
-            assert gc.get_freeze_count() == frozen
+            # (Frozen objects freed meanwhile leave the count, so it can only have shrunk.)
+            assert gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()

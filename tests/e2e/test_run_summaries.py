@@ -23,7 +23,9 @@ async def activity_summaries(client: Client, workflow_id: str) -> list[str]:
         if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             assert event.user_metadata.HasField("summary"), event
             found.append(converter.from_payload(event.user_metadata.summary, str))
-        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:  # local activities
+        marker = event.marker_recorded_event_attributes.marker_name
+        # Local activities record a marker each; `workflow.patched` markers are not steps.
+        if event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED and marker != "core_patch":
             assert event.user_metadata.HasField("summary"), event
             found.append(converter.from_payload(event.user_metadata.summary, str))
     return found
