@@ -44,22 +44,16 @@ class ConflictStartActivities:
         return sum(await asyncio.gather(*(start(c) for c in inp.conflicts)))
 
     async def _start(self, inp: StartConflictsInput, conflict: ConflictRef) -> bool:
+        started = ConflictInput.of(
+            inp.tenant_id, conflict, inp.escalate_after_seconds, inp.write_task_queue
+        )
         try:
             await self._client.start_workflow(
                 ConflictWorkflow.run,
-                ConflictInput(
-                    tenant_id=inp.tenant_id,
-                    conflict_id=conflict.conflict_id,
-                    entity_type=conflict.entity_type,
-                    entity_id=conflict.entity_id,
-                    escalate_after_seconds=inp.escalate_after_seconds,
-                    write_task_queue=inp.write_task_queue,
-                ),
+                started,
                 id=conflict_workflow_id(conflict.entity_type, conflict.entity_id),
                 task_queue=self._task_queue,
-                static_summary=(
-                    f"Conflict on {conflict.entity_type} {conflict.entity_id}: waiting for a person"
-                ),
+                static_summary=started.summary,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(TENANT_ID, inp.tenant_id),

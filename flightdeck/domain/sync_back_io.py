@@ -95,6 +95,25 @@ class ConflictInput(BaseModel):
     escalate_after_seconds: float = 86_400.0
     write_task_queue: str = "reddit"
 
+    @classmethod
+    def of(
+        cls, tenant_id: str, ref: ConflictRef, escalate_after_seconds: float, write_task_queue: str
+    ) -> ConflictInput:
+        """The conflict workflow's input for one conflict a sync-back cycle opened."""
+        return cls(
+            tenant_id=tenant_id,
+            conflict_id=ref.conflict_id,
+            entity_type=ref.entity_type,
+            entity_id=ref.entity_id,
+            escalate_after_seconds=escalate_after_seconds,
+            write_task_queue=write_task_queue,
+        )
+
+    @property
+    def summary(self) -> str:
+        """The run's static summary in the Web UI."""
+        return f"Conflict on {self.entity_type} {self.entity_id}: waiting for a person"
+
 
 class ResolveConflict(BaseModel):
     conflict_id: str

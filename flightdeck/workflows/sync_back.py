@@ -156,22 +156,16 @@ class SyncBackWorkflow:
     async def _start_conflict(
         self, inp: SyncBackInput, tenant_id: str, conflict: ConflictRef
     ) -> bool:
+        started = ConflictInput.of(
+            tenant_id, conflict, inp.escalate_after_seconds, inp.write_task_queue
+        )
         try:
             await workflow.start_child_workflow(
                 ConflictWorkflow.run,
-                ConflictInput(
-                    tenant_id=tenant_id,
-                    conflict_id=conflict.conflict_id,
-                    entity_type=conflict.entity_type,
-                    entity_id=conflict.entity_id,
-                    escalate_after_seconds=inp.escalate_after_seconds,
-                    write_task_queue=inp.write_task_queue,
-                ),
+                started,
                 id=conflict_workflow_id(conflict.entity_type, conflict.entity_id),
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                static_summary=(
-                    f"Conflict on {conflict.entity_type} {conflict.entity_id}: waiting for a person"
-                ),
+                static_summary=started.summary,
                 search_attributes=TypedSearchAttributes(
                     [
                         SearchAttributePair(TENANT_ID, tenant_id),
