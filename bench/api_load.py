@@ -407,6 +407,8 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=30)
@@ -422,4 +424,4 @@ if __name__ == "__main__":
     parser.add_argument(
         "--py-spy", metavar="FILE", help="profile the API process(es) with py-spy during the load"
     )
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))
