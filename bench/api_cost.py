@@ -12,7 +12,6 @@ Usage: .venv/bin/python bench/api_cost.py [--requests 100] [--rounds 5]
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
@@ -117,7 +116,9 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=5)
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))

@@ -261,8 +261,11 @@ async def main(args: argparse.Namespace) -> None:
         )
         await wait_until_serving(f"{sim_url}/_sim/state")
         worker_log = open(os.path.join(data_dir, "worker.log"), "wb")  # noqa: SIM115
+        # `--worker-nice N`: the worker at a lower CPU priority, as on a host it shares with
+        # the API (README "Production topology"); `nice` execs the worker, so the pid is its.
+        niced = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
         procs["worker"] = subprocess.Popen(
-            [*cli, "worker"], env=common, stdout=worker_log, stderr=worker_log
+            [*niced, *cli, "worker"], env=common, stdout=worker_log, stderr=worker_log
         )
         print(f"worker log: {worker_log.name}")
         api_log = open(os.path.join(data_dir, "api.log"), "wb")  # noqa: SIM115
@@ -358,7 +361,8 @@ async def main(args: argparse.Namespace) -> None:
             cpu = {name: cpu_seconds(procs[name].pid) - cpu_before[name] for name in cpu_before}
             busy = load.report(
                 f"{args.rate:g} req/s for {args.seconds:g} s with {args.in_flight} publish runs "
-                f"in flight; API processes: {args.api_workers}; load average "
+                f"in flight; API processes: {args.api_workers}; worker niceness "
+                f"{args.worker_nice}; load average "
                 f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores); {elapsed:.1f} s to send"
             )
             print(f"  publish runs finished meanwhile: {finished}")
@@ -407,6 +411,8 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=30)
@@ -420,6 +426,12 @@ if __name__ == "__main__":
         help="each API process's FLIGHTDECK_DB_POOL_SIZE (and as many overflow connections)",
     )
     parser.add_argument(
+        "--worker-nice",
+        type=int,
+        default=0,
+        help="run the worker with this niceness (the API keeps the default priority)",
+    )
+    parser.add_argument(
         "--py-spy", metavar="FILE", help="profile the API process(es) with py-spy during the load"
     )
-    asyncio.run(main(parser.parse_args()))
+    event_loop.run(main(parser.parse_args()))

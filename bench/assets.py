@@ -302,9 +302,11 @@ async def main(count: int, large: int, assets: int) -> None:
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--uploads", type=int, default=1000)
     parser.add_argument("--large-uploads", type=int, default=1000)
     parser.add_argument("--assets", type=int, default=100_000)
     args = parser.parse_args()
-    asyncio.run(main(args.uploads, args.large_uploads, args.assets))
+    event_loop.run(main(args.uploads, args.large_uploads, args.assets))

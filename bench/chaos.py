@@ -979,7 +979,9 @@ def main() -> None:
                                  "seed": args.seed}.items() if v is not None}  # fmt: skip
     if changes:
         shape = Shape(**{**shape.__dict__, **changes})
-    report = asyncio.run(run(shape, keep=args.keep))
+    from flightdeck import event_loop
+
+    report = event_loop.run(run(shape, keep=args.keep))
     print(report.render())
     sys.exit(0 if report.goals_met else 1)
 

@@ -169,4 +169,6 @@ async def graph_calls(bench: Bench) -> dict[str, int]:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    from flightdeck import event_loop
+
+    event_loop.run(main())

@@ -24,7 +24,6 @@ Usage: .venv/bin/python bench/metrics.py [--campaigns 2000] [--days 500] [--cycl
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import os
 import statistics
@@ -430,6 +429,8 @@ async def main(
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--campaigns", type=int, default=2000)
     parser.add_argument("--days", type=int, default=500)
@@ -439,6 +440,6 @@ if __name__ == "__main__":
         "--load-once", action="store_true", help="skip re-ingesting the same window (reruns)"
     )
     args = parser.parse_args()
-    asyncio.run(
+    event_loop.run(
         main(args.campaigns, args.days, args.cycle_campaigns, args.no_cycle, not args.load_once)
     )

@@ -324,8 +324,10 @@ async def sequential_baseline(sim_url: str, settings: object) -> float:
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.profile))
+    event_loop.run(main(args.rounds, args.profile))

@@ -348,7 +348,9 @@ async def change(
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=10_000)
     args = parser.parse_args()
-    asyncio.run(main(args.campaigns))
+    event_loop.run(main(args.campaigns))

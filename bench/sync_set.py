@@ -428,6 +428,8 @@ async def longest_history(client: Any, workflow_id: str) -> int:
 
 
 if __name__ == "__main__":
+    from flightdeck import event_loop
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--campaigns", type=int, default=1000)
     parser.add_argument("--limit", type=float, default=20.0, help="writes/s per Reddit policy")
@@ -445,6 +447,6 @@ if __name__ == "__main__":
         if unknown:
             parser.error(f"--platforms: unknown {sorted(unknown)}; use reddit, google, meta")
         limits = {"reddit": args.limit, "google": args.google_limit, "meta": args.meta_limit}
-        asyncio.run(platforms_bench(args.campaigns, chosen, limits))
+        event_loop.run(platforms_bench(args.campaigns, chosen, limits))
     else:
-        asyncio.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))
+        event_loop.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))

@@ -62,16 +62,18 @@ def main(argv: list[str] | None = None) -> None:
         run.run(_until_stopped(_dispatch(args, settings)))
 
 
+# The commands that serve for long (requests, activities, simulated platforms) run on uvloop.
+FAST_LOOP_COMMANDS = frozenset({"api", "worker", "dev", "simulators"})
+
+
 def _loop(args: argparse.Namespace) -> Any:
-    """The API serves on uvloop (from `uvicorn[standard]`): its transports and loop cost a
-    fraction of the stdlib's per request. Every other command keeps the stdlib loop."""
-    if args.command != "api":
+    """uvloop for the serving commands (flightdeck/event_loop.py); one-shot commands keep the
+    stdlib loop."""
+    if args.command not in FAST_LOOP_COMMANDS:
         return None
-    try:
-        import uvloop
-    except ImportError:  # uvloop has no build for this platform: the stdlib loop serves
-        return None
-    return uvloop.new_event_loop
+    from flightdeck.event_loop import loop_factory
+
+    return loop_factory()
 
 
 def _observe(settings: Settings, service: str) -> None:

@@ -15,6 +15,7 @@ from flightdeck.observability.metrics import (
     PLATFORM_LATENCY,
     PLATFORM_RATE_LIMITED,
 )
+from flightdeck.platforms.http_pool import PooledTransport
 
 _tracer = trace.get_tracer("flightdeck.platforms")
 
@@ -22,7 +23,7 @@ _tracer = trace.get_tracer("flightdeck.platforms")
 class InstrumentedTransport(httpx.AsyncBaseTransport):
     def __init__(self, platform: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self.platform = platform
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._inner = inner or PooledTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # The span is named by method and platform only: paths carry ids (unbounded names).

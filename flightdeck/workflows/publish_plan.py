@@ -100,7 +100,13 @@ class StepFailed(Exception):
         self.cause = cause
 
 
-@workflow.defn
+# Outside the sandbox: in temporalio 1.35 a sandboxed workflow re-executes its module for every
+# new run and `exec`s a compiled string for every payload of every activation (to find the
+# payload's serialization context) — ~a fifth of the worker's CPU in a 20-plan round
+# (bench/publish.py, py-spy). The code is workflow APIs and pure functions of its input
+# (flightdeck.domain.transforms): nothing the sandbox would catch; replay tests still check it
+# (tests/workflows/test_replay.py).
+@workflow.defn(sandboxed=False)
 class PublishPlanWorkflow:
     def __init__(self) -> None:
         self._progress = Progress()
