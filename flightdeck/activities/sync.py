@@ -297,6 +297,13 @@ class SyncActivities:
             return await self._remove(
                 tenant, inp, "campaign", row.platform_campaign_id, adapter, account, record
             )
+        if conflicted is None:
+            # A new campaign goes whole, in one atomic request, where the platform can.
+            from flightdeck.activities.sync_tree import TreePush  # it builds on this module
+
+            tree = TreePush.for_campaign(self, tenant, inp, row, adapter, account)
+            if tree is not None:
+                return await tree.run(record)
         pushed: str | None
         action: PushAction
         push_spec = _without_conflicted(spec, record, conflicted)
