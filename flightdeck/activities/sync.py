@@ -461,13 +461,17 @@ class SyncActivities:
         ad_error: str | None = None,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad of any tenant maps. Under a per-profile lock, so two ads with the same
-        copy never take the same post; the choice is recorded before the lock is released."""
+        copy that no ad of any tenant maps. The choice is made under a per-profile lock, so two
+        ads with the same copy never take the same post, and recorded before it is released.
+        The platform is asked before the lock is taken: a lookup holding it made every other
+        ad's adoption on the profile wait behind a platform call, and under load the waits
+        outlived the attempts (each retry one more waiter). A candidate list read just before
+        the lock is as good: a post is only taken under it."""
+        candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
+        if not candidates:
+            return None
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await SetSyncRepository(session).lock_profile(account.profile_id or "")
-            candidates = await self._call(
-                inp.platform, tenant, adapter.find_ad_creative(account, spec)
-            )
             # Across tenants: two tenants may have connected the same Reddit profile.
             everyone = system_session(self._sessions, "sync.post_adoption")
             async with everyone as shared:
