@@ -24,11 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from flightdeck.activities.sync import (
-    _audit,
-    _create_outcome_unknown,
-    not_applied,
-)
+from flightdeck.activities.sync import ACTOR, _create_outcome_unknown, not_applied
 from flightdeck.db.models import AdGroup, GeneratedAd, GeneratedCampaign, Keyword
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
@@ -36,7 +32,7 @@ from flightdeck.db.repositories.campaign_sets import (
     to_ad_spec,
     to_campaign_spec,
 )
-from flightdeck.db.repositories.campaign_trees import CampaignTreeRepository
+from flightdeck.db.repositories.campaign_trees import CampaignTreeRepository, SyncedEntity
 from flightdeck.db.repositories.sync_records import SyncRecordRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.adoption import entity_ref
@@ -173,10 +169,9 @@ class TreePush:
         async with tenant_session(self.acts._sessions, self.tenant) as session, session.begin():
             ad_ids = [entity_id for kind, entity_id in entities if kind == "ad"]
             # A label carrying an ad's marker can only exist if a push of that ad was started.
-            seen = await CampaignTreeRepository(session).recorded(self.tenant, platform, ad_ids)
-            records = SyncRecordRepository(session)
-            for entity_type, entity_id in entities:
-                await records.begin(self.tenant, entity_type, entity_id, platform)
+            trees = CampaignTreeRepository(session)
+            seen = await trees.recorded(self.tenant, platform, ad_ids)
+            await trees.begin(self.tenant, platform, entities)
         found = None
         if ambiguous:
             found = await self.acts._call(
@@ -273,82 +268,77 @@ class TreePush:
         still to push entity by entity: children a found (not created) tree lacks."""
         tenant = self.tenant
         left: list[AdGroupChildren] = []
-        async with tenant_session(self.acts._sessions, tenant) as session, session.begin():
-            campaign = self.tree.campaign
-            # What the platform has now: PAUSED until the status request, if one follows.
-            snapshot = self.spec
-            if self.spec.status == "active" and made.campaign.status != "ENABLED":
-                snapshot = self.spec.model_copy(update={"status": "paused"})
-            await self._synced(session, "campaign", campaign.id, made.campaign, snapshot, action)
-            for g, group in enumerate(self.tree.groups):
-                group_object = made.ad_groups[g] if g < len(made.ad_groups) else None
-                if group_object is None:
-                    await self._not_found(session, "ad_group", group.row.id)
-                    for ad in group.ads:
-                        await self._not_found(session, "ad", ad.id)
-                    left.append(
-                        AdGroupChildren(
-                            ad_group_id=str(group.row.id),
-                            ads=[_child(a) for a in group.ads],
-                        )
-                    )
+        synced: list[SyncedEntity] = []
+        keywords: dict[uuid.UUID, str] = {}
+        missing_ids: list[tuple[EntityType, uuid.UUID]] = []
+        campaign = self.tree.campaign
+        # What the platform has now: PAUSED until the status request, if one follows.
+        snapshot = self.spec
+        if self.spec.status == "active" and made.campaign.status != "ENABLED":
+            snapshot = self.spec.model_copy(update={"status": "paused"})
+        synced.append(_synced("campaign", campaign.id, made.campaign, snapshot))
+        for g, group in enumerate(self.tree.groups):
+            group_object = made.ad_groups[g] if g < len(made.ad_groups) else None
+            if group_object is None:
+                missing_ids.append(("ad_group", group.row.id))
+                missing_ids += [("ad", a.id) for a in group.ads]
+                ads = [_child(a) for a in group.ads]
+                left.append(AdGroupChildren(ad_group_id=str(group.row.id), ads=ads))
+                continue
+            spec = to_ad_group_spec(group.row, group.keywords)
+            synced.append(_synced("ad_group", group.row.id, group_object, spec))
+            keyword_ids = made.keywords[g] if g < len(made.keywords) else []
+            keywords |= {
+                k.id: pid
+                for k, pid in zip(group.keywords, keyword_ids, strict=False)
+                if pid is not None
+            }
+            missing: list[AdChild] = []
+            ads_made = made.ads[g] if g < len(made.ads) else []
+            for i, ad in enumerate(group.ads):
+                ad_object = ads_made[i] if i < len(ads_made) else None
+                if ad_object is None:
+                    missing_ids.append(("ad", ad.id))
+                    missing.append(_child(ad))
                     continue
-                spec = to_ad_group_spec(group.row, group.keywords)
-                await self._synced(session, "ad_group", group.row.id, group_object, spec, action)
-                keyword_ids = made.keywords[g] if g < len(made.keywords) else []
-                await CampaignTreeRepository(session).keywords_created(
-                    tenant,
-                    {
-                        k.id: pid
-                        for k, pid in zip(group.keywords, keyword_ids, strict=False)
-                        if pid is not None
-                    },
-                )
-                missing: list[AdChild] = []
-                ads = made.ads[g] if g < len(made.ads) else []
-                for i, ad in enumerate(group.ads):
-                    ad_object = ads[i] if i < len(ads) else None
-                    if ad_object is None:
-                        await self._not_found(session, "ad", ad.id)
-                        missing.append(_child(ad))
-                        continue
-                    await self._synced(session, "ad", ad.id, ad_object, to_ad_spec(ad), action)
-                if missing or len(keyword_ids) < len(group.keywords) or None in keyword_ids:
-                    # The ad group's push brings its keywords up to date too.
-                    left.append(AdGroupChildren(ad_group_id=str(group.row.id), ads=missing))
+                synced.append(_synced("ad", ad.id, ad_object, to_ad_spec(ad)))
+            if missing or len(keyword_ids) < len(group.keywords) or None in keyword_ids:
+                # The ad group's push brings its keywords up to date too.
+                left.append(AdGroupChildren(ad_group_id=str(group.row.id), ads=missing))
+        platform = self.inp.platform
+        async with tenant_session(self.acts._sessions, tenant) as session, session.begin():
+            trees = CampaignTreeRepository(session)
+            await trees.synced(tenant, platform, synced)
+            await trees.keywords_created(tenant, keywords)
+            records = SyncRecordRepository(session)
+            for entity_type, entity_id in missing_ids:
+                # Not in the found tree: never created (the per-entity push that follows
+                # creates it without looking first).
+                await records.mark_not_applied(tenant, entity_type, entity_id, platform)
+            await trees.audit(
+                tenant,
+                ACTOR,
+                [
+                    (
+                        f"{e.entity_type}.{action}",
+                        f"{platform}.{e.entity_type}",
+                        str(e.entity_id),
+                        {"platformId": e.platform_id, "tree": True},
+                    )
+                    for e in synced
+                ],
+            )
         return left
-
-    async def _synced(
-        self,
-        session: Any,
-        entity_type: EntityType,
-        entity_id: uuid.UUID,
-        made: PlatformObject,
-        snapshot: CampaignSpec | AdGroupSpec | AdSpec,
-        action: str,
-    ) -> None:
-        platform, tenant = self.inp.platform, self.tenant
-        await SyncRecordRepository(session).mark_synced(
-            tenant, entity_type, entity_id, platform,
-            platform_id=made.platform_id, snapshot=snapshot.model_dump(mode="json"),
-            reset_attempts=entity_type != "campaign",
-        )  # fmt: skip
-        await CampaignSetRepository(session).record_sync_result(
-            tenant, entity_type, entity_id, sync_status="synced", platform_id=made.platform_id
-        )
-        await _audit(
-            session, tenant, f"{entity_type}.{action}", entity_id,
-            entity_type=f"{platform}.{entity_type}", platformId=made.platform_id,
-            tree=True,
-        )  # fmt: skip
-
-    async def _not_found(self, session: Any, entity_type: EntityType, entity_id: uuid.UUID) -> None:
-        """Not in the found tree: never created (the per-entity push that follows creates it
-        without looking first)."""
-        await SyncRecordRepository(session).mark_not_applied(
-            self.tenant, entity_type, entity_id, self.inp.platform
-        )
 
 
 def _child(ad: GeneratedAd) -> AdChild:
     return AdChild(ad_id=str(ad.id), needs_post=ad.platform_post_id is None)
+
+
+def _synced(
+    entity_type: EntityType,
+    entity_id: uuid.UUID,
+    made: PlatformObject,
+    snapshot: CampaignSpec | AdGroupSpec | AdSpec,
+) -> SyncedEntity:
+    return SyncedEntity(entity_type, entity_id, made.platform_id, snapshot.model_dump(mode="json"))

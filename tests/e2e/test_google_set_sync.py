@@ -122,6 +122,13 @@ async def test_a_set_synced_to_google_ads(rig: System) -> None:
             assert criteria <= {c["resourceName"] for c in objects["adGroupCriteria"]}
             assert len(criteria) == 3, "each keyword keeps its own criterion's resource name"
     assert len(trees) == 2
+    audited = await rig.api.get(
+        "/api/v1/audit-log", params={"action": "ad.created", "limit": 50}, headers=rig.headers
+    )
+    assert audited.status_code == 200, audited.text
+    ours = {str(ad["id"]) for c in tree["campaigns"] for g in c["adGroups"] for ad in g["ads"]}
+    logged = [e for e in audited.json()["items"] if e["entityId"] in ours]
+    assert len(logged) == 8 and {e["entityType"] for e in logged} == {"google.ad"}
 
     again = await rig.sync(set_id)
     assert again["status"] == "completed", again
