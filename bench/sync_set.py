@@ -167,10 +167,14 @@ def platform_campaign(platform: str, i: int, images: str) -> dict[str, Any]:
     return body
 
 
-async def platforms_bench(campaigns: int, platforms: list[str], limits: dict[str, float]) -> None:
+async def platforms_bench(
+    campaigns: int, platforms: list[str], limits: dict[str, float], max_pushes: int | None = None
+) -> None:
     import os
 
+    extra = {"sync_max_concurrent_pushes": max_pushes} if max_pushes else {}
     async with bench_system(
+        **extra,
         reddit_rate_limit=limits["reddit"] * 0.97,
         reddit_creative_rate_limit=limits["reddit"] * 0.97,
         google_rate_limit=limits["google"] * 0.97,
@@ -477,6 +481,9 @@ if __name__ == "__main__":
     parser.add_argument("--platforms", help="e.g. reddit,google,meta: one set per platform")
     parser.add_argument("--google-limit", type=float, default=10.0, help="Google writes/s")
     parser.add_argument("--meta-limit", type=float, default=10.0, help="Meta writes/s")
+    parser.add_argument(
+        "--max-pushes", type=int, help="sync_max_concurrent_pushes (pushes per queue at once)"
+    )
     args = parser.parse_args()
     if args.platforms:
         import os
@@ -487,6 +494,6 @@ if __name__ == "__main__":
         if unknown:
             parser.error(f"--platforms: unknown {sorted(unknown)}; use reddit, google, meta")
         limits = {"reddit": args.limit, "google": args.google_limit, "meta": args.meta_limit}
-        asyncio.run(platforms_bench(args.campaigns, chosen, limits))
+        asyncio.run(platforms_bench(args.campaigns, chosen, limits, args.max_pushes))
     else:
         asyncio.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))
