@@ -20,11 +20,13 @@ history (goal < 256 KB) and the worker process's resident memory along the way (
 `--platforms reddit,google,meta` (issue 14) syncs the same set — campaigns × 2 ad groups × 2
 ads, 5 keywords per ad group — to each platform at once. A set targets ONE ad account
 (multi-target sets are not built yet), so the benchmark creates one identical set per platform
-and starts their syncs together. Per platform it prints API calls per campaign (Google: its
-`googleAds:mutate` calls per campaign tree), the achieved write rate against the platform's
-limit (Reddit: the simulator's per-policy window; Google and Meta publish no write rate, so
-their limit is the configured `google_rate_limit` / `meta_sets_rate_limit`; goal >= 0.9, 0
-failures), and the total wall time against the slowest platform's limit-bound ideal:
+and starts their syncs together. Per platform it prints API calls per campaign by endpoint
+(Google: its `googleAds:mutate` calls per campaign tree: 1 for a new campaign), the achieved
+write rate of each of the platform's queues (writes; Reddit posts / Meta creatives, which have
+a budget of their own) against its limit (Reddit: the simulator's per-policy window; Google and
+Meta publish no write rate, so their limit is the configured `google_rate_limit` /
+`meta_sets_rate_limit`; goal >= 0.9, 0 failures), and the total wall time against the slowest
+queue's limit-bound ideal (`--max-pushes N`: pushes per queue at once in the worker):
     .venv/bin/python bench/sync_set.py --platforms reddit,google,meta --campaigns 50
 """
 
