@@ -137,7 +137,8 @@ class GoogleCampaignSetAdapter:
         groups = [group for group, _ in ad_groups]
         # The entity each operation is for, index for index: a refused operation names it.
         slots = [TreeSlot("campaign"), TreeSlot("campaign")]
-        with _payload_errors():
+        at = slots[0]  # the entity whose payload is being built: a refusal of ours names it
+        try:
             ops: list[dict[str, Any]] = [
                 _op(
                     "campaignBudgetOperation",
@@ -157,7 +158,7 @@ class GoogleCampaignSetAdapter:
             ]
             group_names = [temp.name("adGroups") for _ in groups]
             for index, (group, name) in enumerate(zip(groups, group_names, strict=True)):
-                slots.append(TreeSlot("ad_group", index))
+                slots.append(at := TreeSlot("ad_group", index))
                 ops.append(
                     _op(
                         "adGroupOperation",
@@ -169,7 +170,7 @@ class GoogleCampaignSetAdapter:
                 keyword_slots.append([])
                 for index, keyword in enumerate(group.keywords):
                     keyword_slots[-1].append(len(ops))
-                    slots.append(TreeSlot("keyword", g, index))
+                    slots.append(at := TreeSlot("keyword", g, index))
                     ops.append(
                         _op(
                             "adGroupCriterionOperation",
@@ -194,6 +195,7 @@ class GoogleCampaignSetAdapter:
                 group_key = group_name.rsplit("/", 1)[1]
                 for i, ad in enumerate(ads):
                     ad_name = temp.name("adGroupAds", parent=group_key)
+                    at = TreeSlot("ad", g, i)
                     ad_slots[-1].append(len(ad_ops))
                     ad_ops.append(
                         _op(
@@ -218,6 +220,14 @@ class GoogleCampaignSetAdapter:
                             {"adGroupAd": ad_name, "label": label_names[text]},
                         )
                     )
+        except payloads.GooglePayloadError as exc:
+            what = _slot_name(at, spec, ad_groups)
+            raise TreeEntityRefused(
+                f"{what}: {exc.field}: {exc.reason}",
+                slot=at,
+                platform=PLATFORM,
+                details={"fields": [{"field": exc.field, "message": exc.reason}]},
+            ) from exc
         # Grouped by type (each switch of type costs Google latency, §3).
         first_ad = len(ops) + len(labels)
         ops += labels + ad_ops + links

@@ -226,6 +226,9 @@ async def test_google_rules_are_checked_before_sending(
             ACCOUNT, campaign(), [(ad_group(), [ad(headline="Only one headline")])]
         )
     assert one_headline.value.details["fields"][0]["field"] == "headline"
+    assert isinstance(one_headline.value, TreeEntityRefused), "a tree's check names the entity"
+    assert one_headline.value.slot == TreeSlot("ad", 0, 0)
+    assert one_headline.value.message.startswith("ad group 'Shoes', ad 'Ad 1': headline:")
     with pytest.raises(NonRetryableError) as too_long:
         await adapter.create_ad_creative(ACCOUNT, ad(headline="x" * 31 + "\nb\nc"))
     assert "over 30 characters" in str(too_long.value)
