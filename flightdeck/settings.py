@@ -137,6 +137,13 @@ class Settings(BaseSettings):
     # Set sync: campaigns per child workflow, and child workflows running at once.
     sync_batch_size: int = Field(default=25, ge=1, le=500)
     sync_window: int = Field(default=4, ge=1, le=100)
+    # Set-sync pushes one worker runs at once per platform queue (writes, creatives). Each
+    # holds pooled connections while it runs: far more than the pool (`db_pool_size` +
+    # `db_max_overflow`) and, on a busy host, pushes wait for a connection inside their
+    # attempt's time instead of in the task queue (then give up as "too little of this
+    # attempt's time left", and every retry looks the object up first). 20 per queue: no such
+    # timeouts in the 3-platform bench on a busy 2-core host, where 100 had hundreds.
+    sync_max_concurrent_pushes: int = Field(default=20, ge=1, le=1000)
     # Child workflows per run of the set's workflow before it continues as new.
     sync_batches_per_run: int = Field(default=20, ge=1, le=500)
     # A set's entity workflow (`campaign-set-{setId}`, one operation at a time) ends after this

@@ -301,7 +301,7 @@ def platform_workers(
                 sync_acts.settle_lost_creates,
                 back_acts.apply_resolution,
             ],
-            max_concurrent_activities=100,
+            max_concurrent_activities=settings.sync_max_concurrent_pushes,
             max_task_queue_activities_per_second=entry.rate_limit(settings),
         ),
         # Sync-back polls: list calls, paced by the platform's read policy through its 429s.
@@ -317,7 +317,7 @@ def platform_workers(
             graceful_shutdown_timeout=grace,
             task_queue=entry.creative_task_queue(settings),
             activities=[sync_acts.push_entity],
-            max_concurrent_activities=100,
+            max_concurrent_activities=settings.sync_max_concurrent_pushes,
             max_task_queue_activities_per_second=entry.creative_rate_limit(settings),
         ),
     ]

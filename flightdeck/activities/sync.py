@@ -9,6 +9,8 @@ parent), and stores the platform id in the same activity, right after the call.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -297,6 +299,13 @@ class SyncActivities:
             return await self._remove(
                 tenant, inp, "campaign", row.platform_campaign_id, adapter, account, record
             )
+        if conflicted is None:
+            # A new campaign goes whole, in one atomic request, where the platform can.
+            from flightdeck.activities.sync_tree import TreePush  # it builds on this module
+
+            tree = TreePush.for_campaign(self, tenant, inp, row, adapter, account)
+            if tree is not None:
+                return await tree.run(record)
         pushed: str | None
         action: PushAction
         push_spec = _without_conflicted(spec, record, conflicted)
@@ -454,26 +463,39 @@ class SyncActivities:
         ad_error: str | None = None,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad of any tenant maps. Under a per-profile lock, so two ads with the same
-        copy never take the same post; the choice is recorded before the lock is released."""
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await SetSyncRepository(session).lock_profile(account.profile_id or "")
-            candidates = await self._call(
-                inp.platform, tenant, adapter.find_ad_creative(account, spec)
-            )
-            # Across tenants: two tenants may have connected the same Reddit profile.
-            everyone = system_session(self._sessions, "sync.post_adoption")
-            async with everyone as shared:
-                taken = await SetSyncRepository(shared).mapped_post_ids(
-                    [c.platform_id for c in candidates]
-                )
-            free = [c.platform_id for c in candidates if c.platform_id not in taken]
-            if not free:
-                return None
-            await self._record_post(
-                session, tenant, inp, ad_id, free[0], ad_status=ad_status, ad_error=ad_error
-            )
-            return free[0]
+        copy that no ad of any tenant maps. The choice is made under a per-profile lock, so two
+        ads with the same copy never take the same post, and recorded before it is released.
+        The platform is asked before the lock is taken: a lookup holding it made every other
+        ad's adoption on the profile wait behind a platform call, and under load the waits
+        outlived the attempts (each retry one more waiter). A candidate list read just before
+        the lock is as good: a post is only taken under it."""
+        candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
+        if not candidates:
+            return None
+        pause = 0.02
+        while True:
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                # Tried, not waited for: a waiter would hold a pooled connection, and the
+                # holder needs a second one (the cross-tenant check) — enough waiters and the
+                # holder waits for the pool they hold. Between tries, nothing is held.
+                if await SetSyncRepository(session).try_lock_profile(account.profile_id or ""):
+                    # Across tenants: two tenants may have connected the same Reddit profile.
+                    everyone = system_session(self._sessions, "sync.post_adoption")
+                    async with everyone as shared:
+                        taken = await SetSyncRepository(shared).mapped_post_ids(
+                            [c.platform_id for c in candidates]
+                        )
+                    free = [c.platform_id for c in candidates if c.platform_id not in taken]
+                    if not free:
+                        return None
+                    await self._record_post(
+                        session, tenant, inp, ad_id, free[0], ad_status=ad_status,
+                        ad_error=ad_error,
+                    )  # fmt: skip
+                    return free[0]
+            _attempt_left(inp.platform)
+            await asyncio.sleep(pause * (1 + random.random()))
+            pause = min(pause * 2, 1.0)
 
     async def _record_post(
         self,
@@ -1121,6 +1143,17 @@ def _finder(
     if entity_type == "ad_group":
         return lambda ref: adapter.find_ad_group(account, parent_id or "", name, ref=ref)
     return lambda ref: adapter.find_ad(account, parent_id or "", name, ref=ref)
+
+
+def _attempt_left(platform: str) -> None:
+    """Give up (to retry) once this activity attempt's time is over: Temporal starts the next
+    attempt beside one that outlives its timeout, and a waiting loop must not pile up."""
+    info = activity.info()
+    limit = info.start_to_close_timeout
+    if limit and datetime.now(UTC) > info.started_time + limit:
+        raise RetryableError(
+            "this attempt's time is over; the next attempt retries", platform=platform
+        )
 
 
 def _create_outcome_unknown(record: Any) -> bool:

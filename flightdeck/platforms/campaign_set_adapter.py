@@ -16,12 +16,19 @@ Contract for every implementation:
 - Errors are `flightdeck.platforms.errors.PlatformError` subclasses, classified once.
 - Keywords travel with their ad group (`AdGroupSpec.keywords`); on Reddit they are the ad
   group's `targeting.keywords` / `excluded_keywords`, so a keyword change is an ad-group update.
+
+Optional capability `CampaignTreeAdapter` (Google Ads): a NEW campaign with all its ad groups,
+keywords and ads is created in one atomic request (`create_tree`), so it is either all there or
+not at all, and found again whole by its markers after an ambiguous failure (`find_tree`). The
+push activity uses it when the adapter offers it (`tree_adapter`); other platforms go entity by
+entity. The workflow does not know the difference: the campaign's push returns no children.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
@@ -31,6 +38,7 @@ from flightdeck.domain.campaign_sets import (
     EntityType,
     PlatformObject,
 )
+from flightdeck.platforms.errors import NonRetryableError
 
 
 @dataclass(frozen=True)
@@ -133,3 +141,92 @@ class CampaignSetPlatformAdapter(Protocol):
     ) -> PlatformObject:
         """`status` is ours ("paused", "active") or "archived"/"deleted" for removal."""
         ...
+
+
+# -- optional capability: a whole new campaign in one atomic request -------------------------
+
+
+@dataclass(frozen=True)
+class TreeRefs:
+    """The adoption markers of a tree's entities (`domain.adoption.entity_ref`): the
+    campaign's, each ad group's, and each ad's per ad group. An ad without one gets no label."""
+
+    campaign: str | None = None
+    ad_groups: Sequence[str | None] = ()
+    ads: Sequence[Sequence[str | None]] = ()
+
+    def ad_group(self, index: int) -> str | None:
+        return self.ad_groups[index] if index < len(self.ad_groups) else None
+
+    def ad(self, group: int, index: int) -> str | None:
+        refs = self.ads[group] if group < len(self.ads) else ()
+        return refs[index] if index < len(refs) else None
+
+
+@dataclass
+class CampaignTree:
+    """What `create_tree` made (everything) or `find_tree` found (None where an object is not
+    there): the campaign, then per ad group its object, its ads and its keywords' ids (in the
+    order of `AdGroupSpec.keywords`)."""
+
+    campaign: PlatformObject
+    ad_groups: list[PlatformObject | None] = field(default_factory=list)
+    ads: list[list[PlatformObject | None]] = field(default_factory=list)
+    keywords: list[list[str | None]] = field(default_factory=list)
+
+
+TreeEntityKind = Literal["campaign", "ad_group", "keyword", "ad"]
+
+
+@dataclass(frozen=True)
+class TreeSlot:
+    """Which entity of a tree an operation was for: the campaign, ad group `group`, or its
+    keyword / ad `index`."""
+
+    kind: TreeEntityKind
+    group: int | None = None
+    index: int | None = None
+
+
+class TreeEntityRefused(NonRetryableError):
+    """The platform refused one operation of an atomic tree create, so nothing was created;
+    `slot` names the entity the operation was for."""
+
+    def __init__(self, message: str, *, slot: TreeSlot, **kwargs: Any) -> None:
+        self.slot = slot
+        super().__init__(message, **kwargs)
+
+
+@runtime_checkable
+class CampaignTreeAdapter(Protocol):
+    async def create_tree(
+        self,
+        account: AccountContext,
+        spec: CampaignSpec,
+        ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+        *,
+        refs: TreeRefs,
+        labels_may_exist: bool = True,
+    ) -> CampaignTree:
+        """The campaign and everything under it in one atomic request, the campaign PAUSED
+        (the caller records every id, then sets the wanted status with `set_status`). A refused
+        operation raises `TreeEntityRefused`. `labels_may_exist=False`: no marker of these
+        entities was ever sent, so nothing is looked up first."""
+        ...
+
+    async def find_tree(
+        self,
+        account: AccountContext,
+        spec: CampaignSpec,
+        ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+        *,
+        refs: TreeRefs,
+    ) -> CampaignTree | None:
+        """After an ambiguous `create_tree`: the campaign carrying `refs.campaign` and what of
+        its tree carries the other markers, or None when the campaign is not there."""
+        ...
+
+
+def tree_adapter(adapter: object) -> CampaignTreeAdapter | None:
+    """The adapter as a tree creator, if its platform can create a tree atomically."""
+    return adapter if isinstance(adapter, CampaignTreeAdapter) else None

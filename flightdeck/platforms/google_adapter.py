@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from flightdeck.domain import google_payloads as payloads
@@ -39,7 +38,15 @@ from flightdeck.domain.campaign_sets import (
     EntityType,
     PlatformObject,
 )
-from flightdeck.platforms.campaign_set_adapter import AccountContext, CampaignSetPlatformAdapter
+from flightdeck.platforms.campaign_set_adapter import (
+    AccountContext,
+    CampaignSetPlatformAdapter,
+    CampaignTree,
+    CampaignTreeAdapter,
+    TreeEntityRefused,
+    TreeRefs,
+    TreeSlot,
+)
 from flightdeck.platforms.errors import NonRetryableError
 from flightdeck.platforms.google_ads import GoogleAdsClient, gaql_string
 from flightdeck.platforms.google_ads_errors import error_codes
@@ -52,33 +59,6 @@ COLLECTIONS: dict[EntityType, tuple[str, str]] = {
     "ad_group": ("adGroups", "adGroupOperation"),
     "ad": ("adGroupAds", "adGroupAdOperation"),
 }
-
-
-@dataclass(frozen=True)
-class TreeRefs:
-    """The adoption markers of a tree's entities (`domain.adoption.entity_ref`): the
-    campaign's, each ad group's, and each ad's per ad group. An ad without one gets no label."""
-
-    campaign: str | None = None
-    ad_groups: Sequence[str | None] = ()
-    ads: Sequence[Sequence[str | None]] = ()
-
-    def ad_group(self, index: int) -> str | None:
-        return self.ad_groups[index] if index < len(self.ad_groups) else None
-
-    def ad(self, group: int, index: int) -> str | None:
-        refs = self.ads[group] if group < len(self.ads) else ()
-        return refs[index] if index < len(refs) else None
-
-
-@dataclass
-class CampaignTree:
-    """What `create_campaign_tree` made: the campaign, then each ad group with its ads."""
-
-    campaign: PlatformObject
-    ad_groups: list[PlatformObject] = field(default_factory=list)
-    ads: list[list[PlatformObject]] = field(default_factory=list)
-    keywords: list[list[str]] = field(default_factory=list)  # criteria resource names
 
 
 class _Temp:
@@ -115,14 +95,50 @@ class GoogleCampaignSetAdapter:
     ) -> CampaignTree:
         """The campaign and everything under it in one atomic googleAds:mutate, the campaign
         PAUSED until the whole tree exists; then one more request enables it when it should
-        run. After an ambiguous failure: `find_campaign`, then `set_status` if it is adopted
+        run. After an ambiguous failure: `find_tree`, then `set_status` if it is adopted
         paused (the tree itself is complete: it was one transaction)."""
-        refs = refs or TreeRefs()
+        initial = "PAUSED" if enable_later else payloads.status(spec.status)
+        tree = await self._create_tree(account, spec, ad_groups, refs or TreeRefs(), initial)
+        if enable_later and payloads.status(spec.status) == "ENABLED":
+            budget = tree.campaign.extra_ids["budget"]
+            cid = account.account_id
+            tree.campaign = await self._set(cid, "campaigns", tree.campaign.platform_id, "ENABLED")
+            tree.campaign.extra_ids["budget"] = budget
+        return tree
+
+    async def create_tree(
+        self,
+        account: AccountContext,
+        spec: CampaignSpec,
+        ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+        *,
+        refs: TreeRefs,
+        labels_may_exist: bool = True,
+    ) -> CampaignTree:
+        """`CampaignTreeAdapter`: the tree in one atomic request, the campaign PAUSED (issue 14:
+        created PAUSED, then set to the wanted status by the caller once every id is stored)."""
+        return await self._create_tree(
+            account, spec, ad_groups, refs, "PAUSED", labels_may_exist=labels_may_exist
+        )
+
+    async def _create_tree(
+        self,
+        account: AccountContext,
+        spec: CampaignSpec,
+        ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+        refs: TreeRefs,
+        initial_status: str,
+        *,
+        labels_may_exist: bool = True,
+    ) -> CampaignTree:
         cid = account.account_id
         temp = _Temp(cid)
         budget_name, campaign_name = temp.name("campaignBudgets"), temp.name("campaigns")
         groups = [group for group, _ in ad_groups]
-        with _payload_errors():
+        # The entity each operation is for, index for index: a refused operation names it.
+        slots = [TreeSlot("campaign"), TreeSlot("campaign")]
+        at = slots[0]  # the entity whose payload is being built: a refusal of ours names it
+        try:
             ops: list[dict[str, Any]] = [
                 _op(
                     "campaignBudgetOperation",
@@ -135,24 +151,26 @@ class GoogleCampaignSetAdapter:
                         campaign_name,
                         budget_name,
                         groups,
-                        initial_status="PAUSED" if enable_later else payloads.status(spec.status),
+                        initial_status=initial_status,
                         ref=refs.campaign,
                     ),
                 ),
             ]
             group_names = [temp.name("adGroups") for _ in groups]
-            ops += [
-                _op(
-                    "adGroupOperation",
-                    payloads.ad_group_create(group, name, campaign_name, refs.ad_group(index)),
+            for index, (group, name) in enumerate(zip(groups, group_names, strict=True)):
+                slots.append(at := TreeSlot("ad_group", index))
+                ops.append(
+                    _op(
+                        "adGroupOperation",
+                        payloads.ad_group_create(group, name, campaign_name, refs.ad_group(index)),
+                    )
                 )
-                for index, (group, name) in enumerate(zip(groups, group_names, strict=True))
-            ]
             keyword_slots: list[list[int]] = []
-            for (group, _), name in zip(ad_groups, group_names, strict=True):
+            for g, ((group, _), name) in enumerate(zip(ad_groups, group_names, strict=True)):
                 keyword_slots.append([])
                 for index, keyword in enumerate(group.keywords):
                     keyword_slots[-1].append(len(ops))
+                    slots.append(at := TreeSlot("keyword", g, index))
                     ops.append(
                         _op(
                             "adGroupCriterionOperation",
@@ -163,18 +181,21 @@ class GoogleCampaignSetAdapter:
             labels: list[dict[str, Any]] = []
             links: list[dict[str, Any]] = []
             ad_ops: list[dict[str, Any]] = []
+            label_slots: list[TreeSlot] = []
+            link_slots: list[TreeSlot] = []
             ad_refs = [
                 ref
                 for g, (_, ads) in enumerate(ad_groups)
                 for i in range(len(ads))
                 if (ref := refs.ad(g, i)) is not None
             ]
-            label_names = await self._labels(cid, ad_refs) if ad_refs else {}
+            label_names = await self._labels(cid, ad_refs) if ad_refs and labels_may_exist else {}
             for g, ((_, ads), group_name) in enumerate(zip(ad_groups, group_names, strict=True)):
                 ad_slots.append([])
                 group_key = group_name.rsplit("/", 1)[1]
                 for i, ad in enumerate(ads):
                     ad_name = temp.name("adGroupAds", parent=group_key)
+                    at = TreeSlot("ad", g, i)
                     ad_slots[-1].append(len(ad_ops))
                     ad_ops.append(
                         _op(
@@ -188,23 +209,40 @@ class GoogleCampaignSetAdapter:
                     text = payloads.ad_label(ad_ref)
                     if text not in label_names:
                         label_names[text] = temp.name("labels")
+                        label_slots.append(TreeSlot("ad", g, i))
                         labels.append(
                             _op("labelOperation", {"resourceName": label_names[text], "name": text})
                         )
+                    link_slots.append(TreeSlot("ad", g, i))
                     links.append(
                         _op(
                             "adGroupAdLabelOperation",
                             {"adGroupAd": ad_name, "label": label_names[text]},
                         )
                     )
+        except payloads.GooglePayloadError as exc:
+            what = _slot_name(at, spec, ad_groups)
+            raise TreeEntityRefused(
+                f"{what}: {exc.field}: {exc.reason}",
+                slot=at,
+                platform=PLATFORM,
+                details={"fields": [{"field": exc.field, "message": exc.reason}]},
+            ) from exc
         # Grouped by type (each switch of type costs Google latency, §3).
         first_ad = len(ops) + len(labels)
         ops += labels + ad_ops + links
-        answer = await self._client.mutate_all(cid, ops)
+        slots += label_slots
+        slots += [
+            TreeSlot("ad", g, i) for g, (_, ads) in enumerate(ad_groups) for i in range(len(ads))
+        ]
+        slots += link_slots
+        try:
+            answer = await self._client.mutate_all(cid, ops)
+        except NonRetryableError as exc:
+            raise _refused(exc, slots, spec, ad_groups) from exc
         names = answer.resource_names()
-        first_status = "PAUSED" if enable_later else payloads.status(spec.status)
         campaign = PlatformObject(
-            platform_id=str(names[1]), status=first_status, extra_ids={"budget": str(names[0])}
+            platform_id=str(names[1]), status=initial_status, extra_ids={"budget": str(names[0])}
         )
         tree = CampaignTree(campaign=campaign)
         for index, group in enumerate(groups):
@@ -214,6 +252,7 @@ class GoogleCampaignSetAdapter:
                 )
             )
             tree.keywords.append([str(names[slot]) for slot in keyword_slots[index]])
+            ads = ad_groups[index][1]
             tree.ads.append(
                 [
                     PlatformObject(
@@ -221,12 +260,48 @@ class GoogleCampaignSetAdapter:
                         status=payloads.status(ads[position].status),
                     )
                     for position, slot in enumerate(ad_slots[index])
-                    for ads in [ad_groups[index][1]]
                 ]
             )
-        if enable_later and payloads.status(spec.status) == "ENABLED":
-            tree.campaign = await self._set(cid, "campaigns", campaign.platform_id, "ENABLED")
-            tree.campaign.extra_ids["budget"] = str(names[0])
+        return tree
+
+    async def find_tree(
+        self,
+        account: AccountContext,
+        spec: CampaignSpec,
+        ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+        *,
+        refs: TreeRefs,
+    ) -> CampaignTree | None:
+        """`CampaignTreeAdapter`: the campaign by its marker, then each ad group by its marker
+        under it, each ad by its label under its ad group, and the ad group's keywords by text
+        and negative flag. A tree made by one atomic request is there whole; one made entity by
+        entity (before trees, or by another path) may lack children: those are None."""
+        campaign = await self.find_campaign(account, spec.name, ref=refs.campaign)
+        if campaign is None:
+            return None
+        tree = CampaignTree(campaign=campaign)
+        for g, (group, ads) in enumerate(ad_groups):
+            found = await self.find_ad_group(
+                account, campaign.platform_id, group.name, ref=refs.ad_group(g)
+            )
+            tree.ad_groups.append(found)
+            if found is None:
+                tree.ads.append([None] * len(ads))
+                tree.keywords.append([None] * len(group.keywords))
+                continue
+            tree.ads.append(
+                [
+                    await self.find_ad(account, found.platform_id, ad.name, ref=refs.ad(g, i))
+                    for i, ad in enumerate(ads)
+                ]
+            )
+            criteria = await self._criteria(account, found.platform_id)
+            tree.keywords.append(
+                [
+                    criteria[key]["resourceName"] if key in criteria else None
+                    for key in (payloads.keyword_key(k) for k in group.keywords)
+                ]
+            )
         return tree
 
     # -- campaigns ----------------------------------------------------------------------------
@@ -363,21 +438,7 @@ class GoogleCampaignSetAdapter:
     ) -> tuple[list[dict[str, Any]], bool]:
         """The criteria operations that make the ad group's keywords ours: statuses updated in
         place; text and negative are immutable, so a changed keyword is removed and created."""
-        group_id = ad_group.rsplit("/", 1)[-1]
-        rows = await self._client.search(
-            account.account_id,
-            (
-                "SELECT ad_group_criterion.resource_name, ad_group_criterion.keyword.text, "
-                "ad_group_criterion.negative, ad_group_criterion.status FROM ad_group_criterion "
-                f"WHERE ad_group.id = {group_id} AND ad_group_criterion.status != 'REMOVED' "
-                "AND ad_group_criterion.type = 'KEYWORD'"
-            ),
-        )
-        current: dict[tuple[str, bool], dict[str, Any]] = {}
-        for row in rows:
-            criterion = row["adGroupCriterion"]
-            key = (criterion["keyword"]["text"].strip().lower(), bool(criterion.get("negative")))
-            current.setdefault(key, criterion)
+        current = await self._criteria(account, ad_group)
         wanted = {payloads.keyword_key(k): (i, k) for i, k in enumerate(spec.keywords)}
         ops: list[dict[str, Any]] = []
         removed = [c for key, c in current.items() if key not in wanted]
@@ -393,18 +454,40 @@ class GoogleCampaignSetAdapter:
                     )
                 )
         for key, (_, keyword) in wanted.items():
-            criterion = current.get(key)
-            if criterion is not None and not keyword.negative:
+            existing = current.get(key)
+            if existing is not None and not keyword.negative:
                 target = payloads.status(keyword.status)
-                if criterion.get("status") != target:
+                if existing.get("status") != target:
                     ops.append(
                         _update(
                             "adGroupCriterionOperation",
-                            criterion["resourceName"],
+                            existing["resourceName"],
                             {"status": target},
                         )
                     )
         return ops, bool(removed and added)
+
+    async def _criteria(
+        self, account: AccountContext, ad_group: str
+    ) -> dict[tuple[str, bool], dict[str, Any]]:
+        """The ad group's live keyword criteria by (text, negative): the key `keyword_key`
+        gives our keywords."""
+        group_id = ad_group.rsplit("/", 1)[-1]
+        rows = await self._client.search(
+            account.account_id,
+            (
+                "SELECT ad_group_criterion.resource_name, ad_group_criterion.keyword.text, "
+                "ad_group_criterion.negative, ad_group_criterion.status FROM ad_group_criterion "
+                f"WHERE ad_group.id = {group_id} AND ad_group_criterion.status != 'REMOVED' "
+                "AND ad_group_criterion.type = 'KEYWORD'"
+            ),
+        )
+        current: dict[tuple[str, bool], dict[str, Any]] = {}
+        for row in rows:
+            criterion = row["adGroupCriterion"]
+            key = (criterion["keyword"]["text"].strip().lower(), bool(criterion.get("negative")))
+            current.setdefault(key, criterion)
+        return current
 
     # -- ads ----------------------------------------------------------------------------------
 
@@ -655,5 +738,52 @@ def _invalid(field_name: str, reason: str) -> NonRetryableError:
     )
 
 
+def _refused(
+    exc: NonRetryableError,
+    slots: Sequence[TreeSlot],
+    spec: CampaignSpec,
+    ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+) -> NonRetryableError:
+    """Google refused the atomic tree (nothing was created): name the entity of the first
+    operation it refused (`operation` index -> our entity), or keep the error as it is."""
+    for error in exc.details.get("errors") or []:
+        index = error.get("operation")
+        if not isinstance(index, int) or not 0 <= index < len(slots):
+            continue
+        slot = slots[index]
+        what = _slot_name(slot, spec, ad_groups)
+        return TreeEntityRefused(
+            f"{what}: {error.get('code')}: {error.get('message')} (operation {index} of the "
+            "campaign's atomic tree create; nothing was created)",
+            slot=slot,
+            platform=PLATFORM,
+            status_code=exc.status_code,
+            details=exc.details,
+            request=exc.request,
+        )
+    return exc
+
+
+def _slot_name(
+    slot: TreeSlot,
+    spec: CampaignSpec,
+    ad_groups: Sequence[tuple[AdGroupSpec, Sequence[AdSpec]]],
+) -> str:
+    if slot.kind == "campaign" or slot.group is None:
+        return f"campaign {spec.name!r}"
+    group, ads = ad_groups[slot.group]
+    where = f"ad group {group.name!r}"
+    if slot.kind == "keyword" and slot.index is not None:
+        keyword = group.keywords[slot.index]
+        return f"{where}, {'negative ' if keyword.negative else ''}keyword {keyword.text!r}"
+    if slot.kind == "ad" and slot.index is not None:
+        return f"{where}, ad {ads[slot.index].name!r}"
+    return where
+
+
 def _conforms(adapter: GoogleCampaignSetAdapter) -> CampaignSetPlatformAdapter:
     return adapter  # mypy proves the Protocol is implemented
+
+
+def _builds_trees(adapter: GoogleCampaignSetAdapter) -> CampaignTreeAdapter:
+    return adapter  # and the optional tree capability

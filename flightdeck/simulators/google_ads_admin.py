@@ -13,6 +13,10 @@ needs that Google does with people, consoles or clocks:
                          the per-customer rate (429 RESOURCE_TEMPORARILY_EXHAUSTED beyond it,
                          counted over the window; shorten it to test) and GAQL's page size
                          (fixed at 10,000 by Google; lower it to test paging); usage per project
+    POST /rejections     {contains, errorCode: {family: code}, message?, remaining?}: Google
+                         refuses every create (in any mutate) whose JSON contains `contains`
+                         with that error, as its policy checks do: an atomic request then
+                         creates nothing. `{"rejections": []}` at /rejections/clear removes them
     POST /ui-edit        {resourceName, fields: {...}, userEmail?}: an edit in the Google Ads
                          UI: applied with the API's rules, recorded as a change_event with
                          client type GOOGLE_ADS_WEB_CLIENT
@@ -37,6 +41,7 @@ from flightdeck.simulators.google_ads_state import (
     UI_USER,
     GoogleApp,
     GoogleGrant,
+    Rejection,
 )
 from flightdeck.simulators.state import SimulatorState, StateDep
 
@@ -87,10 +92,35 @@ class QuotasIn(_Body):
     rate_window_seconds: float = Field(default=60.0, gt=0, le=3600)
 
 
+class RejectionIn(_Body):
+    contains: str = Field(min_length=1)
+    error_code: dict[str, str] = Field(min_length=1, max_length=1)
+    message: str = (
+        "The resource has been disapproved since its policy summary includes policy topics "
+        "of type PROHIBITED."
+    )
+    remaining: int | None = Field(default=None, ge=1)
+
+
 class UiEditIn(_Body):
     resource_name: str
     fields: dict[str, Any]
     user_email: str = UI_USER
+
+
+@router.post("/rejections", status_code=201)
+async def add_rejection(body: RejectionIn, state: StateDep) -> dict[str, Any]:
+    ((family, code),) = body.error_code.items()
+    state.google.rejections.append(
+        Rejection(body.contains, family, code, body.message, body.remaining)
+    )
+    return {"rejections": len(state.google.rejections)}
+
+
+@router.post("/rejections/clear")
+async def clear_rejections(state: StateDep) -> dict[str, Any]:
+    state.google.rejections.clear()
+    return {"rejections": 0}
 
 
 @router.post("/oauth/apps", status_code=201)

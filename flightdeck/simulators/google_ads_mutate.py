@@ -10,6 +10,7 @@ keyed by resource name; an ad group ad holds its `ad`. Every committed change ad
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -196,10 +197,25 @@ class Mutator:
 
     # -- create --
 
+    def _check_rejections(self, body: dict[str, Any]) -> None:
+        """A refusal set up through `/_sim/google/rejections` (Google's policy checks: what
+        they refuse cannot be known before sending). Each refusal uses one of `remaining`."""
+        text = json.dumps(body, sort_keys=True)
+        for rejection in self.runtime.rejections:
+            if rejection.remaining == 0 or rejection.contains not in text:
+                continue
+            if rejection.remaining is not None:
+                rejection.remaining -= 1
+            raise _fail(
+                rejection.family, rejection.code, rejection.message, ("create",),
+                trigger=rejection.contains,
+            )  # fmt: skip
+
     def create(self, kind: Kind, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise _fail("requestError", "INVALID_INPUT", "create must be an object.", ("create",))
         _raise_problems(check_resource(kind.resource, body, creating=True), ("create",))
+        self._check_rejections(body)
         obj = copy.deepcopy(body)
         temp = obj.pop("resourceName", None)
         self._resolve_references(kind, obj, ("create",))

@@ -213,6 +213,17 @@ class GoogleOAuth:
 
 
 @dataclass
+class Rejection:
+    """One operation-level refusal (`/_sim/google/rejections`): `remaining` None is for ever."""
+
+    contains: str
+    family: str
+    code: str
+    message: str
+    remaining: int | None = None
+
+
+@dataclass
 class GoogleAdsRuntime:
     oauth: GoogleOAuth = field(default_factory=GoogleOAuth)
     # user email -> customer ids the user was granted directly.
@@ -225,6 +236,9 @@ class GoogleAdsRuntime:
     rate_window_seconds: float = 60.0
     minute_windows: dict[str, deque[tuple[float, int]]] = field(default_factory=dict)
     page_size: int = 10_000  # fixed since v17; the admin surface may lower it for tests
+    # Operations Google refuses whatever they say (its policy checks, e.g. a trademarked
+    # keyword): a create whose JSON contains `contains` fails with `errorCode`.
+    rejections: list[Rejection] = field(default_factory=list)
     _next_id: int = FIRST_ID
     _event_sequence: int = 0
 
@@ -244,6 +258,7 @@ class GoogleAdsRuntime:
         self.operations_per_minute = None
         self.rate_window_seconds = 60.0
         self.page_size = 10_000
+        self.rejections.clear()
         seed_world(self, objects)
 
     # -- quotas --

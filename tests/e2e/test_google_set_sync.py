@@ -1,7 +1,9 @@
 """A campaign set synced to Google Ads end to end (issue 14): the API, the worker on a Temporal
 dev server, Postgres, and the Google Ads simulator over HTTP — through the same workflows as
 Reddit's (only a registry entry added). Exact object counts on the simulator, pause, and a
-second sync that creates nothing."""
+second sync that creates nothing. A new campaign's whole tree goes in ONE atomic
+`googleAds:mutate` (created PAUSED, then one `campaigns:mutate` enables it); a refused
+operation creates nothing and fails the campaign naming its entity; a lost answer is adopted."""
 
 from __future__ import annotations
 
@@ -49,6 +51,29 @@ async def google_objects(rig: System) -> dict[str, list[dict[str, Any]]]:
     return {kind: body["items"] for kind, body in state.items()}
 
 
+async def google_log(rig: System) -> list[dict[str, Any]]:
+    log: list[dict[str, Any]] = (
+        await rig.sim.get("/_sim/requests", params={"platform": "google"})
+    ).json()
+    return log
+
+
+def calls(log: list[dict[str, Any]]) -> dict[str, int]:
+    """Requests per endpoint (the customer id left out)."""
+    counted: dict[str, int] = {}
+    for entry in log:
+        endpoint = str(entry["path"]).rsplit("/", 1)[-1]
+        counted[endpoint] = counted.get(endpoint, 0) + 1
+    return counted
+
+
+async def set_tree(rig: System, set_id: str) -> dict[str, Any]:
+    tree = await rig.api.get(f"/api/v1/campaign-sets/{set_id}", headers=rig.headers)
+    assert tree.status_code == 200, tree.text
+    body: dict[str, Any] = tree.json()
+    return body
+
+
 async def test_a_set_synced_to_google_ads(rig: System) -> None:
     account = await rig.connect_google()
     body = {
@@ -61,8 +86,10 @@ async def test_a_set_synced_to_google_ads(rig: System) -> None:
     assert created.status_code == 201, created.text
     set_id = created.json()["id"]
 
+    before = len(await google_log(rig))
     job = await rig.sync(set_id)
     assert job["status"] == "completed", job
+    during = (await google_log(rig))[before:]
     objects = await google_objects(rig)
     counts = {kind: len(items) for kind, items in objects.items() if kind != "changeEvents"}
     assert counts == {
@@ -78,11 +105,30 @@ async def test_a_set_synced_to_google_ads(rig: System) -> None:
     assert {c["status"] for c in objects["campaigns"]} == {"ENABLED"}
     assert all(b["explicitlyShared"] is False for b in objects["campaignBudgets"])
     assert sum(c["negative"] for c in objects["adGroupCriteria"]) == 4
-    log = (await rig.sim.get("/_sim/requests", params={"platform": "google"})).json()
-    mutates = [e for e in log if e["path"].endswith("googleAds:mutate")]
-    # Entity by entity: one atomic mutate per campaign (with its budget), per ad group (with
-    # its keywords) and per ad (with its label): 2 x (1 + 2 + 4).
-    assert len(mutates) == 14, [e["path"] for e in log]
+    # Per campaign: its whole tree (budget, campaign PAUSED, 2 ad groups, 6 keywords, 4 ads
+    # with their labels) in one atomic googleAds:mutate, then one campaigns:mutate enabling
+    # it; nothing looked up first (no marker of these entities was ever sent).
+    assert calls(during) == {"googleAds:mutate": 2, "campaigns:mutate": 2}, during
+    trees = [e for e in during if e["path"].endswith("googleAds:mutate")]
+    assert all(e["status"] == 200 for e in during)
+    tree = await set_tree(rig, set_id)
+    for synced in tree["campaigns"]:
+        assert synced["syncStatus"] == "synced" and synced["platformCampaignId"]
+        for group in synced["adGroups"]:
+            assert group["syncStatus"] == "synced" and group["platformAdGroupId"]
+            assert all(ad["syncStatus"] == "synced" and ad["platformAdId"] for ad in group["ads"])
+            criteria = {k["platformKeywordId"] for k in group["keywords"]}
+            assert {k["syncStatus"] for k in group["keywords"]} == {"synced"}
+            assert criteria <= {c["resourceName"] for c in objects["adGroupCriteria"]}
+            assert len(criteria) == 3, "each keyword keeps its own criterion's resource name"
+    assert len(trees) == 2
+    audited = await rig.api.get(
+        "/api/v1/audit-log", params={"action": "ad.created", "limit": 50}, headers=rig.headers
+    )
+    assert audited.status_code == 200, audited.text
+    ours = {str(ad["id"]) for c in tree["campaigns"] for g in c["adGroups"] for ad in g["ads"]}
+    logged = [e for e in audited.json()["items"] if e["entityId"] in ours]
+    assert len(logged) == 8 and {e["entityType"] for e in logged} == {"google.ad"}
 
     again = await rig.sync(set_id)
     assert again["status"] == "completed", again
@@ -95,9 +141,10 @@ async def test_a_set_synced_to_google_ads(rig: System) -> None:
     assert {c["status"] for c in (await google_objects(rig))["campaigns"]} == {"PAUSED"}
 
 
-async def test_lost_answers_from_google_leave_no_duplicates(rig: System) -> None:
-    """A third of Google's mutate answers are lost after the change committed: the sync looks
-    each object up (campaign and ad group by name, ad by its label) before creating again."""
+async def test_lost_tree_answers_are_adopted_whole(rig: System) -> None:
+    """Every campaign's tree mutate commits but its answer is lost: the retry finds the tree
+    by its markers (campaign name suffix, ad-group names, ad labels) and adopts all of it —
+    exactly one tree per campaign, every id recorded, then the campaign enabled."""
     account = await rig.connect_google()
     body = {
         "name": "Google lossy set",
@@ -108,12 +155,15 @@ async def test_lost_answers_from_google_leave_no_duplicates(rig: System) -> None
     created = await rig.api.post("/api/v1/campaign-sets", json=body, headers=rig.headers)
     assert created.status_code == 201, created.text
     await rig.faults(
-        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 0.35}, seed=7
-    )
+        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 1.0,
+         "remaining": 3},
+    )  # fmt: skip
+    before = len(await google_log(rig))
     job = await rig.sync(created.json()["id"])
     assert job["status"] == "completed", job
-    lost = (await rig.sim.get("/_sim/requests", params={"platform": "google"})).json()
-    assert sum(entry["fault"] == "lost_response" for entry in lost) >= 3
+    during = (await google_log(rig))[before:]
+    assert sum(entry["fault"] == "lost_response" for entry in during) == 3
+    assert calls(during)["googleAds:mutate"] == 3, "no tree was sent twice"
     objects = await google_objects(rig)
     assert {k: len(v) for k, v in objects.items() if k not in ("changeEvents", "customers")} == {
         "campaignBudgets": 3,
@@ -125,12 +175,82 @@ async def test_lost_answers_from_google_leave_no_duplicates(rig: System) -> None
         "adGroupAdLabels": 12,
     }
     assert {c["status"] for c in objects["campaigns"]} == {"ENABLED"}
+    tree = await set_tree(rig, created.json()["id"])
+    mapped = {c["platformCampaignId"] for c in tree["campaigns"]}
+    assert mapped == {c["resourceName"] for c in objects["campaigns"]}
+    ad_ids = {a["platformAdId"] for c in tree["campaigns"] for g in c["adGroups"] for a in g["ads"]}
+    assert ad_ids == {a["resourceName"] for a in objects["adGroupAds"]}
+    keyword_ids = {
+        k["platformKeywordId"] for c in tree["campaigns"] for g in c["adGroups"]
+        for k in g["keywords"]
+    }  # fmt: skip
+    assert keyword_ids == {k["resourceName"] for k in objects["adGroupCriteria"]}
+
+
+async def test_one_refused_operation_creates_nothing_and_names_its_entity(rig: System) -> None:
+    """Google refuses one keyword of the second campaign's tree: that campaign's atomic mutate
+    creates nothing at all, and it fails with a reason naming the ad group and keyword (not
+    retried: the same request would be refused again); the other campaign is created whole."""
+    account = await rig.connect_google()
+    refused = campaign(1)
+    refused["adGroups"][1]["keywords"].append({"text": "brandname shoes"})
+    body = {
+        "name": "Google refused set",
+        "platform": "google",
+        "adAccountId": account,
+        "campaigns": [campaign(0), refused],
+    }
+    created = await rig.api.post("/api/v1/campaign-sets", json=body, headers=rig.headers)
+    assert created.status_code == 201, created.text
+    rejection = {
+        "contains": "brandname shoes",
+        "errorCode": {"policyViolationError": "POLICY_ERROR"},
+        "message": "A policy was violated (trademark).",
+    }
+    added = await rig.sim.post("/_sim/google/rejections", json=rejection)
+    assert added.status_code == 201, added.text
+    try:
+        before = len(await google_log(rig))
+        job = await rig.sync(created.json()["id"])
+    finally:
+        await rig.sim.post("/_sim/google/rejections/clear")
+    assert job["status"] == "completed_with_errors", job
+    during = (await google_log(rig))[before:]
+    trees = [e for e in during if e["path"].endswith("googleAds:mutate")]
+    assert sorted(e["status"] for e in trees) == [200, 400], "one try each: a refusal is final"
+    objects = await google_objects(rig)
+    counts = {k: len(v) for k, v in objects.items() if k not in ("changeEvents", "customers")}
+    assert counts == {
+        "campaignBudgets": 1,
+        "campaigns": 1,
+        "adGroups": 2,
+        "adGroupAds": 4,
+        "adGroupCriteria": 6,
+        "labels": 4,
+        "adGroupAdLabels": 4,
+    }, "the refused tree left nothing behind: no budget, campaign, ad group, ad or keyword"
+    assert objects["campaigns"][0]["name"].startswith("Google Summer 0 [fd:")
+
+    tree = await set_tree(rig, created.json()["id"])
+    failed = tree["campaigns"][1]
+    assert failed["syncStatus"] == "failed" and failed["platformCampaignId"] is None
+    reason = failed["syncError"]
+    assert "ad group 'Google Summer 1 group 1'" in reason, reason
+    assert "keyword 'brandname shoes'" in reason and "policyViolationError.POLICY_ERROR" in reason
+    assert "nothing was created" in reason
+    keyword = next(k for k in failed["adGroups"][1]["keywords"] if k["text"] == "brandname shoes")
+    assert keyword["syncStatus"] == "failed" and "POLICY_ERROR" in keyword["syncReason"]
+    assert keyword["platformKeywordId"] is None
+    for group in failed["adGroups"]:
+        assert group["platformAdGroupId"] is None
+        assert all(ad["platformAdId"] is None for ad in group["ads"])
 
 
 async def test_a_lost_tree_create_never_adopts_another_sets_namesake(rig: System) -> None:
     """Issue 8 item 2 on Google: a second set in the same account with the very same campaign,
-    ad group and ad names; every create's answer is lost once after it committed. Each retry
-    adopts by the entity's marker (name suffix, ad label) — exactly one tree per set, and
+    ad group and ad names; the tree create's answer is lost after it committed, and so is the
+    enabling's. The retry adopts by the entities' markers (name suffix, ad-group name, ad
+    label), then enables through an update — exactly one tree per set, and
     never the first set's objects (pausing the second set leaves the first running)."""
     account = await rig.connect_google()
     body = {"platform": "google", "adAccountId": account, "campaigns": [campaign(0)]}
@@ -146,13 +266,12 @@ async def test_a_lost_tree_create_never_adopts_another_sets_namesake(rig: System
     )
     assert second.status_code == 201, second.text
     await rig.faults(
-        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 1.0,
-         "remaining": 7},
-    )  # fmt: skip
+        {"platform": "google", "path": ":mutate", "lostResponseRate": 1.0, "remaining": 2},
+    )
     job = await rig.sync(second.json()["id"])
     assert job["status"] == "completed", job
     log = (await rig.sim.get("/_sim/requests", params={"platform": "google"})).json()
-    assert sum(e["fault"] == "lost_response" for e in log) == 7, "campaign, 2 groups, 4 ads"
+    assert sum(e["fault"] == "lost_response" for e in log) == 2, "the tree, then its enabling"
 
     objects = await google_objects(rig)
     counts = {k: len(v) for k, v in objects.items() if k not in ("changeEvents", "customers")}

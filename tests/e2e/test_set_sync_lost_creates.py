@@ -208,19 +208,20 @@ async def test_google_a_cancelled_sync_leaves_no_unmapped_ad(rig: System) -> Non
     created = await rig.api.post("/api/v1/campaign-sets", json=body, headers=rig.headers)
     assert created.status_code == 201, created.text
     set_id = created.json()["id"]
-    # An ad's atomic mutate (ad and label) commits slowly and loses its answer.
+    # The campaign's whole tree (one atomic mutate) commits slowly and loses its answer.
     await rig.faults(
         {"platform": "google", "method": "POST", "path": "googleAds:mutate",
          "bodyContains": "adGroupAdOperation", "lostResponseRate": 1.0, "latencyMs": 3000,
          "remaining": 1},
     )  # fmt: skip
-    # The 4th mutate is the first ad's (after the campaign's and its two ad groups').
-    await _cancel_while_in_flight(rig, set_id, "google", "googleAds:mutate", nth=4)
+    await _cancel_while_in_flight(rig, set_id, "google", "googleAds:mutate", nth=1)
 
     objects = await google_objects(rig)
     local = _local_ads(await _tree(rig, set_id))
     assert {ad["resourceName"] for ad in objects["adGroupAds"]} == set(local)
-    assert 1 <= len(objects["adGroupAds"]) <= 4
-    [lost] = [ad for ad in objects["adGroupAds"] if ad["status"] == "PAUSED"]
-    mine = local[lost["resourceName"]]
-    assert mine["syncStatus"] == "failed" and "found on google" in mine["syncError"], mine
+    assert len(objects["adGroupAds"]) == 4, "the whole tree, found by its markers and mapped"
+    assert len(objects["campaigns"]) == 1
+    assert {c["status"] for c in objects["campaigns"]} == {"PAUSED"}
+    assert {ad["status"] for ad in objects["adGroupAds"]} == {"PAUSED"}
+    for mine in local.values():
+        assert mine["syncStatus"] == "failed" and "found on google" in mine["syncError"], mine

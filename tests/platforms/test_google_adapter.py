@@ -23,7 +23,12 @@ from flightdeck.domain.campaign_sets import (
     CampaignSpec,
     KeywordSpec,
 )
-from flightdeck.platforms.campaign_set_adapter import AccountContext
+from flightdeck.platforms.campaign_set_adapter import (
+    AccountContext,
+    TreeEntityRefused,
+    TreeSlot,
+    tree_adapter,
+)
 from flightdeck.platforms.errors import NonRetryableError, RetryableError
 from flightdeck.platforms.google_adapter import GoogleCampaignSetAdapter, TreeRefs
 from flightdeck.platforms.google_ads import GoogleAdsClient
@@ -155,6 +160,52 @@ async def test_the_whole_tree_in_one_atomic_mutate(
     assert await adapter.find_campaign(ACCOUNT, "Spring Sale") is None, "never by a bare name"
 
 
+async def test_create_tree_is_one_request_and_find_tree_finds_it_whole(
+    adapter: GoogleCampaignSetAdapter, sim: GoogleSim, recorder: Recorder
+) -> None:
+    """The set sync's capability: the tree PAUSED in exactly one request (no label lookup when
+    no marker was ever sent), then found whole by its markers, keywords included."""
+    assert tree_adapter(adapter) is adapter
+    groups = [(ad_group("Shoes"), [ad("Ad 1"), ad("Ad 2")]), (ad_group("Socks"), [ad("Ad 1")])]
+    refs = TreeRefs(ref(), [ref(), ref()], [[ref(), ref()], [ref()]])
+    tree = await adapter.create_tree(ACCOUNT, campaign(), groups, refs=refs, labels_may_exist=False)
+    assert [r.url.path.rsplit("/", 1)[-1] for r in recorder.requests] == ["googleAds:mutate"]
+    assert tree.campaign.status == "PAUSED"
+    assert (await sim.counts())["campaigns"] == 1
+
+    found = await adapter.find_tree(ACCOUNT, campaign(), groups, refs=refs)
+    assert found is not None and found.campaign.adopted
+    assert found.campaign.platform_id == tree.campaign.platform_id
+    assert [g and g.platform_id for g in found.ad_groups] == [
+        g and g.platform_id for g in tree.ad_groups
+    ]
+    assert [[a and a.platform_id for a in ads] for ads in found.ads] == [
+        [a and a.platform_id for a in ads] for ads in tree.ads
+    ]
+    assert found.keywords == tree.keywords and len(found.keywords[0]) == 5
+    assert await adapter.find_tree(ACCOUNT, campaign(), groups, refs=TreeRefs(ref())) is None
+
+
+async def test_a_refused_operation_names_its_entity(
+    adapter: GoogleCampaignSetAdapter, sim: GoogleSim
+) -> None:
+    """Google's error says which operation it refused; the adapter maps that index back to our
+    entity (here the second ad group's fourth keyword), and nothing was created."""
+    rejection = {"contains": "Socks 3", "errorCode": {"policyViolationError": "POLICY_ERROR"}}
+    assert (await sim.http.post("/_sim/google/rejections", json=rejection)).status_code == 201
+    before = await sim.counts()
+    groups = [(ad_group("Shoes"), [ad()]), (ad_group("Socks"), [ad()])]
+    try:
+        with pytest.raises(TreeEntityRefused) as refused:
+            await adapter.create_tree(ACCOUNT, campaign(), groups, refs=TreeRefs(ref()))
+    finally:
+        await sim.http.post("/_sim/google/rejections/clear")
+    assert refused.value.slot == TreeSlot("keyword", 1, 3)
+    assert "ad group 'Socks', keyword 'Socks 3'" in refused.value.message
+    assert "policyViolationError.POLICY_ERROR" in error_codes(refused.value)
+    assert await sim.counts() == before
+
+
 async def test_one_failing_operation_leaves_nothing(
     adapter: GoogleCampaignSetAdapter, sim: GoogleSim
 ) -> None:
@@ -175,6 +226,9 @@ async def test_google_rules_are_checked_before_sending(
             ACCOUNT, campaign(), [(ad_group(), [ad(headline="Only one headline")])]
         )
     assert one_headline.value.details["fields"][0]["field"] == "headline"
+    assert isinstance(one_headline.value, TreeEntityRefused), "a tree's check names the entity"
+    assert one_headline.value.slot == TreeSlot("ad", 0, 0)
+    assert one_headline.value.message.startswith("ad group 'Shoes', ad 'Ad 1': headline:")
     with pytest.raises(NonRetryableError) as too_long:
         await adapter.create_ad_creative(ACCOUNT, ad(headline="x" * 31 + "\nb\nc"))
     assert "over 30 characters" in str(too_long.value)
