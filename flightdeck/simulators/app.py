@@ -86,6 +86,7 @@ def create_simulator_app(
         finally:
             saver.cancel()
             await asyncio.gather(saver, return_exceptions=True)
+            persistence.save_on_stop(state, state_path)
 
     app = FastAPI(
         title="Flightdeck platform simulators",

@@ -12,7 +12,6 @@ simulators start empty rather than half-restored.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import pickle
 from dataclasses import fields
@@ -68,18 +67,25 @@ def save(state: SimulatorState, path: Path) -> None:
 
 
 async def keep_saved(state: SimulatorState, path: Path) -> None:
-    """Save after changes, at most once per interval, until cancelled; then save once more."""
+    """Save after changes, at most once per interval, until cancelled (the caller saves once
+    more when it stops: `save_on_stop`)."""
+    while True:
+        await asyncio.sleep(SAVE_INTERVAL_SECONDS)
+        if state.dirty:
+            state.dirty = False
+            async with state.lock:
+                data = snapshot(state)
+            await asyncio.to_thread(_write, path, data)
+
+
+def save_on_stop(state: SimulatorState, path: Path) -> None:
+    """The last save, when the simulators stop — by the caller, not in `keep_saved`'s
+    `finally`: a task cancelled before it first ran never enters its `try`, and a short-lived
+    app (a test's) stopped before the saver ever ran, so nothing was saved."""
     try:
-        while True:
-            await asyncio.sleep(SAVE_INTERVAL_SECONDS)
-            if state.dirty:
-                state.dirty = False
-                async with state.lock:
-                    data = snapshot(state)
-                await asyncio.to_thread(_write, path, data)
-    finally:
-        with contextlib.suppress(Exception):
-            save(state, path)
+        save(state, path)
+    except Exception:  # noqa: BLE001 - a failed last save must not fail the shutdown
+        logger.exception("could not save the simulator state to %s", path)
 
 
 def _write(path: Path, data: bytes) -> None:

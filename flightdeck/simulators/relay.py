@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -49,7 +49,7 @@ from flightdeck.simulators.routing import (
     record_created,
     record_replayed,
 )
-from flightdeck.simulators.state import CachedCreate, SimulatorState, StateDep, get_state
+from flightdeck.simulators.state import CachedCreate, SimulatorState, StateDep, state_of
 
 PLATFORM = "relay"
 CREATABLE = frozenset({"campaigns", "adsets", "adcreatives", "ads"})
@@ -64,11 +64,11 @@ class RelayRoute(SimulatorRoute):
     async def finalize(self, request: Request, response: Response) -> None:
         organization = request.query_params.get("organization") or await _body_organization(request)
         if organization:
-            usage = _usage(get_state(request), organization)
+            usage = _usage(state_of(request), organization)
             response.headers["X-Business-Use-Case-Usage"] = json.dumps(usage)
 
 
-def require_api_key(request: Request, state: Annotated[SimulatorState, Depends(get_state)]) -> None:
+async def require_api_key(request: Request, state: StateDep) -> None:
     if not bearer_matches(request, state.api_key):
         raise graph_error(401, "Invalid OAuth access token - Cannot parse access token", code=190)
 

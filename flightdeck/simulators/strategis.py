@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -23,7 +23,7 @@ from flightdeck.simulators.routing import (
     read_json_object,
     record_created,
 )
-from flightdeck.simulators.state import SimulatorState, StateDep, get_state
+from flightdeck.simulators.state import SimulatorState, StateDep
 
 PLATFORM = "strategis"
 CAMPAIGN_STATUSES = frozenset({"active", "paused", "archived"})
@@ -51,7 +51,7 @@ def render_strategis_fault(
     return body, headers
 
 
-def require_api_key(request: Request, state: Annotated[SimulatorState, Depends(get_state)]) -> None:
+async def require_api_key(request: Request, state: StateDep) -> None:
     if not bearer_matches(request, state.api_key):
         raise strategis_error(401, "unauthorized", "missing or invalid API key")
 
