@@ -589,10 +589,14 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         platform_id: str | None = None,
         sync_error: str | None = None,
         platform_post_id: str | None = None,
+        mirror: bool = True,
     ) -> bool:
         """For the sync engine: store an entity's platform id (right after the call that made
         it) and its sync outcome. Not a content change: nothing else is marked pending.
-        Whether the entity exists."""
+        Whether the entity exists. `mirror=False`: the push was for a target other than the
+        set's first, whose mapping and status are its sync records alone (nothing written)."""
+        if not mirror:
+            return True
         model, platform_id_column = _SYNCED_MODELS[entity_type]
         values: dict[str, Any] = {"sync_status": sync_status, "sync_error": sync_error}
         if sync_status == "synced":

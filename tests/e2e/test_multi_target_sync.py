@@ -1,0 +1,288 @@
+"""One campaign set synced to Reddit, Google Ads and Meta at once (issue 14 item 2), end to
+end: the API, the worker on a Temporal dev server, Postgres and the three simulators over HTTP.
+Exact object counts on each simulator, the mapping per platform (sync records), lost answers on
+two targets without duplicates, one platform down while the others sync, pause and deletion
+acting on every target."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from flightdeck.db.models import GeneratedCampaign, SyncRecord
+from flightdeck.db.tenancy import system_session
+from tests.e2e.conftest import System
+from tests.e2e.meta_support import image_url
+from tests.e2e.test_meta_set_sync import meta_account
+
+SETS = "/api/v1/campaign-sets"
+
+
+def campaign(rig: System, i: int) -> dict[str, Any]:
+    """A campaign every platform accepts: 2 ad groups x (2 ads + 3 keywords)."""
+    return {
+        "name": f"Multi Summer {i}",
+        "objective": "traffic",
+        "status": "active",
+        "budget": {"type": "daily", "amount": 40, "currency": "USD"},
+        # Reddit's campaign budget optimization (CBO), which needs a start.
+        "budgetOptimization": True,
+        "startTime": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "adGroups": [
+            {
+                "name": f"Multi Summer {i} group {g}",
+                "status": "active",
+                "bidStrategy": "automatic",
+                "targeting": {"geolocations": ["US"], "devices": ["MOBILE"]},
+                "keywords": [
+                    {"text": f"summer shoes {g}"},
+                    {"text": f"beach sandals {g}"},
+                    {"text": "free", "negative": True},
+                ],
+                "ads": [
+                    {
+                        "name": f"Multi Summer {i}-{g}-{a}",
+                        "status": "active",
+                        # Google's responsive search ad: one headline / description a line.
+                        "headline": "Summer Sale\n30% off shoes\nThis week only",
+                        "description": "All sizes in stock.\nFree returns for 60 days.",
+                        "finalUrl": "https://shop.example.com/summer",
+                        "displayUrl": "shop.example.com/summer",
+                        "callToAction": "SHOP_NOW",
+                        "imageUrl": image_url(rig, f"multi-{i}-{g}-{a}"),
+                    }
+                    for a in range(2)
+                ],
+            }
+            for g in range(2)
+        ],
+    }
+
+
+async def three_accounts(rig: System) -> dict[str, str]:
+    return {
+        "reddit": await rig.connect_reddit(),
+        "google": await rig.connect_google(),
+        "meta": await meta_account(rig),
+    }
+
+
+async def make_set(rig: System, accounts: dict[str, str], n: int) -> dict[str, Any]:
+    body = {
+        "name": f"multi-{uuid.uuid4().hex[:6]}",
+        "targets": [{"platform": p, "adAccountId": a} for p, a in accounts.items()],
+        "campaigns": [campaign(rig, i) for i in range(n)],
+    }
+    created = await rig.api.post(SETS, json=body, headers=rig.headers)
+    assert created.status_code == 201, created.text
+    out: dict[str, Any] = created.json()
+    return out
+
+
+async def counts(rig: System) -> dict[str, dict[str, int]]:
+    """Live objects per platform and kind (Reddit counts deleted ones apart)."""
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]
+    reddit = {
+        kind: sum(
+            item.get("configured_status") != "DELETED" for item in state["reddit"][kind]["items"]
+        )
+        for kind in ("campaigns", "ad_groups", "ads")
+    }
+    google = {
+        kind: len(state["google"][kind]["items"])
+        for kind in ("campaigns", "adGroups", "adGroupAds", "adGroupCriteria")
+    }
+    meta = {
+        kind: len(state["facebook"].get(kind, {}).get("items", []))
+        for kind in ("campaigns", "adsets", "ads")
+    }
+    return {"reddit": reddit, "google": google, "meta": meta}
+
+
+def expected(n: int) -> dict[str, dict[str, int]]:
+    return {
+        "reddit": {"campaigns": n, "ad_groups": 2 * n, "ads": 4 * n},
+        # Keywords are real criteria on Google: 3 per ad group.
+        "google": {
+            "campaigns": n,
+            "adGroups": 2 * n,
+            "adGroupAds": 4 * n,
+            "adGroupCriteria": 6 * n,
+        },
+        "meta": {"campaigns": n, "adsets": 2 * n, "ads": 4 * n},
+    }
+
+
+async def mapping(rig: System, set_id: str) -> dict[str, dict[str, dict[uuid.UUID, str]]]:
+    """platform -> entity type -> entity id -> platform id, from the sync records."""
+    async with system_session(rig.sessions, "cli") as session:
+        campaigns = select(GeneratedCampaign.id).where(
+            GeneratedCampaign.campaign_set_id == uuid.UUID(set_id)
+        )
+        rows = (await session.execute(select(SyncRecord))).scalars().all()
+        ids = set((await session.scalars(campaigns)).all())
+    found: dict[str, dict[str, dict[uuid.UUID, str]]] = {}
+    for row in rows:
+        if row.entity_type == "campaign" and row.entity_id not in ids:
+            continue
+        if row.platform_id:
+            found.setdefault(row.platform, {}).setdefault(row.entity_type, {})[row.entity_id] = (
+                row.platform_id
+            )
+    return found
+
+
+async def test_one_set_synced_to_reddit_google_and_meta_at_once(rig: System) -> None:
+    accounts = await three_accounts(rig)
+    created = await make_set(rig, accounts, 2)
+    set_id = created["id"]
+    assert [t["platform"] for t in created["targets"]] == ["reddit", "google", "meta"]
+    assert created["platform"] == "reddit" and created["adAccountId"] == accounts["reddit"]
+
+    checked = (await rig.api.post(f"{SETS}/{set_id}/validate", headers=rig.headers)).json()
+    assert checked["valid"], [(p["platform"], p["field"]) for p in checked["problems"]]
+    assert [t["platform"] for t in checked["targets"]] == ["reddit", "google", "meta"]
+
+    job = await rig.sync(set_id)
+    assert job["status"] == "completed", job
+    assert job["progress"]["total"] == 2 and job["progress"]["synced"] == 2, job
+    assert {t["platform"]: t["syncStatus"] for t in job["progress"]["targets"]} == {
+        "reddit": "synced", "google": "synced", "meta": "synced"
+    }  # fmt: skip
+    assert await counts(rig) == expected(2)
+
+    # The mapping per platform: every campaign, ad group and ad on each, all distinct ids.
+    mapped = await mapping(rig, set_id)
+    for platform in ("reddit", "google", "meta"):
+        assert len(mapped[platform]["campaign"]) == 2, platform
+        assert len(mapped[platform]["ad_group"]) == 4, platform
+        assert len(mapped[platform]["ad"]) == 8, platform
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]
+    assert set(mapped["google"]["campaign"].values()) == {
+        c["resourceName"] for c in state["google"]["campaigns"]["items"]
+    }
+    assert set(mapped["meta"]["campaign"].values()) == {
+        c["id"] for c in state["facebook"]["campaigns"]["items"]
+    }
+    # The entities' own columns mirror the first target (Reddit).
+    got = (await rig.api.get(f"{SETS}/{set_id}", headers=rig.headers)).json()
+    assert {c["platformCampaignId"] for c in got["campaigns"]} == set(
+        mapped["reddit"]["campaign"].values()
+    )
+    progress = {t["platform"]: t["progress"] for t in got["targets"]}
+    for platform in ("reddit", "google", "meta"):
+        assert progress[platform]["total"] == 2 and progress[platform]["synced"] == 2
+        assert progress[platform]["onPlatform"] == 2
+
+    again = await rig.sync(set_id)
+    assert again["status"] == "completed", again
+    assert await counts(rig) == expected(2), "a second sync creates nothing anywhere"
+
+    paused = await rig.sync(set_id, "pause")
+    assert paused["status"] == "completed", paused
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]
+    assert {c["configured_status"] for c in state["reddit"]["campaigns"]["items"]} == {"PAUSED"}
+    assert {c["status"] for c in state["google"]["campaigns"]["items"]} == {"PAUSED"}
+    assert {c["status"] for c in state["facebook"]["campaigns"]["items"]} == {"PAUSED"}
+
+    # Deleting a campaign reaches every target at the next sync.
+    doomed = got["campaigns"][0]["id"]
+    deleted = await rig.api.delete(f"/api/v1/campaigns/{doomed}", headers=rig.headers)
+    assert deleted.status_code == 202, deleted.text
+    synced = await rig.sync(set_id)
+    assert synced["status"] == "completed", synced
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]
+    by_id = {c["id"]: c for c in state["reddit"]["campaigns"]["items"]}
+    assert by_id[mapped["reddit"]["campaign"][uuid.UUID(doomed)]]["configured_status"] == (
+        "DELETED"
+    )
+    google = {c["resourceName"]: c for c in state["google"]["campaigns"]["items"]}
+    assert google[mapped["google"]["campaign"][uuid.UUID(doomed)]]["status"] == "REMOVED"
+    meta = {c["id"]: c for c in state["facebook"]["campaigns"]["items"]}
+    assert meta[mapped["meta"]["campaign"][uuid.UUID(doomed)]]["status"] == "DELETED"
+
+
+async def test_lost_answers_on_two_targets_leave_no_duplicates(rig: System) -> None:
+    """A third of Reddit's and Google's create answers are lost after the object was made: each
+    target's retry finds its own object by its marker, on its own account, never the other's."""
+    accounts = await three_accounts(rig)
+    created = await make_set(rig, accounts, 3)
+    await rig.faults(
+        {"platform": "reddit", "method": "POST", "lostResponseRate": 0.35},
+        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 0.35},
+        seed=11,
+    )
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed", job
+    log = (await rig.sim.get("/_sim/requests")).json()
+    lost = {e["platform"] for e in log if e.get("fault") == "lost_response"}
+    assert {"reddit", "google"} <= lost, lost
+    assert await counts(rig) == expected(3)
+    mapped = await mapping(rig, created["id"])
+    for platform in ("reddit", "google", "meta"):
+        assert len(set(mapped[platform]["ad"].values())) == 12, platform
+
+
+async def test_one_platform_down_does_not_hold_the_others(rig: System) -> None:
+    """Google answers 503 to everything: its target fails with the reason, Reddit and Meta get
+    the whole set."""
+    accounts = await three_accounts(rig)
+    created = await make_set(rig, accounts, 2)
+    await rig.faults(
+        {"platform": "google", "path": "googleAds:mutate", "status": 503, "errorRate": 1.0}
+    )
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed_with_errors", job
+    assert job["progress"]["failed"] == 2, job
+    targets = {t["platform"]: t for t in job["progress"]["targets"]}
+    assert targets["google"]["syncStatus"] == "failed"
+    assert "google" in (targets["google"]["syncError"] or ""), targets["google"]
+    assert targets["reddit"]["syncStatus"] == "synced"
+    assert targets["meta"]["syncStatus"] == "synced"
+    now = await counts(rig)
+    assert now["reddit"] == expected(2)["reddit"]
+    assert now["meta"] == expected(2)["meta"]
+    assert now["google"] == {"campaigns": 0, "adGroups": 0, "adGroupAds": 0, "adGroupCriteria": 0}
+
+    # Google back: the next sync creates only what Google lacks.
+    await rig.faults()
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed", job
+    assert await counts(rig) == expected(2)
+
+
+async def test_targets_must_be_the_tenants_accounts_of_their_platform(rig: System) -> None:
+    accounts = await three_accounts(rig)
+    mismatched = {
+        "name": "bad",
+        "targets": [
+            {"platform": "reddit", "adAccountId": accounts["reddit"]},
+            {"platform": "google", "adAccountId": accounts["meta"]},
+        ],
+    }
+    response = await rig.api.post(SETS, json=mismatched, headers=rig.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "targets.1.adAccountId"
+
+    other = await rig.new_tenant_headers()
+    foreign = {
+        "name": "foreign",
+        "targets": [{"platform": "reddit", "adAccountId": accounts["reddit"]}],
+    }
+    response = await rig.api.post(SETS, json=foreign, headers=other)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "targets.0.adAccountId"
+
+    twice = {
+        "name": "twice",
+        "targets": [
+            {"platform": "reddit", "adAccountId": accounts["reddit"]},
+            {"platform": "reddit", "adAccountId": accounts["reddit"]},
+        ],
+    }
+    response = await rig.api.post(SETS, json=twice, headers=rig.headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["field"] == "targets.1.platform"
