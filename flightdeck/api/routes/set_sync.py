@@ -156,15 +156,16 @@ class SyncStatusOut(CamelModel):
 @router.post("/{set_id}/validate", response_model=ValidationOut)
 async def validate_campaign_set(
     set_id: str, tenant: TenantDep, session: SessionDep
-) -> ValidationOut:
-    """Check the whole set against its platform's rules: every problem at once, each with the
-    field path it belongs to (`campaigns.0.adGroups.1.bidAmount`). Nothing is sent anywhere."""
+) -> JSONResponse:
+    """Check the whole set against each target's platform rules: every problem at once, each
+    with the field path it belongs to (`campaigns.0.adGroups.1.bidAmount`) and, with several
+    targets, its platform; `targets` has each target's verdict. Nothing is sent anywhere."""
     campaign_set = await _get_set(session, tenant.id, set_id)
     checks = [
         _target_check(target, validate(target.tree))
         for target in await target_trees(session, tenant.id, campaign_set)
     ]
-    return ValidationOut.model_validate(_merged(campaign_set, checks))
+    return _json(ValidationOut.model_validate(_merged(campaign_set, checks)))
 
 
 @router.post(
@@ -207,8 +208,7 @@ async def sync_campaign_set(
             for check in checks
             for request in check["requests"]
         ]
-        out = DryRunOut.model_validate(merged)
-        return JSONResponse(out.model_dump(mode="json", by_alias=True))
+        return _json(DryRunOut.model_validate(merged))
     return await _start(set_id, "push", tenant.id, session, temporal, settings, request)
 
 
@@ -278,6 +278,12 @@ async def sync_stream(
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _json(out: ValidationOut) -> JSONResponse:
+    """A set with one target answers as before targets existed (no `targets`)."""
+    exclude = {"targets"} if len(out.targets) < 2 else None
+    return JSONResponse(out.model_dump(mode="json", by_alias=True, exclude=exclude))
 
 
 def _target_check(
