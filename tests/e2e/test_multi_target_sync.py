@@ -12,11 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flightdeck.db.models import GeneratedCampaign, SyncRecord
+from flightdeck.db.models import GeneratedCampaign, PlatformCampaign, SyncRecord
+from flightdeck.db.repositories.platform_campaigns import PlatformCampaignRepository
 from flightdeck.db.tenancy import system_session
 from tests.e2e.conftest import System
 from tests.e2e.meta_support import image_url
+from tests.e2e.test_google_sync_back import google_sync_back, ui_edit
 from tests.e2e.test_meta_set_sync import meta_account
+from tests.e2e.test_sync_back import open_conflicts, resolve
 
 SETS = "/api/v1/campaign-sets"
 
@@ -286,3 +289,70 @@ async def test_targets_must_be_the_tenants_accounts_of_their_platform(rig: Syste
     response = await rig.api.post(SETS, json=twice, headers=rig.headers)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["field"] == "targets.1.platform"
+
+
+async def test_sync_back_reads_each_target_through_its_own_mapping(rig: System) -> None:
+    """Reddit first, Google second: an edit in the Google Ads UI comes back through Google's
+    mapping (its sync records, not the entity's Reddit ids); a change on both sides opens a
+    conflict naming Google, and `use_local` pushes to Google's object. Each target's campaign
+    is in the metrics registry."""
+    accounts = await three_accounts(rig)
+    del accounts["meta"]
+    created = await make_set(rig, accounts, 1)
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed", job
+    mapped = await mapping(rig, created["id"])
+    ours = created["campaigns"][0]
+    group = ours["adGroups"][0]
+    google_group = mapped["google"]["ad_group"][uuid.UUID(group["id"])]
+
+    unchanged = await google_sync_back(rig)
+    assert (unchanged["rows_changed"], unchanged["conflicts_opened"]) == (0, 0), unchanged
+    await ui_edit(rig, google_group, name="Shoes (Google UI)")
+    result = await google_sync_back(rig)
+    assert (result["rows_changed"], result["conflicts_opened"]) == (1, 0), result
+    got = (await rig.api.get(f"/api/v1/ad-groups/{group['id']}", headers=rig.headers)).json()
+    assert got["name"] == "Shoes (Google UI)"
+    assert got["platformAdGroupId"] == mapped["reddit"]["ad_group"][uuid.UUID(group["id"])]
+
+    # Both sides: the campaign's budget 55 here, 70 in the Google Ads UI.
+    changed = await rig.api.patch(
+        f"/api/v1/campaigns/{ours['id']}",
+        json={"budget": {"type": "daily", "amount": 55, "currency": "USD"}},
+        headers=rig.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]["google"]
+    google_campaign = mapped["google"]["campaign"][uuid.UUID(ours["id"])]
+    [remote] = [c for c in state["campaigns"]["items"] if c["resourceName"] == google_campaign]
+    await ui_edit(rig, remote["campaignBudget"], amountMicros="70000000")
+    result = await google_sync_back(rig)
+    assert result["conflicts_opened"] == 1, result
+    [conflict] = await open_conflicts(rig)
+    assert (conflict["platform"], conflict["platformId"]) == ("google", google_campaign)
+    done = await resolve(rig, conflict, "use_local")
+    assert done["status"] == "completed", done
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]["google"]
+    [budget] = [
+        b
+        for b in state["campaignBudgets"]["items"]
+        if b["resourceName"] == remote["campaignBudget"]
+    ]
+    assert budget["amountMicros"] == "55000000"
+
+    async with system_session(rig.sessions, "cli") as session:
+        await PlatformCampaignRepository(session).register_published(None)
+        registered = (
+            await session.execute(
+                select(PlatformCampaign.platform, PlatformCampaign.platform_campaign_id).where(
+                    PlatformCampaign.generated_campaign_id == uuid.UUID(ours["id"])
+                )
+            )
+        ).all()
+        await session.commit()
+    assert sorted(registered) == sorted(
+        [
+            ("google", google_campaign),
+            ("reddit", mapped["reddit"]["campaign"][uuid.UUID(ours["id"])]),
+        ]
+    )
