@@ -19,6 +19,7 @@ from tests.e2e.conftest import System
 from tests.e2e.meta_support import image_url
 from tests.e2e.test_google_sync_back import google_sync_back, ui_edit
 from tests.e2e.test_meta_set_sync import meta_account
+from tests.e2e.test_set_sync import batch_id
 from tests.e2e.test_sync_back import open_conflicts, resolve
 
 SETS = "/api/v1/campaign-sets"
@@ -156,6 +157,8 @@ async def test_one_set_synced_to_reddit_google_and_meta_at_once(rig: System) -> 
         "reddit": "synced", "google": "synced", "meta": "synced"
     }  # fmt: skip
     assert await counts(rig) == expected(2)
+    await rig.record_history(f"sync-set-{set_id}", "sync_set_multi_target")
+    await rig.record_history(await batch_id(rig, set_id, 0), "sync_batch_multi_target")
 
     # The mapping per platform: every campaign, ad group and ad on each, all distinct ids.
     mapped = await mapping(rig, set_id)
@@ -249,6 +252,9 @@ async def test_one_platform_down_does_not_hold_the_others(rig: System) -> None:
     assert now["reddit"] == expected(2)["reddit"]
     assert now["meta"] == expected(2)["meta"]
     assert now["google"] == {"campaigns": 0, "adGroups": 0, "adGroupAds": 0, "adGroupCriteria": 0}
+    await rig.record_history(
+        await batch_id(rig, created["id"], 0), "sync_batch_multi_target_platform_down"
+    )
 
     # Google back: the next sync creates only what Google lacks.
     await rig.faults()
