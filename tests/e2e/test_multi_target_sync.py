@@ -12,7 +12,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from flightdeck.db.models import GeneratedCampaign, PlatformCampaign, SyncRecord
+from flightdeck.db.models import (
+    AdGroup,
+    GeneratedAd,
+    GeneratedCampaign,
+    PlatformCampaign,
+    SyncRecord,
+)
 from flightdeck.db.repositories.platform_campaigns import PlatformCampaignRepository
 from flightdeck.db.tenancy import system_session
 from tests.e2e.conftest import System
@@ -121,21 +127,40 @@ def expected(n: int) -> dict[str, dict[str, int]]:
 
 
 async def mapping(rig: System, set_id: str) -> dict[str, dict[str, dict[uuid.UUID, str]]]:
-    """platform -> entity type -> entity id -> platform id, from the sync records."""
+    """platform -> entity type -> entity id -> platform id, from the sync records of this set's
+    entities (the database is shared by the session's tests)."""
     async with system_session(rig.sessions, "cli") as session:
-        campaigns = select(GeneratedCampaign.id).where(
-            GeneratedCampaign.campaign_set_id == uuid.UUID(set_id)
+        campaigns = set(
+            (
+                await session.scalars(
+                    select(GeneratedCampaign.id).where(
+                        GeneratedCampaign.campaign_set_id == uuid.UUID(set_id)
+                    )
+                )
+            ).all()
         )
-        rows = (await session.execute(select(SyncRecord))).scalars().all()
-        ids = set((await session.scalars(campaigns)).all())
+        groups = set(
+            (
+                await session.scalars(select(AdGroup.id).where(AdGroup.campaign_id.in_(campaigns)))
+            ).all()
+        )
+        ads = set(
+            (
+                await session.scalars(
+                    select(GeneratedAd.id).where(GeneratedAd.ad_group_id.in_(groups))
+                )
+            ).all()
+        )
+        rows = (
+            await session.scalars(
+                select(SyncRecord).where(SyncRecord.entity_id.in_(campaigns | groups | ads))
+            )
+        ).all()
     found: dict[str, dict[str, dict[uuid.UUID, str]]] = {}
     for row in rows:
-        if row.entity_type == "campaign" and row.entity_id not in ids:
-            continue
         if row.platform_id:
-            found.setdefault(row.platform, {}).setdefault(row.entity_type, {})[row.entity_id] = (
-                row.platform_id
-            )
+            by_type = found.setdefault(row.platform, {}).setdefault(row.entity_type, {})
+            by_type[row.entity_id] = row.platform_id
     return found
 
 
