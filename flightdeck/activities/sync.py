@@ -5,6 +5,10 @@ task queue's rate limit is the platform's write budget. It decides create vs upd
 entity's platform id, records the intent in `sync_records` before a create, adopts an object an
 earlier attempt may have created (Reddit has no idempotency key: found by name inside its
 parent), and stores the platform id in the same activity, right after the call.
+
+A push is for one target of the set (`inp.platform`): it acts with that target's ad account and
+sees the tree through that target's mapping (its sync records, `apply_target_mapping`); only
+the set's first target is mirrored on the entities' own columns.
 """
 
 from __future__ import annotations

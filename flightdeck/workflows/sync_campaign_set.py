@@ -11,6 +11,11 @@
       per campaign: campaign ─► its ad groups (concurrently) ─► per ad group its ads
                     (post, then ad) ─► record the campaign's one outcome for this run
 
+A set with several targets (one ad account per platform, `SyncSetInput.targets`) pushes each
+campaign's tree to every target at once, each call on its platform's own queue; a target's
+failure is its own outcome (the others go on), a campaign's one outcome for the run is failed
+if it failed on any target, and the progress query has each target's counts.
+
 Every platform call is one `sync.push_entity` activity on the platform's task queue, whose
 rate limit (from settings) paces all workers together. No history or payload grows with the
 set: ids are paged from Postgres, a batch's input is one page, and continue-as-new carries a
