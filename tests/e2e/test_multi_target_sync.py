@@ -387,3 +387,33 @@ async def test_sync_back_reads_each_target_through_its_own_mapping(rig: System) 
             ("reddit", mapped["reddit"]["campaign"][uuid.UUID(ours["id"])]),
         ]
     )
+
+
+async def test_pause_reaches_targets_where_the_first_has_nothing(rig: System) -> None:
+    """Reddit (the first target, mirrored on the entities) refuses every campaign create: the
+    campaigns exist on Google and Meta only, and a pause still reaches them there."""
+    accounts = await three_accounts(rig)
+    created = await make_set(rig, accounts, 2)
+    await rig.faults(
+        {
+            "platform": "reddit",
+            "method": "POST",
+            "path": "/campaigns$",
+            "errorRate": 1.0,
+            "status": 503,
+        }  # fmt: skip
+    )
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed_with_errors", job
+    now = await counts(rig)
+    assert now["reddit"] == {"campaigns": 0, "ad_groups": 0, "ads": 0}
+    assert now["google"] == expected(2)["google"] and now["meta"] == expected(2)["meta"]
+    got = (await rig.api.get(f"{SETS}/{created['id']}", headers=rig.headers)).json()
+    assert {c["platformCampaignId"] for c in got["campaigns"]} == {None}
+
+    paused = await rig.sync(created["id"], "pause")
+    assert paused["status"] == "completed", paused
+    assert paused["progress"]["total"] == 2, paused
+    state = (await rig.sim.get("/_sim/state")).json()["platforms"]
+    assert {c["status"] for c in state["google"]["campaigns"]["items"]} == {"PAUSED"}
+    assert {c["status"] for c in state["facebook"]["campaigns"]["items"]} == {"PAUSED"}

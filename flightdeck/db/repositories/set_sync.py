@@ -63,18 +63,27 @@ class SetSyncRepository:
             SyncRecord.entity_id == GeneratedCampaign.id,
             SyncRecord.state == "deleted",
         )
+        # On some target of the set (its sync record maps it there, not deleted): a set with
+        # several targets may have it on others than the first (mirrored on the column).
+        on_a_target = exists().where(
+            SyncRecord.entity_type == "campaign",
+            SyncRecord.entity_id == GeneratedCampaign.id,
+            SyncRecord.platform_id.is_not(None),
+            SyncRecord.state != "deleted",
+        )
         criteria = [
             GeneratedCampaign.tenant_id == tenant_id,
             GeneratedCampaign.campaign_set_id == set_id,
             or_(
                 GeneratedCampaign.deleted_at.is_(None),
                 and_(GeneratedCampaign.platform_campaign_id.is_not(None), ~deletion_done),
+                on_a_target,
             ),
         ]
         if only is not None:
             criteria.append(GeneratedCampaign.id.in_(only))
         if with_platform_id:
-            criteria.append(GeneratedCampaign.platform_campaign_id.is_not(None))
+            criteria.append(or_(GeneratedCampaign.platform_campaign_id.is_not(None), on_a_target))
         return and_(*criteria)
 
     async def campaign_ids_to_sync(
