@@ -252,6 +252,9 @@ class CampaignSetPatch(CamelModel, _Clean):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=10_000)
     ad_account_id: uuid.UUID | None = None
+    # The whole list of targets (first first; its platform cannot change): add one, or remove
+    # or move one that has nothing on its platform yet.
+    targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=3)
 
     @field_validator("name")
     @classmethod

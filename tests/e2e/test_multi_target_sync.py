@@ -417,3 +417,37 @@ async def test_pause_reaches_targets_where_the_first_has_nothing(rig: System) ->
     state = (await rig.sim.get("/_sim/state")).json()["platforms"]
     assert {c["status"] for c in state["google"]["campaigns"]["items"]} == {"PAUSED"}
     assert {c["status"] for c in state["facebook"]["campaigns"]["items"]} == {"PAUSED"}
+
+
+async def test_a_target_is_added_later_and_kept_while_it_has_campaigns(rig: System) -> None:
+    accounts = await three_accounts(rig)
+    reddit_only = {"reddit": accounts["reddit"]}
+    created = await make_set(rig, reddit_only, 1)
+    url = f"{SETS}/{created['id']}"
+    both = [
+        {"platform": "reddit", "adAccountId": accounts["reddit"]},
+        {"platform": "google", "adAccountId": accounts["google"]},
+    ]
+    patched = await rig.api.patch(url, json={"targets": both}, headers=rig.headers)
+    assert patched.status_code == 200, patched.text
+    assert [(t["platform"], t["adAccountId"]) for t in patched.json()["targets"]] == [
+        ("reddit", accounts["reddit"]),
+        ("google", accounts["google"]),
+    ]
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed", job
+    now = await counts(rig)
+    assert now["reddit"] == expected(1)["reddit"] and now["google"] == expected(1)["google"]
+
+    gone = await rig.api.patch(url, json={"targets": both[:1]}, headers=rig.headers)
+    assert gone.status_code == 409, gone.text
+    assert "google" in gone.json()["detail"]
+    first = await rig.api.patch(url, json={"targets": both[1:]}, headers=rig.headers)
+    assert first.status_code == 422, first.text
+    assert first.json()["detail"][0]["field"] == "targets.0.platform"
+    wrong = [*both, {"platform": "meta", "adAccountId": accounts["google"]}]
+    refused = await rig.api.patch(url, json={"targets": wrong}, headers=rig.headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"][0]["field"] == "targets.2.adAccountId"
+    got = (await rig.api.get(url, headers=rig.headers)).json()
+    assert [t["platform"] for t in got["targets"]] == ["reddit", "google"]

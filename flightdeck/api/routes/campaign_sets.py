@@ -39,6 +39,7 @@ from flightdeck.api.campaign_set_models import (
     KeywordList,
     KeywordOut,
     KeywordPatch,
+    TargetIn,
     ad_group_out,
     ad_out,
     campaign_out,
@@ -51,6 +52,7 @@ from flightdeck.api.campaign_set_models import (
 from flightdeck.api.deps import SessionDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
 from flightdeck.api.paging import PageDep
+from flightdeck.db.models import CampaignSet
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_set_targets import CampaignSetTargetRepository
@@ -197,6 +199,36 @@ def _new_campaign(body: CampaignIn) -> NewCampaign:
 # --- campaign sets ------------------------------------------------------------------------
 
 
+async def _replace_targets(
+    session: AsyncSession, tenant_id: uuid.UUID, row: CampaignSet, targets: list[TargetIn]
+) -> None:
+    """`PATCH targets`: each checked as on create; the first keeps the set's platform; one
+    with campaigns on its platform stays where it is (409)."""
+    if targets[0].platform != row.platform:
+        detail = [{"field": "targets.0.platform", "message": f"the first target is {row.platform}"
+                   " (the set's platform): it cannot change"}]  # fmt: skip
+        raise ApiError(422, "validation_error", detail)
+    seen: set[str] = set()
+    for i, target in enumerate(targets):
+        if target.platform in seen:
+            message = f"at most one {target.platform} ad account per set"
+            raise ApiError(422, "validation_error", [{"field": f"targets.{i}.platform",
+                                                      "message": message}])  # fmt: skip
+        seen.add(target.platform)
+        field = f"targets.{i}.adAccountId"
+        await _check_account(session, tenant_id, target.ad_account_id, target.platform, field)
+    refused = await CampaignSetTargetRepository(session).replace(
+        tenant_id, row, [(t.platform, t.ad_account_id) for t in targets]
+    )
+    if refused:
+        raise ApiError(
+            409,
+            "conflict",
+            f"the set has campaigns on {', '.join(refused)}: delete them and sync before "
+            "removing or moving that target",
+        )
+
+
 @router.post("/campaign-sets", status_code=201, response_model=CampaignSetOut, responses=CONFLICT)
 async def create_campaign_set(
     body: CampaignSetIn, tenant: TenantDep, session: SessionDep
@@ -259,10 +291,13 @@ async def update_campaign_set(
     exists on the platform)."""
     sets = CampaignSetRepository(session)
     row = _found(await sets.get(tenant.id, _uuid(set_id, "campaign set")), "campaign set")
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, exclude={"targets"})
     await _check_account(session, tenant.id, changes.get("ad_account_id"), row.platform)
     with _conflicts():
         await sets.update(tenant.id, row.id, changes)
+    if body.targets is not None:
+        await _replace_targets(session, tenant.id, row, body.targets)
+        changes["targets"] = None
     tree = _found(await sets.get_tree(tenant.id, row.id), "campaign set")
     progress = await CampaignSetTargetRepository(session).campaign_counts(tenant.id, row.id)
     out = campaign_set_out(tree, progress)

@@ -30,6 +30,7 @@ from flightdeck.db.models import (
     SyncRecord,
 )
 
+_GONE = object()  # a target not wanted any more
 # The id column an entity's first-target mirror lives in, per sync-record type.
 _MIRRORS: dict[type[Any], tuple[str, str]] = {
     GeneratedCampaign: ("campaign", "platform_campaign_id"),
@@ -107,19 +108,57 @@ class CampaignSetTargetRepository:
         self.session.add_all(rows)
         return rows
 
-    async def set_account(
-        self, tenant_id: uuid.UUID, set_id: uuid.UUID, platform: str, account: uuid.UUID | None
-    ) -> None:
-        """The first target follows `campaign_sets.ad_account_id` when the API changes it."""
-        await self.session.execute(
-            update(CampaignSetTarget)
+    async def replace(
+        self,
+        tenant_id: uuid.UUID,
+        campaign_set: CampaignSet,
+        wanted: Sequence[tuple[str, uuid.UUID | None]],
+    ) -> builtins.list[str]:
+        """Point the set at these targets (first first). The first target's platform stays
+        (the entities mirror it); a target is removed or moved to another account only while
+        nothing of the set is on it. Returns the platforms refused that way (nothing changed
+        then)."""
+        current = {t.platform: t for t in await self.list(tenant_id, campaign_set.id)}
+        wanted_by_platform = dict(wanted)
+        refused = [
+            platform
+            for platform, target in current.items()
+            if wanted_by_platform.get(platform, _GONE) != target.ad_account_id
+            and await self.on_platform(tenant_id, campaign_set.id, platform)
+        ]
+        if refused:
+            return refused
+        for platform, target in current.items():
+            if platform not in wanted_by_platform:
+                await self.session.delete(target)
+        await self.session.flush()
+        for position, (platform, account) in enumerate(wanted):
+            existing = current.get(platform)
+            if existing is None:
+                self.add(tenant_id, campaign_set.id, [(platform, account)])[0].position = position
+            else:
+                existing.position, existing.ad_account_id = position, account
+        campaign_set.ad_account_id = wanted[0][1]
+        await self.session.flush()
+        return []
+
+    async def on_platform(self, tenant_id: uuid.UUID, set_id: uuid.UUID, platform: str) -> bool:
+        """Whether a campaign of the set is mapped on `platform` (not deleted there), or its
+        create is in flight."""
+        statement = select(
+            select(SyncRecord.id)
+            .join(GeneratedCampaign, GeneratedCampaign.id == SyncRecord.entity_id)
             .where(
-                CampaignSetTarget.tenant_id == tenant_id,
-                CampaignSetTarget.campaign_set_id == set_id,
-                CampaignSetTarget.platform == platform,
+                SyncRecord.tenant_id == tenant_id,
+                SyncRecord.entity_type == "campaign",
+                SyncRecord.platform == platform,
+                SyncRecord.state != "deleted",
+                (SyncRecord.platform_id.is_not(None)) | (SyncRecord.state == "requested"),
+                GeneratedCampaign.campaign_set_id == set_id,
             )
-            .values(ad_account_id=account)
+            .exists()
         )
+        return bool(await self.session.scalar(statement))
 
     async def set_status(
         self,
