@@ -6,6 +6,7 @@ acting on every target."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -257,6 +258,21 @@ async def test_lost_answers_on_two_targets_leave_no_duplicates(rig: System) -> N
         assert len(set(mapped[platform]["ad"].values())) == 12, platform
 
 
+async def stream(rig: System, set_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """The set's sync stream, followed to its end."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    async with rig.api.stream(
+        "GET", f"{SETS}/{set_id}/sync-stream", headers=rig.headers, timeout=120
+    ) as response:
+        name = None
+        async for line in response.aiter_lines():
+            if line.startswith("event: "):
+                name = line.removeprefix("event: ")
+            elif line.startswith("data: ") and name:
+                events.append((name, json.loads(line.removeprefix("data: "))))
+    return events
+
+
 async def test_one_platform_down_does_not_hold_the_others(rig: System) -> None:
     """Google answers 503 to everything: its target fails with the reason, Reddit and Meta get
     the whole set."""
@@ -265,8 +281,27 @@ async def test_one_platform_down_does_not_hold_the_others(rig: System) -> None:
     await rig.faults(
         {"platform": "google", "path": "googleAds:mutate", "status": 503, "errorRate": 1.0}
     )
-    job = await rig.sync(created["id"])
+    set_id = created["id"]
+    accepted = await rig.api.post(f"{SETS}/{set_id}/sync", headers=rig.headers)
+    assert accepted.status_code == 202, accepted.text
+    events = await stream(rig, set_id)
+    job = await rig.wait_job(f"sync-set-{set_id}")
     assert job["status"] == "completed_with_errors", job
+    # The stream: each campaign once, with where it stands on each target, then each target.
+    progress = [data for kind, data in events if kind == "sync-progress"]
+    assert sorted(p["campaignId"] for p in progress) == sorted(
+        c["id"] for c in created["campaigns"]
+    )
+    for event in progress:
+        assert event["status"] == "failed"
+        assert {p: t["status"] for p, t in event["targets"].items()} == {
+            "reddit": "synced", "google": "failed", "meta": "synced"
+        }  # fmt: skip
+    kind, complete = events[-1]
+    assert kind == "sync-complete" and complete["status"] == "completed_with_errors"
+    assert {t["platform"]: t["syncStatus"] for t in complete["targets"]} == {
+        "reddit": "synced", "google": "failed", "meta": "synced"
+    }  # fmt: skip
     assert job["progress"]["failed"] == 2, job
     targets = {t["platform"]: t for t in job["progress"]["targets"]}
     assert targets["google"]["syncStatus"] == "failed"

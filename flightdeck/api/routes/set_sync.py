@@ -46,6 +46,10 @@ from flightdeck.api.set_checks import (
 )
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import AdAccount, CampaignSet, SetSyncRun
+from flightdeck.db.repositories.campaign_set_targets import (
+    CampaignSetTargetRepository,
+    campaign_standing,
+)
 from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
@@ -531,34 +535,64 @@ async def _events(
 ) -> AsyncIterator[str]:
     run_id, replay = await _run_to_follow(sessions, temporal, tenant_id, set_id, request)
     seen: set[uuid.UUID] = set()
+    async with tenant_session(sessions, tenant_id) as session:
+        several = len(await CampaignSetTargetRepository(session).list(tenant_id, set_id)) > 1
     while not await request.is_disconnected():
         async with tenant_session(sessions, tenant_id) as session:
             repo = SetSyncRepository(session)
             run = await repo.get_run(tenant_id, run_id) if run_id else None
             outcomes = await repo.run_outcomes(tenant_id, run.id) if run and replay else []
             progress, errors = await _progress(session, tenant_id, run)
+            new = [o for o in outcomes if o[0] not in seen]
+            # Several targets: each event also says where the campaign stands on each.
+            standing = (
+                await campaign_standing(session, tenant_id, [o[0] for o in new]) if several else {}
+            )
+            targets = (
+                await _targets_now(session, tenant_id, set_id)
+                if several and run is not None and run.finished_at is not None
+                else None
+            )
         if run_id is None:
             yield _sse("sync-complete", {"status": "none", **progress.model_dump(), "errors": []})
             return
-        for campaign_id, outcome, platform_id in outcomes:
-            if campaign_id not in seen:
-                seen.add(campaign_id)
-                yield _sse(
-                    "sync-progress",
-                    {"campaignId": str(campaign_id), "status": outcome, "platformId": platform_id},
-                )
+        for campaign_id, outcome, platform_id in new:
+            seen.add(campaign_id)
+            event: dict[str, Any] = {
+                "campaignId": str(campaign_id), "status": outcome, "platformId": platform_id
+            }  # fmt: skip
+            if several:
+                event["targets"] = standing.get(campaign_id, {})
+            yield _sse("sync-progress", event)
         if run is not None and run.finished_at is not None:
-            yield _sse(
-                "sync-complete",
-                {
-                    "status": run.status,
-                    **progress.model_dump(),
-                    "errors": [e.model_dump(by_alias=True) for e in errors],
-                    "error": run.error,
-                },
-            )
+            complete: dict[str, Any] = {
+                "status": run.status,
+                **progress.model_dump(),
+                "errors": [e.model_dump(by_alias=True) for e in errors],
+                "error": run.error,
+            }
+            if targets is not None:
+                complete["targets"] = targets
+            yield _sse("sync-complete", complete)
             return
         await asyncio.sleep(SSE_POLL_SECONDS)
+
+
+async def _targets_now(
+    session: AsyncSession, tenant_id: uuid.UUID, set_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Each target's status and its campaigns by status there."""
+    repo = CampaignSetTargetRepository(session)
+    counts = await repo.campaign_counts(tenant_id, set_id)
+    return [
+        {
+            "platform": t.platform,
+            "syncStatus": t.sync_status,
+            "syncError": t.sync_error,
+            "campaigns": counts.get(t.platform, {"total": 0, "onPlatform": 0}),
+        }
+        for t in await repo.list(tenant_id, set_id)
+    ]
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -227,6 +227,32 @@ class CampaignSetTargetRepository:
         return counts
 
 
+async def campaign_standing(
+    session: AsyncSession, tenant_id: uuid.UUID, campaign_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, dict[str, str | None]]]:
+    """Where each campaign stands on each platform: {campaign: {platform: {status, platformId}}}
+    from its sync records."""
+    ids = list(campaign_ids)
+    found: dict[uuid.UUID, dict[str, dict[str, str | None]]] = {c: {} for c in ids}
+    if not ids:
+        return found
+    rows = await session.execute(
+        select(
+            SyncRecord.entity_id,
+            SyncRecord.platform,
+            SyncRecord.sync_status,
+            SyncRecord.platform_id,
+        ).where(
+            SyncRecord.tenant_id == tenant_id,
+            SyncRecord.entity_type == "campaign",
+            SyncRecord.entity_id.in_(ids),
+        )
+    )
+    for campaign_id, platform, status, platform_id in rows.all():
+        found[campaign_id][platform] = {"status": status, "platformId": platform_id}
+    return found
+
+
 async def platform_ids(
     session: AsyncSession,
     tenant_id: uuid.UUID,
