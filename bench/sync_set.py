@@ -18,15 +18,16 @@ history (goal < 256 KB) and the worker process's resident memory along the way (
     .venv/bin/python bench/sync_set.py --scale --campaigns 50000
 
 `--platforms reddit,google,meta` (issue 14) syncs the same set — campaigns × 2 ad groups × 2
-ads, 5 keywords per ad group — to each platform at once. A set targets ONE ad account
-(multi-target sets are not built yet), so the benchmark creates one identical set per platform
-and starts their syncs together. Per platform it prints API calls per campaign by endpoint
-(Google: its `googleAds:mutate` calls per campaign tree: 1 for a new campaign), the achieved
-write rate of each of the platform's queues (writes; Reddit posts / Meta creatives, which have
-a budget of their own) against its limit (Reddit: the simulator's per-policy window; Google and
-Meta publish no write rate, so their limit is the configured `google_rate_limit` /
-`meta_sets_rate_limit`; goal >= 0.9, 0 failures), and the total wall time against the slowest
-queue's limit-bound ideal (`--max-pushes N`: pushes per queue at once in the worker):
+ads, 5 keywords per ad group — to each platform at once: one identical set per platform, their
+syncs started together; with `--one-set`, ONE set whose targets are all the platforms (issue
+14 item 2: one sync pushes each campaign to every target), in a shape every platform accepts.
+Per platform it prints API calls per campaign by endpoint (Google: its `googleAds:mutate`
+calls per campaign tree: 1 for a new campaign), the achieved write rate of each of the
+platform's queues (writes; Reddit posts / Meta creatives, which have a budget of their own)
+against its limit (Reddit: the simulator's per-policy window; Google and Meta publish no write
+rate, so their limit is the configured `google_rate_limit` / `meta_sets_rate_limit`; goal >=
+0.9, 0 failures), and the total wall time against the slowest queue's limit-bound ideal
+(`--max-pushes N`: pushes per queue at once in the worker):
     .venv/bin/python bench/sync_set.py --platforms reddit,google,meta --campaigns 50
 """
 
@@ -170,7 +171,11 @@ def platform_campaign(platform: str, i: int, images: str) -> dict[str, Any]:
 
 
 async def platforms_bench(
-    campaigns: int, platforms: list[str], limits: dict[str, float], max_pushes: int | None = None
+    campaigns: int,
+    platforms: list[str],
+    limits: dict[str, float],
+    max_pushes: int | None = None,
+    one_set: bool = False,
 ) -> None:
     import os
 
@@ -199,19 +204,25 @@ async def platforms_bench(
             made = await api.post(f"/api/v1/meta/connections/{connection}/ad-account")
             accounts["meta"] = made.raise_for_status().json()["id"]
         sets = {}
-        for platform in platforms:
-            sets[platform] = await create_platform_set(
-                api, platform, accounts[platform], campaigns, bench.sim_url
-            )
+        if one_set:
+            shared = await create_multi_target_set(api, accounts, campaigns, bench.sim_url)
+            sets = {p: shared for p in platforms}
+        else:
+            for platform in platforms:
+                sets[platform] = await create_platform_set(
+                    api, platform, accounts[platform], campaigns, bench.sim_url
+                )
         seen = {
             p: len((await sim.get("/_sim/requests", params={"platform": p})).json())
             for p in platforms
         }
         start = time.perf_counter()
-        jobs = {
-            p: (await api.post(f"/api/v1/campaign-sets/{s}/sync")).raise_for_status().json()
-            for p, s in sets.items()
-        }
+        jobs = {}
+        for p, s in sets.items():
+            if one_set and jobs:  # one sync for every target
+                jobs[p] = next(iter(jobs.values()))
+                continue
+            jobs[p] = (await api.post(f"/api/v1/campaign-sets/{s}/sync")).raise_for_status().json()
 
         async def timed(job_id: str) -> tuple[dict[str, Any], float]:
             job = await wait(api, job_id)
@@ -224,11 +235,12 @@ async def platforms_bench(
             p: (await sim.get("/_sim/requests", params={"platform": p})).json()[seen[p] :]
             for p in platforms
         }
-    print(
-        f"set: {campaigns} campaigns x 2 ad groups x 2 ads (+5 keywords per ad group), "
-        f"one identical set per platform (a set targets one ad account; multi-target sets "
-        f"are not built yet), synced at once"
+    shape = (
+        f"ONE set targeting {', '.join(platforms)} (one sync)"
+        if one_set
+        else "one identical set per platform, synced at once"
     )
+    print(f"set: {campaigns} campaigns x 2 ad groups x 2 ads (+5 keywords per ad group), {shape}")
     print(
         f"load average before/after: {LOAD_BEFORE} / {tuple(round(x, 2) for x in os.getloadavg())}"
     )
@@ -238,6 +250,10 @@ async def platforms_bench(
     ):
         limit = limits[platform]
         progress = job["progress"]
+        if one_set:  # this target's campaigns by their status there
+            [target] = [t for t in progress["targets"] if t["platform"] == platform]
+            progress = {"failed": target["campaigns"].get("failed", 0),
+                        "total": target["campaigns"]["total"]}  # fmt: skip
         print(f"-- {platform}: job {job['status']} after {took:.1f} s, failures "
               f"{progress['failed']} of {progress['total']} (target 0)")  # fmt: skip
         print(f"   API calls per campaign:     {len(requests) / campaigns:.2f} "
@@ -297,6 +313,44 @@ def _is_write(platform: str, request: dict[str, Any]) -> bool:
     if platform == "google":
         return str(request["path"]).endswith(":mutate")
     return request["method"] in ("POST", "DELETE")
+
+
+def multi_target_campaign(i: int, images: str) -> dict[str, Any]:
+    """The bench campaign in one shape Reddit, Google and Meta all accept: a campaign budget
+    under Reddit's budget optimization (so with a start), automatic bidding, responsive-search
+    copy (a headline / description a line) and an image."""
+    body = platform_campaign("google", i, images)
+    body.update(
+        budgetOptimization=True,
+        startTime=time.strftime("%Y-%m-%dT00:00:00+00:00", time.gmtime(time.time() + 86400)),
+    )
+    for g, group in enumerate(body["adGroups"]):
+        group.pop("bidAmount")
+        group.update(bidStrategy="automatic", targeting={"geolocations": ["US"]})
+        for a, ad in enumerate(group["ads"]):
+            ad["imageUrl"] = f"{images}/images/bench-{i}-{g}-{a}.png"
+    return body
+
+
+async def create_multi_target_set(
+    api: httpx.AsyncClient, accounts: dict[str, str], campaigns: int, images: str
+) -> str:
+    everything = [multi_target_campaign(i, images) for i in range(campaigns)]
+    body = {
+        "name": "bench multi-target",
+        "targets": [{"platform": p, "adAccountId": a} for p, a in accounts.items()],
+        "campaigns": everything[:CHUNK],
+    }
+    created = await api.post("/api/v1/campaign-sets", json=body)
+    if created.status_code != 201:
+        raise SystemExit(f"multi-target set refused: {created.text[:2000]}")
+    set_id: str = created.json()["id"]
+    for item in everything[CHUNK:]:
+        (await api.post(f"/api/v1/campaign-sets/{set_id}/campaigns", json=item)).raise_for_status()
+    checked = (await api.post(f"/api/v1/campaign-sets/{set_id}/validate")).json()
+    if not checked["valid"]:
+        raise SystemExit(f"multi-target set invalid: {checked['problems'][:5]}")
+    return set_id
 
 
 async def create_platform_set(
@@ -488,6 +542,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--max-pushes", type=int, help="sync_max_concurrent_pushes (pushes per queue at once)"
     )
+    parser.add_argument(
+        "--one-set", action="store_true", help="with --platforms: one set targeting them all"
+    )
     args = parser.parse_args()
     if args.platforms:
         import os
@@ -498,6 +555,8 @@ if __name__ == "__main__":
         if unknown:
             parser.error(f"--platforms: unknown {sorted(unknown)}; use reddit, google, meta")
         limits = {"reddit": args.limit, "google": args.google_limit, "meta": args.meta_limit}
-        event_loop.run(platforms_bench(args.campaigns, chosen, limits, args.max_pushes))
+        event_loop.run(
+            platforms_bench(args.campaigns, chosen, limits, args.max_pushes, args.one_set)
+        )
     else:
         event_loop.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))

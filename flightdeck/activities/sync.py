@@ -5,6 +5,10 @@ task queue's rate limit is the platform's write budget. It decides create vs upd
 entity's platform id, records the intent in `sync_records` before a create, adopts an object an
 earlier attempt may have created (Reddit has no idempotency key: found by name inside its
 parent), and stores the platform id in the same activity, right after the call.
+
+A push is for one target of the set (`inp.platform`): it acts with that target's ad account and
+sees the tree through that target's mapping (its sync records, `apply_target_mapping`); only
+the set's first target is mirrored on the entities' own columns.
 """
 
 from __future__ import annotations
@@ -31,9 +35,15 @@ from flightdeck.activities.names import (
     SETTLE_LOST_CREATES,
 )
 from flightdeck.db.circuit_breaker import CircuitBreakerService
-from flightdeck.db.models import GeneratedAd, GeneratedCampaign
+from flightdeck.db.models import CampaignSet, GeneratedAd, GeneratedCampaign
+from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
 from flightdeck.db.repositories.campaign_assets import CampaignAssetRepository, record_asset_reuse
+from flightdeck.db.repositories.campaign_set_targets import (
+    CampaignSetTargetRepository,
+    apply_target_mapping,
+    is_first_target,
+)
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
     to_ad_group_spec,
@@ -126,15 +136,37 @@ class SyncActivities:
             if found is None:
                 raise failure(Failure.NOT_FOUND, f"campaign set {set_id} not found")
             campaign_set, account = found
-            if campaign_set.platform != inp.platform:
-                raise failure(
-                    Failure.INVALID_STATE,
-                    f"the set targets {campaign_set.platform}, not {inp.platform}",
+            targets = CampaignSetTargetRepository(session)
+            platforms = inp.platforms or [inp.platform]
+            refused: dict[str, str] = {}
+            for target_platform in platforms:
+                if target_platform == campaign_set.platform:
+                    continue
+                # Another target of the set (the retry sweep's, or one of several).
+                target = await targets.get(tenant, set_id, target_platform)
+                if target is None:
+                    raise failure(
+                        Failure.INVALID_STATE,
+                        f"the set has no {target_platform} target "
+                        f"(it targets {campaign_set.platform})",
+                    )
+                target_account = (
+                    await AdAccountRepository(session).get(tenant, target.ad_account_id)
+                    if target.ad_account_id
+                    else None
                 )
+                if refusal := _account_problem(target_platform, target_account):
+                    refused[target_platform] = refusal
+            if campaign_set.platform in platforms and (
+                refusal := _account_problem(campaign_set.platform, account)
+            ):
+                refused[campaign_set.platform] = refusal
             opened = await repo.open_run(
                 tenant, run_id, set_id, inp.workflow_id, inp.operation, inp.trigger
             )
-            problem = _account_problem(campaign_set.platform, account)
+            # The run is refused when no target can go; a refused target among others sits
+            # this run out, with its reason.
+            problem = "; ".join(refused.values()) if len(refused) == len(platforms) else None
             if problem is not None:
                 await _audit(session, tenant, "campaign_set.sync_refused", set_id, error=problem)
             elif opened:
@@ -144,11 +176,18 @@ class SyncActivities:
                 )
                 await repo.set_run_total(tenant, run_id, len(ids))
                 await sets.set_status(tenant, set_id, sync_status="syncing")
+                for target_platform in platforms:
+                    await targets.set_status(
+                        tenant, set_id, target_platform,
+                        sync_status="failed" if target_platform in refused else "syncing",
+                        sync_error=refused.get(target_platform),
+                    )  # fmt: skip
                 if inp.trigger != "retry_sweep":
                     # A person asked: failed campaigns get their full number of retries again.
-                    await SyncRecordRepository(session).reset_attempts(
-                        tenant, "campaign", ids, campaign_set.platform
-                    )
+                    for target_platform in platforms:
+                        await SyncRecordRepository(session).reset_attempts(
+                            tenant, "campaign", ids, target_platform
+                        )
                 await _audit(
                     session,
                     tenant,
@@ -161,7 +200,7 @@ class SyncActivities:
             total = await repo.run_total(tenant, run_id)
         if problem is not None:
             raise failure(Failure.REAUTH_REQUIRED, problem)
-        return SyncPlan(platform=campaign_set.platform, total=total)
+        return SyncPlan(platform=campaign_set.platform, total=total, refused=refused)
 
     @activity.defn(name=NEXT_CAMPAIGN_PAGE)
     async def next_campaign_page(self, inp: CampaignPageInput) -> CampaignPage:
@@ -179,16 +218,20 @@ class SyncActivities:
         """A campaign and its whole subtree are done: its one outcome in this run, its sync
         status, and the attempt count the retry sweep reads when it failed."""
         tenant, campaign_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.campaign_id)
+        per_target = [(t.platform, t.status, t.error) for t in inp.targets] or [
+            (inp.platform, inp.status, inp.error)
+        ]
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             records = SyncRecordRepository(session)
-            if inp.status == "synced":
-                await records.reset_attempts(tenant, "campaign", [campaign_id], inp.platform)
-            if inp.status == "failed":
-                if await records.get(tenant, "campaign", campaign_id, inp.platform) is None:
-                    await records.begin(tenant, "campaign", campaign_id, inp.platform)
-                await records.mark_failed(
-                    tenant, "campaign", campaign_id, inp.platform, message=inp.error or "failed"
-                )
+            for platform, status, error in per_target:  # each target's own record
+                if status == "synced":
+                    await records.reset_attempts(tenant, "campaign", [campaign_id], platform)
+                if status == "failed":
+                    if await records.get(tenant, "campaign", campaign_id, platform) is None:
+                        await records.begin(tenant, "campaign", campaign_id, platform)
+                    await records.mark_failed(
+                        tenant, "campaign", campaign_id, platform, message=error or "failed"
+                    )
             await SetSyncRepository(session).finish_campaign(
                 tenant,
                 campaign_id,
@@ -212,9 +255,13 @@ class SyncActivities:
             repo = SetSyncRepository(session)
             await repo.open_run(tenant, run_id, set_id, inp.workflow_id, inp.operation, inp.trigger)
             await repo.fail_unfinished(tenant, run_id, reason)
-            run, closed_now = await repo.close_run(tenant, run_id, inp.fatal_error)
+            some_target_done = any(t.synced + t.held + t.skipped > 0 for t in inp.targets.values())
+            run, closed_now = await repo.close_run(
+                tenant, run_id, inp.fatal_error, some_target_done=some_target_done
+            )
             errors = await repo.run_errors(tenant, run_id, MAX_ERRORS_KEPT)
             if closed_now:
+                await _finish_targets(session, tenant, set_id, inp, run.status)
                 status = {"pause": "paused", "resume": "active"}.get(inp.operation)
                 await CampaignSetRepository(session).set_status(
                     tenant,
@@ -289,9 +336,14 @@ class SyncActivities:
                 tenant,
                 [g.id for g in row.ad_groups if g.deleted_at is not None]
                 + [a.id for g in row.ad_groups for a in g.ads if a.deleted_at is not None],
+                inp.platform,
             )
-        assert campaign_set is not None and campaign_set.ad_account_id is not None
-        adapter, account = await self._adapter(tenant, campaign_set.ad_account_id)
+            assert campaign_set is not None
+            account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            # This target's view of the tree: its own platform ids (sync records).
+            await apply_target_mapping(session, tenant, campaign_set, inp.platform, _tree(row))
+        inp = _for_target(inp, campaign_set)
+        adapter, account = await self._account_adapter(tenant, account_id)
         spec = to_campaign_spec(row)
         if inp.operation in ("pause", "resume"):
             return await self._set_campaign_status(tenant, inp, row, adapter, account)
@@ -364,8 +416,11 @@ class SyncActivities:
                 tenant, "ad_group", ad_group_id, inp.platform
             )
             conflicted = await _conflicted_fields(session, tenant, "ad_group", ad_group_id)
-        assert campaign_set is not None and campaign_set.ad_account_id is not None
-        adapter, account = await self._adapter(tenant, campaign_set.ad_account_id)
+            assert campaign_set is not None
+            account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await apply_target_mapping(session, tenant, campaign_set, inp.platform, [row, campaign])
+        inp = _for_target(inp, campaign_set)
+        adapter, account = await self._account_adapter(tenant, account_id)
         if row.deleted_at is not None or campaign.deleted_at is not None:
             return await self._remove(
                 tenant, inp, "ad_group", row.platform_ad_group_id, adapter, account, record
@@ -399,7 +454,9 @@ class SyncActivities:
             held=conflicted is not None,
         )
         not_applicable = registry.platform(inp.platform).keywords_not_applicable
-        if not_applicable is not None:
+        if not _mirrored(inp):
+            pass  # keyword rows show the first target (another's: `GET` `targets[].notes`)
+        elif not_applicable is not None:
             # The platform has no keywords (Meta): each is marked so, with the reason.
             async with tenant_session(self._sessions, tenant) as session, session.begin():
                 await SetSyncRepository(session).keywords_not_applicable(
@@ -415,10 +472,13 @@ class SyncActivities:
         """The ad's creative (a Reddit post), stored before the ad that promotes it."""
         ad_id = uuid.UUID(inp.entity_id)
         async with tenant_session(self._sessions, tenant) as session:
-            found = await SetSyncRepository(session).ad_with_parent(tenant, ad_id)
-        if found is None:
-            raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
-        ad, group, ad_account_id = found
+            found = await SetSyncRepository(session).ad_with_set(tenant, ad_id)
+            if found is None:
+                raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
+            ad, group, campaign_set = found
+            ad_account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await apply_target_mapping(session, tenant, campaign_set, inp.platform, [ad, group])
+        inp = _for_target(inp, campaign_set)
         if ad.platform_post_id or ad.platform_ad_id or ad.deleted_at is not None:
             return PushEntityResult(
                 entity_id=inp.entity_id, platform_id=ad.platform_post_id, action="skipped"
@@ -513,17 +573,20 @@ class SyncActivities:
         )
         await CampaignSetRepository(session).record_sync_result(
             tenant, "ad", ad_id, sync_status=ad_status, sync_error=ad_error,
-            platform_post_id=post_id,
+            platform_post_id=post_id, mirror=_mirrored(inp),
         )  # fmt: skip
 
     async def _push_ad(self, tenant: uuid.UUID, inp: PushEntityInput) -> PushEntityResult:
         ad_id = uuid.UUID(inp.entity_id)
         async with tenant_session(self._sessions, tenant) as session:
-            found = await SetSyncRepository(session).ad_with_parent(tenant, ad_id)
+            found = await SetSyncRepository(session).ad_with_set(tenant, ad_id)
             record = await SyncRecordRepository(session).get(tenant, "ad", ad_id, inp.platform)
-        if found is None:
-            raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
-        ad, group, ad_account_id = found
+            if found is None:
+                raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
+            ad, group, campaign_set = found
+            ad_account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await apply_target_mapping(session, tenant, campaign_set, inp.platform, [ad, group])
+        inp = _for_target(inp, campaign_set)
         adapter, account = await self._account_adapter(tenant, ad_account_id)
         if ad.deleted_at is not None or group.deleted_at is not None:
             return await self._remove(tenant, inp, "ad", ad.platform_ad_id, adapter, account)
@@ -636,6 +699,7 @@ class SyncActivities:
                 sync_status="conflict" if held else "synced",
                 platform_id=platform_id,
                 platform_post_id=post_id,
+                mirror=_mirrored(inp),
             )
             if action != "unchanged":
                 await _audit(
@@ -822,12 +886,13 @@ class SyncActivities:
             ids += [a.id for g in row.ad_groups for a in g.ads]
             lost = await SyncRecordRepository(session).lost_creates(tenant, inp.platform, ids)
             campaign_set = await CampaignSetRepository(session).get(tenant, row.campaign_set_id)
-        if not lost:
-            return
-        adapter, account = await self._account_adapter(
-            tenant, campaign_set.ad_account_id if campaign_set else None
-        )
-        settle = _Settlement(self, tenant, inp, adapter, account, result, done_until)
+            if not lost or campaign_set is None:
+                return
+            account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await apply_target_mapping(session, tenant, campaign_set, inp.platform, _tree(row))
+        adapter, account = await self._account_adapter(tenant, account_id)
+        mirror = is_first_target(campaign_set, inp.platform)
+        settle = _Settlement(self, tenant, inp, adapter, account, result, done_until, mirror)
         campaign_pid = row.platform_campaign_id
         if ("campaign", row.id) in lost:
             found = await settle.entity(
@@ -915,8 +980,9 @@ class SyncActivities:
                 await records.begin(tenant, entity_type, entity_id, inp.platform)
             await records.mark_failed(tenant, entity_type, entity_id, inp.platform, message=message)
             await CampaignSetRepository(session).record_sync_result(
-                tenant, entity_type, entity_id, sync_status="failed", sync_error=message
-            )
+                tenant, entity_type, entity_id, sync_status="failed", sync_error=message,
+                mirror=_mirrored(inp),
+            )  # fmt: skip
 
 
 class _Settlement:
@@ -931,8 +997,9 @@ class _Settlement:
         account: AccountContext,
         result: LostCreatesResult,
         done_until: uuid.UUID | None,
+        mirror: bool = True,
     ) -> None:
-        self.acts, self.tenant, self.inp = acts, tenant, inp
+        self.acts, self.tenant, self.inp, self.mirror = acts, tenant, inp, mirror
         self.adapter, self.account, self.result = adapter, account, result
         self._progress = [str(done_until)] if done_until else []
 
@@ -975,6 +1042,7 @@ class _Settlement:
                 platform_id=found.platform_id,
                 sync_error=None if deleted else _joined(row.sync_error, message),
                 platform_post_id=found.extra_ids.get("post_id") if entity_type == "ad" else None,
+                mirror=self.mirror,
             )
             await _audit(
                 session, self.tenant, f"{entity_type}.found_after_lost_answer", row.id,
@@ -992,7 +1060,7 @@ class _Settlement:
         platform, tenant = self.inp.platform, self.tenant
         push = PushEntityInput(
             tenant_id=self.inp.tenant_id, platform=platform, entity_type="post",
-            entity_id=str(ad.id), set_id=self.inp.set_id,
+            entity_id=str(ad.id), set_id=self.inp.set_id, first_target=self.mirror,
         )  # fmt: skip
         message = f"its post was found on {platform} after its create answer was lost"
         ad_status = "synced" if ad.deleted_at is not None else "failed"
@@ -1045,7 +1113,7 @@ class _Settlement:
             if entity and entity_type != "post" and row.deleted_at is None:
                 await CampaignSetRepository(session).record_sync_result(
                     self.tenant, entity_type, row.id, sync_status="failed",
-                    sync_error=row.sync_error or message,
+                    sync_error=row.sync_error or message, mirror=self.mirror,
                 )  # fmt: skip
             await _audit(
                 session, self.tenant, f"{entity_type}.not_created", row.id,
@@ -1215,3 +1283,64 @@ async def _audit(
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+async def _target_account(
+    session: AsyncSession, tenant: uuid.UUID, campaign_set: CampaignSet, platform: str
+) -> uuid.UUID | None:
+    """The ad account of the set's target on `platform` (the first target's is the set's own
+    `ad_account_id`, which it mirrors)."""
+    if is_first_target(campaign_set, platform):
+        return campaign_set.ad_account_id
+    target = await CampaignSetTargetRepository(session).get(tenant, campaign_set.id, platform)
+    if target is None:
+        raise failure(Failure.INVALID_STATE, f"the campaign set has no {platform} target")
+    return target.ad_account_id
+
+
+def _for_target(inp: PushEntityInput, campaign_set: CampaignSet) -> PushEntityInput:
+    """The push, knowing whether its platform is the set's first target (whose ids and status
+    the entities' own columns mirror)."""
+    return inp.model_copy(update={"first_target": is_first_target(campaign_set, inp.platform)})
+
+
+def _mirrored(inp: PushEntityInput) -> bool:
+    return inp.first_target is not False
+
+
+def _tree(row: GeneratedCampaign) -> list[Any]:
+    """A loaded campaign, its ad groups and their ads."""
+    return [row, *row.ad_groups, *(ad for group in row.ad_groups for ad in group.ads)]
+
+
+async def _finish_targets(
+    session: AsyncSession,
+    tenant: uuid.UUID,
+    set_id: uuid.UUID,
+    inp: SyncFinishInput,
+    run_status: str,
+) -> None:
+    """Each target's status after the run: with several, its own (failed when it stopped or a
+    campaign failed there, with the reason); with one, the set's."""
+    targets = CampaignSetTargetRepository(session)
+    if not inp.targets:
+        campaign_set = await CampaignSetRepository(session).get(tenant, set_id)
+        if campaign_set is not None:
+            await targets.set_status(
+                tenant, set_id, campaign_set.platform,
+                sync_status="failed" if run_status == "failed" else "synced",
+                sync_error=inp.fatal_error,
+                last_synced_at=None if inp.fatal_error else utcnow(),
+            )  # fmt: skip
+        return
+    for platform, totals in inp.targets.items():
+        error = totals.error or inp.fatal_error
+        if error is None and totals.failed:
+            error = f"{totals.failed} campaign(s) failed on {platform}"
+        ok = error is None or (totals.error is None and not inp.fatal_error and totals.synced > 0)
+        await targets.set_status(
+            tenant, set_id, platform,
+            sync_status="synced" if error is None else "failed",
+            sync_error=error,
+            last_synced_at=utcnow() if ok else None,
+        )  # fmt: skip

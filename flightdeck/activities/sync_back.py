@@ -44,6 +44,7 @@ from flightdeck.activities.sync_back_cycle import (
 )
 from flightdeck.db.models import GeneratedCampaign
 from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.campaign_set_targets import CampaignSetTargetRepository
 from flightdeck.db.repositories.campaign_sets import to_campaign_spec
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.repositories.sync_back import (
@@ -204,7 +205,7 @@ class SyncBackActivities:
         sent: list[str] = []
         local_spec = _spec(kind, entity, keywords)
         if inp.resolution == "use_local":
-            adapter, context = await self._adapter(tenant, campaign)
+            adapter, context = await self._adapter(tenant, campaign, conflict.platform)
             # The base the diff runs against: the platform's current values of the conflicted
             # fields, so exactly the local values of those (and any pending local edit) go.
             base = SPECS[kind].model_validate(_new_base(kind, entity, snapshot, platform_values))
@@ -309,16 +310,23 @@ class SyncBackActivities:
     # -- helpers -------------------------------------------------------------------------------
 
     async def _adapter(
-        self, tenant: uuid.UUID, campaign: GeneratedCampaign
+        self, tenant: uuid.UUID, campaign: GeneratedCampaign, platform: str
     ) -> tuple[CampaignSetPlatformAdapter, AccountContext]:
+        """The conflict's target: the set's ad account on the conflict's platform."""
         async with tenant_session(self._sessions, tenant) as session:
             found = await SetSyncRepository(session).set_with_account(
                 tenant, campaign.campaign_set_id
             )
-        if found is None or found[0].ad_account_id is None:
-            raise failure(Failure.INVALID_STATE, "the entity's set has no ad account")
+            account_id = found[0].ad_account_id if found else None
+            if found is not None and found[0].platform != platform:
+                target = await CampaignSetTargetRepository(session).get(
+                    tenant, found[0].id, platform
+                )
+                account_id = target.ad_account_id if target else None
+        if account_id is None:
+            raise failure(Failure.INVALID_STATE, f"the entity's set has no {platform} ad account")
         try:
-            adapter, context = await self._platforms(tenant, found[0].ad_account_id)
+            adapter, context = await self._platforms(tenant, account_id)
         except (ReauthRequired, AccountNotFound) as exc:
             raise failure(Failure.REAUTH_REQUIRED, str(exc)) from None
         return adapter, context

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, update
@@ -203,7 +204,7 @@ class Cycle:
                 full[entity_type] = await self.entities.full_rows(model, ids)
                 self.statements += 1
         return [
-            (t, full[t][row.id], *rest)
+            (t, _as_loaded(t, full[t][row.id], row), *rest)
             for t, row, *rest in examine
             if row.id in full.get(t, {})  # deleted here since the load: nothing to take
         ]
@@ -663,3 +664,12 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
+
+
+def _as_loaded(entity_type: str, full: Any, loaded: Any) -> Any:
+    """The full row, with the platform id the cycle read it by: a set's target other than the
+    first has its own (its sync record), not the first target's mirrored in the column."""
+    column = PLATFORM_ID_COLUMNS[entity_type]
+    if getattr(full, column) == getattr(loaded, column):
+        return full
+    return SimpleNamespace(**{**full._mapping, column: getattr(loaded, column)})

@@ -28,7 +28,14 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from flightdeck.api.errors import ApiError, validation_detail
-from flightdeck.db.models import AdGroup, CampaignSet, GeneratedAd, GeneratedCampaign, Keyword
+from flightdeck.db.models import (
+    AdGroup,
+    CampaignSet,
+    CampaignSetTarget,
+    GeneratedAd,
+    GeneratedCampaign,
+    Keyword,
+)
 from flightdeck.domain.campaign_sets import (
     AdGroupSpec,
     AdSpec,
@@ -198,12 +205,36 @@ class CampaignIn(CampaignContent):
         return _unique(ad_groups, "ad group")
 
 
+class TargetIn(CamelModel):
+    """One ad account the set is synced to."""
+
+    platform: Platform
+    ad_account_id: uuid.UUID
+
+
 class CampaignSetIn(CamelModel, _Clean):
+    """`platform` + `adAccountId` name one target (the older form); `targets` names one or more,
+    at most one ad account per platform (the first is the set's `platform`/`adAccountId`)."""
+
     name: str = Field(min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=10_000)
     platform: Platform = "reddit"
     ad_account_id: uuid.UUID | None = None
+    targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=3)
     campaigns: list[CampaignIn] = Field(default_factory=list, max_length=MAX_CAMPAIGNS)
+
+    @model_validator(mode="after")
+    def _first_target(self) -> Self:
+        """With `targets`, the older fields name its first (the route checks the rest)."""
+        if self.targets and not ({"platform", "ad_account_id"} & self.model_fields_set):
+            self.platform = self.targets[0].platform
+            self.ad_account_id = self.targets[0].ad_account_id
+        return self
+
+    def target_list(self) -> list[tuple[Platform, uuid.UUID | None]]:
+        if self.targets is None:
+            return [(self.platform, self.ad_account_id)]
+        return [(t.platform, t.ad_account_id) for t in self.targets]
 
     @field_validator("campaigns")
     @classmethod
@@ -221,6 +252,9 @@ class CampaignSetPatch(CamelModel, _Clean):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     description: str | None = Field(default=None, max_length=10_000)
     ad_account_id: uuid.UUID | None = None
+    # The whole list of targets (first first; its platform cannot change): add one, or remove
+    # or move one that has nothing on its platform yet.
+    targets: list[TargetIn] | None = Field(default=None, min_length=1, max_length=3)
 
     @field_validator("name")
     @classmethod
@@ -368,12 +402,35 @@ class CampaignOut(_SyncedOut):
     ad_groups: list[AdGroupOut]
 
 
+class TargetProgress(CamelModel):
+    """The set's live campaigns on one target, by their sync status there."""
+
+    total: int = 0
+    on_platform: int = 0
+    synced: int = 0
+    failed: int = 0
+    syncing: int = 0
+    conflict: int = 0
+    pending: int = 0
+
+
+class TargetOut(CamelModel):
+    platform: Platform
+    ad_account_id: uuid.UUID | None
+    sync_status: SyncStatus
+    sync_error: str | None
+    last_synced_at: datetime | None
+    progress: TargetProgress | None = None  # on a single set's GET
+
+
 class CampaignSetSummary(CamelModel):
     id: uuid.UUID
     name: str
     description: str | None
+    # The first target (the older single-platform fields); `targets` lists them all.
     platform: Platform
     ad_account_id: uuid.UUID | None
+    targets: list[TargetOut] = Field(default_factory=list)
     status: CampaignSetStatus
     sync_status: SyncStatus
     last_synced_at: datetime | None
@@ -452,11 +509,32 @@ def campaign_out(row: GeneratedCampaign) -> CampaignOut:
     return _columns(row, CampaignOut, budget=_budget(row), ad_groups=ad_groups)
 
 
+def target_out(row: CampaignSetTarget, counts: dict[str, int] | None = None) -> TargetOut:
+    progress = None
+    if counts is not None:
+        progress = TargetProgress.model_validate(
+            {
+                k: v
+                for k, v in counts.items()
+                if k in TargetProgress.model_fields or k == "onPlatform"
+            }
+        )
+    return _columns(row, TargetOut, progress=progress)
+
+
 def campaign_set_summary(row: CampaignSet) -> CampaignSetSummary:
-    return _columns(row, CampaignSetSummary)
+    """A set with its (loaded) targets."""
+    return _columns(row, CampaignSetSummary, targets=[target_out(t) for t in row.targets])
 
 
-def campaign_set_out(row: CampaignSet) -> CampaignSetOut:
-    """A set with its (loaded) tree."""
+def campaign_set_out(
+    row: CampaignSet, progress: dict[str, dict[str, int]] | None = None
+) -> CampaignSetOut:
+    """A set with its (loaded) tree and targets; `progress` per target platform."""
     campaigns = [campaign_out(campaign) for campaign in row.campaigns]
-    return _columns(row, CampaignSetOut, campaigns=campaigns)
+    counts = progress or {}
+    targets = [
+        target_out(t, counts.get(t.platform, {}) if progress is not None else None)
+        for t in row.targets
+    ]
+    return _columns(row, CampaignSetOut, campaigns=campaigns, targets=targets)

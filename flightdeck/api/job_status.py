@@ -30,6 +30,7 @@ from flightdeck.db.models import (
 )
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
+from flightdeck.db.repositories.campaign_set_targets import CampaignSetTargetRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.jobs import JOB_KINDS
 
@@ -158,11 +159,28 @@ async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Sn
             counts = {k: live.get(k, 0) for k in counts}
             pg_status = "running"
     done = sum(counts.values())
+    progress: dict[str, Any] = {"step": step, "done": done, "total": total, **counts}
+    result: dict[str, Any] = {"status": pg_status, **counts, "total": total}
+    targets = await CampaignSetTargetRepository(session).list(tenant_id, campaign_set.id)
+    if len(targets) > 1:  # each target's own standing (its campaigns by status there)
+        per_target = await CampaignSetTargetRepository(session).campaign_counts(
+            tenant_id, campaign_set.id
+        )
+        progress["targets"] = result["targets"] = [
+            {
+                "platform": t.platform,
+                "adAccountId": str(t.ad_account_id) if t.ad_account_id else None,
+                "syncStatus": t.sync_status,
+                "syncError": t.sync_error,
+                "campaigns": per_target.get(t.platform, {"total": 0, "onPlatform": 0}),
+            }
+            for t in targets
+        ]
     return Snapshot(
         job,
         pg_status,
-        {"step": step, "done": done, "total": total, **counts},
-        {"status": pg_status, **counts, "total": total},
+        progress,
+        result,
         error,
         {"finished_at": finished_at, "run_status": pg_status},
     )

@@ -5,12 +5,18 @@ requests. Shared by `POST /campaign-sets/{id}/validate` and `POST …/sync[?dryR
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flightdeck.db.models import AdAccount, CampaignSet, SyncRecord
+from flightdeck.db.repositories.ad_accounts import AdAccountRepository
+from flightdeck.db.repositories.campaign_set_targets import (
+    CampaignSetTargetRepository,
+    apply_target_mapping,
+)
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
     to_ad_group_spec,
@@ -31,21 +37,58 @@ from flightdeck.platforms.registry import platform
 from flightdeck.platforms.sync_preview import Preview, preview_push
 
 
+@dataclass(frozen=True)
+class TargetTree:
+    """One target of a set, as its platform will see the set."""
+
+    platform: str
+    account: AdAccount | None
+    tree: SetTree
+
+
+async def target_trees(
+    session: AsyncSession, tenant_id: uuid.UUID, campaign_set: CampaignSet
+) -> list[TargetTree]:
+    """The set as each of its targets sees it (first target first): its own account, its own
+    platform ids and last-pushed snapshots. A set with no target row (made before targets)
+    is its one platform and account."""
+    targets = await CampaignSetTargetRepository(session).list(tenant_id, campaign_set.id)
+    wanted = [(t.platform, t.ad_account_id) for t in targets] or [
+        (campaign_set.platform, campaign_set.ad_account_id)
+    ]
+    accounts = AdAccountRepository(session)
+    found: list[TargetTree] = []
+    for platform_name, account_id in wanted:
+        account = await accounts.get(tenant_id, account_id) if account_id else None
+        tree = await load_tree(session, tenant_id, campaign_set, account, platform_name)
+        found.append(TargetTree(platform_name, account, tree))
+    return found
+
+
 async def load_tree(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     campaign_set: CampaignSet,
     account: AdAccount | None,
+    target: str | None = None,
 ) -> SetTree:
     """Every campaign, ad group and ad of the set (removed ones too: a dry run shows their
-    deletion), with what was last pushed of each."""
+    deletion), with what was last pushed of each on `target` (default: the first target)."""
+    target = target or campaign_set.platform
     loaded = await CampaignSetRepository(session).get_tree(
         tenant_id, campaign_set.id, include_deleted=True
     )
     assert loaded is not None
-    records = await _records(session, tenant_id, loaded, campaign_set.platform)
+    rows: list[Any] = []
+    for campaign in loaded.campaigns:
+        rows.append(campaign)
+        for group in campaign.ad_groups:
+            rows.append(group)
+            rows.extend(group.ads)
+    await apply_target_mapping(session, tenant_id, campaign_set, target, rows)
+    records = await _records(session, tenant_id, loaded, target)
     facts = AccountFacts(account.platform, account.status, account.profile_id) if account else None
-    tree = SetTree(platform=campaign_set.platform, account=facts)
+    tree = SetTree(platform=target, account=facts)
     live_campaigns = 0
     for campaign in loaded.campaigns:
         path = _path("campaigns", campaign, live_campaigns)

@@ -33,8 +33,39 @@ class SyncError(BaseModel):
     entity_id: str | None = None
 
 
+class SyncTarget(BaseModel):
+    """One ad account a set is synced to: its platform and that platform's write queue."""
+
+    platform: str
+    task_queue: str
+
+
+class TargetOutcome(BaseModel):
+    """What one run did with one campaign on one target."""
+
+    platform: str
+    status: CampaignOutcomeStatus
+    error: str | None = None
+
+
+class TargetTotals(BaseModel):
+    """One target's counts in a run; `error`: why the target stopped as a whole (its account
+    must be reconnected, …) while the others went on."""
+
+    synced: int = 0
+    failed: int = 0
+    held: int = 0
+    skipped: int = 0
+    error: str | None = None
+
+    def add(self, status: CampaignOutcomeStatus) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+
 class SyncTotals(BaseModel):
-    """One run's counts (they add up to `total` once it is finished) and its first errors."""
+    """One run's counts (they add up to `total` once it is finished) and its first errors;
+    with several targets, a campaign counts once (failed if it failed on any target) and
+    `targets` has each target's own counts."""
 
     status: RunStatus = "running"
     synced: int = 0
@@ -43,8 +74,11 @@ class SyncTotals(BaseModel):
     skipped: int = 0
     total: int = 0
     errors: list[SyncError] = Field(default_factory=list)
+    targets: dict[str, TargetTotals] = Field(default_factory=dict)
 
     def add(self, outcome: CampaignOutcome) -> None:
+        for target in outcome.targets:
+            self.targets.setdefault(target.platform, TargetTotals()).add(target.status)
         if outcome.status == "synced":
             self.synced += 1
         elif outcome.status == "held":
@@ -76,6 +110,9 @@ class SyncSetInput(BaseModel):
     call_max_attempts: int = 8
     retry_initial_seconds: float = 1.0
     trigger: str = "api"
+    # Two or more: the set's targets, each campaign pushed to all of them at once (each on its
+    # platform's queue); empty: the one target `platform` / `platform_task_queue`.
+    targets: list[SyncTarget] = Field(default_factory=list)
     # The run's business deadline: a timer inside the workflow (never an execution timeout, which
     # would end the run without recording it). Past it, the run stops like a fatal error: lost
     # creates are settled and the run, its campaigns and the set end recorded with the reason.
@@ -98,13 +135,16 @@ class SyncStartInput(BaseModel):
     operation: SyncOperation
     campaign_ids: list[str] | None = None
     trigger: str = "api"
+    platforms: list[str] | None = None  # several targets: each one's account is checked
 
 
 class SyncPlan(BaseModel):
-    """What `prepare_set_sync` decided: the run's campaigns are marked with its id in Postgres."""
+    """What `prepare_set_sync` decided: the run's campaigns are marked with its id in Postgres.
+    `refused`: targets left out of the run (platform → why, e.g. reconnect its account)."""
 
     platform: str
     total: int
+    refused: dict[str, str] = Field(default_factory=dict)
 
 
 class CampaignPageInput(BaseModel):
@@ -126,6 +166,7 @@ class SyncFinishInput(BaseModel):
     operation: SyncOperation
     trigger: str = "api"
     fatal_error: str | None = None
+    targets: dict[str, TargetTotals] = Field(default_factory=dict)  # several targets: each's
 
 
 class LostCreatesInput(BaseModel):
@@ -158,6 +199,7 @@ class CampaignBatchInput(BaseModel):
     activity_timeout_seconds: float = 60.0
     call_max_attempts: int = 8
     retry_initial_seconds: float = 1.0
+    targets: list[SyncTarget] = Field(default_factory=list)  # see `SyncSetInput.targets`
 
 
 class CampaignOutcome(BaseModel):
@@ -165,11 +207,15 @@ class CampaignOutcome(BaseModel):
     status: CampaignOutcomeStatus
     platform_id: str | None = None
     error: SyncError | None = None
+    targets: list[TargetOutcome] = Field(default_factory=list)
 
 
 class BatchResult(BaseModel):
     outcomes: list[CampaignOutcome] = Field(default_factory=list)
     fatal_error: str | None = None  # e.g. the account needs reconnecting: stop the whole sync
+    # Several targets: a target that must stop (its account needs reconnecting), and why; the
+    # others go on.
+    target_errors: dict[str, str] = Field(default_factory=dict)
 
 
 class PushEntityInput(BaseModel):
@@ -179,6 +225,9 @@ class PushEntityInput(BaseModel):
     entity_id: str
     operation: SyncOperation = "push"
     set_id: str | None = None
+    # Set by the activity (never by a workflow): whether `platform` is the set's first target,
+    # whose ids and status the entities' own columns mirror (None: not known yet, as first).
+    first_target: bool | None = None
 
 
 class AdChild(BaseModel):
@@ -206,6 +255,7 @@ class CampaignOutcomeInput(BaseModel):
     status: CampaignOutcomeStatus
     error: str | None = None
     run_id: str | None = None
+    targets: list[TargetOutcome] = Field(default_factory=list)  # several targets: each's
 
 
 class SyncProgress(BaseModel):
@@ -218,6 +268,7 @@ class SyncProgress(BaseModel):
     skipped: int = 0
     total: int = 0
     batches_running: int = 0
+    targets: dict[str, TargetTotals] = Field(default_factory=dict)
 
 
 class RetrySweepInput(BaseModel):

@@ -11,6 +11,11 @@
       per campaign: campaign ─► its ad groups (concurrently) ─► per ad group its ads
                     (post, then ad) ─► record the campaign's one outcome for this run
 
+A set with several targets (one ad account per platform, `SyncSetInput.targets`) pushes each
+campaign's tree to every target at once, each call on its platform's own queue; a target's
+failure is its own outcome (the others go on), a campaign's one outcome for the run is failed
+if it failed on any target, and the progress query has each target's counts.
+
 Every platform call is one `sync.push_entity` activity on the platform's task queue, whose
 rate limit (from settings) paces all workers together. No history or payload grows with the
 set: ids are paged from Postgres, a batch's input is one page, and continue-as-new carries a
@@ -60,7 +65,10 @@ with workflow.unsafe.imports_passed_through():
         SyncProgress,
         SyncSetInput,
         SyncStartInput,
+        SyncTarget,
         SyncTotals,
+        TargetOutcome,
+        TargetTotals,
     )
     from flightdeck.failures import NON_RETRYABLE, Failure, failure
     from flightdeck.temporal import CAMPAIGN_SET_ID, PLATFORM, TENANT_ID, creative_task_queue
@@ -96,6 +104,8 @@ FINISH_RETRY = RetryPolicy(
 # cancelled run lets its batches' in-flight calls end before it does.
 SETTLE_LOST = "settle-lost-creates"
 DEADLINE_TIMER = "sync-deadline-timer"
+# Patch id: a set with several targets (issue 14 item 2) pushes each campaign to every target.
+MULTI_TARGET = "multi-target-sync"
 STOPPED = workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
 
 
@@ -188,6 +198,7 @@ class SyncCampaignSetWorkflow:
                         operation=inp.operation,
                         campaign_ids=inp.campaign_ids,
                         trigger=inp.trigger,
+                        platforms=[t.platform for t in inp.targets] if self._multi(inp) else None,
                     ),
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=BOOKKEEPING_RETRY,
@@ -196,6 +207,12 @@ class SyncCampaignSetWorkflow:
                 )
                 platform = plan.platform
                 totals = SyncTotals(total=plan.total)
+                if self._multi(inp):
+                    # Each target's counts; a refused one stays out of the run, with its reason.
+                    totals.targets = {
+                        t.platform: TargetTotals(error=plan.refused.get(t.platform))
+                        for t in inp.targets
+                    }
             self._show(totals)
             window = self._run_window(inp, run_id, platform, cursor, totals)
             if workflow.patched(DEADLINE_TIMER):
@@ -241,11 +258,17 @@ class SyncCampaignSetWorkflow:
             # live and unmapped; if looking for them fails, the run says so.
             reason = fatal or "a batch of the sync failed"
             try:
-                problem = await _settled(
-                    settle_lost_creates(
-                        inp.model_copy(update={"platform": platform}), run_id, reason
+                problem = None
+                for target in self._targets(inp, platform):
+                    on_target = inp.model_copy(
+                        update={
+                            "platform": target.platform,
+                            "platform_task_queue": target.task_queue,
+                        }
                     )
-                )
+                    problem = problem or await _settled(
+                        settle_lost_creates(on_target, run_id, reason)
+                    )
             except asyncio.CancelledError:  # cancelled meanwhile: still finish, then stop
                 problem, cancelled = "cancelled while looking for lost creates", True
             if problem is not None:
@@ -260,12 +283,14 @@ class SyncCampaignSetWorkflow:
                 operation=inp.operation,
                 trigger=inp.trigger,
                 fatal_error=fatal,
+                targets=totals.targets,
             ),
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=FINISH_RETRY,
             result_type=SyncTotals,
             summary=f"finish the set's {inp.operation}",
         )
+        final.targets = totals.targets
         self._show(final)
         self._progress.status = final.status
         if cancelled:
@@ -273,6 +298,18 @@ class SyncCampaignSetWorkflow:
         if fatal:
             raise failure(fatal_type, fatal, non_retryable=True)
         return final
+
+    @staticmethod
+    def _multi(inp: SyncSetInput) -> bool:
+        """Several targets: every campaign goes to each of them (a new run's command sequence,
+        behind its patch)."""
+        return len(inp.targets) > 1 and workflow.patched(MULTI_TARGET)
+
+    def _targets(self, inp: SyncSetInput, platform: str) -> list[SyncTarget]:
+        """The targets this run pushes to (one: the set's platform)."""
+        if inp.targets and len(inp.targets) > 1:
+            return list(inp.targets)
+        return [SyncTarget(platform=platform, task_queue=inp.platform_task_queue)]
 
     async def _run_window(
         self,
@@ -322,11 +359,20 @@ class SyncCampaignSetWorkflow:
                     continue
                 for outcome in result.outcomes:
                     totals.add(outcome)
+                for target, error in result.target_errors.items():
+                    totals.targets.setdefault(target, TargetTotals()).error = error
                 fatal = fatal or result.fatal_error
             self._show(totals, batches_running=len(running))
 
         exhausted = False
         while fatal is None and started < inp.max_batches_per_run:
+            if len(inp.targets) > 1 and all(
+                totals.targets.get(t.platform, TargetTotals()).error for t in inp.targets
+            ):
+                fatal = "; ".join(
+                    f"{t.platform}: {totals.targets[t.platform].error}" for t in inp.targets
+                )
+                break
             if len(running) >= inp.window:
                 done, _ = await workflow.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 running -= set(done)
@@ -358,6 +404,14 @@ class SyncCampaignSetWorkflow:
                     activity_timeout_seconds=inp.activity_timeout_seconds,
                     call_max_attempts=inp.call_max_attempts,
                     retry_initial_seconds=inp.retry_initial_seconds,
+                    # Several targets: those still going (a stopped one sits out the rest).
+                    targets=[
+                        t
+                        for t in inp.targets
+                        if not (t.platform in totals.targets and totals.targets[t.platform].error)
+                    ]
+                    if len(inp.targets) > 1
+                    else [],
                 ),
                 # Unique per run and page (the first run id survives continue-as-new).
                 id=f"{info.workflow_id}-{run_id[:8]}-batch-{inp.batches_started + started}",
@@ -390,6 +444,7 @@ class SyncCampaignSetWorkflow:
         self._progress.skipped = totals.skipped
         self._progress.total = totals.total
         self._progress.batches_running = batches_running
+        self._progress.targets = {k: v.model_copy() for k, v in totals.targets.items()}
 
 
 @workflow.defn
@@ -399,6 +454,7 @@ class SyncCampaignBatchWorkflow:
 
     def __init__(self) -> None:
         self._stopping = False  # cancelled: calls in flight end, no new one starts
+        self._target_errors: dict[str, str] = {}  # several targets: one that must stop
 
     @workflow.run
     async def run(self, inp: CampaignBatchInput) -> BatchResult:
@@ -433,10 +489,13 @@ class SyncCampaignBatchWorkflow:
                 result.fatal_error = result.fatal_error or str(error)
             elif error is None:
                 result.outcomes.append(task.result())
+        result.target_errors = dict(self._target_errors)
         return result
 
     async def _campaign(self, campaign_id: str) -> CampaignOutcome:
         inp = self._inp
+        if inp.targets:
+            return await self._campaign_on_targets(campaign_id)
         platform_id: str | None = None
         try:
             pushed = await self._push("campaign", campaign_id)
@@ -490,20 +549,111 @@ class SyncCampaignBatchWorkflow:
         )
         return outcome
 
-    async def _ad_group(self, ad_group_id: str, ads: list[AdChild]) -> bool:
+    async def _campaign_on_targets(self, campaign_id: str) -> CampaignOutcome:
+        """Several targets: the campaign's tree goes to each at once, each on its platform's
+        queue; one target's failure (its platform down, its account to reconnect) is that
+        target's outcome, never the others'. The campaign's one outcome: failed if it failed
+        on any target (the error names each), else held if held on any, else synced."""
+        inp = self._inp
+        results = await asyncio.gather(
+            *[self._on_target(campaign_id, target) for target in inp.targets],
+            return_exceptions=True,
+        )
+        outcomes: list[TargetOutcome] = []
+        for target, result in zip(inp.targets, results, strict=True):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):  # a bug: this target fails with the reason
+                message = f"unexpected error: {type(result).__name__}: {result}"
+                result = TargetOutcome(platform=target.platform, status="failed", error=message)
+            outcomes.append(result)
+        if self._stopping:  # the run settles what this campaign left
+            raise asyncio.CancelledError()
+        failed = [o for o in outcomes if o.status == "failed"]
+        for bad in failed if inp.operation == "push" else []:
+            # A create of this campaign whose answer was lost must not stay live and unmapped.
+            target = next(t for t in inp.targets if t.platform == bad.platform)
+            reason = f"campaign {campaign_id} failed on {bad.platform}: {bad.error}"
+            on_target = inp.model_copy(
+                update={"platform": target.platform, "platform_task_queue": target.task_queue}
+            )
+            problem = await _settled(
+                settle_lost_creates(on_target, inp.run_id or "", reason, [campaign_id])
+            )
+            if problem is not None:
+                bad.error = f"{bad.error}; {problem}"[:MAX_ERROR_CHARS]
+        statuses = {o.status for o in outcomes}
+        status: CampaignOutcomeStatus = next(
+            (s for s in ("failed", "held", "synced") if s in statuses), "skipped"
+        )
+        error = "; ".join(f"{o.platform}: {o.error}" for o in failed)[:MAX_ERROR_CHARS] or None
+        await workflow.execute_local_activity(
+            RECORD_CAMPAIGN_OUTCOME,
+            CampaignOutcomeInput(
+                tenant_id=inp.tenant_id,
+                platform=inp.platform,
+                campaign_id=campaign_id,
+                status=status,
+                error=error,
+                run_id=inp.run_id,
+                targets=outcomes,
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=BOOKKEEPING_RETRY,
+            summary=f"record campaign {campaign_id}: {status} on {len(outcomes)} targets",
+        )
+        first_error = failed[0] if failed else None
+        return CampaignOutcome(
+            campaign_id=campaign_id,
+            status=status,
+            error=SyncError(campaign_id=campaign_id, message=error or "failed")
+            if first_error
+            else None,
+            targets=outcomes,
+        )
+
+    async def _on_target(self, campaign_id: str, target: SyncTarget) -> TargetOutcome:
+        """One campaign's tree on one target."""
+        inp = self._inp
+        try:
+            pushed = await self._push("campaign", campaign_id, target)
+            held = pushed.action == "held"
+            if inp.operation == "push" and pushed.action != "deleted":
+                groups = await _gather(
+                    [self._ad_group(g.ad_group_id, g.ads, target) for g in pushed.ad_groups]
+                )
+                held = held or any(groups)
+        except _EntityFailed as failed:
+            message = f"{failed.entity_type.replace('_', ' ')} {failed.entity_id}: {failed}"
+            if _error_type(failed.cause) == Failure.REAUTH_REQUIRED:
+                self._target_errors[target.platform] = str(failed)
+            return TargetOutcome(platform=target.platform, status="failed", error=message)
+        status: CampaignOutcomeStatus = (
+            "held" if held else "skipped" if pushed.action == "skipped" else "synced"
+        )
+        return TargetOutcome(platform=target.platform, status=status)
+
+    async def _ad_group(
+        self, ad_group_id: str, ads: list[AdChild], target: SyncTarget | None = None
+    ) -> bool:
         """Whether the ad group is held back by a conflict (its ads still go)."""
-        pushed = await self._push("ad_group", ad_group_id)
+        pushed = await self._push("ad_group", ad_group_id, target)
         if pushed.action != "deleted":
-            await _gather([self._ad(ad) for ad in ads])
+            await _gather([self._ad(ad, target) for ad in ads])
         return pushed.action == "held"
 
-    async def _ad(self, ad: AdChild) -> None:
+    async def _ad(self, ad: AdChild, target: SyncTarget | None = None) -> None:
         if ad.needs_post:
-            await self._push("post", ad.ad_id)
-        await self._push("ad", ad.ad_id)
+            await self._push("post", ad.ad_id, target)
+        await self._push("ad", ad.ad_id, target)
 
-    async def _push(self, entity_type: PushEntityType, entity_id: str) -> PushEntityResult:
+    async def _push(
+        self, entity_type: PushEntityType, entity_id: str, target: SyncTarget | None = None
+    ) -> PushEntityResult:
+        """One platform call: on `target`, else on the run's one platform."""
         inp = self._inp
+        platform = target.platform if target else inp.platform
+        queue = target.task_queue if target else inp.platform_task_queue
         if self._stopping:
             raise asyncio.CancelledError()
         try:
@@ -511,13 +661,13 @@ class SyncCampaignBatchWorkflow:
                 PUSH_ENTITY,
                 PushEntityInput(
                     tenant_id=inp.tenant_id,
-                    platform=inp.platform,
+                    platform=platform,
                     entity_type=entity_type,
                     entity_id=entity_id,
                     operation=inp.operation,
                     set_id=inp.set_id,
                 ),
-                task_queue=task_queue_for(inp.platform_task_queue, entity_type),
+                task_queue=task_queue_for(queue, entity_type),
                 start_to_close_timeout=timedelta(seconds=inp.activity_timeout_seconds),
                 retry_policy=platform_retry(inp),
                 # Cancelled, a call still in flight ends (and records what it made) first.
@@ -527,7 +677,7 @@ class SyncCampaignBatchWorkflow:
                 result_type=PushEntityResult,
                 summary=(
                     f"{inp.operation} {entity_type.replace('_', ' ')} {entity_id} "
-                    f"on {inp.platform.capitalize()}"
+                    f"on {platform.capitalize()}"
                 ),
             )
         except ActivityError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -80,3 +81,42 @@ async def test_downgrade_to_base_then_upgrade_again(scratch_url: str) -> None:
     await upgrade_to_head(scratch_url)
     await upgrade_to_head(scratch_url)  # already at head: a no-op, not an error
     await check_schema(scratch_url)
+
+
+async def test_0050_backfills_one_target_per_existing_set(scratch_url: str) -> None:
+    """Every set made before targets gets its one target from its platform and ad account
+    (its sync status and last sync too); a set without an account gets a target without one."""
+    await asyncio.to_thread(command.upgrade, alembic_config(scratch_url), "0049")
+    tenant, account = uuid.uuid4(), uuid.uuid4()
+    with_account, without = uuid.uuid4(), uuid.uuid4()
+    connection = await asyncpg.connect(to_asyncpg_dsn(scratch_url))
+    try:
+        await connection.execute("SELECT set_config('flightdeck.tenant_id', '*', false)")
+        await connection.execute("INSERT INTO tenants (id, name) VALUES ($1, 'm')", tenant)
+        await connection.execute(
+            "INSERT INTO ad_accounts (id, tenant_id, platform) VALUES ($1, $2, 'google')",
+            account,
+            tenant,
+        )
+        await connection.execute(
+            "INSERT INTO campaign_sets (id, tenant_id, name, platform, ad_account_id, "
+            "sync_status, last_synced_at) VALUES ($1, $2, 'g', 'google', $3, 'synced', now())",
+            with_account,
+            tenant,
+            account,
+        )
+        await connection.execute(
+            "INSERT INTO campaign_sets (id, tenant_id, name) VALUES ($1, $2, 'r')", without, tenant
+        )
+        await upgrade_to_head(scratch_url)
+        rows = await connection.fetch(
+            "SELECT campaign_set_id, position, platform, ad_account_id, sync_status, "
+            "last_synced_at IS NOT NULL AS synced_once FROM campaign_set_targets"
+        )
+    finally:
+        await connection.close()
+    found = {row["campaign_set_id"]: tuple(row)[1:] for row in rows}
+    assert found == {
+        with_account: (0, "google", account, "synced", True),
+        without: (0, "reddit", None, "pending", False),
+    }

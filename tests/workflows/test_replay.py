@@ -49,6 +49,9 @@ def test_histories_are_recorded() -> None:
         "apply_action_approved",
         "apply_action_rejected",
         "apply_action_autonomous",
+        "sync_set_multi_target",
+        "sync_batch_multi_target",
+        "sync_batch_multi_target_platform_down",
     } <= names
 
 

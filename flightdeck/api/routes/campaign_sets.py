@@ -39,6 +39,7 @@ from flightdeck.api.campaign_set_models import (
     KeywordList,
     KeywordOut,
     KeywordPatch,
+    TargetIn,
     ad_group_out,
     ad_out,
     campaign_out,
@@ -51,8 +52,10 @@ from flightdeck.api.campaign_set_models import (
 from flightdeck.api.deps import SessionDep, TenantDep
 from flightdeck.api.errors import ApiError, ErrorBody, not_found
 from flightdeck.api.paging import PageDep
+from flightdeck.db.models import CampaignSet
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.audit_log import AuditLogRepository
+from flightdeck.db.repositories.campaign_set_targets import CampaignSetTargetRepository
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
     Deleted,
@@ -148,14 +151,40 @@ async def _deleted(
 
 
 async def _check_account(
-    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID | None, platform: str
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    account_id: uuid.UUID | None,
+    platform: str,
+    field: str = "adAccountId",
 ) -> None:
+    """The account must be this tenant's, on this platform (422 naming the field)."""
     if account_id is None:
         return
     account = await AdAccountRepository(session).get(tenant_id, account_id)
     if account is None or account.platform != platform:
-        detail = [{"field": "adAccountId", "message": f"no such {platform} ad account"}]
+        detail = [{"field": field, "message": f"no such {platform} ad account"}]
         raise ApiError(422, "validation_error", detail)
+
+
+async def _check_targets(session: AsyncSession, tenant_id: uuid.UUID, body: CampaignSetIn) -> None:
+    """Every target: one ad account per platform, the tenant's own, of that platform; with
+    `targets`, the older `platform`/`adAccountId` (if sent) must name the first."""
+    if body.targets is None:
+        await _check_account(session, tenant_id, body.ad_account_id, body.platform)
+        return
+    first = body.targets[0]
+    if (body.platform, body.ad_account_id) != (first.platform, first.ad_account_id):
+        detail = [{"field": "targets.0", "message": "differs from platform/adAccountId"}]
+        raise ApiError(422, "validation_error", detail)
+    seen: set[str] = set()
+    for i, target in enumerate(body.targets):
+        if target.platform in seen:
+            message = f"at most one {target.platform} ad account per set"
+            raise ApiError(422, "validation_error", [{"field": f"targets.{i}.platform",
+                                                      "message": message}])  # fmt: skip
+        seen.add(target.platform)
+        field = f"targets.{i}.adAccountId"
+        await _check_account(session, tenant_id, target.ad_account_id, target.platform, field)
 
 
 def _new_ad_group(body: AdGroupIn) -> NewAdGroup:
@@ -170,23 +199,53 @@ def _new_campaign(body: CampaignIn) -> NewCampaign:
 # --- campaign sets ------------------------------------------------------------------------
 
 
+async def _replace_targets(
+    session: AsyncSession, tenant_id: uuid.UUID, row: CampaignSet, targets: list[TargetIn]
+) -> None:
+    """`PATCH targets`: each checked as on create; the first keeps the set's platform; one
+    with campaigns on its platform stays where it is (409)."""
+    if targets[0].platform != row.platform:
+        detail = [{"field": "targets.0.platform", "message": f"the first target is {row.platform}"
+                   " (the set's platform): it cannot change"}]  # fmt: skip
+        raise ApiError(422, "validation_error", detail)
+    seen: set[str] = set()
+    for i, target in enumerate(targets):
+        if target.platform in seen:
+            message = f"at most one {target.platform} ad account per set"
+            raise ApiError(422, "validation_error", [{"field": f"targets.{i}.platform",
+                                                      "message": message}])  # fmt: skip
+        seen.add(target.platform)
+        field = f"targets.{i}.adAccountId"
+        await _check_account(session, tenant_id, target.ad_account_id, target.platform, field)
+    refused = await CampaignSetTargetRepository(session).replace(
+        tenant_id, row, [(t.platform, t.ad_account_id) for t in targets]
+    )
+    if refused:
+        raise ApiError(
+            409,
+            "conflict",
+            f"the set has campaigns on {', '.join(refused)}: delete them and sync before "
+            "removing or moving that target",
+        )
+
+
 @router.post("/campaign-sets", status_code=201, response_model=CampaignSetOut, responses=CONFLICT)
 async def create_campaign_set(
     body: CampaignSetIn, tenant: TenantDep, session: SessionDep
 ) -> CampaignSetOut:
     """Create a set with its campaigns, ad groups, ads and keywords, all `draft` and
     `syncStatus: pending`; returns the tree with every id."""
-    await _check_account(session, tenant.id, body.ad_account_id, body.platform)
+    await _check_targets(session, tenant.id, body)
     with _conflicts():
         row = await CampaignSetRepository(session).create(
             tenant.id,
             name=body.name,
             description=body.description,
-            platform=body.platform,
-            ad_account_id=body.ad_account_id,
+            targets=body.target_list(),
             campaigns=[_new_campaign(campaign) for campaign in body.campaigns],
         )
-    out = campaign_set_out(row)
+    progress = await CampaignSetTargetRepository(session).campaign_counts(tenant.id, row.id)
+    out = campaign_set_out(row, progress)
     await _done(session, tenant.id, "campaign_set.created", row.id, {"name": row.name})
     return out
 
@@ -214,10 +273,14 @@ async def get_campaign_set(
     include_deleted: Annotated[bool, Query(alias="includeDeleted")] = False,
 ) -> CampaignSetOut:
     """The set's whole tree; `includeDeleted=true` adds what awaits deletion on the platform."""
-    tree = await CampaignSetRepository(session).get_tree(
-        tenant.id, _uuid(set_id, "campaign set"), include_deleted
+    tree = _found(
+        await CampaignSetRepository(session).get_tree(
+            tenant.id, _uuid(set_id, "campaign set"), include_deleted
+        ),
+        "campaign set",
     )
-    return campaign_set_out(_found(tree, "campaign set"))
+    progress = await CampaignSetTargetRepository(session).campaign_counts(tenant.id, tree.id)
+    return campaign_set_out(tree, progress)
 
 
 @router.patch("/campaign-sets/{set_id}", response_model=CampaignSetOut, responses=CONFLICT)
@@ -228,11 +291,16 @@ async def update_campaign_set(
     exists on the platform)."""
     sets = CampaignSetRepository(session)
     row = _found(await sets.get(tenant.id, _uuid(set_id, "campaign set")), "campaign set")
-    changes = body.model_dump(exclude_unset=True)
+    changes = body.model_dump(exclude_unset=True, exclude={"targets"})
     await _check_account(session, tenant.id, changes.get("ad_account_id"), row.platform)
     with _conflicts():
         await sets.update(tenant.id, row.id, changes)
-    out = campaign_set_out(_found(await sets.get_tree(tenant.id, row.id), "campaign set"))
+    if body.targets is not None:
+        await _replace_targets(session, tenant.id, row, body.targets)
+        changes["targets"] = None
+    tree = _found(await sets.get_tree(tenant.id, row.id), "campaign set")
+    progress = await CampaignSetTargetRepository(session).campaign_counts(tenant.id, row.id)
+    out = campaign_set_out(tree, progress)
     await _done(session, tenant.id, "campaign_set.updated", row.id, {"fields": sorted(changes)})
     return out
 

@@ -39,11 +39,17 @@ class SetJobProgress(JobProgress):
     skipped: int = 0
 
 
+class MultiTargetJobProgress(SetJobProgress):
+    """A set with several targets: each one's status and its campaigns by status there."""
+
+    targets: list[dict[str, Any]]
+
+
 class JobOut(CamelModel):
     workflow_id: str
     kind: str | None = None
     status: str
-    progress: SetJobProgress | JobProgress
+    progress: MultiTargetJobProgress | SetJobProgress | JobProgress
     result: dict[str, Any] | None = None
     error: str | None = None
 

@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowQueryFailedError
@@ -36,14 +37,24 @@ from temporalio.service import RPCError
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found, unavailable
 from flightdeck.api.publishing import parse_uuid, workflow_status
-from flightdeck.api.set_checks import dry_run, load_tree, problems_json, validate
+from flightdeck.api.set_checks import (
+    TargetTree,
+    dry_run,
+    problems_json,
+    target_trees,
+    validate,
+)
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import AdAccount, CampaignSet, SetSyncRun
+from flightdeck.db.repositories.campaign_set_targets import (
+    CampaignSetTargetRepository,
+    campaign_standing,
+)
 from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.campaign_sets import CamelModel
-from flightdeck.domain.sync import SyncOperation, SyncSetInput
+from flightdeck.domain.sync import SyncOperation, SyncSetInput, SyncTarget
 from flightdeck.jobs import JobKind
 from flightdeck.platforms.registry import platform
 from flightdeck.set_entity_client import request_set_operation
@@ -80,12 +91,7 @@ class ProblemOut(CamelModel):
     message: str
     entity_type: str | None = None
     entity_id: str | None = None
-
-
-class ValidationOut(CamelModel):
-    valid: bool
-    platform: str
-    problems: list[ProblemOut]
+    platform: str | None = None  # a set with several targets: whose rule
 
 
 class PlannedRequest(CamelModel):
@@ -95,6 +101,27 @@ class PlannedRequest(CamelModel):
     entity_type: str | None = None
     entity_id: str | None = None
     entity_path: str | None = None
+    platform: str | None = None  # a set with several targets: which platform it goes to
+
+
+class TargetCheckOut(CamelModel):
+    """One target's verdict by its platform's rules (and, in a dry run, its requests)."""
+
+    platform: str
+    ad_account_id: uuid.UUID | None
+    valid: bool
+    problems: list[ProblemOut]
+    requests: list[PlannedRequest] | None = None
+
+
+class ValidationOut(CamelModel):
+    """`platform`: the first target; `problems`: every target's (each names its platform when
+    there are several); `targets`: each target's own verdict."""
+
+    valid: bool
+    platform: str
+    problems: list[ProblemOut]
+    targets: list[TargetCheckOut] = Field(default_factory=list)
 
 
 class DryRunOut(ValidationOut):
@@ -133,15 +160,16 @@ class SyncStatusOut(CamelModel):
 @router.post("/{set_id}/validate", response_model=ValidationOut)
 async def validate_campaign_set(
     set_id: str, tenant: TenantDep, session: SessionDep
-) -> ValidationOut:
-    """Check the whole set against its platform's rules: every problem at once, each with the
-    field path it belongs to (`campaigns.0.adGroups.1.bidAmount`). Nothing is sent anywhere."""
-    campaign_set, account = await _get_set_and_account(session, tenant.id, set_id)
-    tree = await load_tree(session, tenant.id, campaign_set, account)
-    problems = problems_json(validate(tree))
-    return ValidationOut.model_validate(
-        {"valid": not problems, "platform": campaign_set.platform, "problems": problems}
-    )
+) -> JSONResponse:
+    """Check the whole set against each target's platform rules: every problem at once, each
+    with the field path it belongs to (`campaigns.0.adGroups.1.bidAmount`) and, with several
+    targets, its platform; `targets` has each target's verdict. Nothing is sent anywhere."""
+    campaign_set = await _get_set(session, tenant.id, set_id)
+    checks = [
+        _target_check(target, validate(target.tree))
+        for target in await target_trees(session, tenant.id, campaign_set)
+    ]
+    return _json(ValidationOut.model_validate(_merged(campaign_set, checks)))
 
 
 @router.post(
@@ -172,19 +200,19 @@ async def sync_campaign_set(
     """Push the set to its platform in the background; joins a sync already running. Refused
     (422, every problem listed) when the set breaks its platform's rules."""
     if dry_run_only:
-        campaign_set, account = await _get_set_and_account(session, tenant.id, set_id)
-        tree = await load_tree(session, tenant.id, campaign_set, account)
-        problems = validate(tree)
-        preview = await dry_run(tree, account)
-        out = DryRunOut.model_validate(
-            {
-                "valid": not problems,
-                "platform": campaign_set.platform,
-                "problems": problems_json(problems or preview.problems),
-                "requests": preview.requests,
-            }
-        )
-        return JSONResponse(out.model_dump(mode="json", by_alias=True))
+        campaign_set = await _get_set(session, tenant.id, set_id)
+        checks = []
+        for target in await target_trees(session, tenant.id, campaign_set):
+            problems = validate(target.tree)
+            preview = await dry_run(target.tree, target.account)
+            checks.append(_target_check(target, problems or preview.problems, preview.requests))
+        merged = _merged(campaign_set, checks)
+        merged["requests"] = [
+            request | ({"platform": check["platform"]} if len(checks) > 1 else {})
+            for check in checks
+            for request in check["requests"]
+        ]
+        return _json(DryRunOut.model_validate(merged))
     return await _start(set_id, "push", tenant.id, session, temporal, settings, request)
 
 
@@ -256,6 +284,40 @@ async def sync_stream(
     )
 
 
+def _json(out: ValidationOut) -> JSONResponse:
+    """A set with one target answers as before targets existed (no `targets`)."""
+    exclude = {"targets"} if len(out.targets) < 2 else None
+    return JSONResponse(out.model_dump(mode="json", by_alias=True, exclude=exclude))
+
+
+def _target_check(
+    target: TargetTree, problems: list[Any], requests: list[Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "platform": target.platform,
+        "adAccountId": target.account.id if target.account else None,
+        "valid": not problems,
+        "problems": problems_json(problems),
+        "requests": requests,
+    }
+
+
+def _merged(campaign_set: CampaignSet, checks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every target's verdict in one: valid when all are; each problem names its platform when
+    the set has several targets."""
+    several = len(checks) > 1
+    return {
+        "valid": all(check["valid"] for check in checks),
+        "platform": campaign_set.platform,
+        "problems": [
+            problem | ({"platform": check["platform"]} if several else {})
+            for check in checks
+            for problem in check["problems"]
+        ],
+        "targets": checks,
+    }
+
+
 # -- starting -------------------------------------------------------------------------------
 
 
@@ -268,14 +330,17 @@ async def _start(
     settings: Settings,
     request: Request,
 ) -> SyncAccepted:
-    campaign_set, account = await _get_set_and_account(session, tenant_id, set_id)
+    campaign_set = await _get_set(session, tenant_id, set_id)
     if campaign_set.ad_account_id is None:
         detail = [{"field": "adAccountId", "message": "the set has no ad account to sync to"}]
         raise ApiError(422, "validation_error", detail)
+    targets = await target_trees(session, tenant_id, campaign_set)
     if operation == "push":
-        problems = validate(await load_tree(session, tenant_id, campaign_set, account))
-        if problems:
-            raise ApiError(422, "validation_error", problems_json(problems))
+        # Every target by its own platform's rules (each problem names its platform when
+        # there are several).
+        merged = _merged(campaign_set, [_target_check(t, validate(t.tree)) for t in targets])
+        if merged["problems"]:
+            raise ApiError(422, "validation_error", merged["problems"])
     workflow_id = (
         sync_workflow_id(campaign_set.id)
         if operation == "push"
@@ -286,10 +351,12 @@ async def _start(
         await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
         await session.commit()
         return SyncAccepted(job_id=workflow_id, status="running")
-    verdict = await CircuitBreakerService.from_settings(request.app.state.sessions, settings).check(
-        campaign_set.platform
-    )
-    if not verdict.allowed:
+    breaker = CircuitBreakerService.from_settings(request.app.state.sessions, settings)
+    # Refused only when every target's platform is failing: one platform's outage must not
+    # hold the others (its target fails in the run, with the reason).
+    verdicts = [await breaker.check(t.platform) for t in targets]
+    verdict = verdicts[0]
+    if not any(v.allowed for v in verdicts):
         raise ApiError(
             503,
             "circuit_open",
@@ -311,6 +378,12 @@ async def _start(
         max_batches_per_run=settings.sync_batches_per_run,
         call_max_attempts=settings.sync_call_max_attempts,
         retry_initial_seconds=settings.sync_retry_initial_seconds,
+        targets=[
+            SyncTarget(platform=t.platform, task_queue=platform(t.platform).task_queue(settings))
+            for t in targets
+        ]
+        if len(targets) > 1
+        else [],
     )
     # The job row is written in a transaction committed only once Temporal took the request
     # (its `requested_at`, the transaction's start, precedes the run it names).
@@ -462,34 +535,64 @@ async def _events(
 ) -> AsyncIterator[str]:
     run_id, replay = await _run_to_follow(sessions, temporal, tenant_id, set_id, request)
     seen: set[uuid.UUID] = set()
+    async with tenant_session(sessions, tenant_id) as session:
+        several = len(await CampaignSetTargetRepository(session).list(tenant_id, set_id)) > 1
     while not await request.is_disconnected():
         async with tenant_session(sessions, tenant_id) as session:
             repo = SetSyncRepository(session)
             run = await repo.get_run(tenant_id, run_id) if run_id else None
             outcomes = await repo.run_outcomes(tenant_id, run.id) if run and replay else []
             progress, errors = await _progress(session, tenant_id, run)
+            new = [o for o in outcomes if o[0] not in seen]
+            # Several targets: each event also says where the campaign stands on each.
+            standing = (
+                await campaign_standing(session, tenant_id, [o[0] for o in new]) if several else {}
+            )
+            targets = (
+                await _targets_now(session, tenant_id, set_id)
+                if several and run is not None and run.finished_at is not None
+                else None
+            )
         if run_id is None:
             yield _sse("sync-complete", {"status": "none", **progress.model_dump(), "errors": []})
             return
-        for campaign_id, outcome, platform_id in outcomes:
-            if campaign_id not in seen:
-                seen.add(campaign_id)
-                yield _sse(
-                    "sync-progress",
-                    {"campaignId": str(campaign_id), "status": outcome, "platformId": platform_id},
-                )
+        for campaign_id, outcome, platform_id in new:
+            seen.add(campaign_id)
+            event: dict[str, Any] = {
+                "campaignId": str(campaign_id), "status": outcome, "platformId": platform_id
+            }  # fmt: skip
+            if several:
+                event["targets"] = standing.get(campaign_id, {})
+            yield _sse("sync-progress", event)
         if run is not None and run.finished_at is not None:
-            yield _sse(
-                "sync-complete",
-                {
-                    "status": run.status,
-                    **progress.model_dump(),
-                    "errors": [e.model_dump(by_alias=True) for e in errors],
-                    "error": run.error,
-                },
-            )
+            complete: dict[str, Any] = {
+                "status": run.status,
+                **progress.model_dump(),
+                "errors": [e.model_dump(by_alias=True) for e in errors],
+                "error": run.error,
+            }
+            if targets is not None:
+                complete["targets"] = targets
+            yield _sse("sync-complete", complete)
             return
         await asyncio.sleep(SSE_POLL_SECONDS)
+
+
+async def _targets_now(
+    session: AsyncSession, tenant_id: uuid.UUID, set_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """Each target's status and its campaigns by status there."""
+    repo = CampaignSetTargetRepository(session)
+    counts = await repo.campaign_counts(tenant_id, set_id)
+    return [
+        {
+            "platform": t.platform,
+            "syncStatus": t.sync_status,
+            "syncError": t.sync_error,
+            "campaigns": counts.get(t.platform, {"total": 0, "onPlatform": 0}),
+        }
+        for t in await repo.list(tenant_id, set_id)
+    ]
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from flightdeck.db.models.campaign_requests import CampaignRequest
 from flightdeck.db.models.campaign_sets import (
     AdGroup,
     CampaignSet,
+    CampaignSetTarget,
     GeneratedAd,
     GeneratedCampaign,
     Keyword,
@@ -39,6 +40,7 @@ from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
 __all__ = [
+    "CampaignSetTarget",
     "SetSyncRun",
     "AiActionLog",
     "AiRecommendation",

@@ -16,6 +16,8 @@ class AuditLogEntry(CreatedAt, Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_tenant_entity_created", "tenant_id", "entity_type", "created_at"),
+        # The audit list pages newest first (keyset on created_at, id).
+        Index("ix_audit_log_tenant_created", "tenant_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

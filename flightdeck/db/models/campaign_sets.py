@@ -23,6 +23,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     false,
     func,
 )
@@ -113,6 +114,42 @@ class CampaignSet(UUIDPrimaryKey, Timestamps, TenantOwned):
         order_by=lambda: (GeneratedCampaign.position, GeneratedCampaign.id),
         passive_deletes=True,
     )
+    targets: Mapped[list[CampaignSetTarget]] = relationship(
+        lazy="raise",
+        order_by=lambda: (CampaignSetTarget.position, CampaignSetTarget.id),
+        passive_deletes=True,
+    )
+
+
+class CampaignSetTarget(UUIDPrimaryKey, Timestamps, TenantOwned):
+    """One ad account a set is synced to: at most one per platform (the mapping of an entity
+    on a platform is its `sync_records` row, unique per entity and platform). Position 0 is the
+    set's first target, mirrored in `campaign_sets.platform` / `ad_account_id` (and in the
+    entities' `platform_*_id` columns, see ARCHITECTURE "Campaign sets: targets")."""
+
+    __tablename__ = "campaign_set_targets"
+    __table_args__ = (
+        UniqueConstraint("campaign_set_id", "platform"),
+        Index("ix_campaign_set_targets_tenant_set", "tenant_id", "campaign_set_id"),
+        in_check("platform", PLATFORMS),
+        in_check("sync_status", SYNC_STATUSES),
+    )
+
+    campaign_set_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("campaign_sets.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    platform: Mapped[str] = mapped_column(String(20))
+    ad_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ad_accounts.id"), index=True
+    )
+    sync_status: Mapped[str] = mapped_column(
+        String(20), default="pending", server_default="pending"
+    )
+    # Why the target's last operation did not complete (its platform down, its account to
+    # reconnect), in the target's own words.
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class GeneratedCampaign(UUIDPrimaryKey, SyncedEntity, BudgetColumns, Timestamps, TenantOwned):

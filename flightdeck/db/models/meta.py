@@ -105,6 +105,7 @@ class MetaCampaign(UUIDPrimaryKey, Timestamps, TenantOwned):
     __tablename__ = "meta_campaigns"
     __table_args__ = (
         Index("ix_meta_campaigns_published_status", "tenant_id", "published_status"),
+        Index("ix_meta_campaigns_tenant_created", "tenant_id", "created_at", "id"),
         in_check("initial_goal", INITIAL_GOALS),
         in_check("status", CAMPAIGN_STATUSES),
         in_check("published_status", PUBLISHED_STATUSES),

@@ -58,6 +58,7 @@ class PlatformCampaign(UUIDPrimaryKey, Timestamps, TenantOwned):
         UniqueConstraint("tenant_id", "platform", "platform_campaign_id"),
         Index("ix_platform_campaigns_tenant_account", "tenant_id", "platform", "account_id"),
         Index("ix_platform_campaigns_tenant_status", "tenant_id", "status"),
+        Index("ix_platform_campaigns_tenant_created", "tenant_id", "created_at", "id"),
         in_check("platform", METRIC_PLATFORMS),
         in_check("status", CAMPAIGN_STATUSES),
         in_check("budget_type", BUDGET_TYPES),

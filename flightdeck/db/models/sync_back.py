@@ -62,6 +62,7 @@ class SyncConflict(UUIDPrimaryKey, Timestamps, TenantOwned):
     __tablename__ = "sync_conflicts"
     __table_args__ = (
         Index("ix_sync_conflicts_tenant_status", "tenant_id", "status"),
+        Index("ix_sync_conflicts_tenant_created", "tenant_id", "created_at", "id"),
         Index(
             "uq_sync_conflicts_open_entity",
             "entity_type",

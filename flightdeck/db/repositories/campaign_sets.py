@@ -38,6 +38,7 @@ from sqlalchemy.orm import selectinload
 from flightdeck.db.models import (
     AdGroup,
     CampaignSet,
+    CampaignSetTarget,
     GeneratedAd,
     GeneratedCampaign,
     Keyword,
@@ -194,17 +195,32 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         platform: Platform = "reddit",
         ad_account_id: uuid.UUID | None = None,
         campaigns: Sequence[NewCampaign] = (),
+        targets: Sequence[tuple[str, uuid.UUID | None]] | None = None,
     ) -> CampaignSet:
-        """Store a set with its whole tree; returns it loaded as `get_tree` does."""
+        """Store a set with its targets (default: `platform` + `ad_account_id`; else the
+        first of `targets` is mirrored there) and its whole tree; returns it loaded as
+        `get_tree` does."""
+        targets = list(targets) if targets else [(platform, ad_account_id)]
         row = CampaignSet(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
             name=name,
             description=description,
-            platform=platform,
-            ad_account_id=ad_account_id,
+            platform=targets[0][0],
+            ad_account_id=targets[0][1],
         )
         rows: builtins.list[Any] = [row]
+        rows += [
+            CampaignSetTarget(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                campaign_set_id=row.id,
+                position=position,
+                platform=target_platform,
+                ad_account_id=account,
+            )
+            for position, (target_platform, account) in enumerate(targets)
+        ]
         for position, campaign in enumerate(campaigns):
             rows += self._campaign_rows(tenant_id, row.id, position, campaign)
         await self._write(lambda: self.session.add_all(rows))
@@ -224,7 +240,10 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         campaigns = CampaignSet.campaigns.and_(
             _visible(GeneratedCampaign, tenant_id, include_deleted)
         )
-        options = [selectinload(campaigns).options(*_campaign_subtree(tenant_id, include_deleted))]
+        options = [
+            selectinload(campaigns).options(*_campaign_subtree(tenant_id, include_deleted)),
+            selectinload(CampaignSet.targets),
+        ]
         statement = self._select(tenant_id, CampaignSet.id == set_id).options(*options)
         return await self._one_or_none(statement.execution_options(populate_existing=True))
 
@@ -237,7 +256,7 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         cursor: str | None = None,
     ) -> Page[CampaignSet]:
         """A page of sets (without trees), newest first, and the next page's cursor."""
-        statement = self._select(tenant_id)
+        statement = self._select(tenant_id).options(selectinload(CampaignSet.targets))
         if status is not None:
             statement = statement.where(CampaignSet.status == status)
         return await SET_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
@@ -258,6 +277,16 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         if account_change and await self.has_platform_objects(tenant_id, set_id):
             raise LiveOnPlatformError("the set has campaigns on the platform under its account")
         await self._write(lambda: _assign(row, changes))
+        if account_change:  # the first target is the set's platform + ad account
+            await self.session.execute(
+                update(CampaignSetTarget)
+                .where(
+                    CampaignSetTarget.tenant_id == tenant_id,
+                    CampaignSetTarget.campaign_set_id == set_id,
+                    CampaignSetTarget.platform == row.platform,
+                )
+                .values(ad_account_id=changes["ad_account_id"])
+            )
         return row
 
     async def delete(self, tenant_id: uuid.UUID, set_id: uuid.UUID) -> bool:
@@ -277,13 +306,23 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         return True
 
     async def has_platform_objects(self, tenant_id: uuid.UUID, set_id: uuid.UUID) -> bool:
-        """Whether a campaign of the set exists on the platform (or is being created there).
-        A soft-deleted campaign whose deletion has been synced no longer counts."""
+        """Whether a campaign of the set exists on any of its targets (or is being created
+        there). A soft-deleted campaign whose deletion has been synced no longer counts."""
         on_platform = and_(
             GeneratedCampaign.platform_campaign_id.is_not(None),
             or_(
                 GeneratedCampaign.deleted_at.is_(None),
                 GeneratedCampaign.sync_status != "synced",
+            ),
+        )
+        # Another target's mapping (its sync record), not deleted there.
+        on_platform = or_(
+            on_platform,
+            exists().where(
+                SyncRecord.entity_type == "campaign",
+                SyncRecord.entity_id == GeneratedCampaign.id,
+                SyncRecord.platform_id.is_not(None),
+                SyncRecord.state != "deleted",
             ),
         )
         statement = select(
@@ -550,10 +589,14 @@ class CampaignSetRepository(TenantScopedRepository[CampaignSet]):
         platform_id: str | None = None,
         sync_error: str | None = None,
         platform_post_id: str | None = None,
+        mirror: bool = True,
     ) -> bool:
         """For the sync engine: store an entity's platform id (right after the call that made
         it) and its sync outcome. Not a content change: nothing else is marked pending.
-        Whether the entity exists."""
+        Whether the entity exists. `mirror=False`: the push was for a target other than the
+        set's first, whose mapping and status are its sync records alone (nothing written)."""
+        if not mirror:
+            return True
         model, platform_id_column = _SYNCED_MODELS[entity_type]
         values: dict[str, Any] = {"sync_status": sync_status, "sync_error": sync_error}
         if sync_status == "synced":

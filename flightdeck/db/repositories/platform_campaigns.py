@@ -86,6 +86,32 @@ _REDDIT = text(
           EXCLUDED.generated_campaign_id
     """
 )
+# A set's other targets (issue 14 item 2): each target's campaign, its id from the target's
+# sync record (the mapping of every target; `generated_campaigns.platform_campaign_id` mirrors
+# the first target only, registered above).
+_SET_TARGETS = text(
+    """
+    INSERT INTO platform_campaigns (tenant_id, platform, account_id, connection_id,
+        platform_campaign_id, name, status, origin, generated_campaign_id, budget_amount,
+        budget_type, currency)
+    SELECT g.tenant_id, t.platform, a.platform_account_id, a.id, r.platform_id, g.name,
+        CASE WHEN g.deleted_at IS NOT NULL OR r.state = 'deleted' THEN 'deleted'
+             WHEN g.status = 'paused' THEN 'paused' ELSE 'active' END,
+        'campaign_set', g.id, g.budget_amount, g.budget_type, g.currency
+    FROM generated_campaigns g
+    JOIN campaign_set_targets t ON t.campaign_set_id = g.campaign_set_id AND t.position > 0
+    JOIN sync_records r ON r.tenant_id = g.tenant_id AND r.entity_type = 'campaign'
+        AND r.entity_id = g.id AND r.platform = t.platform
+    JOIN ad_accounts a ON a.id = t.ad_account_id
+    WHERE (CAST(:tenant AS uuid) IS NULL OR g.tenant_id = :tenant)
+      AND r.platform_id IS NOT NULL
+      AND a.platform_account_id IS NOT NULL
+    ON CONFLICT (tenant_id, platform, platform_campaign_id) DO UPDATE
+    SET origin = 'campaign_set', generated_campaign_id = EXCLUDED.generated_campaign_id
+    WHERE platform_campaigns.generated_campaign_id IS DISTINCT FROM
+          EXCLUDED.generated_campaign_id
+    """
+)
 # `xmax = 0`: true for a row the upsert inserted, false for one it updated.
 INSERTED: Label[bool] = literal_column("(xmax = 0)", Boolean).label("inserted")
 REGISTRY_COLUMNS = (
@@ -109,7 +135,7 @@ class PlatformCampaignRepository(TenantScopedRepository[PlatformCampaign]):
         """Flightdeck's own campaigns into the registry (and linked); how many rows changed.
         Every tenant's when `tenant_id` is None (a system session: the metrics Schedule)."""
         changed = 0
-        for statement in (_RELAY, _META, _REDDIT):
+        for statement in (_RELAY, _META, _REDDIT, _SET_TARGETS):
             result = await self.session.execute(statement, {"tenant": tenant_id})
             changed += int(getattr(result, "rowcount", 0) or 0)
         return changed

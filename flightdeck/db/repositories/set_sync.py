@@ -63,18 +63,27 @@ class SetSyncRepository:
             SyncRecord.entity_id == GeneratedCampaign.id,
             SyncRecord.state == "deleted",
         )
+        # On some target of the set (its sync record maps it there, not deleted): a set with
+        # several targets may have it on others than the first (mirrored on the column).
+        on_a_target = exists().where(
+            SyncRecord.entity_type == "campaign",
+            SyncRecord.entity_id == GeneratedCampaign.id,
+            SyncRecord.platform_id.is_not(None),
+            SyncRecord.state != "deleted",
+        )
         criteria = [
             GeneratedCampaign.tenant_id == tenant_id,
             GeneratedCampaign.campaign_set_id == set_id,
             or_(
                 GeneratedCampaign.deleted_at.is_(None),
                 and_(GeneratedCampaign.platform_campaign_id.is_not(None), ~deletion_done),
+                on_a_target,
             ),
         ]
         if only is not None:
             criteria.append(GeneratedCampaign.id.in_(only))
         if with_platform_id:
-            criteria.append(GeneratedCampaign.platform_campaign_id.is_not(None))
+            criteria.append(or_(GeneratedCampaign.platform_campaign_id.is_not(None), on_a_target))
         return and_(*criteria)
 
     async def campaign_ids_to_sync(
@@ -216,9 +225,16 @@ class SetSyncRepository:
         return {outcome or "running": int(n) for outcome, n in rows.all()}
 
     async def close_run(
-        self, tenant_id: uuid.UUID, run_id: uuid.UUID, fatal_error: str | None
+        self,
+        tenant_id: uuid.UUID,
+        run_id: uuid.UUID,
+        fatal_error: str | None,
+        *,
+        some_target_done: bool = False,
     ) -> tuple[SetSyncRun, bool]:
-        """Final counts and status (once; a repeat returns the row as closed the first time)."""
+        """Final counts and status (once; a repeat returns the row as closed the first time).
+        `some_target_done`: with several targets, one got its campaigns although every campaign
+        failed somewhere: completed with errors, not failed."""
         run = await self.session.scalar(
             select(SetSyncRun)
             .where(SetSyncRun.tenant_id == tenant_id, SetSyncRun.id == run_id)
@@ -232,7 +248,7 @@ class SetSyncRepository:
         run.synced, run.failed = counts.get("synced", 0), counts.get("failed", 0)
         run.held, run.skipped = counts.get("held", 0), counts.get("skipped", 0)
         run.total = run.synced + run.failed + run.held + run.skipped
-        if fatal_error or (run.failed and run.failed == run.total):
+        if fatal_error or (run.failed and run.failed == run.total and not some_target_done):
             run.status = "failed"
             run.error = fatal_error or "every campaign failed"
         else:
@@ -344,6 +360,21 @@ class SetSyncRepository:
         found = row.first()
         return (found[0], found[1], found[2]) if found else None
 
+    async def ad_with_set(
+        self, tenant_id: uuid.UUID, ad_id: uuid.UUID
+    ) -> tuple[GeneratedAd, AdGroup, CampaignSet] | None:
+        """The ad, its ad group and its set (whose targets name the ad accounts), in one
+        query (every ad and post push starts here)."""
+        row = await self.session.execute(
+            select(GeneratedAd, AdGroup, CampaignSet)
+            .join(AdGroup, AdGroup.id == GeneratedAd.ad_group_id)
+            .join(GeneratedCampaign, GeneratedCampaign.id == AdGroup.campaign_id)
+            .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
+            .where(GeneratedAd.tenant_id == tenant_id, GeneratedAd.id == ad_id)
+        )
+        found = row.first()
+        return (found[0], found[1], found[2]) if found else None
+
     async def campaign(
         self, tenant_id: uuid.UUID, campaign_id: uuid.UUID
     ) -> GeneratedCampaign | None:
@@ -401,18 +432,20 @@ class SetSyncRepository:
         await self.session.execute(statement.values(**values))
 
     async def deletions_done(
-        self, tenant_id: uuid.UUID, entity_ids: list[uuid.UUID]
+        self, tenant_id: uuid.UUID, entity_ids: list[uuid.UUID], platform: str | None = None
     ) -> set[uuid.UUID]:
-        """Which of these (soft-deleted) entities' deletion already reached the platform."""
+        """Which of these (soft-deleted) entities' deletion already reached the platform (one
+        target's, given `platform`)."""
         if not entity_ids:
             return set()
-        rows = await self.session.scalars(
-            select(SyncRecord.entity_id).where(
-                SyncRecord.tenant_id == tenant_id,
-                SyncRecord.entity_id.in_(entity_ids),
-                SyncRecord.state == "deleted",
-            )
-        )
+        criteria = [
+            SyncRecord.tenant_id == tenant_id,
+            SyncRecord.entity_id.in_(entity_ids),
+            SyncRecord.state == "deleted",
+        ]
+        if platform is not None:
+            criteria.append(SyncRecord.platform == platform)
+        rows = await self.session.scalars(select(SyncRecord.entity_id).where(*criteria))
         return set(rows.all())
 
     async def keywords_synced(

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from flightdeck.db.models import (
     AdGroup,
     Alert,
     CampaignSet,
+    CampaignSetTarget,
     GeneratedCampaign,
     SyncBackRun,
     SyncConflict,
@@ -317,19 +318,39 @@ class SyncedEntities:
     async def accounts_to_poll(
         self, platform: str, tenant_id: uuid.UUID | None = None
     ) -> builtins.list[tuple[uuid.UUID, uuid.UUID]]:
-        """(tenant, ad account) pairs of connected accounts with synced campaigns."""
+        """(tenant, ad account) pairs of connected accounts with synced campaigns: as a set's
+        first target (mirrored on the campaigns) or as another target (its sync records)."""
+        as_other_target = (
+            select(SyncRecord.id)
+            .join(GeneratedCampaign, GeneratedCampaign.id == SyncRecord.entity_id)
+            .join(
+                CampaignSetTarget,
+                CampaignSetTarget.campaign_set_id == GeneratedCampaign.campaign_set_id,
+            )
+            .where(
+                CampaignSetTarget.ad_account_id == AdAccount.id,
+                CampaignSetTarget.position > 0,
+                SyncRecord.entity_type == "campaign",
+                SyncRecord.platform == platform,
+                SyncRecord.platform_id.is_not(None),
+            )
+            .exists()
+        )
         statement = (
             select(AdAccount.tenant_id, AdAccount.id)
             .where(
                 AdAccount.platform == platform,
                 AdAccount.status == "active",
-                select(GeneratedCampaign.id)
-                .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
-                .where(
-                    CampaignSet.ad_account_id == AdAccount.id,
-                    GeneratedCampaign.platform_campaign_id.is_not(None),
-                )
-                .exists(),
+                or_(
+                    select(GeneratedCampaign.id)
+                    .join(CampaignSet, CampaignSet.id == GeneratedCampaign.campaign_set_id)
+                    .where(
+                        CampaignSet.ad_account_id == AdAccount.id,
+                        GeneratedCampaign.platform_campaign_id.is_not(None),
+                    )
+                    .exists(),
+                    as_other_target,
+                ),
             )
             .order_by(AdAccount.tenant_id, AdAccount.id)
         )
@@ -401,12 +422,80 @@ class SyncedEntities:
         )
         ads = [row for row in rows.all() if row.ad_group_id in live_groups]
         records = await self._records(connection, tenant_id, platform)
+        other = await self._as_other_target(connection, tenant_id, ad_account_id, platform, records)
+        campaigns, groups, ads = campaigns + other[0], groups + other[1], ads + other[2]
         return SimpleNamespace(
             campaigns=[(row, records["campaign"].get(row.id)) for row in campaigns],
             ad_groups=[(row, records["ad_group"].get(row.id)) for row in groups],
             ads=[(row, records["ad"].get(row.id)) for row in ads],
             statements=4,
         )
+
+    async def _as_other_target(
+        self,
+        connection: Any,
+        tenant_id: uuid.UUID,
+        ad_account_id: uuid.UUID,
+        platform: str,
+        records: dict[str, dict[uuid.UUID, Any]],
+    ) -> tuple[builtins.list[Any], builtins.list[Any], builtins.list[Any]]:
+        """The live entities of sets this account is a target of other than the first: rows
+        shaped as the first target's, their platform ids from this platform's sync records
+        (the mapping of every target; the entities' own columns mirror the first only)."""
+        targeted = (
+            await connection.execute(
+                select(GeneratedCampaign.id)
+                .join(
+                    CampaignSetTarget,
+                    CampaignSetTarget.campaign_set_id == GeneratedCampaign.campaign_set_id,
+                )
+                .where(
+                    GeneratedCampaign.tenant_id == tenant_id,
+                    CampaignSetTarget.ad_account_id == ad_account_id,
+                    CampaignSetTarget.platform == platform,
+                    CampaignSetTarget.position > 0,
+                    GeneratedCampaign.deleted_at.is_(None),
+                )
+            )
+        ).all()
+        if not targeted:
+            return [], [], []
+
+        def mapped(entity_type: str, entity_id: uuid.UUID) -> str | None:
+            record = records[entity_type].get(entity_id)
+            return record.platform_id if record is not None else None
+
+        campaigns = [
+            SimpleNamespace(id=row.id, platform_campaign_id=pid)
+            for row in targeted
+            if (pid := mapped("campaign", row.id))
+        ]
+        live_campaigns = [c.id for c in campaigns]
+        rows = await connection.execute(
+            select(AdGroup.id, AdGroup.campaign_id).where(
+                AdGroup.tenant_id == tenant_id,
+                AdGroup.campaign_id.in_(live_campaigns),
+                AdGroup.deleted_at.is_(None),
+            )
+        )
+        groups = [
+            SimpleNamespace(id=row.id, campaign_id=row.campaign_id, platform_ad_group_id=pid)
+            for row in rows.all()
+            if (pid := mapped("ad_group", row.id))
+        ]
+        rows = await connection.execute(
+            select(GeneratedAd.id, GeneratedAd.ad_group_id).where(
+                GeneratedAd.tenant_id == tenant_id,
+                GeneratedAd.ad_group_id.in_([g.id for g in groups]),
+                GeneratedAd.deleted_at.is_(None),
+            )
+        )
+        ads = [
+            SimpleNamespace(id=row.id, ad_group_id=row.ad_group_id, platform_ad_id=pid)
+            for row in rows.all()
+            if (pid := mapped("ad", row.id))
+        ]
+        return campaigns, groups, ads
 
     async def _records(
         self, connection: Any, tenant_id: uuid.UUID, platform: str
@@ -421,6 +510,7 @@ class SyncedEntities:
                 SyncRecord.entity_id,
                 SyncRecord.id,
                 SyncRecord.synced_snapshot,
+                SyncRecord.platform_id,
             ).where(
                 SyncRecord.tenant_id == tenant_id,
                 SyncRecord.entity_type.in_(("campaign", "ad_group", "ad")),
