@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from flightdeck.activities.sync import ACTOR, _create_outcome_unknown, not_applied
+from flightdeck.activities.sync import ACTOR, _create_outcome_unknown, _mirrored, not_applied
 from flightdeck.db.models import AdGroup, GeneratedAd, GeneratedCampaign, Keyword
 from flightdeck.db.repositories.campaign_sets import (
     CampaignSetRepository,
@@ -239,13 +239,18 @@ class TreePush:
                 return
             kind, entity_id = culprit
             message = exc.message
+            # The entities' own columns and keyword rows show the set's first target only.
+            mirror = _mirrored(self.inp)
             if kind == "keyword":
-                await CampaignTreeRepository(session).keyword_refused(tenant, entity_id, message)
+                if mirror:
+                    await CampaignTreeRepository(session).keyword_refused(
+                        tenant, entity_id, message
+                    )
                 return
             assert kind in ("ad_group", "ad")
             await records.mark_failed(tenant, kind, entity_id, platform, message=message)
             await entities.record_sync_result(
-                tenant, kind, entity_id, sync_status="failed", sync_error=message
+                tenant, kind, entity_id, sync_status="failed", sync_error=message, mirror=mirror
             )
 
     def _culprit(
@@ -308,8 +313,11 @@ class TreePush:
         platform = self.inp.platform
         async with tenant_session(self.acts._sessions, tenant) as session, session.begin():
             trees = CampaignTreeRepository(session)
-            await trees.synced(tenant, platform, synced)
-            await trees.keywords_created(tenant, keywords)
+            # Another target than the set's first: its ids live in its sync records only.
+            mirror = _mirrored(self.inp)
+            await trees.synced(tenant, platform, synced, mirror=mirror)
+            if mirror:
+                await trees.keywords_created(tenant, keywords)
             records = SyncRecordRepository(session)
             for entity_type, entity_id in missing_ids:
                 # Not in the found tree: never created (the per-entity push that follows

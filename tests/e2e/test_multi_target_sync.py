@@ -238,13 +238,14 @@ async def test_one_set_synced_to_reddit_google_and_meta_at_once(rig: System) -> 
 
 
 async def test_lost_answers_on_two_targets_leave_no_duplicates(rig: System) -> None:
-    """A third of Reddit's and Google's create answers are lost after the object was made: each
-    target's retry finds its own object by its marker, on its own account, never the other's."""
+    """A third of Reddit's create answers and the first two of Google's (each a whole campaign
+    tree's one `googleAds:mutate`) are lost after the objects were made: each target's retry
+    finds its own objects by their markers, on its own account, never the other's."""
     accounts = await three_accounts(rig)
     created = await make_set(rig, accounts, 3)
     await rig.faults(
         {"platform": "reddit", "method": "POST", "lostResponseRate": 0.35},
-        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 0.35},
+        {"platform": "google", "path": "googleAds:mutate", "lostResponseRate": 1.0, "remaining": 2},
         seed=11,
     )
     job = await rig.sync(created["id"])

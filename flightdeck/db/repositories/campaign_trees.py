@@ -84,10 +84,14 @@ class CampaignTreeRepository:
         if len(taken) != len(entities):
             raise LookupError("an entity of the tree has a sync record of another tenant")
 
-    async def synced(self, tenant_id: uuid.UUID, platform: str, made: list[SyncedEntity]) -> None:
+    async def synced(
+        self, tenant_id: uuid.UUID, platform: str, made: list[SyncedEntity], *, mirror: bool = True
+    ) -> None:
         """`mark_synced` and `record_sync_result` for every entity at once: the platform has
         exactly each snapshot, and each entity its platform id. A campaign keeps its attempt
-        count (its outcome is recorded once, after the run decides it)."""
+        count (its outcome is recorded once, after the run decides it). `mirror=False`: the
+        tree is on another target than the set's first, whose ids the entities' own columns
+        do not show (its sync records are its mapping)."""
         now = datetime.now(UTC)
         statement = insert(SyncRecord).values(
             [
@@ -122,6 +126,8 @@ class CampaignTreeRepository:
             where=SyncRecord.tenant_id == tenant_id,
         )
         await self.session.execute(statement)
+        if not mirror:
+            return
         for entity_type, (model, column) in _COLUMNS.items():
             rows = [
                 {
