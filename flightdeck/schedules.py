@@ -1,8 +1,10 @@
 """Temporal Schedules Flightdeck owns, created idempotently at bootstrap (`flightdeck worker`,
 `flightdeck dev`) and visible on the Web UI's Schedules page.
 
-- `sync-retry-sweep`: RetryFailedSyncsWorkflow every `sync_retry_interval_seconds` (5 min),
-  overlap SKIP (a slow sweep is never doubled).
+- `sync-retry-sweep` (Reddit), `sync-retry-sweep-google`, `sync-retry-sweep-meta`:
+  RetryFailedSyncsWorkflow for each registered platform every `sync_retry_interval_seconds`
+  (5 min), overlap SKIP (a slow sweep is never doubled). A platform's sweep retries the
+  campaigns that failed there, whichever of a set's targets that platform is.
 - `sync-back` (Reddit), `sync-back-google`, `sync-back-meta`: SyncBackWorkflow for each
   registered platform every `sync_back_interval_seconds` (15 min), overlap SKIP.
 - `meta-maintenance`: MetaMaintenanceWorkflow every `maintenance_interval_seconds` (daily):
@@ -50,6 +52,13 @@ METRICS_SYNC_SCHEDULE_ID = "metrics-sync"
 PENDING_PLANS_SCHEDULE_ID = "pending-plans-sweep"
 
 
+def retry_sweep_schedule_id(platform_name: str) -> str:
+    """Reddit's keeps the id it always had; every other platform has its own schedule."""
+    if platform_name == "reddit":
+        return RETRY_SWEEP_SCHEDULE_ID
+    return f"{RETRY_SWEEP_SCHEDULE_ID}-{platform_name}"
+
+
 def sync_back_schedule_id(platform_name: str) -> str:
     """Reddit's keeps the id it always had; every other platform has its own schedule."""
     return SYNC_BACK_SCHEDULE_ID if platform_name == "reddit" else f"sync-back-{platform_name}"
@@ -93,14 +102,14 @@ def sync_back_schedule(settings: Settings, platform_name: str = "reddit") -> Sch
     )
 
 
-def retry_sweep_schedule(settings: Settings) -> Schedule:
+def retry_sweep_schedule(settings: Settings, platform_name: str = "reddit") -> Schedule:
     arg = RetrySweepInput(
-        platform="reddit",
+        platform=platform_name,
         max_attempts=settings.sync_max_attempts,
         interval_seconds=settings.sync_retry_interval_seconds,
         batch_size=settings.sync_batch_size,
         window=settings.sync_window,
-        platform_task_queue=platform("reddit").task_queue(settings),
+        platform_task_queue=platform(platform_name).task_queue(settings),
         activity_timeout_seconds=settings.publish_activity_timeout_seconds,
         max_batches_per_run=settings.sync_batches_per_run,
         call_max_attempts=settings.sync_call_max_attempts,
@@ -110,9 +119,9 @@ def retry_sweep_schedule(settings: Settings) -> Schedule:
         action=ScheduleActionStartWorkflow(
             RetryFailedSyncsWorkflow.run,
             arg,
-            id="sync-retry-sweep-run",
+            id=f"{retry_sweep_schedule_id(platform_name)}-run",
             task_queue=settings.task_queue,
-            static_summary="Retry failed campaign syncs",
+            static_summary=f"Retry failed campaign syncs ({platform_name})",
         ),
         spec=ScheduleSpec(
             intervals=[
@@ -213,7 +222,10 @@ def pending_plans_schedule(settings: Settings) -> Schedule:
 async def ensure_schedules(client: Client, settings: Settings) -> list[str]:
     """Create every schedule, or bring an existing one up to date with the settings."""
     wanted = {
-        RETRY_SWEEP_SCHEDULE_ID: retry_sweep_schedule(settings),
+        **{
+            retry_sweep_schedule_id(entry.name): retry_sweep_schedule(settings, entry.name)
+            for entry in platforms()
+        },
         **{
             sync_back_schedule_id(entry.name): sync_back_schedule(settings, entry.name)
             for entry in platforms()

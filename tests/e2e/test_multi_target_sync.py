@@ -324,6 +324,64 @@ async def test_one_platform_down_does_not_hold_the_others(rig: System) -> None:
     assert await counts(rig) == expected(2)
 
 
+async def test_googles_retry_sweep_retries_what_failed_on_google_only(rig: System) -> None:
+    """Campaigns that failed on the set's Google target (not its first) are retried by Google's
+    own sweep (`sync-retry-sweep-google`): Google gets the whole set, Reddit and Meta are not
+    called again."""
+    from flightdeck.domain.sync import RetrySweepInput, RetrySweepResult
+    from flightdeck.platforms.registry import platform
+    from flightdeck.workflows.retry_failed_syncs import RetryFailedSyncsWorkflow
+    from tests.e2e.test_sync_retry_sweep import new_run_done
+
+    accounts = await three_accounts(rig)
+    created = await make_set(rig, accounts, 2)
+    await rig.faults(
+        {"platform": "google", "path": "googleAds:mutate", "status": 503, "errorRate": 1.0}
+    )
+    job = await rig.sync(created["id"])
+    assert job["status"] == "completed_with_errors", job
+    await rig.faults()
+    async with system_session(rig.sessions, "cli") as session, session.begin():
+        records = (
+            await session.scalars(
+                select(SyncRecord).where(
+                    SyncRecord.entity_type == "campaign",
+                    SyncRecord.entity_id.in_([uuid.UUID(c["id"]) for c in created["campaigns"]]),
+                )
+            )
+        ).all()
+        assert {(r.platform, r.sync_status) for r in records} == {
+            ("reddit", "synced"), ("google", "failed"), ("meta", "synced")
+        }  # fmt: skip
+        for record in records:  # as if the backoff's wait had passed
+            record.updated_at = datetime.now(UTC) - timedelta(days=1)
+    before = len((await rig.sim.get("/_sim/requests")).json())
+    asked = datetime.now(UTC)
+    settings = rig.settings
+    result = await rig.client.execute_workflow(
+        RetryFailedSyncsWorkflow.run,
+        RetrySweepInput(
+            platform="google",
+            platform_task_queue=platform("google").task_queue(settings),
+            batch_size=settings.sync_batch_size,
+            window=settings.sync_window,
+            call_max_attempts=settings.sync_call_max_attempts,
+            retry_initial_seconds=settings.sync_retry_initial_seconds,
+        ),
+        id=f"sweep-{uuid.uuid4().hex[:8]}",
+        task_queue=settings.task_queue,
+        result_type=RetrySweepResult,
+    )
+    set_id = created["id"]
+    assert result.started == [f"sync-set-{set_id}"], result
+    await new_run_done(rig, f"sync-set-{set_id}", asked)
+    assert await counts(rig) == expected(2)
+    later = (await rig.sim.get("/_sim/requests")).json()[before:]
+    assert {entry["platform"] for entry in later} == {"google"}, later
+    mapped = await mapping(rig, set_id)
+    assert len(set(mapped["google"]["ad"].values())) == 8
+
+
 async def test_targets_must_be_the_tenants_accounts_of_their_platform(rig: System) -> None:
     accounts = await three_accounts(rig)
     mismatched = {

@@ -129,6 +129,9 @@ async def test_bootstrap_creates_each_schedule_once(rig: System) -> None:
     ids = [s.id async for s in await rig.client.list_schedules()]
     expected = {
         RETRY_SWEEP_SCHEDULE_ID: ("RetryFailedSyncsWorkflow", timedelta(minutes=5)),
+        # Each registered platform has its own sweep (a set's other targets fail there too).
+        f"{RETRY_SWEEP_SCHEDULE_ID}-google": ("RetryFailedSyncsWorkflow", timedelta(minutes=5)),
+        f"{RETRY_SWEEP_SCHEDULE_ID}-meta": ("RetryFailedSyncsWorkflow", timedelta(minutes=5)),
         SYNC_BACK_SCHEDULE_ID: ("SyncBackWorkflow", timedelta(minutes=15)),
     }
     for schedule_id, (workflow, every) in expected.items():
