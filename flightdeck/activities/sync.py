@@ -200,7 +200,10 @@ class SyncActivities:
             total = await repo.run_total(tenant, run_id)
         if problem is not None:
             raise failure(Failure.REAUTH_REQUIRED, problem)
-        return SyncPlan(platform=campaign_set.platform, total=total, refused=refused)
+        # The run's platform: the one it was asked for when it is one target (a retry sweep's
+        # run on a set's Google or Meta target pushes there), else the set's first target.
+        run_platform = platforms[0] if len(platforms) == 1 else campaign_set.platform
+        return SyncPlan(platform=run_platform, total=total, refused=refused)
 
     @activity.defn(name=NEXT_CAMPAIGN_PAGE)
     async def next_campaign_page(self, inp: CampaignPageInput) -> CampaignPage:
