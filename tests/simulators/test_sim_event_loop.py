@@ -5,20 +5,9 @@ the simulated platform's latency grew with it (bench/publish.py)."""
 
 from __future__ import annotations
 
-import inspect
-
 from flightdeck.simulators.app import create_simulator_app
-from tests.api.test_event_loop import routes, sync_calls
+from tests.api.test_event_loop import assert_every_route_is_async
 
 
 def test_every_simulator_route_and_dependency_is_a_coroutine() -> None:
-    found = list(routes(create_simulator_app().routes))
-    assert len(found) > 50  # the walk reaches the included routers' routes
-    sync_endpoints = [
-        f"{sorted(r.methods)} {r.path}"
-        for r in found
-        if not inspect.iscoroutinefunction(r.endpoint)
-    ]
-    sync_dependencies = sorted({name for r in found for name in sync_calls(r.dependant)})
-    assert sync_endpoints == []
-    assert sync_dependencies == []
+    assert_every_route_is_async(create_simulator_app(), at_least=50)
