@@ -176,8 +176,16 @@ async def _check_targets(session: AsyncSession, tenant_id: uuid.UUID, body: Camp
     if (body.platform, body.ad_account_id) != (first.platform, first.ad_account_id):
         detail = [{"field": "targets.0", "message": "differs from platform/adAccountId"}]
         raise ApiError(422, "validation_error", detail)
+    await _check_each_target(session, tenant_id, body.targets)
+
+
+async def _check_each_target(
+    session: AsyncSession, tenant_id: uuid.UUID, targets: list[TargetIn]
+) -> None:
+    """Each target is one of the tenant's accounts of its platform, one per platform (a 422
+    naming `targets.N.platform` or `targets.N.adAccountId`)."""
     seen: set[str] = set()
-    for i, target in enumerate(body.targets):
+    for i, target in enumerate(targets):
         if target.platform in seen:
             message = f"at most one {target.platform} ad account per set"
             raise ApiError(422, "validation_error", [{"field": f"targets.{i}.platform",
@@ -208,15 +216,7 @@ async def _replace_targets(
         detail = [{"field": "targets.0.platform", "message": f"the first target is {row.platform}"
                    " (the set's platform): it cannot change"}]  # fmt: skip
         raise ApiError(422, "validation_error", detail)
-    seen: set[str] = set()
-    for i, target in enumerate(targets):
-        if target.platform in seen:
-            message = f"at most one {target.platform} ad account per set"
-            raise ApiError(422, "validation_error", [{"field": f"targets.{i}.platform",
-                                                      "message": message}])  # fmt: skip
-        seen.add(target.platform)
-        field = f"targets.{i}.adAccountId"
-        await _check_account(session, tenant_id, target.ad_account_id, target.platform, field)
+    await _check_each_target(session, tenant_id, targets)
     refused = await CampaignSetTargetRepository(session).replace(
         tenant_id, row, [(t.platform, t.ad_account_id) for t in targets]
     )
