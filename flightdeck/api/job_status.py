@@ -6,6 +6,11 @@ a pooled database connection while it waits on Temporal (issue 10 goal 3):
    route then releases its connection;
 2. `answer(snapshot, described)`: combined with a Temporal *describe* (short deadline; `None`
    when Temporal is slow, down, or the run is unknown). No workflow query, ever.
+
+A job whose end Postgres already holds (`Snapshot.settled`: a plan `active`, `paused`,
+`failed` or `cancelled`; a set's run under this job id finished) is answered from Postgres
+alone: every run records how it ended before it ends, so Temporal could add nothing, and a
+describe is the slowest part of a read while runs are in flight (bench/api_load.py).
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ class Snapshot:
     result: dict[str, Any] | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Postgres holds how the job ended: no describe is needed (module docstring).
+    settled: bool = False
 
 
 Reader = Callable[[AsyncSession, uuid.UUID, Job], Awaitable[Snapshot | None]]
@@ -120,7 +127,9 @@ async def _read_plan(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> S
     plan_status = {"failed": "failed", "cancelled": "cancelled"}.get(request.status)
     if request.status in ("active", "paused"):
         plan_status = "completed"
-    return Snapshot(job, plan_status or "running", progress, result, error)
+    return Snapshot(
+        job, plan_status or "running", progress, result, error, settled=plan_status is not None
+    )
 
 
 # -- campaign sets ----------------------------------------------------------------------------
@@ -183,6 +192,8 @@ async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Sn
         result,
         error,
         {"finished_at": finished_at, "run_status": pg_status},
+        # This job's own run finished (a run that started before the request is another's).
+        settled=finished_at is not None,
     )
 
 

@@ -21,6 +21,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from flightdeck.api.app import create_app
 from flightdeck.api.job_status import DESCRIBE_TIMEOUT, READERS
+from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.jobs import JobRepository
 from flightdeck.db.tenancy import system_session
 from flightdeck.jobs import JOB_KINDS
@@ -196,3 +197,42 @@ async def test_posting_a_plan_holds_no_connection_while_temporal_starts_its_run(
     assert temporal.starts_checked_out == [0]
     job = (await api.get(f"/api/v1/jobs/{posted.json()['workflowId']}", headers=headers)).json()
     assert job["kind"] == "plan_publish"
+
+
+async def test_a_job_whose_end_postgres_holds_is_answered_without_asking_temporal(
+    rig: tuple[httpx.AsyncClient, FakeTemporal],
+    tenant: tuple[uuid.UUID, dict[str, str]],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every run records how it ended before it ends, so a finished plan's job is Postgres's to
+    answer: no describe (the slowest part of a read while runs are in flight), and an
+    unreachable Temporal costs it nothing. A running one is still described."""
+    api, temporal = rig
+    tenant_id, headers = tenant
+    plan = json.loads(EXAMPLE_PLAN.read_text())
+    for kind, value in (
+        ("strategis_organization", plan["organization"]),
+        ("facebook_ad_account", plan["adAccountId"]),
+    ):
+        await api.post(
+            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
+        )
+    posted = (await api.post("/api/v1/campaign-plans", json=plan, headers=headers)).json()
+    job_url = f"/api/v1/jobs/{posted['workflowId']}"
+
+    running = (await api.get(job_url, headers=headers)).json()
+    assert running["status"] == "running"
+    assert [wid for wid, _ in temporal.describes] == [posted["workflowId"]]
+
+    async with system_session(sessions, "cli") as session:
+        await CampaignRequestRepository(session).update_progress(
+            tenant_id, uuid.UUID(posted["id"]), status="active", step="done"
+        )
+        await session.commit()
+    temporal.hang = True  # were it asked, the read would take the whole describe deadline
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    done = (await api.get(job_url, headers=headers)).json()
+    assert loop.time() - began < DESCRIBE_TIMEOUT.total_seconds() / 2
+    assert done["status"] == "completed" and done["result"]["status"] == "active"
+    assert len(temporal.describes) == 1  # only the running read asked

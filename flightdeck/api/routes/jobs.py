@@ -2,7 +2,8 @@
 
 The id is looked up in the job registry (`jobs` table, kinds in `flightdeck/jobs.py`); its
 kind's reader answers from Postgres, the connection is released, and Temporal is only
-*described* with a short deadline (`api/job_status.py`). Never a workflow query: a status read
+*described* with a short deadline (`api/job_status.py`) — and not at all once Postgres holds
+how the job ended. Never a workflow query: a status read
 is as fast with every worker down as with them up.
 """
 
@@ -78,5 +79,6 @@ async def get_job(
     if snapshot is None:
         raise not_found("job")
     await session.close()  # no pooled connection is held while Temporal answers
-    answer = status_reader.answer(snapshot, await describe(temporal, job_id))
+    described = None if snapshot.settled else await describe(temporal, job_id)
+    answer = status_reader.answer(snapshot, described)
     return JobOut.model_validate(answer | {"kind": kind})
