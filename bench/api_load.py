@@ -119,6 +119,12 @@ def _bucket_quantile(cumulative: list[float], q: float) -> float:
     return lower_bound
 
 
+def niceness(pid: int) -> int:
+    """The niceness a process runs at (/proc/PID/stat field 19), as the kernel sees it."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[16])
+
+
 def cpu_seconds(root: int) -> float:
     """CPU time (user + system) used so far by process `root` and its children (the extra API
     processes), from /proc: a figure that other load on the machine does not inflate."""
@@ -262,10 +268,12 @@ async def main(args: argparse.Namespace) -> None:
         await wait_until_serving(f"{sim_url}/_sim/state")
         worker_log = open(os.path.join(data_dir, "worker.log"), "wb")  # noqa: SIM115
         # `--worker-nice N`: the worker at a lower CPU priority, as on a host it shares with
-        # the API (README "Production topology"); `nice` execs the worker, so the pid is its.
-        niced = ["nice", "-n", str(args.worker_nice)] if args.worker_nice else []
+        # the API (FLIGHTDECK_WORKER_NICENESS, README "Production topology").
         procs["worker"] = subprocess.Popen(
-            [*niced, *cli, "worker"], env=common, stdout=worker_log, stderr=worker_log
+            [*cli, "worker"],
+            env={**common, "FLIGHTDECK_WORKER_NICENESS": str(args.worker_nice)},
+            stdout=worker_log,
+            stderr=worker_log,
         )
         print(f"worker log: {worker_log.name}")
         api_log = open(os.path.join(data_dir, "api.log"), "wb")  # noqa: SIM115
@@ -362,7 +370,7 @@ async def main(args: argparse.Namespace) -> None:
             busy = load.report(
                 f"{args.rate:g} req/s for {args.seconds:g} s with {args.in_flight} publish runs "
                 f"in flight; API processes: {args.api_workers}; worker niceness "
-                f"{args.worker_nice}; load average "
+                f"{niceness(procs['worker'].pid)}; load average "
                 f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores); {elapsed:.1f} s to send"
             )
             print(f"  publish runs finished meanwhile: {finished}")
@@ -429,7 +437,7 @@ if __name__ == "__main__":
         "--worker-nice",
         type=int,
         default=0,
-        help="run the worker with this niceness (the API keeps the default priority)",
+        help="the worker's FLIGHTDECK_WORKER_NICENESS (the API keeps the default priority)",
     )
     parser.add_argument(
         "--py-spy", metavar="FILE", help="profile the API process(es) with py-spy during the load"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from flightdeck.settings import Settings, get_settings
@@ -176,7 +178,6 @@ async def _serve_api(settings: Settings, host: str, port: int) -> None:
     """One API process, or `api_workers` of them: this one and `api_workers - 1` copies, each
     binding the same port with SO_REUSEPORT, so the kernel spreads connections across them.
     Stopping this process (SIGTERM/Ctrl-C) stops the copies the same way."""
-    import os
     import socket
     import subprocess
 
@@ -256,6 +257,7 @@ async def _run_worker(settings: Settings) -> None:
     from flightdeck.temporal import connect, ensure_search_attributes
     from flightdeck.worker import running_workers
 
+    niceness = lower_priority(settings.worker_niceness)
     url = await _database_url(settings)
     engine = create_engine(url, pre_ping=False, pool=PoolSize.from_settings(settings))
     sessions = create_sessionmaker(engine)
@@ -265,6 +267,8 @@ async def _run_worker(settings: Settings) -> None:
     schedules = await ensure_schedules(client, settings)
     queues = (settings.task_queue, settings.strategis_task_queue, settings.reddit_task_queue)
     print(f"worker polling {', '.join(map(repr, queues))}; schedules: {', '.join(schedules)}")
+    if niceness:
+        print(f"worker niceness {niceness}")
     metrics_server = None
     if settings.worker_metrics_port is not None:
         from flightdeck.observability.worker_metrics import worker_metrics_app
@@ -282,6 +286,22 @@ async def _run_worker(settings: Settings) -> None:
             metrics_server.cancel()
             await asyncio.gather(metrics_server, return_exceptions=True)
         await engine.dispose()
+
+
+def lower_priority(niceness: int) -> int:
+    """Raise this process's niceness to `niceness`; returns the niceness it now has. On Linux a
+    niceness belongs to each thread (and a new thread inherits its creator's), so every thread
+    running now is lowered, and every one started later — the Temporal core's, the thread
+    pools' — inherits it. Never lowers it: that would need privileges, and a process started
+    niced was niced on purpose."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if niceness <= current:
+        return current
+    tasks = Path("/proc/self/task")
+    for tid in [int(t.name) for t in tasks.iterdir()] if tasks.is_dir() else [0]:
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            os.setpriority(os.PRIO_PROCESS, tid, niceness)
+    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def _worker_runtime(settings: Settings) -> tuple[str | None, Any]:

@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     publish_max_targeting_bytes: int = Field(default=16_384, ge=256)
     # Largest request body the API reads (413 beyond it).
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # `flightdeck worker` lowers its own CPU priority to this niceness (0–19) at start: on a host
+    # it shares with the API, interactive requests then preempt the runs' CPU work (README
+    # "Production topology"). 0 leaves it as started; it can only go up, never down.
+    worker_niceness: int = Field(default=0, ge=0, le=19)
     # On SIGTERM/SIGINT a worker stops polling and lets in-flight activities finish this long.
     worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     # How long the API waits on Temporal before answering 503 (nothing changed).
