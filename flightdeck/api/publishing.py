@@ -35,11 +35,12 @@ async def publish_problems(
     """Why this plan cannot be published, field by field (empty: it can): targets the tenant has
     not registered, and plans too big to run as one workflow."""
     problems = platform_problems(plan)
-    targets = PublishTargetRepository(session)
-    organizations = await targets.values(tenant_id, "strategis_organization")
-    if plan.organization not in organizations:
+    registered = await PublishTargetRepository(session).values(
+        tenant_id, "strategis_organization", "facebook_ad_account"
+    )
+    if plan.organization not in registered["strategis_organization"]:
         problems.append({"field": "organization", "message": _unregistered(plan.organization)})
-    if plan.ad_account_id not in await targets.values(tenant_id, "facebook_ad_account"):
+    if plan.ad_account_id not in registered["facebook_ad_account"]:
         problems.append({"field": "adAccountId", "message": _unregistered(plan.ad_account_id)})
     steps = total_remote_steps(plan)
     if steps > settings.publish_max_remote_objects:

@@ -153,12 +153,10 @@ async def create_campaign_plan(
         plan = await plans.create(
             tenant_id, body, names, workflow_id, plan_id=plan_id_for(tenant_id, body.request_id)
         )
-        requests = CampaignRequestRepository(session)
-        await requests.create(tenant_id, body.request_id, plan.id, workflow_id)
-        await JobRepository(session).record(tenant_id, workflow_id, "plan_publish", plan.id)
-        await requests.update_progress(
-            tenant_id, plan.id, status="pending", done=0, total=total_remote_steps(body)
+        await CampaignRequestRepository(session).create(
+            tenant_id, body.request_id, plan.id, workflow_id, total_remote_steps(body)
         )
+        await JobRepository(session).record(tenant_id, workflow_id, "plan_publish", plan.id)
         await AuditLogRepository(session).add(
             tenant_id=tenant_id,
             action="campaign_plan.created",

@@ -15,7 +15,12 @@ class CampaignRequestRepository(TenantScopedRepository[CampaignRequest]):
     model = CampaignRequest
 
     async def create(
-        self, tenant_id: uuid.UUID, request_id: str, plan_id: uuid.UUID, workflow_id: str
+        self,
+        tenant_id: uuid.UUID,
+        request_id: str,
+        plan_id: uuid.UUID,
+        workflow_id: str,
+        progress_total: int = 0,
     ) -> CampaignRequest:
         row = CampaignRequest(
             tenant_id=tenant_id,
@@ -24,7 +29,7 @@ class CampaignRequestRepository(TenantScopedRepository[CampaignRequest]):
             workflow_id=workflow_id,
             status="pending",
             progress_done=0,
-            progress_total=0,
+            progress_total=progress_total,
         )
         return await self._add(row)
 

@@ -197,13 +197,17 @@ class PublishTargetRepository(TenantScopedRepository[PublishTarget]):
         statement = self._select(tenant_id)
         return await TARGET_ORDER.scalars(self.session, statement, limit=limit, cursor=cursor)
 
-    async def values(self, tenant_id: uuid.UUID, kind: str) -> set[str]:
-        rows = await self.session.scalars(
-            select(PublishTarget.value).where(
-                PublishTarget.tenant_id == tenant_id, PublishTarget.kind == kind
+    async def values(self, tenant_id: uuid.UUID, *kinds: str) -> dict[str, set[str]]:
+        """The tenant's registered values of each kind asked for (one query for all)."""
+        rows = await self.session.execute(
+            select(PublishTarget.kind, PublishTarget.value).where(
+                PublishTarget.tenant_id == tenant_id, PublishTarget.kind.in_(kinds)
             )
         )
-        return set(rows.all())
+        found: dict[str, set[str]] = {kind: set() for kind in kinds}
+        for kind, value in rows.all():
+            found[kind].add(value)
+        return found
 
     async def remove(self, tenant_id: uuid.UUID, target_id: uuid.UUID) -> PublishTarget | None:
         target = await self._one_or_none(self._select(tenant_id, PublishTarget.id == target_id))

@@ -104,9 +104,19 @@ async def test_publish_targets_are_per_tenant_and_registered_once(
     await targets.add(other_tenant.id, "strategis_organization", "Interlincx")  # shared: allowed
     await targets.add(tenant.id, "facebook_ad_account", "act_1")
     assert again.id == first.id
-    assert await targets.values(tenant.id, "strategis_organization") == {"Interlincx"}
-    assert await targets.values(tenant.id, "facebook_ad_account") == {"act_1"}
-    assert await targets.values(other_tenant.id, "facebook_ad_account") == set()
+    assert (await targets.values(tenant.id, "strategis_organization")) == {
+        "strategis_organization": {"Interlincx"}
+    }
+    assert (await targets.values(tenant.id, "facebook_ad_account")) == {
+        "facebook_ad_account": {"act_1"}
+    }
+    assert await targets.values(other_tenant.id, "facebook_ad_account") == {
+        "facebook_ad_account": set()
+    }
+    both = await targets.values(tenant.id, "strategis_organization", "facebook_ad_account")
+    assert both == {"strategis_organization": {"Interlincx"}, "facebook_ad_account": {"act_1"}}
     assert await targets.remove(other_tenant.id, first.id) is None  # not theirs
     assert await targets.remove(tenant.id, first.id) is not None
-    assert await targets.values(tenant.id, "strategis_organization") == set()
+    assert (await targets.values(tenant.id, "strategis_organization"))[
+        "strategis_organization"
+    ] == set()
