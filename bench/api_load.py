@@ -2,7 +2,9 @@
 
 Everything runs as it does in production, each in its own process: Postgres, a Temporal dev
 server, the platform simulators (50 ms per call), one `flightdeck worker` and `flightdeck api`
-(`--api-workers` processes sharing the port). This process only drives load:
+(`--api-workers` processes sharing the port). Everything shares this host, so the worker runs
+as the README recommends for a host it shares with the API: `FLIGHTDECK_WORKER_NICENESS=10`
+(`--worker-nice 0` measures it at the API's priority). This process only drives load:
 
 - `--in-flight` (20) publish runs of a 5 × 4 plan kept running the whole time (a new one is
   posted as soon as one ends);
@@ -19,6 +21,7 @@ histograms, diffed over the load), the CPU the API and the worker used per reque
 this client itself sent (on a starved machine that, not the API, can dominate the client's
 figures); `--py-spy FILE` profiles the API process meanwhile (py-spy in the venv).
 Usage: .venv/bin/python bench/api_load.py [--rate 50] [--seconds 30] [--api-workers 1]
+       [--worker-nice 10]
 """
 
 from __future__ import annotations
@@ -436,7 +439,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--worker-nice",
         type=int,
-        default=0,
+        default=10,
         help="the worker's FLIGHTDECK_WORKER_NICENESS (the API keeps the default priority)",
     )
     parser.add_argument(
