@@ -116,23 +116,34 @@ async def test_window_queries_are_planned_for_their_window_every_time(
     days = [date(2024, 3, 30) + timedelta(days=n) for n in range(4)]  # March and April
     store = MetricsStore(session)
     await store.upsert(tenant.id, [(ids[c], row(c, d, "10", "30")) for c in ids for d in days])
+    before = await window_plans(session)
     for _ in range(8):
         assert len(await store.daily(tenant.id, days[0], days[-1], [ids["1"]])) == 4
         assert len(await store.per_campaign(tenant.id, days[0], days[-1])) == 2
         assert len(await store.per_platform(tenant.id, days[0], days[-1])) == 1
-    plans = (
-        await session.execute(
-            text(
-                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
-                "WHERE statement LIKE 'SELECT%' AND statement LIKE '%FROM campaign_metrics%' "
-                "AND statement NOT LIKE '%pg_prepared_statements%'"  # this one
-            )
+    after = await window_plans(session)
+    # The statements this loop ran (the pooled connection may hold earlier tests' statements
+    # too, with plans of their own): daily, per_campaign and per_platform, 8 executions each,
+    # every one planned for its window — never a generic plan.
+    ran = {
+        name: (generic - before.get(name, (0, 0))[0], custom - before.get(name, (0, 0))[1])
+        for name, (generic, custom) in after.items()
+        if sum(after[name]) - sum(before.get(name, (0, 0))) >= 8
+    }
+    assert len(ran) >= 3, (before, after)
+    assert all(generic == 0 and custom >= 8 for generic, custom in ran.values()), ran
+
+
+async def window_plans(session: AsyncSession) -> dict[str, tuple[int, int]]:
+    """This connection's prepared SELECTs over campaign_metrics: name -> (generic, custom)."""
+    rows = await session.execute(
+        text(
+            "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE 'SELECT%' AND statement LIKE '%FROM campaign_metrics%' "
+            "AND statement NOT LIKE '%pg_prepared_statements%'"  # this one
         )
-    ).all()
-    # daily, per_campaign and per_platform (and any window query earlier tests ran on this
-    # pooled connection): never a generic plan.
-    assert len([custom for _, custom in plans if custom >= 8]) >= 3, plans
-    assert all(generic == 0 for generic, _ in plans), plans
+    )
+    return {name: (generic, custom) for name, generic, custom in rows.all()}
 
 
 def zero(firing: bool, recovered: bool = False, severity: str = "HIGH") -> Evaluation:
