@@ -54,5 +54,7 @@ async def test_publish_targets_are_registered_by_tenant_name(session: AsyncSessi
         session, "pied-piper", organizations=["Interlincx"], ad_accounts=["act_9"]
     )
     targets = PublishTargetRepository(session)
-    assert await targets.values(tenant.id, "strategis_organization") == {"Interlincx"}
-    assert await targets.values(tenant.id, "facebook_ad_account") == {"act_9"}
+    assert await targets.values(tenant.id, "strategis_organization", "facebook_ad_account") == {
+        "strategis_organization": {"Interlincx"},
+        "facebook_ad_account": {"act_9"},
+    }
