@@ -27,9 +27,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import httpx
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.anchor import BareDagInput, BareDagWorkflow, sleep_step  # noqa: E402
+from bench.anchor import (  # noqa: E402
+    CREATE_IO_TABLE,
+    BareDagInput,
+    BareDagWorkflow,
+    IoActivities,
+    sleep_step,
+)
 from bench.cpu import CpuMeter, CpuUse, child_pids  # noqa: E402
 from bench.harness import bench_system  # noqa: E402
 from tests.e2e.conftest import big_plan  # noqa: E402  (reuse the test plan builder)
@@ -78,6 +87,19 @@ async def main(rounds: int, profile: bool) -> None:
             return elapsed
 
         queue = f"anchor-{uuid.uuid4().hex[:6]}"
+        sample = big_plan(1, 1)
+        io_pool = await asyncpg.create_pool(
+            bench.settings.database_url.replace("+asyncpg", ""), min_size=2, max_size=10
+        )
+        await io_pool.execute(CREATE_IO_TABLE)
+        relay = httpx.AsyncClient(
+            base_url=bench.settings.strategis_relay_base_url,
+            headers={
+                "Authorization": f"Bearer {bench.settings.strategis_api_key.get_secret_value()}"
+            },
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+        )
+        io = IoActivities(relay, io_pool, sample["organization"], sample["adAccountId"])
         async with (
             Worker(env.client, task_queue=queue, workflows=[BareDagWorkflow]),
             Worker(
@@ -87,22 +109,37 @@ async def main(rounds: int, profile: bool) -> None:
                 max_concurrent_activities=100,
                 max_concurrent_activity_task_polls=20,
             ),
+            Worker(
+                env.client,
+                task_queue=f"{queue}-io",
+                activities=[io.io_step],
+                max_concurrent_activities=100,
+                max_concurrent_activity_task_polls=20,
+            ),
+            relay,
         ):
 
-            async def anchor_all(n: int) -> float:
+            async def dag_all(kind: str, n: int) -> float:
                 arg = BareDagInput(
                     ad_sets=AD_SETS, ads=ADS, latency_seconds=LATENCY_MS / 1000,
-                    activity_task_queue=f"{queue}-acts",
+                    activity_task_queue=f"{queue}-{'io' if kind == 'io' else 'acts'}",
+                    io=kind == "io",
                 )  # fmt: skip
-                round_ids["bare"] = [f"anchor-{uuid.uuid4()}" for _ in range(n)]
+                round_ids[kind] = [f"anchor-{kind}-{uuid.uuid4()}" for _ in range(n)]
                 start = time.perf_counter()
                 await asyncio.gather(*(
                     env.client.execute_workflow(
                         BareDagWorkflow.run, arg, id=workflow_id, task_queue=queue
                     )
-                    for workflow_id in round_ids["bare"]
+                    for workflow_id in round_ids[kind]
                 ))  # fmt: skip
                 return time.perf_counter() - start
+
+            async def anchor_all(n: int) -> float:
+                return await dag_all("bare", n)
+
+            async def io_all(n: int) -> float:
+                return await dag_all("io", n)
 
             async def measured(run: Any, n: int) -> tuple[float, CpuUse, collections.Counter[str]]:
                 backends = {"Postgres": await postgres_backends(bench.sessions)}
@@ -114,18 +151,23 @@ async def main(rounds: int, profile: bool) -> None:
 
             first = await publish_all(1)  # warm-up: the template, worker caches, pools
             await anchor_all(1)
-            singles, anchors, manys, anchor_manys = [], [], [], []
-            for _ in range(rounds):  # interleaved, so both see the same machine
+            await io_all(1)
+            singles, anchors, ios, manys, anchor_manys, io_manys = [], [], [], [], [], []
+            for _ in range(rounds):  # interleaved, so all three see the same machine
                 singles.append(await publish_all(1))
                 anchors.append(await anchor_all(1))
+                ios.append(await io_all(1))
             single_run_id = last_run_ids[-1]
             for _ in range(max(1, rounds // 2)):
                 elapsed, cpu, db = await measured(publish_all, CONCURRENT_PLANS)
                 manys.append(elapsed)
                 elapsed, anchor_cpu, _ = await measured(anchor_all, CONCURRENT_PLANS)
                 anchor_manys.append(elapsed)
+                elapsed, io_cpu, _ = await measured(io_all, CONCURRENT_PLANS)
+                io_manys.append(elapsed)
                 tasks = {k: await workflow_tasks(env.client, ids) for k, ids in round_ids.items()}
             hottest = await profiled(publish_all) if profile else None
+        await io_pool.close()
         breakdown = await history_breakdown(env.client, single_run_id)
         sequential = await sequential_baseline(bench.sim_url, bench.settings)
         counts = (await sim.get("/_sim/state")).json()["platforms"]
@@ -147,6 +189,12 @@ async def main(rounds: int, profile: bool) -> None:
           f"({CONCURRENT_PLANS * calls / many:.0f} calls/s), bare {anchor_many:.3f} s "
           f"({CONCURRENT_PLANS * calls / anchor_many:.0f} calls/s)")  # fmt: skip
     print(f"  throughput Flightdeck / bare: {anchor_many / many:.2f}x   (goal >= 0.8x)")
+    io_single, io_many = statistics.median(ios), statistics.median(io_manys)
+    print("bare Temporal + each step's I/O (an httpx create on the relay simulator and one asyncpg "
+          "INSERT, no Flightdeck code):")  # fmt: skip
+    print(f"  one plan {io_single:.3f} s (Flightdeck / this {single / io_single:.2f}x); "
+          f"{CONCURRENT_PLANS} plans {io_many:.3f} s ({CONCURRENT_PLANS * calls / io_many:.0f} "
+          f"calls/s; throughput Flightdeck / this {io_many / many:.2f}x)")  # fmt: skip
     print(f"sequential (seed loops, no Temporal): {sequential:.3f} s; "
           f"speed-up {sequential / single:.2f}x")  # fmt: skip
     print(f"all single runs: Flightdeck {_rounded(singles)}, bare {_rounded(anchors)}; the "
@@ -155,13 +203,15 @@ async def main(rounds: int, profile: bool) -> None:
           "remote calls):")  # fmt: skip
     print(f"  Flightdeck: {cpu.per_call(CONCURRENT_PLANS * calls)}")
     print(f"  bare:       {anchor_cpu.per_call(CONCURRENT_PLANS * calls)}")
+    print(f"  bare + I/O: {io_cpu.per_call(CONCURRENT_PLANS * calls)}")
     statements_per_call = db["statements"] / (CONCURRENT_PLANS * calls)
     transactions_per_call = db["transactions"] / (CONCURRENT_PLANS * calls)
     print(f"  workers' database work per remote call: {statements_per_call:.2f} statements, "
           f"{transactions_per_call:.2f} explicit transactions (BEGIN + COMMIT each) = "
           f"{statements_per_call + 2 * transactions_per_call:.2f} round trips")  # fmt: skip
     print(f"  workflow tasks per run (Temporal round trips of the workflow): Flightdeck "
-          f"{tasks['flightdeck']:.1f}, bare {tasks['bare']:.1f}")  # fmt: skip
+          f"{tasks['flightdeck']:.1f}, bare {tasks['bare']:.1f}, bare + I/O "
+          f"{tasks['io']:.1f}")  # fmt: skip
     print(breakdown)
     if hottest:
         print(hottest)
