@@ -36,7 +36,9 @@ from flightdeck.db.models import (
 from flightdeck.db.repositories.campaign_errors import CampaignErrorRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.campaign_set_targets import CampaignSetTargetRepository
+from flightdeck.db.repositories.remote_objects import RemoteObjectLedger
 from flightdeck.db.repositories.set_sync import SetSyncRepository
+from flightdeck.domain.publish import step_of_local_key
 from flightdeck.jobs import JOB_KINDS
 
 DESCRIBE_TIMEOUT = timedelta(seconds=1)
@@ -127,6 +129,15 @@ async def _read_plan(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> S
     plan_status = {"failed": "failed", "cancelled": "cancelled"}.get(request.status)
     if request.status in ("active", "paused"):
         plan_status = "completed"
+    if plan_status is None and request.status != "pending":
+        # Running: the run records its counts only when it ends; until then the ledger says
+        # how far it got (as the plan's SSE stream does) and which step created the newest.
+        done, newest = await RemoteObjectLedger(session).live_progress(
+            tenant_id, request.campaign_plan_id
+        )
+        progress["done"] = max(request.progress_done, done)
+        if newest is not None:
+            progress["step"] = step_of_local_key(newest)
     return Snapshot(
         job, plan_status or "running", progress, result, error, settled=plan_status is not None
     )

@@ -124,6 +124,23 @@ class CancelRequest(BaseModel):
     cleanup: bool = False
 
 
+# A ledger row's `local_key` (written by each step) -> the name of the step that wrote it, as
+# the publish workflow names its steps (progress, campaign_errors): "ad:1:0" -> "facebook_ad[1][0]".
+_STEP_OF_KEY = {
+    "campaign": "facebook_campaign",
+    "adset": "facebook_adset",
+    "creative": "facebook_creative",
+    "ad": "facebook_ad",
+    "tracking_campaign": "tracking_campaign",
+}
+
+
+def step_of_local_key(local_key: str) -> str:
+    """The publish step that created the ledger row keyed `local_key`."""
+    kind, *indexes = local_key.split(":")
+    return _STEP_OF_KEY.get(kind, kind) + "".join(f"[{i}]" for i in indexes)
+
+
 def total_remote_steps(plan: CampaignPlanIn) -> int:
     """Steps the progress counts: template, campaign, per ad set (ad set, tracking campaign),
     per ad (creative, ad)."""

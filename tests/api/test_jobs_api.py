@@ -21,8 +21,10 @@ from temporalio.client import WorkflowExecutionStatus
 
 from flightdeck.api.app import create_app
 from flightdeck.api.job_status import DESCRIBE_TIMEOUT, READERS
+from flightdeck.db.repositories.campaign_plans import CampaignPlanRepository
 from flightdeck.db.repositories.campaign_requests import CampaignRequestRepository
 from flightdeck.db.repositories.jobs import JobRepository
+from flightdeck.db.repositories.ledger_writes import LedgerWrites
 from flightdeck.db.tenancy import system_session
 from flightdeck.jobs import JOB_KINDS
 from flightdeck.settings import Settings
@@ -236,3 +238,45 @@ async def test_a_job_whose_end_postgres_holds_is_answered_without_asking_tempora
     assert loop.time() - began < DESCRIBE_TIMEOUT.total_seconds() / 2
     assert done["status"] == "completed" and done["result"]["status"] == "active"
     assert len(temporal.describes) == 1  # only the running read asked
+
+
+async def test_a_running_plans_job_shows_how_far_the_ledger_says_it_got(
+    rig: tuple[httpx.AsyncClient, FakeTemporal],
+    tenant: tuple[uuid.UUID, dict[str, str]],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A run records its counts when it ends; a poller (`flightdeck publish --follow`) must see
+    it move before that: the steps done are the objects that exist (+ the template) and the
+    step is the one that created the newest."""
+    api, _ = rig
+    tenant_id, headers = tenant
+    plan = json.loads(EXAMPLE_PLAN.read_text())
+    for kind, value in (
+        ("strategis_organization", plan["organization"]),
+        ("facebook_ad_account", plan["adAccountId"]),
+    ):
+        await api.post(
+            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
+        )
+    posted = (await api.post("/api/v1/campaign-plans", json=plan, headers=headers)).json()
+    plan_id = uuid.UUID(posted["id"])
+    job_url = f"/api/v1/jobs/{posted['workflowId']}"
+    async with system_session(sessions, "cli") as session:
+        await CampaignRequestRepository(session).update_progress(
+            tenant_id, plan_id, status="creating", step="starting", done=0
+        )
+        await CampaignPlanRepository(session).set_template_id(tenant_id, plan_id, "tpl-1")
+        await session.commit()
+    ledger = LedgerWrites(sessions)
+    for local_key, object_type, i in (("campaign", "campaign", None), ("adset:0", "adset", 0)):
+        await ledger.record_created(
+            tenant_id, campaign_plan_id=plan_id, system="facebook", object_type=object_type,
+            local_key=local_key, client_request_key=f"k-{local_key}", external_id=f"fb-{local_key}",
+            name=local_key, parent_external_id=None, ad_set_index=i, ad_index=None,
+            actor="test", action="remote_object.created", details={},
+        )  # fmt: skip
+    job = (await api.get(job_url, headers=headers)).json()
+    assert job["status"] == "running"
+    total = job["progress"]["total"]
+    assert job["progress"] == {"step": "facebook_adset[0]", "done": 3, "total": total}
+    assert total > 3

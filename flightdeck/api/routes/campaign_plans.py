@@ -336,10 +336,8 @@ async def _live_done(
 ) -> int:
     """Steps done: the ledger's created objects plus the tracking template, or what the run
     recorded when it ended, whichever is further along."""
-    plan = await CampaignPlanRepository(session).get(tenant_id, plan_id)
-    template = 1 if plan is not None and plan.strategis_template_id else 0
-    created = await RemoteObjectLedger(session).count_created(tenant_id, plan_id)
-    return max(recorded, created + template)
+    done, _ = await RemoteObjectLedger(session).live_progress(tenant_id, plan_id)
+    return max(recorded, done)
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import Uuid, case, func, literal, select, update
 from sqlalchemy import insert as insert_into
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from flightdeck.db.models import LEDGER_STATES, AuditLogEntry, RemoteObject
+from flightdeck.db.models import LEDGER_STATES, AuditLogEntry, CampaignPlan, RemoteObject
 from flightdeck.db.repositories.base import TenantScopedRepository
 
 # Parents before children, so a listing reads like the object tree.
@@ -257,20 +257,28 @@ class RemoteObjectLedger(TenantScopedRepository[RemoteObject]):
         values = {"state": "failed", "last_error": error}
         return await self._update_row(row_id, values, RemoteObject.state.in_(_FAILABLE_STATES))
 
-    async def count_created(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> int:
-        """How many of a plan's remote objects exist (created, and maybe paused or deleted
-        since): the live progress count, read from the ledger rather than a shared counter row
-        that every concurrent activity would have to lock."""
-        statement = (
-            select(func.count())
-            .select_from(RemoteObject)
-            .where(
-                RemoteObject.tenant_id == tenant_id,
-                RemoteObject.campaign_plan_id == plan_id,
-                RemoteObject.external_id.is_not(None),
-            )
+    async def live_progress(
+        self, tenant_id: uuid.UUID, plan_id: uuid.UUID
+    ) -> tuple[int, str | None]:
+        """A running publish's steps done — its objects that exist, plus the tracking template
+        once the plan has one — and the `local_key` of the newest of them, in one statement."""
+        mine = (RemoteObject.tenant_id == tenant_id, RemoteObject.campaign_plan_id == plan_id,
+                RemoteObject.external_id.is_not(None))  # fmt: skip
+        created = select(func.count()).select_from(RemoteObject).where(*mine).scalar_subquery()
+        template = (
+            select(case((CampaignPlan.strategis_template_id.is_(None), 0), else_=1))
+            .where(CampaignPlan.tenant_id == tenant_id, CampaignPlan.id == plan_id)
+            .scalar_subquery()
         )
-        return int(await self.session.scalar(statement) or 0)
+        newest = (
+            select(RemoteObject.local_key)
+            .where(*mine)
+            .order_by(RemoteObject.updated_at.desc(), RemoteObject.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        row = (await self.session.execute(select(created, template, newest))).one()
+        return int(row[0]) + int(row[1] or 0), row[2]
 
     async def list_for_plan(self, tenant_id: uuid.UUID, plan_id: uuid.UUID) -> list[RemoteObject]:
         """A plan's ledger, by object type (parents first), then ad set and ad index."""
