@@ -13,7 +13,7 @@ from temporalio.client import Client, WorkflowFailureError
 
 from flightdeck.api.errors import not_found
 from flightdeck.api.job_status import describe
-from flightdeck.db.repositories.meta import MetaPublishedRepository
+from flightdeck.db.repositories.meta import MetaAdRepository, MetaPublishedRepository
 from flightdeck.domain.meta_io import OperateResult, PublishOutcome
 
 META_JOB_PREFIXES = ("meta-publish-", "meta-op-")
@@ -33,11 +33,18 @@ async def meta_job(
     published = await MetaPublishedRepository(session).by_workflow_id(tenant_id, workflow_id)
     if published is None:
         raise not_found("job")
+    # Progress is what the publish recorded in Postgres (never a query that waits on a worker):
+    # its ids as they are created — campaign, ad set, then each ad — of 2 + the campaign's ads.
+    planned = await MetaAdRepository(session).count_for_campaign(tenant_id, published.campaign_id)
+    created = sum(1 for i in (published.meta_campaign_id, published.meta_adset_id) if i)
+    progress = {
+        "step": published.publish_status,
+        "done": created + len(published.meta_ad_ids or []),
+        "total": 2 + planned,
+    }
     await session.close()  # Postgres answered: no connection held while Temporal does
     described = await describe(temporal, workflow_id)
     status = described.status if described else None
-    # Progress is what the publish recorded in Postgres (never a query that waits on a worker).
-    progress = {"step": published.publish_status, "done": 0, "total": 0}
     result: dict[str, Any] | None = None
     if status == "completed":
         outcome = await temporal.get_workflow_handle(

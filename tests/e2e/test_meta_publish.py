@@ -295,3 +295,27 @@ async def test_maintenance_cleans_failed_publishes_and_archives_the_audit_log(
             .where(AuditLogArchiveEntry.entity_id == campaign_id)
         )
     assert archived and archived >= 3
+
+
+async def test_a_running_publishs_job_shows_its_progress(rig: System) -> None:
+    """A poller sees a Meta publish move before it ends: the ids the publish records as it
+    creates them (campaign, ad set, each ad) out of 2 + the campaign's ads. The ads' creates
+    are slowed so that the state between is there to be seen, not raced."""
+    connection = await connect_meta(rig)
+    campaign_id = await create_campaign(rig, connection["id"], ads=2)
+    await rig.faults({"platform": "meta", "method": "POST", "path": "/ads$", "latencyMs": 3000})
+    job_id = await publish(rig, campaign_id)
+    seen: list[dict[str, object]] = []
+
+    async def campaign_and_ad_set_created() -> bool:
+        job = (await rig.api.get(f"/api/v1/jobs/{job_id}", headers=rig.headers)).json()
+        seen.append(job["progress"])
+        return job["status"] == "running" and job["progress"]["done"] == 2
+
+    await eventually(campaign_and_ad_set_created, timeout=60)
+    assert seen[-1] == {"step": "publishing", "done": 2, "total": 4}
+    assert all(p["total"] == 4 for p in seen), seen
+    job = await rig.wait_job(job_id, timeout=60)
+    assert job["status"] == "completed" and job["progress"] == {
+        "step": "done", "done": 4, "total": 4,
+    }  # fmt: skip

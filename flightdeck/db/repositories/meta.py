@@ -242,6 +242,12 @@ class MetaAdRepository(TenantScopedRepository[MetaAd]):
         )
         return await self._all(statement.execution_options(populate_existing=True))
 
+    async def count_for_campaign(self, tenant_id: uuid.UUID, campaign_id: uuid.UUID) -> int:
+        statement = select(func.count()).where(
+            MetaAd.tenant_id == tenant_id, MetaAd.campaign_id == campaign_id
+        )
+        return int(await self.session.scalar(statement) or 0)
+
     async def page_for_campaign(
         self, tenant_id: uuid.UUID, campaign_id: uuid.UUID, *, limit: int, cursor: str | None
     ) -> Page[MetaAd]:
