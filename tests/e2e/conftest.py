@@ -239,6 +239,7 @@ async def system(
         strategis_task_queue=f"strategis-{suffix}",
         strategis_rate_limit=1000,
         publish_activity_timeout_seconds=10,
+        publish_retry_initial_seconds=0.1,  # faults are retried quickly (production: 0.5 s)
         reddit_ads_base_url=f"{simulator_url}/reddit/api/v3",
         reddit_oauth_base_url=f"{simulator_url}/reddit",
         reddit_client_id=REDDIT_CLIENT_ID,
