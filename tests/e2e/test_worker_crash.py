@@ -49,7 +49,7 @@ def crash_settings(rig: System) -> tuple[Settings, dict[str, str]]:
         "reddit_creative_rate_limit",
         "sync_batch_size", "sync_window", "sync_batches_per_run", "sync_call_max_attempts",
         "sync_retry_initial_seconds", "publish_activity_timeout_seconds",
-        "worker_sticky_timeout_seconds",
+        "worker_sticky_timeout_seconds", "db_pool_size", "db_max_overflow",
     ]  # fmt: skip
     env = dict(os.environ)
     for name in names:
