@@ -279,13 +279,6 @@ class Rig:
         self.env.pop("FLIGHTDECK_DATABASE_URL_", None)
         (self.root / "data").mkdir(exist_ok=True)
         cli = [sys.executable, "-m", "flightdeck.cli"]
-        migrate = await asyncio.create_subprocess_exec(
-            *cli, "migrate", env=self.env, cwd=self.root,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-        out, _ = await migrate.communicate()
-        if migrate.returncode != 0:
-            raise SystemExit(f"migrate failed:\n{out.decode()}")
         self.services["temporal"] = Service("temporal", self._temporal_argv(), self.env, self.root)
         self.services["sim"] = Service(
             "simulators",
@@ -298,14 +291,23 @@ class Rig:
             self.services[f"worker{n}"] = Service(
                 f"worker{n}", [*cli, "worker"], self.env, self.root
             )
+        # Temporal and the simulators need neither the database nor each other: they come up
+        # while the migrations run; the API and the workers once all three are ready.
         self.services["temporal"].start()
-        await self._wait_port(self.ports["temporal"])
         self.services["sim"].start()
+        migrate = await asyncio.create_subprocess_exec(
+            *cli, "migrate", env=self.env, cwd=self.root,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await migrate.communicate()
+        if migrate.returncode != 0:
+            raise SystemExit(f"migrate failed:\n{out.decode()}")
+        await self._wait_port(self.ports["temporal"])
         await self._wait_http(f"{self.sim_url}/_sim/state")
         self.services["api"].start()
-        await self._wait_http(f"{self.api_url}/healthz")
         for n in (1, 2):
             self.services[f"worker{n}"].start()
+        await self._wait_http(f"{self.api_url}/healthz")
 
     def _temporal_argv(self) -> list[str]:
         from flightdeck.dev import temporal_binary
@@ -365,7 +367,9 @@ class Rig:
         return out.decode()
 
     async def create_tenants(self, api: httpx.AsyncClient, sim: httpx.AsyncClient) -> None:
-        for i in range(3):
+        """Three tenants, set up side by side (each is two CLI processes and a consent)."""
+
+        async def one(i: int) -> Tenant:
             name = f"chaos-{i}-{uuid.uuid4().hex[:4]}"
             out = await self.cli("tenant", "create", name)
             key = out.split("API key (shown once):")[1].split()[0]
@@ -376,14 +380,20 @@ class Rig:
                 "--organization", tenant.org, "--ad-account", AD_ACCOUNT,
             )  # fmt: skip
             tenant.reddit_account = await connect_reddit(api, sim, tenant.headers)
-            self.tenants.append(tenant)
+            return tenant
+
+        self.tenants.extend(await asyncio.gather(*(one(i) for i in range(3))))
 
     # -- harm -----------------------------------------------------------------------------------
 
     async def kill_workers(self, until: float) -> None:
+        """A kill every ~kill_every seconds until `until` (none after it: the chaos is over)."""
         n = 0
-        while time.monotonic() < until:
-            await asyncio.sleep(self.shape.kill_every * self.rng.uniform(0.7, 1.3))
+        while True:
+            pause = self.shape.kill_every * self.rng.uniform(0.7, 1.3)
+            if time.monotonic() + pause >= until:
+                return
+            await asyncio.sleep(pause)
             victim = self.services[f"worker{n % 2 + 1}"]
             n += 1
             victim.kill()

@@ -69,6 +69,9 @@ async def performance_workers(
                     graceful_shutdown_timeout=grace,
                     task_queue=settings.metrics_task_queue,
                     workflows=PERFORMANCE_WORKFLOWS,
+                    sticky_queue_schedule_to_start_timeout=timedelta(
+                        seconds=settings.worker_sticky_timeout_seconds
+                    ),
                     activities=[
                         metrics.prepare,
                         metrics.account_failed,

@@ -46,6 +46,7 @@ async def start_publish(
             tracking_base_url=settings.strategis_tracking_base_url,
             strategis_task_queue=settings.strategis_task_queue,
             activity_timeout_seconds=settings.publish_activity_timeout_seconds,
+            retry_initial_seconds=settings.publish_retry_initial_seconds,
             step_deadline_seconds=settings.publish_step_deadline_seconds,
             deadline_seconds=settings.publish_deadline_seconds,
             requested_by=str(requested_by) if requested_by else None,

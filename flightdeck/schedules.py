@@ -79,6 +79,7 @@ def sync_back_input(
         delete_hold_minimum=settings.sync_back_delete_hold_minimum,
         read_task_queue=platform(platform_name).read_task_queue(settings),
         write_task_queue=platform(platform_name).task_queue(settings),
+        read_retry_initial_seconds=settings.sync_retry_initial_seconds,
     )
 
 

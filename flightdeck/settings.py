@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     ad_name_format: str = "{hookId}_{adSetIndex}-{adIndex}"
 
     publish_activity_timeout_seconds: float = Field(default=60.0, gt=0)
+    # A publish step's platform call (5xx, lost answer) is retried after this, then doubling.
+    publish_retry_initial_seconds: float = Field(default=0.5, gt=0)
     # One publish step (a create, with its retries) gives up after this long — a platform down
     # for hours fails the step and the run compensates, instead of retrying for a week — and a
     # whole run after `publish_deadline_seconds` (a timer in the workflow: it ends recorded).
@@ -119,6 +121,9 @@ class Settings(BaseSettings):
     worker_niceness: int = Field(default=0, ge=0, le=19)
     # On SIGTERM/SIGINT a worker stops polling and lets in-flight activities finish this long.
     worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    # A workflow task waits this long for the worker that has the run cached (its sticky queue)
+    # before any worker may take it: how soon runs go on after their worker died.
+    worker_sticky_timeout_seconds: float = Field(default=10.0, gt=0)
     # How long the API waits on Temporal before answering 503 (nothing changed).
     temporal_rpc_timeout_seconds: float = Field(default=5.0, gt=0)
 
@@ -155,6 +160,7 @@ class Settings(BaseSettings):
     set_entity_idle_seconds: float = Field(default=60.0, gt=0, le=86_400)
     # Retries of one platform call inside a sync (5xx, timeouts; 429s wait the server's reset
     # time), starting at `sync_retry_initial_seconds` and doubling; then the campaign fails.
+    # A sync-back's read of an account retries from the same first delay (5 attempts).
     sync_call_max_attempts: int = Field(default=8, ge=1)
     sync_retry_initial_seconds: float = Field(default=1.0, gt=0)
     # Failed-campaign retry sweep (a Temporal Schedule) and its attempt cap.
@@ -197,6 +203,8 @@ class Settings(BaseSettings):
     asset_download_max_bytes: int = Field(default=30 * 1024 * 1024, ge=1)
     asset_download_allowed_hosts: list[str] | None = None
     asset_import_batch_size: int = Field(default=20, ge=1, le=500)
+    # An import's activities heartbeat per item: a dead worker's batch is retried after this.
+    asset_import_heartbeat_seconds: float = Field(default=30.0, gt=0)
     csv_import_max_rows: int = Field(default=10_000, ge=1)
     bulk_import_max_entries: int = Field(default=2_000, ge=1)
     bulk_import_max_total_bytes: int = Field(default=2 * 1024 * 1024 * 1024, ge=1)

@@ -192,12 +192,14 @@ async def running_workers(
         meta_review = MetaReviewActivities(sessions, graph, meta_connections)
         meta_ops = MetaOperationActivities(sessions, graph, meta_connections)
         grace = timedelta(seconds=settings.worker_shutdown_grace_seconds)
+        sticky = timedelta(seconds=settings.worker_sticky_timeout_seconds)
         workers = [
             Worker(
                 client,
                 graceful_shutdown_timeout=grace,
                 task_queue=settings.task_queue,
                 workflows=WORKFLOWS,
+                sticky_queue_schedule_to_start_timeout=sticky,
                 activities=[
                     plans.set_status,
                     plans.record_failure,

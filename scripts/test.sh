@@ -19,4 +19,6 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 .venv/bin/ruff format --check .
 .venv/bin/mypy flightdeck
 .venv/bin/python scripts/check_compose.py
-exec .venv/bin/python -m pytest "$@"
+# Two pytest processes (pytest-xdist), each taking whole files: each has its own Temporal dev
+# server, simulators and databases. FLIGHTDECK_TEST_WORKERS=0 runs everything in this process.
+exec .venv/bin/python -m pytest -n "${FLIGHTDECK_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -83,6 +83,7 @@ def test_from_settings_accepts_standard_and_urlsafe_base64() -> None:
         (base64.b64encode(os.urandom(16)).decode(), "must be 32 bytes"),
         (base64.b64encode(os.urandom(33)).decode(), "must be 32 bytes"),
     ],
+    ids=["not-base64", "16-bytes", "33-bytes"],  # the same names in every pytest-xdist worker
 )
 def test_a_malformed_key_is_a_clear_error(encoded: str, problem: str) -> None:
     with pytest.raises(InvalidEncryptionKey, match=problem) as caught:

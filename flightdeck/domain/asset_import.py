@@ -44,6 +44,8 @@ class ImportSpaceInput(BaseModel):
     run_id: str
     batch_size: int = 20
     activity_timeout_seconds: float = 300.0
+    # Runs started before this field existed keep 30 s.
+    heartbeat_seconds: float = 30.0
     # Set when the run continues as new: discovery already happened.
     discovered: bool = False
     totals: ImportTotals | None = None

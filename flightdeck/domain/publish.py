@@ -24,6 +24,9 @@ class PublishPlanInput(BaseModel):
     tracking_base_url: str
     strategis_task_queue: str = "strategis"
     activity_timeout_seconds: float = 60.0
+    # A platform call's first retry delay (then doubling, at most 60 s); runs started before
+    # this field existed keep 0.5 s.
+    retry_initial_seconds: float = 0.5
     # A step (with its retries) and the whole run give up after these (timers in the run).
     step_deadline_seconds: float = 3600.0
     deadline_seconds: float = 6 * 3600.0

@@ -21,6 +21,9 @@ class SyncBackInput(BaseModel):
     delete_hold_minimum: int = 10
     read_task_queue: str = "reddit-read"
     write_task_queue: str = "reddit"
+    # The first retry delay of an account's read (then doubling): settings'
+    # `sync_retry_initial_seconds`. Runs started before this field existed keep 1 s.
+    read_retry_initial_seconds: float = 1.0
 
 
 class AccountToPoll(BaseModel):

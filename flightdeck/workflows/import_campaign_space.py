@@ -40,9 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from flightdeck.failures import NON_RETRYABLE, Failure, failure
 
 MAX_BATCHES_PER_RUN = 100
-HEARTBEAT = timedelta(seconds=30)
 # Listing a large account under its read rate limit can take a while; heartbeats (every item)
-# notice a dead worker within HEARTBEAT whatever this says.
+# notice a dead worker within the input's heartbeat_seconds (30 s) whatever this says.
 DISCOVER_TIMEOUT = timedelta(minutes=30)
 BOOKKEEPING_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
@@ -73,6 +72,7 @@ class ImportCampaignSpaceWorkflow:
     async def run(self, inp: ImportSpaceInput) -> ImportTotals:
         ref = ImportRunRef(tenant_id=inp.tenant_id, run_id=inp.run_id)
         timeout = timedelta(seconds=inp.activity_timeout_seconds)
+        heartbeat = timedelta(seconds=inp.heartbeat_seconds)
         self._progress = ImportProgress(status="running", step="prepare")
         error: str | None = None
         totals = inp.totals or ImportTotals()
@@ -92,7 +92,7 @@ class ImportCampaignSpaceWorkflow:
                     ref,
                     task_queue=plan.discover_task_queue,
                     start_to_close_timeout=max(timeout, DISCOVER_TIMEOUT),
-                    heartbeat_timeout=HEARTBEAT,
+                    heartbeat_timeout=heartbeat,
                     retry_policy=WORK_RETRY,
                     result_type=DiscoverResult,
                     summary="find the assets to import",
@@ -106,7 +106,7 @@ class ImportCampaignSpaceWorkflow:
                         tenant_id=inp.tenant_id, run_id=inp.run_id, batch_size=inp.batch_size
                     ),
                     start_to_close_timeout=timeout,
-                    heartbeat_timeout=HEARTBEAT,
+                    heartbeat_timeout=heartbeat,
                     retry_policy=WORK_RETRY,
                     result_type=ImportBatchResult,
                     summary=f"import up to {inp.batch_size} assets",

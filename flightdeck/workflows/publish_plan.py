@@ -22,6 +22,7 @@ and maps objects whose create answer was lost (ledger rows left `requested`).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -344,6 +345,12 @@ class PublishPlanWorkflow:
             requested_by=self._input.requested_by,
         )
 
+    def _platform_retry(self) -> RetryPolicy:
+        """PLATFORM_RETRY from the input's first delay (the settings' publish_retry_initial)."""
+        assert self._input is not None
+        initial = timedelta(seconds=self._input.retry_initial_seconds)
+        return dataclasses.replace(PLATFORM_RETRY, initial_interval=initial)
+
     async def _step(
         self, step: str, activity: str, arg: Any, result_type: type[T], summary: str | None = None
     ) -> T:
@@ -356,7 +363,7 @@ class PublishPlanWorkflow:
                 task_queue=self._input.strategis_task_queue,
                 start_to_close_timeout=timedelta(seconds=self._input.activity_timeout_seconds),
                 schedule_to_close_timeout=timedelta(seconds=self._input.step_deadline_seconds),
-                retry_policy=PLATFORM_RETRY,
+                retry_policy=self._platform_retry(),
                 # Let an in-flight create finish (and reach the ledger) before compensating.
                 cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
                 result_type=result_type,
@@ -453,7 +460,7 @@ class PublishPlanWorkflow:
                 start_to_close_timeout=timedelta(minutes=10),
                 schedule_to_close_timeout=COMPENSATION_DEADLINE,
                 heartbeat_timeout=COMPENSATION_HEARTBEAT,
-                retry_policy=PLATFORM_RETRY,
+                retry_policy=self._platform_retry(),
                 result_type=CompensationResult,
                 summary=f"compensate ({mode})",
             )

@@ -20,6 +20,7 @@ platform; only a resolution does.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import timedelta
 
 from temporalio import workflow
@@ -60,6 +61,13 @@ READ_RETRY = RetryPolicy(
     maximum_attempts=5,
     non_retryable_error_types=NON_RETRYABLE,
 )
+
+
+def read_retry(initial_seconds: float) -> RetryPolicy:
+    """READ_RETRY, its first delay from the run's input (`sync_retry_initial_seconds`)."""
+    return dataclasses.replace(READ_RETRY, initial_interval=timedelta(seconds=initial_seconds))
+
+
 BOOKKEEPING_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
 SYNC_BACK_HEARTBEAT = timedelta(seconds=30)
 # Conflicts' workflows are started by an activity, no longer as child workflows.
@@ -98,7 +106,7 @@ class SyncBackWorkflow:
                     # It heartbeats per page read and while comparing: a lost worker shows
                     # within this, not after the 10 minutes, and cancellation reaches it.
                     heartbeat_timeout=SYNC_BACK_HEARTBEAT,
-                    retry_policy=READ_RETRY,
+                    retry_policy=read_retry(inp.read_retry_initial_seconds),
                     result_type=SyncBackAccountResult,
                     summary=f"read back Reddit account {account.ad_account_id}",
                 )

@@ -243,6 +243,9 @@ async def test_oversized_uploads_are_cut_off(
         (png(), "video"),
         (png(), "document"),
     ],
+    # Fixed ids: the PNGs differ per run, and pytest-xdist needs every worker to collect the
+    # same names.
+    ids=["pdf", "html", "svg", "binary", "truncated-png", "png-as-video", "png-as-document"],
 )
 async def test_lying_content_types_are_refused(
     lib: httpx.AsyncClient, headers: dict[str, str], data: bytes, asset_type: str

@@ -23,7 +23,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from flightdeck.api.app import create_app
-from flightdeck.db.engine import create_engine, create_sessionmaker
+from flightdeck.db.engine import PoolSize, create_engine, create_sessionmaker
 from flightdeck.db.models import CircuitBreaker, PlatformCall
 from flightdeck.db.tenancy import system_session
 from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
@@ -239,6 +239,7 @@ async def system(
         strategis_task_queue=f"strategis-{suffix}",
         strategis_rate_limit=1000,
         publish_activity_timeout_seconds=10,
+        publish_retry_initial_seconds=0.1,  # faults are retried quickly (production: 0.5 s)
         reddit_ads_base_url=f"{simulator_url}/reddit/api/v3",
         reddit_oauth_base_url=f"{simulator_url}/reddit",
         reddit_client_id=REDDIT_CLIENT_ID,
@@ -290,8 +291,12 @@ async def system(
         meta_insights_max_pause_seconds=0.3,
         meta_insights_page_size=10,  # a month of one campaign spans several pages
         metrics_initial_backfill_days=30,
+        # Few kept connections (bursts still get 50): with two pytest-xdist processes, and the
+        # killed-worker tests' worker processes, idle pools must not fill Postgres's 100.
+        db_pool_size=5,
+        db_max_overflow=45,
     )
-    engine = create_engine(database_url)
+    engine = create_engine(database_url, pool=PoolSize.from_settings(settings))
     sessions = create_sessionmaker(engine)
     app = create_app(settings, sessions=sessions, temporal=dev_env.client)
     async with (

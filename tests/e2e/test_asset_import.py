@@ -467,7 +467,15 @@ async def test_killed_worker_mid_import_resumes_without_duplicates(
     account, campaign_id, _ = await reddit_campaign(rig, urls)
     space = await new_space(importer, rig, externalCampaignId=campaign_id, adAccountId=account)
     settings = import_settings(rig, importer.root, suffix=f"crash-{uuid.uuid4().hex[:6]}")
-    settings = settings.model_copy(update={"asset_import_batch_size": 1})
+    # A batch the kill interrupted is retried once its heartbeat times out (5 s, not 30), and
+    # the killed worker's cached run moves to the new worker after 2 s (not 10).
+    settings = settings.model_copy(
+        update={
+            "asset_import_batch_size": 1,
+            "asset_import_heartbeat_seconds": 5.0,
+            "worker_sticky_timeout_seconds": 2.0,
+        }
+    )
     env = worker_env(settings)
     app = create_app(settings, sessions=rig.sessions, temporal=rig.client)
     await rig.faults({"platform": "reddit", "path": "^/media/", "latencyMs": 300})

@@ -37,6 +37,8 @@ def crash_settings(rig: System) -> tuple[Settings, dict[str, str]]:
             "strategis_task_queue": f"crash-strategis-{suffix}",
             "reddit_task_queue": f"crash-reddit-{suffix}",
             "publish_activity_timeout_seconds": 3.0,
+            # The killed worker's cached runs go to the new worker after 2 s, not 10.
+            "worker_sticky_timeout_seconds": 2.0,
         }
     )
     names = [
@@ -47,6 +49,7 @@ def crash_settings(rig: System) -> tuple[Settings, dict[str, str]]:
         "reddit_creative_rate_limit",
         "sync_batch_size", "sync_window", "sync_batches_per_run", "sync_call_max_attempts",
         "sync_retry_initial_seconds", "publish_activity_timeout_seconds",
+        "worker_sticky_timeout_seconds", "db_pool_size", "db_max_overflow",
     ]  # fmt: skip
     env = dict(os.environ)
     for name in names:

@@ -248,6 +248,7 @@ async def _start_workflow(
                 run_id=str(run.id),
                 batch_size=settings.asset_import_batch_size,
                 activity_timeout_seconds=max(settings.publish_activity_timeout_seconds, 300.0),
+                heartbeat_seconds=settings.asset_import_heartbeat_seconds,
             ),
             id=run.workflow_id,
             task_queue=settings.task_queue,

@@ -148,6 +148,8 @@ def b64(raw: str) -> str:
         b64(json.dumps(["2026-01-01T00:00:00+00:00", "not-a-uuid"])),
         b64(json.dumps({"created": "2026-01-01T00:00:00+00:00"})),
     ],
+    # Fixed ids (the uuids differ per run; pytest-xdist needs the same names everywhere).
+    ids=["garbage", "not-json", "one-part", "bad-time", "no-time-zone", "bad-uuid", "object"],
 )
 async def test_invalid_cursor_is_a_value_error(
     session: AsyncSession, tenant: Tenant, cursor: str
