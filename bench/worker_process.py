@@ -18,11 +18,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 async def main() -> None:
     from flightdeck.db.engine import PoolSize, create_engine, create_sessionmaker
+    from flightdeck.observability.logs import configure_logging
     from flightdeck.settings import Settings
     from flightdeck.temporal import connect
     from flightdeck.worker import running_workers
 
     settings = Settings(**json.loads(os.environ["FLIGHTDECK_BENCH_SETTINGS"]))
+    configure_logging(settings.log_format)  # as `flightdeck worker` (to stderr)
     assert settings.database_url is not None
     engine = create_engine(
         settings.database_url, pre_ping=False, pool=PoolSize.from_settings(settings)
