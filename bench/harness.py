@@ -38,6 +38,7 @@ class Bench:
     sim_url: str
     sim_pid: int | None = None  # the simulators' process (bench/cpu.py)
     worker_engine: Any = None  # the workers' engine (counting their statements)
+    worker_pids: tuple[int, ...] = ()  # workers in processes of their own (else in this one)
 
     async def new_tenant(self) -> Any:
         """A fresh tenant whose API key the `api` client now sends; returns the tenant."""
@@ -76,13 +77,18 @@ class Bench:
         account: str = callback.raise_for_status().json()["id"]
         return account
 
-    async def connect_google(self) -> str:
+    async def connect_google(self, access_level: str = "STANDARD") -> str:
         """Register the Cloud project's OAuth client with the simulator and connect the seeded
-        client customer (through its manager); the ad account's id."""
+        client customer (through its manager); the ad account's id. Standard access by
+        default: Basic access caps a developer token at 15,000 operations a day (the
+        simulator's 429 RESOURCE_EXHAUSTED, "retry in 24 hours"): the 1,000-campaign bench's
+        trees (~26 operations each) ran into it after 576 — a deployment syncing that much has
+        Standard access."""
         app = {
             "clientId": GOOGLE_CLIENT_ID,
             "clientSecret": GOOGLE_CLIENT_SECRET,
             "redirectUri": self.settings.google_redirect_uri,
+            "accessLevel": access_level,
         }
         (await self.sim.post("/_sim/google/oauth/apps", json=app)).raise_for_status()
         start = (await self.api.get("/api/v1/ad-accounts/google/connect")).raise_for_status()
@@ -117,10 +123,13 @@ class Bench:
 
 @contextlib.asynccontextmanager
 async def bench_system(
-    sim_env: dict[str, str] | None = None, **overrides: Any
+    sim_env: dict[str, str] | None = None, worker_processes: int = 0, **overrides: Any
 ) -> AsyncIterator[Bench]:
     """`sim_env`: extra environment of the simulators' process (e.g. a prepared state file:
-    `FLIGHTDECK_SIMULATORS_KEEP_STATE=true`, `FLIGHTDECK_DATA_DIR=…`)."""
+    `FLIGHTDECK_SIMULATORS_KEEP_STATE=true`, `FLIGHTDECK_DATA_DIR=…`). `worker_processes`: run
+    the workers in that many processes of their own (`bench/worker_process.py`, each with a
+    pool of 15 + 5 connections), as a deployment runs `flightdeck worker`, instead of in this
+    process beside the API and the benchmark (0, the default)."""
     import asyncpg
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
@@ -156,48 +165,77 @@ async def bench_system(
     )
     sim_url = f"http://127.0.0.1:{port}"
     engine = worker_engine = None
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         await wait_until_serving(f"{sim_url}/_sim/state")
-        settings = Settings(
-            **{
-                "environment": "test",
-                "database_url": url,
-                "temporal_address": env.client.service_client.config.target_host,
-                "strategis_base_url": f"{sim_url}/strategis",
-                "strategis_relay_base_url": f"{sim_url}/relay",
-                "reddit_ads_base_url": f"{sim_url}/reddit/api/v3",
-                "reddit_oauth_base_url": f"{sim_url}/reddit",
-                "reddit_client_id": REDDIT_CLIENT_ID,
-                "reddit_client_secret": REDDIT_CLIENT_SECRET,
-                "reddit_redirect_uri": "http://api/api/v1/ad-accounts/reddit/callback",
-                "meta_graph_base_url": f"{sim_url}/graph",
-                "meta_dialog_base_url": f"{sim_url}/facebook",
-                "meta_app_id": META_APP_ID,
-                "meta_app_secret": META_APP_SECRET,
-                "meta_redirect_uri": "http://api/api/v1/meta/callback",
-                "google_ads_base_url": f"{sim_url}/google",
-                "google_oauth_authorize_url": f"{sim_url}/google/o/oauth2/v2/auth",
-                "google_oauth_token_url": f"{sim_url}/google/oauth2/v3/token",
-                "google_client_id": GOOGLE_CLIENT_ID,
-                "google_client_secret": GOOGLE_CLIENT_SECRET,
-                "google_redirect_uri": "http://api/api/v1/ad-accounts/google/callback",
-                "asset_download_allowed_hosts": [f"127.0.0.1:{port}"],
-                **overrides,
-            }
-        )
+        values = {
+            "environment": "test",
+            "database_url": url,
+            "temporal_address": env.client.service_client.config.target_host,
+            "strategis_base_url": f"{sim_url}/strategis",
+            "strategis_relay_base_url": f"{sim_url}/relay",
+            "reddit_ads_base_url": f"{sim_url}/reddit/api/v3",
+            "reddit_oauth_base_url": f"{sim_url}/reddit",
+            "reddit_client_id": REDDIT_CLIENT_ID,
+            "reddit_client_secret": REDDIT_CLIENT_SECRET,
+            "reddit_redirect_uri": "http://api/api/v1/ad-accounts/reddit/callback",
+            "meta_graph_base_url": f"{sim_url}/graph",
+            "meta_dialog_base_url": f"{sim_url}/facebook",
+            "meta_app_id": META_APP_ID,
+            "meta_app_secret": META_APP_SECRET,
+            "meta_redirect_uri": "http://api/api/v1/meta/callback",
+            "google_ads_base_url": f"{sim_url}/google",
+            "google_oauth_authorize_url": f"{sim_url}/google/o/oauth2/v2/auth",
+            "google_oauth_token_url": f"{sim_url}/google/oauth2/v3/token",
+            "google_client_id": GOOGLE_CLIENT_ID,
+            "google_client_secret": GOOGLE_CLIENT_SECRET,
+            "google_redirect_uri": "http://api/api/v1/ad-accounts/google/callback",
+            "asset_download_allowed_hosts": [f"127.0.0.1:{port}"],
+            **overrides,
+        }
+        settings = Settings(**values)
         engine = create_engine(url)
         sessions = create_sessionmaker(engine)
         # As in production: the worker's own pool (no pre-ping), the API's with it.
         worker_engine = create_engine(url, pre_ping=False)
         app = create_app(settings, sessions=sessions, temporal=env.client)
+        pool = {"db_pool_size": 15, "db_max_overflow": 5}
+        for _ in range(worker_processes):
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, str(Path(__file__).resolve().parent / "worker_process.py")],
+                    stdout=subprocess.PIPE,
+                    env={**os.environ, "FLIGHTDECK_BENCH_SETTINGS": json.dumps({**values, **pool})},
+                )
+            )
+        for worker in workers:  # every worker polls before the benchmark starts
+            assert worker.stdout is not None
+            line = await asyncio.to_thread(worker.stdout.readline)
+            if line.strip() != b"ready":
+                raise RuntimeError("a bench worker process did not start")
+        in_process = (
+            running_workers(env.client, create_sessionmaker(worker_engine), settings)
+            if not workers
+            else contextlib.nullcontext()
+        )
         async with (
-            running_workers(env.client, create_sessionmaker(worker_engine), settings),
+            in_process,
             app.router.lifespan_context(app),  # the API's startup, as uvicorn runs it
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as api,
             httpx.AsyncClient(base_url=sim_url, timeout=60) as sim,
         ):
-            yield Bench(env, settings, sessions, api, sim, sim_url, sim_proc.pid, worker_engine)
+            yield Bench(
+                env, settings, sessions, api, sim, sim_url, sim_proc.pid, worker_engine,
+                tuple(w.pid for w in workers),
+            )  # fmt: skip
     finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         sim_proc.terminate()
         sim_proc.wait(timeout=10)
         if engine is not None:

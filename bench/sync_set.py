@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import sys
 import time
 import uuid
@@ -45,6 +46,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.cpu import CpuMeter, child_pids  # noqa: E402
 from bench.harness import bench_system  # noqa: E402
 
 WRITE_POLICY = "ads-campaign-management-write"
@@ -176,11 +178,13 @@ async def platforms_bench(
     limits: dict[str, float],
     max_pushes: int | None = None,
     one_set: bool = False,
+    worker_processes: int = 0,
 ) -> None:
     import os
 
     extra = {"sync_max_concurrent_pushes": max_pushes} if max_pushes else {}
     async with bench_system(
+        worker_processes=worker_processes,
         **extra,
         reddit_rate_limit=limits["reddit"] * 0.97,
         reddit_creative_rate_limit=limits["reddit"] * 0.97,
@@ -212,10 +216,21 @@ async def platforms_bench(
                 sets[platform] = await create_platform_set(
                     api, platform, accounts[platform], campaigns, bench.sim_url
                 )
+        await analyze(bench)
         seen = {
             p: len((await sim.get("/_sim/requests", params={"platform": p})).json())
             for p in platforms
         }
+        db_work = count_statements_by_queue(bench.worker_engine)
+        meter = CpuMeter(
+            {
+                "simulators": lambda: [bench.sim_pid] if bench.sim_pid else [],
+                "worker processes": lambda: list(bench.worker_pids),
+                "Temporal server": child_pids("temporal"),
+                "Postgres": lambda: [],  # this database's backends, sampled below
+            }
+        )
+        meter.start({"Postgres": await postgres_backends(bench.sessions)})
         start = time.perf_counter()
         jobs = {}
         for p, s in sets.items():
@@ -230,6 +245,7 @@ async def platforms_bench(
 
         ended = await asyncio.gather(*(timed(j["jobId"]) for j in jobs.values()))
         wall = time.perf_counter() - start
+        cpu = meter.stop({"Postgres": await postgres_backends(bench.sessions)})
         # The syncs' requests only (not the account connections').
         logs = {
             p: (await sim.get("/_sim/requests", params={"platform": p})).json()[seen[p] :]
@@ -241,6 +257,8 @@ async def platforms_bench(
         else "one identical set per platform, synced at once"
     )
     print(f"set: {campaigns} campaigns x 2 ad groups x 2 ads (+5 keywords per ad group), {shape}")
+    print("workers: " + (f"{worker_processes} processes of their own" if worker_processes
+                         else "in this process, beside the API and the benchmark"))  # fmt: skip
     print(
         f"load average before/after: {LOAD_BEFORE} / {tuple(round(x, 2) for x in os.getloadavg())}"
     )
@@ -278,6 +296,91 @@ async def platforms_bench(
     ratio = wall / ideal if ideal else float("nan")
     print(f"total wall time (POST to all done): {wall:.1f} s; slowest queue's "
           f"limit-bound ideal {ideal:.1f} s -> ratio {ratio:.2f}")  # fmt: skip
+    # Platform calls made (every push makes one; a Google tree one per campaign).
+    calls = sum(len(r) for r in logs.values())
+    print(f"CPU during the sync ({calls} platform requests): " + cpu.per_call(calls)
+          .replace("per remote call", "per platform request"))  # fmt: skip
+    if worker_processes:
+        return  # the database work is counted in the workers' processes: not seen here
+    pushes = sum(n for (queue, kind), n in db_work.items() if kind == "activities")
+    print(f"   per platform-queue activity ({pushes}): " + cpu.per_call(pushes)
+          .split(" = ")[0].replace(" per remote call", ""))  # fmt: skip
+    print(f"workers' new database connections during the sync: "
+          f"{db_work[('(pool)', 'connections opened')]}")  # fmt: skip
+    print("workers' database work per activity, by task queue:")
+    for queue in sorted({q for q, _ in db_work} - {"(pool)"}):
+        done = db_work[(queue, "activities")]
+        per = f"{db_work[(queue, 'statements')] / done:.1f} statements, " if done else ""
+        per += f"{db_work[(queue, 'transactions')] / done:.1f} transactions" if done else ""
+        print(f"   {queue:<22} {done:>6} activities  {per or 'n/a'}"
+              f"  ({db_work[(queue, 'statements')]} statements in all)")  # fmt: skip
+
+
+# The tables a set sync reads and writes.
+SYNC_TABLES = ("campaign_sets", "campaign_set_targets", "generated_campaigns", "ad_groups",
+               "generated_ads", "keywords", "sync_records", "ad_accounts")  # fmt: skip
+
+
+async def analyze(bench: Any) -> None:
+    """Fresh planner statistics after the bulk load of the sets, as autovacuum keeps them in
+    any deployment (it runs by default). This host's shared Postgres runs with autovacuum OFF,
+    so a fresh bench database never had any: the planner then guessed one row per table and
+    looked up each ad by scanning every ad of the tenant under every ad group of the set
+    (17 ms per ad lookup at 400 ads, growing with the square of the set) — most of Postgres's
+    CPU in the sync. ANALYZE needs the tables' owner (the login user), not the app role."""
+    from sqlalchemy import text
+
+    async with bench.sessions.kw["bind"].connect() as connection:
+        await connection.execute(text("SET ROLE NONE"))
+        for table in SYNC_TABLES:
+            await connection.execute(text(f"ANALYZE {table}"))
+        await connection.execute(text("RESET ROLE"))
+        await connection.commit()
+
+
+def count_statements_by_queue(engine: Any) -> collections.Counter[tuple[str, str]]:
+    """The workers' statements and explicit transactions by the task queue of the activity
+    that ran them (`(queue, "statements")`, …), and the activity attempts that ran any
+    (`(queue, "activities")`); work outside activities counts under "workflows/other"."""
+    from sqlalchemy import event
+    from temporalio import activity
+
+    counts: collections.Counter[tuple[str, str]] = collections.Counter()
+    attempts: set[tuple[str, str, int]] = set()
+
+    def queue() -> str:
+        if not activity.in_activity():
+            return "workflows/other"
+        info = activity.info()
+        key = (info.workflow_id or "", info.activity_id, info.attempt)
+        if key not in attempts:
+            attempts.add(key)
+            counts[(info.task_queue, "activities")] += 1
+        return info.task_queue
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _statement(*_: Any) -> None:
+        counts[(queue(), "statements")] += 1
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Any) -> None:
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            counts[(queue(), "transactions")] += 1
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(*_: Any) -> None:  # a new Postgres backend (the pool grew or churned)
+        counts[("(pool)", "connections opened")] += 1
+
+    return counts
+
+
+async def postgres_backends(sessions: Any) -> list[int]:
+    """The server processes of this benchmark's database (its pools' connections)."""
+    from sqlalchemy import text
+
+    async with sessions() as session:
+        query = text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        return list((await session.scalars(query)).all())
 
 
 def _by_endpoint(requests: list[dict[str, Any]], campaigns: int) -> str:
@@ -545,6 +648,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--one-set", action="store_true", help="with --platforms: one set targeting them all"
     )
+    parser.add_argument(
+        "--worker-processes",
+        type=int,
+        default=0,
+        help="with --platforms: run the workers in N processes of their own (0: in this one)",
+    )
     args = parser.parse_args()
     if args.platforms:
         import os
@@ -556,7 +665,14 @@ if __name__ == "__main__":
             parser.error(f"--platforms: unknown {sorted(unknown)}; use reddit, google, meta")
         limits = {"reddit": args.limit, "google": args.google_limit, "meta": args.meta_limit}
         event_loop.run(
-            platforms_bench(args.campaigns, chosen, limits, args.max_pushes, args.one_set)
+            platforms_bench(
+                args.campaigns,
+                chosen,
+                limits,
+                args.max_pushes,
+                args.one_set,
+                args.worker_processes,
+            )
         )
     else:
         event_loop.run(scale(args.campaigns) if args.scale else main(args.campaigns, args.limit))

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.accounts import AccountNotFound, ConnectError
+from flightdeck.accounts.reads import forget, kept
 from flightdeck.crypto import DecryptionError, TokenCipher
 from flightdeck.db.models import CampaignMetaConnection
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -375,6 +376,7 @@ class MetaConnectionService:
     async def mark_expired(
         self, tenant_id: uuid.UUID, connection_id: uuid.UUID, reason: str
     ) -> None:
+        forget()
         async with tenant_session(self._sessions, tenant_id) as session, session.begin():
             await MetaConnectionRepository(session).update(
                 tenant_id,
@@ -389,11 +391,18 @@ class MetaConnectionService:
     # -- internals ---------------------------------------------------------------------------
 
     async def _load(self, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> CampaignMetaConnection:
-        async with tenant_session(self._sessions, tenant_id) as session:
-            row = await MetaConnectionRepository(session).get(tenant_id, connection_id)
+        row = await kept(
+            ("meta_connection", connection_id), lambda: self._read(tenant_id, connection_id)
+        )
         if row is None:
             raise AccountNotFound(connection_id)
         return row
+
+    async def _read(
+        self, tenant_id: uuid.UUID, connection_id: uuid.UUID
+    ) -> CampaignMetaConnection | None:
+        async with tenant_session(self._sessions, tenant_id) as session:
+            return await MetaConnectionRepository(session).get(tenant_id, connection_id)
 
     def _token(self, row: CampaignMetaConnection) -> str:
         if row.long_lived_user_token_encrypted is None or row.connection_status == "disconnected":

@@ -33,6 +33,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.accounts import AccountNotFound, ConnectError, ReauthRequired
+from flightdeck.accounts.reads import forget, kept
 from flightdeck.crypto import DecryptionError, TokenCipher
 from flightdeck.db.models import AdAccount, OAuthState
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository, OAuthStateRepository
@@ -260,6 +261,7 @@ class RedditAccountService:
     # -- internals: tokens --
 
     async def _renew(self, tenant_id: uuid.UUID, account_id: uuid.UUID, refused: str | None) -> str:
+        forget()  # the row kept for this push carries the token being replaced
         dead: RefreshTokenInvalid | None = None
         async with tenant_session(self._sessions, tenant_id) as session, session.begin():
             account = await _locked(session, tenant_id, account_id)
@@ -341,11 +343,14 @@ class RedditAccountService:
             ) from exc
 
     async def _load(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AdAccount:
-        async with tenant_session(self._sessions, tenant_id) as session:
-            account = await AdAccountRepository(session).get(tenant_id, account_id)
+        account = await kept(("ad_account", account_id), lambda: self._read(tenant_id, account_id))
         if account is None or account.platform != PLATFORM:
             raise AccountNotFound(account_id)
         return account
+
+    async def _read(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AdAccount | None:
+        async with tenant_session(self._sessions, tenant_id) as session:
+            return await AdAccountRepository(session).get(tenant_id, account_id)
 
     def _ads_client(self, tokens: TokenProvider) -> RedditAdsClient:
         if self._http is None:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from flightdeck.accounts import AccountNotFound, ReauthRequired
+from flightdeck.accounts.reads import one_read_per_push, read_along
 from flightdeck.activities.errors import to_application_error
 from flightdeck.activities.names import (
     FIND_RETRYABLE_SYNCS,
@@ -50,6 +51,7 @@ from flightdeck.db.repositories.campaign_sets import (
     to_ad_spec,
     to_campaign_spec,
 )
+from flightdeck.db.repositories.push_writes import PushWrites
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.repositories.sync_back import ConflictRepository
 from flightdeck.db.repositories.sync_records import RecordType, SyncRecordRepository
@@ -121,6 +123,7 @@ class SyncActivities:
         self._adapters = adapters
         self._breaker = breaker
         self._call_timeout = timedelta(seconds=call_timeout_seconds)
+        self._writes = PushWrites(sessions)
 
     # -- bookkeeping (main task queue) ---------------------------------------------------------
 
@@ -307,6 +310,11 @@ class SyncActivities:
 
     @activity.defn(name=PUSH_ENTITY)
     async def push_entity(self, inp: PushEntityInput) -> PushEntityResult:
+        # The account's row is read once for the whole push (its context and every call's token).
+        with one_read_per_push():
+            return await self._push_entity(inp)
+
+    async def _push_entity(self, inp: PushEntityInput) -> PushEntityResult:
         tenant = uuid.UUID(inp.tenant_id)
         try:
             if inp.entity_type == "campaign":
@@ -343,6 +351,7 @@ class SyncActivities:
             )
             assert campaign_set is not None
             account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await read_along(session, tenant, account_id)
             # This target's view of the tree: its own platform ids (sync records).
             await apply_target_mapping(session, tenant, campaign_set, inp.platform, _tree(row))
         inp = _for_target(inp, campaign_set)
@@ -421,6 +430,7 @@ class SyncActivities:
             conflicted = await _conflicted_fields(session, tenant, "ad_group", ad_group_id)
             assert campaign_set is not None
             account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await read_along(session, tenant, account_id)
             await apply_target_mapping(session, tenant, campaign_set, inp.platform, [row, campaign])
         inp = _for_target(inp, campaign_set)
         adapter, account = await self._account_adapter(tenant, account_id)
@@ -440,6 +450,21 @@ class SyncActivities:
             return PushEntityResult(
                 entity_id=inp.entity_id, platform_id=row.platform_ad_group_id, action="held"
             )
+        not_applicable = registry.platform(inp.platform).keywords_not_applicable
+
+        async def keyword_rows(session: AsyncSession, pushed: str) -> None:
+            """Written with the ad group's own outcome (one transaction)."""
+            if not _mirrored(inp):
+                pass  # keyword rows show the first target (another's: `GET` `targets[].notes`)
+            elif not_applicable is not None:
+                # The platform has no keywords (Meta): each is marked so, with the reason.
+                await SetSyncRepository(session).keywords_not_applicable(
+                    tenant, ad_group_id, not_applicable
+                )
+            elif "keywords" not in (conflicted or set()):
+                # Keywords travel in the ad group's targeting: they are on the platform now.
+                await SetSyncRepository(session).keywords_synced(tenant, ad_group_id, pushed)
+
         pushed, action = await self._create_or_update(
             tenant,
             inp,
@@ -455,20 +480,8 @@ class SyncActivities:
                 account, row.platform_ad_group_id or "", campaign_spec, spec, base
             ),
             held=conflicted is not None,
+            also=keyword_rows,
         )
-        not_applicable = registry.platform(inp.platform).keywords_not_applicable
-        if not _mirrored(inp):
-            pass  # keyword rows show the first target (another's: `GET` `targets[].notes`)
-        elif not_applicable is not None:
-            # The platform has no keywords (Meta): each is marked so, with the reason.
-            async with tenant_session(self._sessions, tenant) as session, session.begin():
-                await SetSyncRepository(session).keywords_not_applicable(
-                    tenant, ad_group_id, not_applicable
-                )
-        elif "keywords" not in (conflicted or set()):
-            # Keywords travel in the ad group's targeting: they are on the platform now.
-            async with tenant_session(self._sessions, tenant) as session, session.begin():
-                await SetSyncRepository(session).keywords_synced(tenant, ad_group_id, pushed)
         return PushEntityResult(entity_id=inp.entity_id, platform_id=pushed, action=action)
 
     async def _push_post(self, tenant: uuid.UUID, inp: PushEntityInput) -> PushEntityResult:
@@ -480,7 +493,9 @@ class SyncActivities:
                 raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
             ad, group, campaign_set = found
             ad_account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await read_along(session, tenant, ad_account_id)
             await apply_target_mapping(session, tenant, campaign_set, inp.platform, [ad, group])
+            record = await SyncRecordRepository(session).get(tenant, "post", ad_id, inp.platform)
         inp = _for_target(inp, campaign_set)
         if ad.platform_post_id or ad.platform_ad_id or ad.deleted_at is not None:
             return PushEntityResult(
@@ -489,12 +504,8 @@ class SyncActivities:
         adapter, account = await self._account_adapter(tenant, ad_account_id)
         spec = to_ad_spec(ad)
         # Ledger-then-adopt, as for every create: the post is recorded under the ad's id.
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            records = SyncRecordRepository(session)
-            ambiguous = _create_outcome_unknown(
-                await records.get(tenant, "post", ad_id, inp.platform)
-            )
-            await records.begin(tenant, "post", ad_id, inp.platform)
+        ambiguous = _create_outcome_unknown(record)
+        await self._writes.begin(tenant, "post", ad_id, inp.platform)
         post_id: str | None = None
         if ambiguous:
             post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
@@ -504,9 +515,10 @@ class SyncActivities:
                 tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
             )
             post_id = made.platform_id
-            async with tenant_session(self._sessions, tenant) as session, session.begin():
-                await self._record_post(session, tenant, inp, ad_id, post_id)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
+            if action == "created":  # (an adopted post was recorded under the profile's lock)
+                assert post_id is not None
+                await self._record_post(session, tenant, inp, ad_id, post_id)
             await _audit(
                 session, tenant, f"post.{action}", ad_id,
                 entity_type=f"{inp.platform}.post", platformId=post_id,
@@ -572,7 +584,7 @@ class SyncActivities:
         ad_error: str | None = None,
     ) -> None:
         await SyncRecordRepository(session).mark_synced(
-            tenant, "post", ad_id, inp.platform, platform_id=post_id, snapshot={}
+            tenant, "post", ad_id, inp.platform, platform_id=post_id, snapshot={}, fetch=False
         )
         await CampaignSetRepository(session).record_sync_result(
             tenant, "ad", ad_id, sync_status=ad_status, sync_error=ad_error,
@@ -588,6 +600,7 @@ class SyncActivities:
                 raise failure(Failure.NOT_FOUND, f"ad {ad_id} not found")
             ad, group, campaign_set = found
             ad_account_id = await _target_account(session, tenant, campaign_set, inp.platform)
+            await read_along(session, tenant, ad_account_id)
             await apply_target_mapping(session, tenant, campaign_set, inp.platform, [ad, group])
         inp = _for_target(inp, campaign_set)
         adapter, account = await self._account_adapter(tenant, ad_account_id)
@@ -658,9 +671,11 @@ class SyncActivities:
         find: Finder,
         update: Callable[[Any], Awaitable[PlatformObject]],
         held: bool = False,
+        also: Callable[[AsyncSession, str], Awaitable[None]] | None = None,
     ) -> tuple[str, PushAction]:
         """`held`: the entity is in conflict; `spec` carries the base's value for each
-        conflicted field (so none is sent), and the entity stays `conflict`."""
+        conflicted field (so none is sent), and the entity stays `conflict`. `also`: more of
+        the outcome, written in the same transaction (given the platform id)."""
         entity_id = uuid.UUID(inp.entity_id)
         action: PushAction
         made: PlatformObject
@@ -669,10 +684,7 @@ class SyncActivities:
             # outcome unknown) look for the object carrying that marker first.
             ref = entity_ref(entity_type, entity_id)
             ambiguous = _create_outcome_unknown(record)
-            async with tenant_session(self._sessions, tenant) as session, session.begin():
-                await SyncRecordRepository(session).begin(
-                    tenant, entity_type, entity_id, inp.platform
-                )
+            await self._writes.begin(tenant, entity_type, entity_id, inp.platform)
             found = await self._call(inp.platform, tenant, find(ref)) if ambiguous else None
             if found is None:
                 made = await self._create(tenant, inp, entity_type, entity_id, create(ref))
@@ -694,6 +706,7 @@ class SyncActivities:
                 platform_id=platform_id,
                 snapshot=spec.model_dump(mode="json"),
                 reset_attempts=entity_type != "campaign",
+                fetch=False,
             )
             await CampaignSetRepository(session).record_sync_result(
                 tenant,
@@ -714,6 +727,8 @@ class SyncActivities:
                     platformId=platform_id,
                     fields=made.changed_fields or None,
                 )
+            if also is not None:
+                await also(session, platform_id)
         return platform_id, "held" if held else action
 
     async def _create(

@@ -22,6 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.db.models import PlatformCall
+from flightdeck.db.repositories.push_writes import PushWrites
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.tenancy import system_session
 from flightdeck.settings import Settings
@@ -49,6 +50,7 @@ class CircuitBreakerService:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], policy: BreakerPolicy) -> None:
         self._sessions = sessions
         self._policy = policy
+        self._writes = PushWrites(sessions)
 
     @classmethod
     def from_settings(
@@ -67,6 +69,9 @@ class CircuitBreakerService:
     async def record(
         self, platform: str, tenant_id: uuid.UUID | None, *, ok: bool, status_code: int | None
     ) -> None:
+        if tenant_id is not None:  # one statement in the tenant's scope (every sync call)
+            await self._writes.record_call(platform, tenant_id, ok, status_code)
+            return
         async with system_session(self._sessions, "circuit_breaker") as session, session.begin():
             await SetSyncRepository(session).record_call(platform, tenant_id, ok, status_code)
 

@@ -163,7 +163,13 @@ class _EntityFailed(Exception):
         self.entity_type, self.entity_id, self.cause = entity_type, entity_id, cause
 
 
-@workflow.defn
+# Both sync workflows run outside the sandbox, as the publish workflows do (README "How a
+# publish runs"): in temporalio 1.35 a sandboxed workflow re-executes its module for every new
+# run and `exec`s a compiled string for every payload of every activation — ~6 % of the
+# worker's samples in the 3-platform set-sync bench (py-spy), beside the pushes it schedules.
+# The code is workflow APIs and pure functions of its input; the replay tests still check it
+# (tests/workflows/test_replay.py, `tests/histories/sync_*.json`).
+@workflow.defn(sandboxed=False)
 class SyncCampaignSetWorkflow:
     def __init__(self) -> None:
         self._progress = SyncProgress()
@@ -447,7 +453,7 @@ class SyncCampaignSetWorkflow:
         self._progress.targets = {k: v.model_copy() for k, v in totals.targets.items()}
 
 
-@workflow.defn
+@workflow.defn(sandboxed=False)
 class SyncCampaignBatchWorkflow:
     """One page of a set's campaigns, pushed concurrently; one outcome each, always recorded
     (whatever fails, short of the whole sync being stopped)."""
