@@ -85,6 +85,20 @@ class FakeTemporal:
         return FakeHandle(self, id)
 
 
+async def post_example_plan(api: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    """Register the example plan's targets for the tenant, then post the plan."""
+    plan = json.loads(EXAMPLE_PLAN.read_text())
+    for kind, value in (
+        ("strategis_organization", plan["organization"]),
+        ("facebook_ad_account", plan["adAccountId"]),
+    ):
+        added = await api.post(
+            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
+        )
+        assert added.status_code == 201, added.text
+    return await api.post("/api/v1/campaign-plans", json=plan, headers=headers)
+
+
 @pytest.fixture
 async def rig(
     database_url: str, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
@@ -185,16 +199,7 @@ async def test_posting_a_plan_holds_no_connection_while_temporal_starts_its_run(
     """The plan is committed `pending` before the start, so a slow Temporal never pins a pooled
     connection per POST (20 runs in flight exhausted the pool that way: bench/api_load.py)."""
     api, temporal = rig
-    plan = json.loads(EXAMPLE_PLAN.read_text())
-    for kind, value in (
-        ("strategis_organization", plan["organization"]),
-        ("facebook_ad_account", plan["adAccountId"]),
-    ):
-        added = await api.post(
-            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
-        )
-        assert added.status_code == 201, added.text
-    posted = await api.post("/api/v1/campaign-plans", json=plan, headers=headers)
+    posted = await post_example_plan(api, headers)
     assert posted.status_code == 202, posted.text
     assert temporal.starts_checked_out == [0]
     job = (await api.get(f"/api/v1/jobs/{posted.json()['workflowId']}", headers=headers)).json()
@@ -211,15 +216,7 @@ async def test_a_job_whose_end_postgres_holds_is_answered_without_asking_tempora
     unreachable Temporal costs it nothing. A running one is still described."""
     api, temporal = rig
     tenant_id, headers = tenant
-    plan = json.loads(EXAMPLE_PLAN.read_text())
-    for kind, value in (
-        ("strategis_organization", plan["organization"]),
-        ("facebook_ad_account", plan["adAccountId"]),
-    ):
-        await api.post(
-            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
-        )
-    posted = (await api.post("/api/v1/campaign-plans", json=plan, headers=headers)).json()
+    posted = (await post_example_plan(api, headers)).json()
     job_url = f"/api/v1/jobs/{posted['workflowId']}"
 
     running = (await api.get(job_url, headers=headers)).json()
@@ -250,15 +247,7 @@ async def test_a_running_plans_job_shows_how_far_the_ledger_says_it_got(
     step is the one that created the newest."""
     api, _ = rig
     tenant_id, headers = tenant
-    plan = json.loads(EXAMPLE_PLAN.read_text())
-    for kind, value in (
-        ("strategis_organization", plan["organization"]),
-        ("facebook_ad_account", plan["adAccountId"]),
-    ):
-        await api.post(
-            "/api/v1/publish-targets", json={"kind": kind, "value": value}, headers=headers
-        )
-    posted = (await api.post("/api/v1/campaign-plans", json=plan, headers=headers)).json()
+    posted = (await post_example_plan(api, headers)).json()
     plan_id = uuid.UUID(posted["id"])
     job_url = f"/api/v1/jobs/{posted['workflowId']}"
     async with system_session(sessions, "cli") as session:
