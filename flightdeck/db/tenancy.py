@@ -23,6 +23,7 @@ user owns the tables or is a superuser.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
 from sqlalchemy import (
@@ -38,6 +39,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
@@ -113,6 +116,15 @@ def statement_scope() -> CTE:
     # MATERIALIZED: evaluated once, before anything reads it (a volatile CTE is never inlined
     # anyway; this says so).
     return select(cast(tenant, Uuid).label("tenant_id")).cte("scope").prefix_with("MATERIALIZED")
+
+
+def insert_in_scope(model: Any, values: Mapping[str, Any]) -> PgInsert:
+    """`INSERT INTO <model> (tenant_id, <values' columns>) SELECT scope.tenant_id, <values> FROM
+    scope`: rows made from the statement's own tenant scope (`statement_scope`), never naming
+    their tenant themselves. `values`: column name -> expression (bind parameters, literals)."""
+    scope = statement_scope()
+    source = select(scope.c.tenant_id, *values.values()).select_from(scope)
+    return pg_insert(model).from_select(["tenant_id", *values], source).add_cte(scope)
 
 
 def statement_scope_params(tenant_id: uuid.UUID | str) -> dict[str, str]:

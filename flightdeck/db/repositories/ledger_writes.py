@@ -16,42 +16,37 @@ from typing import Any
 
 from sqlalchemy import Integer, String, Text, Uuid, bindparam, func, literal, select
 from sqlalchemy import insert as insert_into
-from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
+from sqlalchemy.dialects.postgresql import JSONB, Insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert as CoreInsert
 
 from flightdeck.db.models import AuditLogEntry, RemoteObject
-from flightdeck.db.tenancy import autocommit_engine, statement_scope, statement_scope_params
+from flightdeck.db.tenancy import autocommit_engine, insert_in_scope, statement_scope_params
 
 _KEY = [RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key]
-_ROW_COLUMNS = [
-    "id", "tenant_id", "campaign_plan_id", "system", "object_type", "local_key",
-    "client_request_key", "external_id", "state", "name", "parent_external_id",
-    "ad_set_index", "ad_index", "attributes",
-]  # fmt: skip
 _AUDIT_COLUMNS = ["tenant_id", "actor", "action", "entity_type", "entity_id", "details", "user_id"]
 
 
 def _new_row(state: str) -> Insert:
-    """INSERT INTO remote_objects … SELECT <bind parameters>, scope.tenant_id FROM scope."""
-    scope = statement_scope()
-    source = select(
-        bindparam("id", type_=Uuid),
-        scope.c.tenant_id,
-        bindparam("campaign_plan_id", type_=Uuid),
-        bindparam("system", type_=String),
-        bindparam("object_type", type_=String),
-        bindparam("local_key", type_=String),
-        bindparam("client_request_key", type_=String),
-        bindparam("external_id", type_=String),
-        literal(state, String),
-        bindparam("name", type_=Text),
-        bindparam("parent_external_id", type_=String),
-        bindparam("ad_set_index", type_=Integer),
-        bindparam("ad_index", type_=Integer),
-        bindparam("attributes", type_=JSONB),
-    ).select_from(scope)
-    return insert(RemoteObject).from_select(_ROW_COLUMNS, source).add_cte(scope)
+    """INSERT INTO remote_objects … SELECT scope.tenant_id, <bind parameters> FROM scope."""
+    return insert_in_scope(
+        RemoteObject,
+        {
+            "id": bindparam("id", type_=Uuid),
+            "campaign_plan_id": bindparam("campaign_plan_id", type_=Uuid),
+            "system": bindparam("system", type_=String),
+            "object_type": bindparam("object_type", type_=String),
+            "local_key": bindparam("local_key", type_=String),
+            "client_request_key": bindparam("client_request_key", type_=String),
+            "external_id": bindparam("external_id", type_=String),
+            "state": literal(state, String),
+            "name": bindparam("name", type_=Text),
+            "parent_external_id": bindparam("parent_external_id", type_=String),
+            "ad_set_index": bindparam("ad_set_index", type_=Integer),
+            "ad_index": bindparam("ad_index", type_=Integer),
+            "attributes": bindparam("attributes", type_=JSONB),
+        },
+    )
 
 
 def _record_created() -> CoreInsert:

@@ -15,24 +15,22 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Uuid, bindparam, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Boolean, DateTime, Integer, String, Uuid, bindparam, literal
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flightdeck.db.models import PlatformCall, SyncRecord
-from flightdeck.db.tenancy import autocommit_engine, statement_scope, statement_scope_params
+from flightdeck.db.tenancy import autocommit_engine, insert_in_scope, statement_scope_params
 
 
 def _record_call() -> Any:
-    scope = statement_scope()
-    row = select(
-        bindparam("platform", type_=String),
-        scope.c.tenant_id,
-        bindparam("ok", type_=Boolean),
-        bindparam("status_code", type_=Integer),
-    ).select_from(scope)
-    columns = ["platform", "tenant_id", "ok", "status_code"]
-    return insert(PlatformCall).from_select(columns, row).add_cte(scope)
+    return insert_in_scope(
+        PlatformCall,
+        {
+            "platform": bindparam("platform", type_=String),
+            "ok": bindparam("ok", type_=Boolean),
+            "status_code": bindparam("status_code", type_=Integer),
+        },
+    )
 
 
 def _begin() -> Any:
@@ -40,20 +38,18 @@ def _begin() -> Any:
     `syncing`; an existing one keeps its platform id and snapshot. Never another tenant's:
     the conflict branch only takes a row of the scope's tenant, and row-level security
     refuses the rest."""
-    scope = statement_scope()
-    row = select(
-        bindparam("id", type_=Uuid),
-        scope.c.tenant_id,
-        bindparam("entity_type", type_=String),
-        bindparam("entity_id", type_=Uuid),
-        bindparam("platform", type_=String),
-        literal("requested", String),
-        literal("syncing", String),
-        bindparam("requested_at", type_=DateTime(timezone=True)),
-    ).select_from(scope)
-    columns = ["id", "tenant_id", "entity_type", "entity_id", "platform", "state", "sync_status",
-               "requested_at"]  # fmt: skip
-    statement = insert(SyncRecord).from_select(columns, row).add_cte(scope)
+    statement = insert_in_scope(
+        SyncRecord,
+        {
+            "id": bindparam("id", type_=Uuid),
+            "entity_type": bindparam("entity_type", type_=String),
+            "entity_id": bindparam("entity_id", type_=Uuid),
+            "platform": bindparam("platform", type_=String),
+            "state": literal("requested", String),
+            "sync_status": literal("syncing", String),
+            "requested_at": bindparam("requested_at", type_=DateTime(timezone=True)),
+        },
+    )
     return statement.on_conflict_do_update(
         index_elements=[SyncRecord.entity_type, SyncRecord.entity_id, SyncRecord.platform],
         set_={
