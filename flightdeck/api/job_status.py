@@ -8,9 +8,10 @@ a pooled database connection while it waits on Temporal (issue 10 goal 3):
    when Temporal is slow, down, or the run is unknown). No workflow query, ever.
 
 A job whose end Postgres already holds (`Snapshot.settled`: a plan `active`, `paused`,
-`failed` or `cancelled`; a set's run under this job id finished) is answered from Postgres
-alone: every run records how it ended before it ends, so Temporal could add nothing, and a
-describe is the slowest part of a read while runs are in flight (bench/api_load.py).
+`failed` or `cancelled`; a set's run under this job id completed, with or without errors) is
+answered from Postgres alone: every run records how it ended before it ends, so Temporal could
+add nothing, and a describe is the slowest part of a read while runs are in flight
+(bench/api_load.py).
 """
 
 from __future__ import annotations
@@ -126,7 +127,8 @@ async def _read_plan(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> S
         "total": request.progress_total,
     }
     result = {"campaignPlanId": str(request.campaign_plan_id), "status": request.status}
-    plan_status = {"failed": "failed", "cancelled": "cancelled"}.get(request.status)
+    # In the job's words, which are Temporal's (a cancelled run is `canceled`).
+    plan_status = {"failed": "failed", "cancelled": "canceled"}.get(request.status)
     if request.status in ("active", "paused"):
         plan_status = "completed"
     if plan_status is None and request.status != "pending":
@@ -203,8 +205,9 @@ async def _read_set(session: AsyncSession, tenant_id: uuid.UUID, job: Job) -> Sn
         result,
         error,
         {"finished_at": finished_at, "run_status": pg_status},
-        # This job's own run finished (a run that started before the request is another's).
-        settled=finished_at is not None,
+        # This job's own run finished (a run that started before the request is another's) and
+        # did its work; a `failed` run may have been cancelled or terminated: Temporal says which.
+        settled=finished_at is not None and pg_status in ("completed", "completed_with_errors"),
     )
 
 
