@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.accounts import AccountNotFound, ConnectError
-from flightdeck.accounts.reads import forget, kept
+from flightdeck.accounts.reads import forget, kept_meta_connection
 from flightdeck.crypto import DecryptionError, TokenCipher
 from flightdeck.db.models import CampaignMetaConnection
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -391,18 +391,10 @@ class MetaConnectionService:
     # -- internals ---------------------------------------------------------------------------
 
     async def _load(self, tenant_id: uuid.UUID, connection_id: uuid.UUID) -> CampaignMetaConnection:
-        row = await kept(
-            ("meta_connection", connection_id), lambda: self._read(tenant_id, connection_id)
-        )
+        row = await kept_meta_connection(self._sessions, tenant_id, connection_id)
         if row is None:
             raise AccountNotFound(connection_id)
         return row
-
-    async def _read(
-        self, tenant_id: uuid.UUID, connection_id: uuid.UUID
-    ) -> CampaignMetaConnection | None:
-        async with tenant_session(self._sessions, tenant_id) as session:
-            return await MetaConnectionRepository(session).get(tenant_id, connection_id)
 
     def _token(self, row: CampaignMetaConnection) -> str:
         if row.long_lived_user_token_encrypted is None or row.connection_status == "disconnected":

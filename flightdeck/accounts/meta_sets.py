@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.accounts import AccountNotFound
 from flightdeck.accounts.meta import MetaConnectionService
-from flightdeck.accounts.reads import kept
-from flightdeck.db.models import AdAccount, CampaignMetaConnection
+from flightdeck.accounts.reads import kept_ad_account, kept_meta_connection
+from flightdeck.db.models import AdAccount
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
 from flightdeck.db.repositories.meta import MetaConnectionRepository
 from flightdeck.db.tenancy import tenant_session
@@ -107,33 +107,19 @@ class MetaSetAccounts:
     async def _load(
         self, tenant_id: uuid.UUID, account_id: uuid.UUID
     ) -> tuple[AdAccount, uuid.UUID]:
-        account = await kept(
-            ("ad_account", account_id), lambda: self._account(tenant_id, account_id)
-        )
+        account = await kept_ad_account(self._sessions, tenant_id, account_id)
         if account is None or account.platform != PLATFORM:
             raise AccountNotFound(account_id)
         label = account.platform_account_id or str(account.id)
         connection_id = account.meta_connection_id
         if connection_id is None or account.status == "disconnected":
             raise _reconnect(label, "its Meta connection is gone")
-        connection = await kept(
-            ("meta_connection", connection_id), lambda: self._connection(tenant_id, connection_id)
-        )
+        connection = await kept_meta_connection(self._sessions, tenant_id, connection_id)
         if connection is None or connection.connection_status == "disconnected":
             raise _reconnect(label, "its Meta connection was disconnected")
         if connection.selected_ad_account_id != account.platform_account_id:
             raise _reconnect(label, "its Meta connection now has another ad account selected")
         return account, connection.id
-
-    async def _account(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AdAccount | None:
-        async with tenant_session(self._sessions, tenant_id) as session:
-            return await AdAccountRepository(session).get(tenant_id, account_id)
-
-    async def _connection(
-        self, tenant_id: uuid.UUID, connection_id: uuid.UUID
-    ) -> CampaignMetaConnection | None:
-        async with tenant_session(self._sessions, tenant_id) as session:
-            return await MetaConnectionRepository(session).get(tenant_id, connection_id)
 
 
 def _reconnect(account: str, reason: str) -> MetaReauthRequired:

@@ -18,7 +18,12 @@ from collections.abc import Awaitable, Callable, Hashable, Iterator
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from flightdeck.db.models import AdAccount, CampaignMetaConnection
+from flightdeck.db.repositories.ad_accounts import AdAccountRepository
+from flightdeck.db.repositories.meta import MetaConnectionRepository
+from flightdeck.db.tenancy import tenant_session
 
 T = TypeVar("T")
 
@@ -60,6 +65,30 @@ def forget() -> None:
         reads.clear()
 
 
+async def kept_ad_account(
+    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, account_id: uuid.UUID
+) -> AdAccount | None:
+    """The ad account's row: kept for the push, else read in the tenant's scope."""
+
+    async def read() -> AdAccount | None:
+        async with tenant_session(sessions, tenant_id) as session:
+            return await AdAccountRepository(session).get(tenant_id, account_id)
+
+    return await kept(("ad_account", account_id), read)
+
+
+async def kept_meta_connection(
+    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, connection_id: uuid.UUID
+) -> CampaignMetaConnection | None:
+    """The Meta connection's row: kept for the push, else read in the tenant's scope."""
+
+    async def read() -> CampaignMetaConnection | None:
+        async with tenant_session(sessions, tenant_id) as session:
+            return await MetaConnectionRepository(session).get(tenant_id, connection_id)
+
+    return await kept(("meta_connection", connection_id), read)
+
+
 async def read_along(
     session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID | None
 ) -> None:
@@ -68,9 +97,6 @@ async def read_along(
     of opening transactions of their own."""
     if _KEPT.get() is None or account_id is None:
         return
-    from flightdeck.db.repositories.ad_accounts import AdAccountRepository
-    from flightdeck.db.repositories.meta import MetaConnectionRepository
-
     account = await AdAccountRepository(session).get(tenant_id, account_id)
     keep(("ad_account", account_id), account)
     if account is not None and account.meta_connection_id is not None:

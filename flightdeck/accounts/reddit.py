@@ -33,7 +33,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from flightdeck.accounts import AccountNotFound, ConnectError, ReauthRequired
-from flightdeck.accounts.reads import forget, kept
+from flightdeck.accounts.reads import forget, kept_ad_account
 from flightdeck.crypto import DecryptionError, TokenCipher
 from flightdeck.db.models import AdAccount, OAuthState
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository, OAuthStateRepository
@@ -343,14 +343,10 @@ class RedditAccountService:
             ) from exc
 
     async def _load(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AdAccount:
-        account = await kept(("ad_account", account_id), lambda: self._read(tenant_id, account_id))
+        account = await kept_ad_account(self._sessions, tenant_id, account_id)
         if account is None or account.platform != PLATFORM:
             raise AccountNotFound(account_id)
         return account
-
-    async def _read(self, tenant_id: uuid.UUID, account_id: uuid.UUID) -> AdAccount | None:
-        async with tenant_session(self._sessions, tenant_id) as session:
-            return await AdAccountRepository(session).get(tenant_id, account_id)
 
     def _ads_client(self, tokens: TokenProvider) -> RedditAdsClient:
         if self._http is None:

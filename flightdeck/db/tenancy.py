@@ -133,6 +133,15 @@ def statement_scope_params(tenant_id: uuid.UUID | str) -> dict[str, str]:
     return {STATEMENT_SCOPE_PARAM: str(uuid.UUID(str(tenant_id)))}
 
 
+async def execute_in_scope(
+    engine: AsyncEngine, statement: Any, tenant_id: uuid.UUID | str, params: Mapping[str, Any]
+) -> Any:
+    """Run a `statement_scope()` statement in `tenant_id`'s scope on an `autocommit_engine`: one
+    round trip, its own transaction."""
+    async with engine.connect() as connection:
+        return await connection.execute(statement, {**params, **statement_scope_params(tenant_id)})
+
+
 def autocommit_engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     """The sessions' engine (same pool) with every statement its own transaction: only for
     statements that name their scope themselves (`statement_scope`) — any other statement run

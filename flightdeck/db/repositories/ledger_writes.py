@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert as CoreInsert
 
 from flightdeck.db.models import AuditLogEntry, RemoteObject
-from flightdeck.db.tenancy import autocommit_engine, insert_in_scope, statement_scope_params
+from flightdeck.db.tenancy import autocommit_engine, execute_in_scope, insert_in_scope
 
 _KEY = [RemoteObject.tenant_id, RemoteObject.system, RemoteObject.client_request_key]
 _AUDIT_COLUMNS = ["tenant_id", "actor", "action", "entity_type", "entity_id", "details", "user_id"]
@@ -125,7 +125,7 @@ class LedgerWrites:
             "parent_external_id": parent_external_id, "ad_set_index": ad_set_index,
             "ad_index": ad_index, "attributes": {},
         }  # fmt: skip
-        row = (await self._execute(BEGIN, tenant_id, params)).one()
+        row = (await execute_in_scope(self._engine, BEGIN, tenant_id, params)).one()
         return RemoteObject(**row._asdict())
 
     async def record_created(
@@ -159,12 +159,4 @@ class LedgerWrites:
             "action": action, "entity_type": f"{system}.{object_type}", "details": details,
             "user_id": uuid.UUID(str(user_id)) if user_id else None,
         }  # fmt: skip
-        await self._execute(RECORD_CREATED, tenant_id, params)
-
-    async def _execute(
-        self, statement: CoreInsert, tenant_id: uuid.UUID | str, params: dict[str, Any]
-    ) -> Any:
-        async with self._engine.connect() as connection:
-            return await connection.execute(
-                statement, {**params, **statement_scope_params(tenant_id)}
-            )
+        await execute_in_scope(self._engine, RECORD_CREATED, tenant_id, params)

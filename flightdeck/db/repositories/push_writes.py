@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, DateTime, Integer, String, Uuid, bindparam, lite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flightdeck.db.models import PlatformCall, SyncRecord
-from flightdeck.db.tenancy import autocommit_engine, insert_in_scope, statement_scope_params
+from flightdeck.db.tenancy import autocommit_engine, execute_in_scope, insert_in_scope
 
 
 def _record_call() -> Any:
@@ -92,7 +92,4 @@ class PushWrites:
     async def _execute(self, statement: Any, tenant_id: uuid.UUID, params: dict[str, Any]) -> Any:
         if self._engine is None:
             self._engine = autocommit_engine(self._sessions)
-        async with self._engine.connect() as connection:
-            return await connection.execute(
-                statement, {**params, **statement_scope_params(tenant_id)}
-            )
+        return await execute_in_scope(self._engine, statement, tenant_id, params)
