@@ -29,7 +29,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
@@ -106,7 +106,41 @@ SETTLE_LOST = "settle-lost-creates"
 DEADLINE_TIMER = "sync-deadline-timer"
 # Patch id: a set with several targets (issue 14 item 2) pushes each campaign to every target.
 MULTI_TARGET = "multi-target-sync"
+# Patch id: the sync's Postgres bookkeeping (paging campaign ids, recording a campaign's
+# outcome) runs as ordinary activities on the workflow's queue. As local activities they held
+# their workflow task open while they waited for a pooled connection behind the pushes: tasks
+# of 8-15 s, timeouts, and at 1,000 campaigns x 3 platforms with two worker processes a sync
+# that stalled (README, `bench/sync_set.py`). An ordinary activity waits in its own slot; the
+# workflow task that scheduled it ends at once, so the batch's other campaigns go on.
+BOOKKEEPING_ACTIVITIES = "sync-bookkeeping-activities"
 STOPPED = workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+
+
+R = TypeVar("R")
+
+
+def bookkeeping(
+    activity: str, arg: Any, result_type: type[R], summary: str | None = None
+) -> Awaitable[R]:
+    """One of the sync's Postgres bookkeeping steps: an ordinary activity (BOOKKEEPING_ACTIVITIES),
+    a local activity in runs that began before it."""
+    if workflow.patched(BOOKKEEPING_ACTIVITIES):
+        return workflow.execute_activity(
+            activity,
+            arg,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=BOOKKEEPING_RETRY,
+            result_type=result_type,
+            summary=summary,
+        )
+    return workflow.execute_local_activity(
+        activity,
+        arg,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=BOOKKEEPING_RETRY,
+        result_type=result_type,
+        summary=summary,
+    )
 
 
 def settle_lost_creates(
@@ -384,14 +418,12 @@ class SyncCampaignSetWorkflow:
                 running -= set(done)
                 collect(set(done))
                 continue
-            page = await workflow.execute_local_activity(
+            page = await bookkeeping(
                 NEXT_CAMPAIGN_PAGE,
                 CampaignPageInput(
                     tenant_id=inp.tenant_id, run_id=run_id, after=cursor, limit=inp.batch_size
                 ),
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=BOOKKEEPING_RETRY,
-                result_type=CampaignPage,
+                CampaignPage,
             )
             if not page.campaign_ids:
                 exhausted = True
@@ -539,7 +571,7 @@ class SyncCampaignBatchWorkflow:
             if problem is not None:
                 joined = f"{outcome.error.message}; {problem}"[:MAX_ERROR_CHARS]
                 outcome.error.message = joined
-        await workflow.execute_local_activity(
+        await bookkeeping(
             RECORD_CAMPAIGN_OUTCOME,
             CampaignOutcomeInput(
                 tenant_id=inp.tenant_id,
@@ -549,8 +581,7 @@ class SyncCampaignBatchWorkflow:
                 error=outcome.error.message if outcome.error else None,
                 run_id=inp.run_id,
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=BOOKKEEPING_RETRY,
+            type(None),
             summary=f"record campaign {campaign_id}: {outcome.status}",
         )
         return outcome
@@ -593,7 +624,7 @@ class SyncCampaignBatchWorkflow:
             (s for s in ("failed", "held", "synced") if s in statuses), "skipped"
         )
         error = "; ".join(f"{o.platform}: {o.error}" for o in failed)[:MAX_ERROR_CHARS] or None
-        await workflow.execute_local_activity(
+        await bookkeeping(
             RECORD_CAMPAIGN_OUTCOME,
             CampaignOutcomeInput(
                 tenant_id=inp.tenant_id,
@@ -604,8 +635,7 @@ class SyncCampaignBatchWorkflow:
                 run_id=inp.run_id,
                 targets=outcomes,
             ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=BOOKKEEPING_RETRY,
+            type(None),
             summary=f"record campaign {campaign_id}: {status} on {len(outcomes)} targets",
         )
         first_error = failed[0] if failed else None

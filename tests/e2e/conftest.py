@@ -202,9 +202,14 @@ class System:
             f"/api/v1/campaign-sets/{set_id}/{operation}", headers=headers
         )
         assert response.status_code == 202, response.text
-        job_id = response.json()["jobId"]
-        # Followed as a client does: the job may wait behind another operation of the set
-        # (`queued`) before its run exists.
+        return await self.follow_job(response.json()["jobId"], headers)
+
+    async def follow_job(
+        self, job_id: str, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Follow a set's job as a client does until it ends: it may wait behind another
+        operation of the set (`queued`) before its run exists."""
+        headers = headers or self.headers
         async with asyncio.timeout(90):
             while True:
                 job = await self.api.get(f"/api/v1/jobs/{job_id}", headers=headers)

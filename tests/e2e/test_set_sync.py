@@ -67,7 +67,9 @@ async def test_ten_campaigns_are_synced_in_the_background(rig: System) -> None:
     accepted = await rig.api.post(f"/api/v1/campaign-sets/{set_id}/sync", headers=rig.headers)
     assert accepted.status_code == 202
     assert accepted.json() == {"jobId": f"sync-set-{set_id}", "status": "queued"}
-    job = await rig.sync(set_id)  # joins the running job, then waits for it
+    # Followed, not asked again: a second request while this run starts would queue a second
+    # push, whose start shows the campaigns `syncing` again.
+    job = await rig.follow_job(accepted.json()["jobId"])
     assert job["status"] == "completed", job
     assert job["progress"] | {"step": None} == {
         "step": None, "done": 10, "total": 10, "synced": 10, "failed": 0, "held": 0, "skipped": 0

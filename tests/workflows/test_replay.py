@@ -52,6 +52,8 @@ def test_histories_are_recorded() -> None:
         "sync_set_multi_target",
         "sync_batch_multi_target",
         "sync_batch_multi_target_platform_down",
+        "sync_set_bookkeeping_activities",
+        "sync_batch_bookkeeping_activities",
     } <= names
 
 
