@@ -60,27 +60,26 @@ class CampaignTreeRepository:
         existing record keeps its platform id and snapshot."""
         now = datetime.now(UTC)
         values = {"state": "requested", "sync_status": "syncing", "requested_at": now}
-        statement = insert(SyncRecord).values(
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "tenant_id": tenant_id,
-                    "entity_type": entity_type,
-                    "entity_id": entity_id,
-                    "platform": platform,
-                    "error_log": [],
-                    **values,
-                }
-                for entity_type, entity_id in entities
-            ]
-        )
+        rows: list[dict[str, Any]] = [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "platform": platform,
+                "error_log": [],
+                **values,
+            }
+            for entity_type, entity_id in entities
+        ]
+        statement = insert(SyncRecord)
         upsert = statement.on_conflict_do_update(
             index_elements=[SyncRecord.entity_type, SyncRecord.entity_id, SyncRecord.platform],
-            set_=values,
+            set_={k: getattr(statement.excluded, k) for k in values},
             # Never take over another tenant's record (ids are unguessable, but still).
             where=SyncRecord.tenant_id == tenant_id,
         ).returning(SyncRecord.entity_id)
-        taken = set((await self.session.scalars(upsert)).all())
+        taken = {row[0] for row in await _many(self.session, upsert, rows)}
         if len(taken) != len(entities):
             raise LookupError("an entity of the tree has a sync record of another tenant")
 
@@ -93,39 +92,38 @@ class CampaignTreeRepository:
         tree is on another target than the set's first, whose ids the entities' own columns
         do not show (its sync records are its mapping)."""
         now = datetime.now(UTC)
-        statement = insert(SyncRecord).values(
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "tenant_id": tenant_id,
-                    "entity_type": entity.entity_type,
-                    "entity_id": entity.entity_id,
-                    "platform": platform,
-                    "error_log": [],
-                    "state": "synced",
-                    "sync_status": "synced",
-                    "platform_id": entity.platform_id,
-                    "synced_snapshot": entity.snapshot,
-                    "last_synced_at": now,
-                }
-                for entity in made
-            ]
-        )
+        rows: list[dict[str, Any]] = [
+            {
+                "id": uuid.uuid4(),
+                "tenant_id": tenant_id,
+                "entity_type": entity.entity_type,
+                "entity_id": entity.entity_id,
+                "platform": platform,
+                "error_log": [],
+                "state": "synced",
+                "sync_status": "synced",
+                "platform_id": entity.platform_id,
+                "synced_snapshot": entity.snapshot,
+                "last_synced_at": now,
+            }
+            for entity in made
+        ]
+        statement = insert(SyncRecord)
         keep = statement.excluded.entity_type == "campaign"
-        statement = statement.on_conflict_do_update(
+        upsert = statement.on_conflict_do_update(
             index_elements=[SyncRecord.entity_type, SyncRecord.entity_id, SyncRecord.platform],
             set_={
                 "state": "synced",
                 "sync_status": "synced",
                 "platform_id": statement.excluded.platform_id,
                 "synced_snapshot": statement.excluded.synced_snapshot,
-                "last_synced_at": now,
+                "last_synced_at": statement.excluded.last_synced_at,
                 "attempts": case((keep, SyncRecord.attempts), else_=0),
                 "permanently_failed": case((keep, SyncRecord.permanently_failed), else_=False),
             },
             where=SyncRecord.tenant_id == tenant_id,
         )
-        await self.session.execute(statement)
+        await _many(self.session, upsert, rows)
         if not mirror:
             return
         for entity_type, (model, column) in _COLUMNS.items():
@@ -146,7 +144,7 @@ class CampaignTreeRepository:
     async def keywords_created(self, tenant_id: uuid.UUID, created: dict[uuid.UUID, str]) -> None:
         """Each keyword is on the platform as its own object (a Google criterion): synced, with
         that object's id."""
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"id": keyword_id, "sync_status": "synced", "sync_reason": None,
              "platform_keyword_id": platform_id}
             for keyword_id, platform_id in created.items()
@@ -181,3 +179,13 @@ class CampaignTreeRepository:
             ]
         )
         await self.session.flush()
+
+
+async def _many(session: AsyncSession, statement: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """One statement for many rows, as Core's executemany: compiled once and cached (a
+    multi-row VALUES clause is compiled anew for every call, a sixth of a tree push's CPU),
+    sent as batched multi-row INSERTs ("insertmanyvalues"), with RETURNING rows in order. In
+    the session's transaction, so in its tenant scope."""
+    connection = await session.connection()
+    result = await connection.execute(statement, rows)
+    return list(result.all()) if result.returns_rows else []
