@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import itertools
 import sys
 import time
 import uuid
@@ -78,6 +79,10 @@ def campaign(i: int) -> dict[str, Any]:
             for g in range(2)
         ],
     }
+
+
+# A queue with no request for this long was starved (at the limit, requests are ~0.1 s apart).
+GAP_SECONDS = 0.5
 
 
 async def main(campaigns: int, limit: float) -> None:
@@ -292,6 +297,11 @@ async def platforms_bench(
             ideal = max(ideal, len(writes) / limit)
             print(f"   {queue + ':':<11} {len(writes):>5}, {rate:.2f}/s of limit {limit:g} -> "
                   f"{rate / limit:.3f} (goal >= 0.9; its queue's budget 0.97 x)")  # fmt: skip
+            times = sorted(r["at"] for r in writes)
+            gaps = [b - a for a, b in itertools.pairwise(times) if b - a > GAP_SECONDS]
+            print(f"   {'':<11} idle: {len(gaps)} gaps of over {GAP_SECONDS:g} s between "
+                  f"requests, {sum(gaps):.1f} s in all ({sum(gaps) / span:.1%} of the span)"
+                  if span > 0 else "")  # fmt: skip
         print(f"   429s seen:                  {sum(r['status'] == 429 for r in requests)}")
     ratio = wall / ideal if ideal else float("nan")
     print(f"total wall time (POST to all done): {wall:.1f} s; slowest queue's "

@@ -208,7 +208,6 @@ async def running_workers(
                     sync_acts.finish_set_sync,
                     sync_acts.next_campaign_page,
                     sync_acts.record_campaign_outcome,
-                    sync_acts.record_campaign_outcomes,
                     sweep_acts.find_retryable_syncs,
                     entity_acts.request_set_operation,
                     back_acts.list_accounts,

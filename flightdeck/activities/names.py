@@ -18,7 +18,6 @@ FINISH_SET_SYNC = "sync.finish_set_sync"
 NEXT_CAMPAIGN_PAGE = "sync.next_campaign_page"
 PUSH_ENTITY = "sync.push_entity"
 RECORD_CAMPAIGN_OUTCOME = "sync.record_campaign_outcome"
-RECORD_CAMPAIGN_OUTCOMES = "sync.record_campaign_outcomes"
 # On the platform's queue: a stopped push's creates whose answer was lost, found and mapped.
 SETTLE_LOST_CREATES = "sync.settle_lost_creates"
 FIND_RETRYABLE_SYNCS = "sync.find_retryable_syncs"

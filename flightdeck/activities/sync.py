@@ -33,7 +33,6 @@ from flightdeck.activities.names import (
     PREPARE_SET_SYNC,
     PUSH_ENTITY,
     RECORD_CAMPAIGN_OUTCOME,
-    RECORD_CAMPAIGN_OUTCOMES,
     SETTLE_LOST_CREATES,
 )
 from flightdeck.db.circuit_breaker import CircuitBreakerService
@@ -71,7 +70,6 @@ from flightdeck.domain.sync import (
     AdChild,
     AdGroupChildren,
     CampaignOutcomeInput,
-    CampaignOutcomesInput,
     CampaignPage,
     CampaignPageInput,
     LostCreatesInput,
@@ -224,20 +222,29 @@ class SyncActivities:
     @activity.defn(name=RECORD_CAMPAIGN_OUTCOME)
     async def record_campaign_outcome(self, inp: CampaignOutcomeInput) -> None:
         """A campaign and its whole subtree are done: its one outcome in this run, its sync
-        status, and the attempt count the retry sweep reads when it failed. (Runs that began
-        before outcomes were recorded in groups.)"""
-        tenant = uuid.UUID(inp.tenant_id)
+        status, and the attempt count the retry sweep reads when it failed."""
+        tenant, campaign_id = uuid.UUID(inp.tenant_id), uuid.UUID(inp.campaign_id)
+        per_target = [(t.platform, t.status, t.error) for t in inp.targets] or [
+            (inp.platform, inp.status, inp.error)
+        ]
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await _record_outcome(session, tenant, inp)
-
-    @activity.defn(name=RECORD_CAMPAIGN_OUTCOMES)
-    async def record_campaign_outcomes(self, inp: CampaignOutcomesInput) -> None:
-        """The outcomes of the batch's campaigns that finished since its last record, in one
-        transaction (each as `record_campaign_outcome`). Safe to repeat."""
-        tenant = uuid.UUID(inp.tenant_id)
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            for outcome in inp.outcomes:
-                await _record_outcome(session, tenant, outcome)
+            records = SyncRecordRepository(session)
+            for platform, status, error in per_target:  # each target's own record
+                if status == "synced":
+                    await records.reset_attempts(tenant, "campaign", [campaign_id], platform)
+                if status == "failed":
+                    if await records.get(tenant, "campaign", campaign_id, platform) is None:
+                        await records.begin(tenant, "campaign", campaign_id, platform)
+                    await records.mark_failed(
+                        tenant, "campaign", campaign_id, platform, message=error or "failed"
+                    )
+            await SetSyncRepository(session).finish_campaign(
+                tenant,
+                campaign_id,
+                inp.status,
+                inp.error,
+                run_id=uuid.UUID(inp.run_id) if inp.run_id else None,
+            )
 
     @activity.defn(name=FINISH_SET_SYNC)
     async def finish_set_sync(self, inp: SyncFinishInput) -> SyncTotals:
@@ -1355,31 +1362,3 @@ async def _finish_targets(
             sync_error=error,
             last_synced_at=utcnow() if ok else None,
         )  # fmt: skip
-
-
-async def _record_outcome(
-    session: AsyncSession, tenant: uuid.UUID, inp: CampaignOutcomeInput
-) -> None:
-    """A campaign's one outcome in its run (in the caller's transaction): each target's sync
-    record (attempts reset when synced, failed with the error), then the campaign's status."""
-    campaign_id = uuid.UUID(inp.campaign_id)
-    per_target = [(t.platform, t.status, t.error) for t in inp.targets] or [
-        (inp.platform, inp.status, inp.error)
-    ]
-    records = SyncRecordRepository(session)
-    for platform, status, error in per_target:  # each target's own record
-        if status == "synced":
-            await records.reset_attempts(tenant, "campaign", [campaign_id], platform)
-        if status == "failed":
-            if await records.get(tenant, "campaign", campaign_id, platform) is None:
-                await records.begin(tenant, "campaign", campaign_id, platform)
-            await records.mark_failed(
-                tenant, "campaign", campaign_id, platform, message=error or "failed"
-            )
-    await SetSyncRepository(session).finish_campaign(
-        tenant,
-        campaign_id,
-        inp.status,
-        inp.error,
-        run_id=uuid.UUID(inp.run_id) if inp.run_id else None,
-    )

@@ -258,13 +258,6 @@ class CampaignOutcomeInput(BaseModel):
     targets: list[TargetOutcome] = Field(default_factory=list)  # several targets: each's
 
 
-class CampaignOutcomesInput(BaseModel):
-    """Outcomes of a batch's campaigns recorded together (at most a batch's worth)."""
-
-    tenant_id: str
-    outcomes: list[CampaignOutcomeInput]
-
-
 class SyncProgress(BaseModel):
     status: str = "queued"
     operation: SyncOperation = "push"

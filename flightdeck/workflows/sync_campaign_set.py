@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
         PREPARE_SET_SYNC,
         PUSH_ENTITY,
         RECORD_CAMPAIGN_OUTCOME,
-        RECORD_CAMPAIGN_OUTCOMES,
         SETTLE_LOST_CREATES,
     )
     from flightdeck.domain.sync import (
@@ -52,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
         CampaignBatchInput,
         CampaignOutcome,
         CampaignOutcomeInput,
-        CampaignOutcomesInput,
         CampaignOutcomeStatus,
         CampaignPage,
         CampaignPageInput,
@@ -495,10 +493,6 @@ class SyncCampaignBatchWorkflow:
     def __init__(self) -> None:
         self._stopping = False  # cancelled: calls in flight end, no new one starts
         self._target_errors: dict[str, str] = {}  # several targets: one that must stop
-        # Outcomes waiting for the next record, the one in flight, and how each ended.
-        self._unrecorded: list[CampaignOutcomeInput] = []
-        self._recording: asyncio.Task[None] | None = None
-        self._recorded: dict[str, BaseException | None] = {}
 
     @workflow.run
     async def run(self, inp: CampaignBatchInput) -> BatchResult:
@@ -577,7 +571,8 @@ class SyncCampaignBatchWorkflow:
             if problem is not None:
                 joined = f"{outcome.error.message}; {problem}"[:MAX_ERROR_CHARS]
                 outcome.error.message = joined
-        await self._record(
+        await bookkeeping(
+            RECORD_CAMPAIGN_OUTCOME,
             CampaignOutcomeInput(
                 tenant_id=inp.tenant_id,
                 platform=inp.platform,
@@ -586,53 +581,10 @@ class SyncCampaignBatchWorkflow:
                 error=outcome.error.message if outcome.error else None,
                 run_id=inp.run_id,
             ),
+            type(None),
             summary=f"record campaign {campaign_id}: {outcome.status}",
         )
         return outcome
-
-    async def _record(self, outcome: CampaignOutcomeInput, summary: str) -> None:
-        """Record a campaign's outcome; returns once it is in Postgres. Outcomes that finish
-        while a record is in flight go together in the next one (one activity, one
-        transaction), so a batch of campaigns finishing at once costs a few records, not one
-        each."""
-        if not workflow.patched(BOOKKEEPING_ACTIVITIES):  # runs that began before
-            await workflow.execute_local_activity(
-                RECORD_CAMPAIGN_OUTCOME,
-                outcome,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=BOOKKEEPING_RETRY,
-                summary=summary,
-            )
-            return
-        self._unrecorded.append(outcome)
-        if self._recording is None:
-            self._recording = asyncio.ensure_future(self._record_waiting())
-        campaign_id = outcome.campaign_id
-        await workflow.wait_condition(lambda: campaign_id in self._recorded)
-        error = self._recorded[campaign_id]
-        if error is not None:
-            raise error
-
-    async def _record_waiting(self) -> None:
-        try:
-            while self._unrecorded:
-                group, self._unrecorded = self._unrecorded, []
-                ids = [o.campaign_id for o in group]
-                error: BaseException | None = None
-                try:
-                    await workflow.execute_activity(
-                        RECORD_CAMPAIGN_OUTCOMES,
-                        CampaignOutcomesInput(tenant_id=self._inp.tenant_id, outcomes=group),
-                        start_to_close_timeout=timedelta(seconds=30),
-                        retry_policy=BOOKKEEPING_RETRY,
-                        summary=f"record {len(group)} campaigns' outcomes",
-                    )
-                except Exception as err:  # each campaign waiting on it fails with it
-                    error = err
-                for campaign_id in ids:
-                    self._recorded[campaign_id] = error
-        finally:
-            self._recording = None
 
     async def _campaign_on_targets(self, campaign_id: str) -> CampaignOutcome:
         """Several targets: the campaign's tree goes to each at once, each on its platform's
@@ -672,7 +624,8 @@ class SyncCampaignBatchWorkflow:
             (s for s in ("failed", "held", "synced") if s in statuses), "skipped"
         )
         error = "; ".join(f"{o.platform}: {o.error}" for o in failed)[:MAX_ERROR_CHARS] or None
-        await self._record(
+        await bookkeeping(
+            RECORD_CAMPAIGN_OUTCOME,
             CampaignOutcomeInput(
                 tenant_id=inp.tenant_id,
                 platform=inp.platform,
@@ -682,6 +635,7 @@ class SyncCampaignBatchWorkflow:
                 run_id=inp.run_id,
                 targets=outcomes,
             ),
+            type(None),
             summary=f"record campaign {campaign_id}: {status} on {len(outcomes)} targets",
         )
         first_error = failed[0] if failed else None

@@ -54,7 +54,6 @@ def test_histories_are_recorded() -> None:
         "sync_batch_multi_target_platform_down",
         "sync_set_bookkeeping_activities",
         "sync_batch_bookkeeping_activities",
-        "sync_batch_multi_target_grouped_outcomes",
     } <= names
 
 

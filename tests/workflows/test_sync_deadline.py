@@ -16,7 +16,6 @@ from temporalio.worker import Worker
 from flightdeck.activities import names
 from flightdeck.domain.sync import (
     CampaignOutcomeInput,
-    CampaignOutcomesInput,
     CampaignPage,
     CampaignPageInput,
     LostCreatesInput,
@@ -57,9 +56,9 @@ class StuckPlatform:
         self.pushes += 1
         raise ApplicationError("503 from the platform", type="platform_unavailable")
 
-    @activity.defn(name=names.RECORD_CAMPAIGN_OUTCOMES)
-    async def record(self, inp: CampaignOutcomesInput) -> None:
-        self.outcomes.extend(inp.outcomes)
+    @activity.defn(name=names.RECORD_CAMPAIGN_OUTCOME)
+    async def record(self, inp: CampaignOutcomeInput) -> None:
+        self.outcomes.append(inp)
 
     @activity.defn(name=names.SETTLE_LOST_CREATES)
     async def settle(self, inp: LostCreatesInput) -> LostCreatesResult:
