@@ -139,7 +139,7 @@ async def bench_system(
     from flightdeck.db.migrate import upgrade_to_head
     from flightdeck.dev import temporal_binary
     from flightdeck.settings import Settings
-    from flightdeck.temporal import SEARCH_ATTRIBUTES
+    from flightdeck.temporal import SEARCH_ATTRIBUTES, single_partition_flags
     from flightdeck.worker import running_workers
     from tests.conftest import free_port
     from tests.db.support import admin_dsn, database_url
@@ -150,10 +150,22 @@ async def bench_system(
     await admin.close()
     url = await database_url(db)
     await upgrade_to_head(url)
+    # One partition per task queue, as `flightdeck dev` (flightdeck.temporal.SINGLE_PARTITION);
+    # FLIGHTDECK_BENCH_TQ_PARTITIONS=4 measures Temporal's default instead.
+    partitions = os.environ.get("FLIGHTDECK_BENCH_TQ_PARTITIONS")
+    extra = (
+        [
+            "--dynamic-config-value", f"matching.numTaskqueueReadPartitions={partitions}",
+            "--dynamic-config-value", f"matching.numTaskqueueWritePartitions={partitions}",
+        ]
+        if partitions
+        else single_partition_flags()
+    )  # fmt: skip
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_binary(),
         search_attributes=list(SEARCH_ATTRIBUTES),
+        dev_server_extra_args=extra,
     )
     port = free_port()
     sim_proc = subprocess.Popen(

@@ -179,6 +179,26 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
         )
 
 
+# Temporal splits a task queue's rate limit (`max_task_queue_activities_per_second`) evenly over
+# the queue's partitions (4 by default): a partition whose backlog runs dry leaves its share
+# unused, so a rate-limited queue dispatched 0.87-0.93 of its budget (`bench/sync_set.py`,
+# Google alone); with one partition, 1.00. Every rate-limited queue has one partition: the dev
+# server (`flightdeck dev`, tests, benchmarks) for all its queues, a deployment for the
+# rate-limited ones (`deploy/temporal/dynamicconfig.yaml`, checked by `rate_limited_queues`).
+SINGLE_PARTITION = {
+    "matching.numTaskqueueReadPartitions": 1,
+    "matching.numTaskqueueWritePartitions": 1,
+}
+
+
+def single_partition_flags() -> list[str]:
+    """`temporal server start-dev` flags: one partition per task queue (SINGLE_PARTITION)."""
+    flags: list[str] = []
+    for key, value in SINGLE_PARTITION.items():
+        flags += ["--dynamic-config-value", f"{key}={value}"]
+    return flags
+
+
 def search_attribute_flags() -> list[str]:
     """`temporal server start-dev` flags declaring our search attributes up front."""
     flags: list[str] = []

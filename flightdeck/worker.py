@@ -50,6 +50,7 @@ from flightdeck.platforms.meta_usage import UsageMonitor
 from flightdeck.platforms.reddit_asset_importer import RedditAssetImporter
 from flightdeck.platforms.reddit_oauth import RedditOAuthClient
 from flightdeck.platforms.registry import PlatformEntry, platforms
+from flightdeck.platforms.reporting import registered
 from flightdeck.platforms.safe_fetch import FetchLimits, SafeFetcher
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 from flightdeck.settings import Settings
@@ -280,6 +281,18 @@ async def running_workers(
             await adapters.aclose()
             await reddit_accounts.aclose()
             await fetcher.aclose()
+
+
+def rate_limited_queues(settings: Settings) -> list[str]:
+    """Every task queue a worker rate-limits (`max_task_queue_activities_per_second`): Temporal
+    splits a limit over the queue's partitions, so each needs one partition for its limit to be
+    met (flightdeck.temporal.SINGLE_PARTITION; `deploy/temporal/dynamicconfig.yaml`)."""
+    queues = [settings.meta_task_queue, settings.strategis_task_queue]
+    for entry in platforms():
+        queues += [entry.task_queue(settings), entry.creative_task_queue(settings)]
+    for reg in registered():
+        queues += [reg.report_queue(settings), reg.write_queue(settings)]
+    return queues
 
 
 def platform_workers(
