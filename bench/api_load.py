@@ -230,7 +230,7 @@ async def main(args: argparse.Namespace) -> None:
     from flightdeck.db.tenancy import system_session
     from flightdeck.db.tenants import create_tenant_with_key, register_publish_targets
     from flightdeck.dev import temporal_binary
-    from flightdeck.temporal import SEARCH_ATTRIBUTES, single_partition_flags
+    from flightdeck.temporal import SEARCH_ATTRIBUTES
     from tests.conftest import free_port
     from tests.db.support import admin_dsn, database_url
 
@@ -244,7 +244,6 @@ async def main(args: argparse.Namespace) -> None:
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_binary(),
         search_attributes=list(SEARCH_ATTRIBUTES),
-        dev_server_extra_args=single_partition_flags(),  # as `flightdeck dev`
     )
     sim_port, api_port = free_port(), free_port()
     sim_url, api_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{api_port}"

@@ -123,7 +123,10 @@ class Bench:
 
 @contextlib.asynccontextmanager
 async def bench_system(
-    sim_env: dict[str, str] | None = None, worker_processes: int = 0, **overrides: Any
+    sim_env: dict[str, str] | None = None,
+    worker_processes: int = 0,
+    single_partition: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[Bench]:
     """`sim_env`: extra environment of the simulators' process (e.g. a prepared state file:
     `FLIGHTDECK_SIMULATORS_KEEP_STATE=true`, `FLIGHTDECK_DATA_DIR=…`). `worker_processes`: run
@@ -150,8 +153,8 @@ async def bench_system(
     await admin.close()
     url = await database_url(db)
     await upgrade_to_head(url)
-    # One partition per task queue, as `flightdeck dev` (flightdeck.temporal.SINGLE_PARTITION);
-    # FLIGHTDECK_BENCH_TQ_PARTITIONS=4 measures Temporal's default instead.
+    # `single_partition`: every task queue one partition, as a deployment gives its rate-limited
+    # queues (flightdeck.temporal.SINGLE_PARTITION); FLIGHTDECK_BENCH_TQ_PARTITIONS=N sets N.
     partitions = os.environ.get("FLIGHTDECK_BENCH_TQ_PARTITIONS")
     extra = (
         [
@@ -159,7 +162,7 @@ async def bench_system(
             "--dynamic-config-value", f"matching.numTaskqueueWritePartitions={partitions}",
         ]
         if partitions
-        else single_partition_flags()
+        else single_partition_flags() if single_partition else []
     )  # fmt: skip
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,

@@ -89,7 +89,9 @@ async def main(campaigns: int, limit: float) -> None:
     # The task queues' budgets sit just under the platform's limits: the limiter, not Reddit's
     # 429s, paces the sync.
     async with bench_system(
-        reddit_rate_limit=limit * 0.97, reddit_creative_rate_limit=limit * 0.97
+        single_partition=True,  # as a deployment's rate-limited queues (README)
+        reddit_rate_limit=limit * 0.97,
+        reddit_creative_rate_limit=limit * 0.97,
     ) as bench:
         api, sim = bench.api, bench.sim
         window = {"quota": max(1, round(limit * 10)), "window": 10}
@@ -190,6 +192,7 @@ async def platforms_bench(
     extra = {"sync_max_concurrent_pushes": max_pushes} if max_pushes else {}
     async with bench_system(
         worker_processes=worker_processes,
+        single_partition=True,  # as a deployment's rate-limited queues (README)
         **extra,
         reddit_rate_limit=limits["reddit"] * 0.97,
         reddit_creative_rate_limit=limits["reddit"] * 0.97,

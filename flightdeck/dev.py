@@ -47,7 +47,7 @@ def _port_open(host: str, port: int) -> bool:
 @contextlib.asynccontextmanager
 async def temporal_dev_server(settings: Settings) -> Any:
     """Start `temporal server start-dev` unless something already listens on the address."""
-    from flightdeck.temporal import search_attribute_flags, single_partition_flags
+    from flightdeck.temporal import search_attribute_flags
 
     host, _, port = settings.temporal_address.partition(":")
     if _port_open(host or "localhost", int(port or 7233)):
@@ -64,7 +64,6 @@ async def temporal_dev_server(settings: Settings) -> Any:
             "--namespace", settings.temporal_namespace,
             "--log-level", "warn",
             *search_attribute_flags(),
-            *single_partition_flags(),  # rate-limited queues dispatch their whole budget
             *codec_flags(settings),
         ],
         stdout=log,

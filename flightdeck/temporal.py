@@ -181,21 +181,21 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 
 # Temporal splits a task queue's rate limit (`max_task_queue_activities_per_second`) evenly over
 # the queue's partitions (4 by default): a partition whose backlog runs dry leaves its share
-# unused, so a rate-limited queue dispatched 0.87-0.93 of its budget (`bench/sync_set.py`,
-# Google alone); with one partition, 1.00. Every rate-limited queue has one partition: the dev
-# server (`flightdeck dev`, tests, benchmarks) for all its queues, a deployment for the
-# rate-limited ones (`deploy/temporal/dynamicconfig.yaml`, checked by `rate_limited_queues`).
-SINGLE_PARTITION = {
-    "matching.numTaskqueueReadPartitions": 1,
-    "matching.numTaskqueueWritePartitions": 1,
-}
+# unused, so a set-sync queue running at its limit dispatched 0.87-0.93 of its budget
+# (`bench/sync_set.py`, Google alone); with one partition, 1.00. A deployment gives the queues
+# that run at their limit for long (`flightdeck.worker.rate_limited_queues`) one partition in
+# its dynamic config (`deploy/temporal/dynamicconfig.yaml`). The dev server takes dynamic
+# config only as flags, which cannot name a queue: these give every queue one partition, so
+# only `bench/sync_set.py` uses them — with every queue at one partition the publish path was
+# slower (`bench/publish.py`, 20 plans: 144-163 remote calls/s against 157-187 with four).
+SINGLE_PARTITION = ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions")
 
 
 def single_partition_flags() -> list[str]:
-    """`temporal server start-dev` flags: one partition per task queue (SINGLE_PARTITION)."""
+    """`temporal server start-dev` flags giving every task queue one partition."""
     flags: list[str] = []
-    for key, value in SINGLE_PARTITION.items():
-        flags += ["--dynamic-config-value", f"{key}={value}"]
+    for key in SINGLE_PARTITION:
+        flags += ["--dynamic-config-value", f"{key}=1"]
     return flags
 
 

@@ -284,10 +284,13 @@ async def running_workers(
 
 
 def rate_limited_queues(settings: Settings) -> list[str]:
-    """Every task queue a worker rate-limits (`max_task_queue_activities_per_second`): Temporal
-    splits a limit over the queue's partitions, so each needs one partition for its limit to be
-    met (flightdeck.temporal.SINGLE_PARTITION; `deploy/temporal/dynamicconfig.yaml`)."""
-    queues = [settings.meta_task_queue, settings.strategis_task_queue]
+    """The rate-limited task queues that run at their limit for long — each platform's set-sync
+    writes and creatives, its metrics reports and actions: Temporal splits a limit over the
+    queue's partitions, so each has one partition for its limit to be met
+    (flightdeck.temporal.SINGLE_PARTITION; `deploy/temporal/dynamicconfig.yaml`). The publish
+    queues (`strategis`, `meta`) keep Temporal's default: their limits are rarely reached, and
+    one partition lowered their throughput."""
+    queues: list[str] = []
     for entry in platforms():
         queues += [entry.task_queue(settings), entry.creative_task_queue(settings)]
     for reg in registered():

@@ -14,7 +14,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from flightdeck.dev import installed_binary, temporal_binary
-from flightdeck.temporal import SEARCH_ATTRIBUTES, single_partition_flags
+from flightdeck.temporal import SEARCH_ATTRIBUTES
 
 
 def free_port() -> int:
@@ -45,7 +45,6 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
         dev_server_extra_args=[
             "--dynamic-config-value",
             "system.forceSearchAttributesCacheRefreshOnRead=true",
-            *single_partition_flags(),  # as `flightdeck dev`
         ],
     )
     yield env
