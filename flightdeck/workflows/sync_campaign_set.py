@@ -124,23 +124,15 @@ def bookkeeping(
 ) -> Awaitable[R]:
     """One of the sync's Postgres bookkeeping steps: an ordinary activity (BOOKKEEPING_ACTIVITIES),
     a local activity in runs that began before it."""
+    options: dict[str, Any] = {
+        "start_to_close_timeout": timedelta(seconds=30),
+        "retry_policy": BOOKKEEPING_RETRY,
+        "result_type": result_type,
+        "summary": summary,
+    }
     if workflow.patched(BOOKKEEPING_ACTIVITIES):
-        return workflow.execute_activity(
-            activity,
-            arg,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=BOOKKEEPING_RETRY,
-            result_type=result_type,
-            summary=summary,
-        )
-    return workflow.execute_local_activity(
-        activity,
-        arg,
-        start_to_close_timeout=timedelta(seconds=30),
-        retry_policy=BOOKKEEPING_RETRY,
-        result_type=result_type,
-        summary=summary,
-    )
+        return workflow.execute_activity(activity, arg, **options)
+    return workflow.execute_local_activity(activity, arg, **options)
 
 
 def settle_lost_creates(

@@ -15,7 +15,6 @@ import uuid
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from flightdeck.activities import names
 from flightdeck.domain.sync import (
@@ -33,10 +32,8 @@ from flightdeck.domain.sync import (
     SyncStartInput,
     SyncTotals,
 )
-from flightdeck.workflows.sync_campaign_set import (
-    SyncCampaignBatchWorkflow,
-    SyncCampaignSetWorkflow,
-)
+from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+from tests.workflows.sync_support import sync_worker
 
 # Well under the workflow-task heartbeat (8 s) that would let a held task go on anyway.
 PATIENCE_SECONDS = 4.0
@@ -95,19 +92,7 @@ async def test_a_slow_outcome_record_does_not_hold_the_batchs_other_campaigns(
 ) -> None:
     env, fakes = dev_env, SlowBookkeeping()
     queue = f"sync-bookkeeping-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[SyncCampaignSetWorkflow, SyncCampaignBatchWorkflow],
-        activities=[
-            fakes.prepare,
-            fakes.page,
-            fakes.push,
-            fakes.record,
-            fakes.settle,
-            fakes.finish,
-        ],
-    ):
+    async with sync_worker(env, queue, fakes):
         await env.client.execute_workflow(
             SyncCampaignSetWorkflow.run,
             SyncSetInput(

@@ -11,7 +11,6 @@ from temporalio import activity
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from flightdeck.activities import names
 from flightdeck.domain.sync import (
@@ -28,10 +27,8 @@ from flightdeck.domain.sync import (
     SyncStartInput,
     SyncTotals,
 )
-from flightdeck.workflows.sync_campaign_set import (
-    SyncCampaignBatchWorkflow,
-    SyncCampaignSetWorkflow,
-)
+from flightdeck.workflows.sync_campaign_set import SyncCampaignSetWorkflow
+from tests.workflows.sync_support import sync_worker
 
 
 class StuckPlatform:
@@ -76,19 +73,7 @@ async def test_a_sync_past_its_deadline_ends_recorded_with_the_reason(
 ) -> None:
     env, fakes = dev_env, StuckPlatform()
     queue = f"sync-deadline-{uuid.uuid4().hex[:8]}"
-    async with Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[SyncCampaignSetWorkflow, SyncCampaignBatchWorkflow],
-        activities=[
-            fakes.prepare,
-            fakes.page,
-            fakes.push,
-            fakes.record,
-            fakes.settle,
-            fakes.finish,
-        ],
-    ):
+    async with sync_worker(env, queue, fakes):
         with pytest.raises(WorkflowFailureError) as failed:
             await env.client.execute_workflow(
                 SyncCampaignSetWorkflow.run,
