@@ -142,7 +142,7 @@ async def bench_system(
     from flightdeck.db.migrate import upgrade_to_head
     from flightdeck.dev import temporal_binary
     from flightdeck.settings import Settings
-    from flightdeck.temporal import SEARCH_ATTRIBUTES, single_partition_flags
+    from flightdeck.temporal import SEARCH_ATTRIBUTES, partition_flags
     from flightdeck.worker import running_workers
     from tests.conftest import free_port
     from tests.db.support import admin_dsn, database_url
@@ -155,15 +155,9 @@ async def bench_system(
     await upgrade_to_head(url)
     # `single_partition`: every task queue one partition, as a deployment gives its rate-limited
     # queues (flightdeck.temporal.SINGLE_PARTITION); FLIGHTDECK_BENCH_TQ_PARTITIONS=N sets N.
-    partitions = os.environ.get("FLIGHTDECK_BENCH_TQ_PARTITIONS")
-    extra = (
-        [
-            "--dynamic-config-value", f"matching.numTaskqueueReadPartitions={partitions}",
-            "--dynamic-config-value", f"matching.numTaskqueueWritePartitions={partitions}",
-        ]
-        if partitions
-        else single_partition_flags() if single_partition else []
-    )  # fmt: skip
+    default = "1" if single_partition else "0"  # 0: Temporal's default
+    partitions = int(os.environ.get("FLIGHTDECK_BENCH_TQ_PARTITIONS") or default)
+    extra = partition_flags(partitions) if partitions else []
     env = await WorkflowEnvironment.start_local(
         data_converter=pydantic_data_converter,
         dev_server_existing_path=temporal_binary(),

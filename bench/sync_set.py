@@ -302,9 +302,10 @@ async def platforms_bench(
                   f"{rate / limit:.3f} (goal >= 0.9; its queue's budget 0.97 x)")  # fmt: skip
             times = sorted(r["at"] for r in writes)
             gaps = [b - a for a, b in itertools.pairwise(times) if b - a > GAP_SECONDS]
-            print(f"   {'':<11} idle: {len(gaps)} gaps of over {GAP_SECONDS:g} s between "
-                  f"requests, {sum(gaps):.1f} s in all ({sum(gaps) / span:.1%} of the span)"
-                  if span > 0 else "")  # fmt: skip
+            if span > 0:
+                idle = sum(gaps)
+                print(f"   {'':<11} idle: {len(gaps)} gaps of over {GAP_SECONDS:g} s between "
+                      f"requests, {idle:.1f} s in all ({idle / span:.1%} of the span)")  # fmt: skip
         print(f"   429s seen:                  {sum(r['status'] == 429 for r in requests)}")
     ratio = wall / ideal if ideal else float("nan")
     print(f"total wall time (POST to all done): {wall:.1f} s; slowest queue's "

@@ -185,17 +185,17 @@ async def ensure_search_attributes(client: Client, namespace: str) -> None:
 # (`bench/sync_set.py`, Google alone); with one partition, 1.00. A deployment gives the queues
 # that run at their limit for long (`flightdeck.worker.rate_limited_queues`) one partition in
 # its dynamic config (`deploy/temporal/dynamicconfig.yaml`). The dev server takes dynamic
-# config only as flags, which cannot name a queue: these give every queue one partition, so
-# only `bench/sync_set.py` uses them — with every queue at one partition the publish path was
-# slower (`bench/publish.py`, 20 plans: 144-163 remote calls/s against 157-187 with four).
+# config only as flags, which cannot name a queue: `partition_flags` sets every queue, so only
+# `bench/sync_set.py` uses it — with every queue at one partition the publish path was slower
+# (`bench/publish.py`, 20 plans: 144-163 remote calls/s against 157-187 with four).
 SINGLE_PARTITION = ("matching.numTaskqueueReadPartitions", "matching.numTaskqueueWritePartitions")
 
 
-def single_partition_flags() -> list[str]:
-    """`temporal server start-dev` flags giving every task queue one partition."""
+def partition_flags(partitions: int = 1) -> list[str]:
+    """`temporal server start-dev` flags giving every task queue `partitions` partitions."""
     flags: list[str] = []
     for key in SINGLE_PARTITION:
-        flags += ["--dynamic-config-value", f"{key}=1"]
+        flags += ["--dynamic-config-value", f"{key}={partitions}"]
     return flags
 
 

@@ -285,11 +285,8 @@ async def running_workers(
 
 def rate_limited_queues(settings: Settings) -> list[str]:
     """The rate-limited task queues that run at their limit for long — each platform's set-sync
-    writes and creatives, its metrics reports and actions: Temporal splits a limit over the
-    queue's partitions, so each has one partition for its limit to be met
-    (flightdeck.temporal.SINGLE_PARTITION; `deploy/temporal/dynamicconfig.yaml`). The publish
-    queues (`strategis`, `meta`) keep Temporal's default: their limits are rarely reached, and
-    one partition lowered their throughput."""
+    writes and creatives, its metrics reports and actions — which a deployment gives one
+    partition (why, and why not the publish queues: flightdeck.temporal.SINGLE_PARTITION)."""
     queues: list[str] = []
     for entry in platforms():
         queues += [entry.task_queue(settings), entry.creative_task_queue(settings)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from flightdeck.settings import Settings
-from flightdeck.temporal import SINGLE_PARTITION, single_partition_flags
+from flightdeck.temporal import SINGLE_PARTITION, partition_flags
 from flightdeck.worker import rate_limited_queues
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def test_the_compose_server_reads_that_config() -> None:
 
 
 def test_the_benchmarks_dev_server_gives_every_queue_one_partition() -> None:
-    assert single_partition_flags() == [
+    assert partition_flags() == [
         "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
         "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
     ]  # fmt: skip
