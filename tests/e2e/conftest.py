@@ -210,14 +210,35 @@ class System:
         """Follow a set's job as a client does until it ends: it may wait behind another
         operation of the set (`queued`) before its run exists."""
         headers = headers or self.headers
-        async with asyncio.timeout(90):
-            while True:
-                job = await self.api.get(f"/api/v1/jobs/{job_id}", headers=headers)
-                assert job.status_code == 200, job.text
-                result: dict[str, Any] = job.json()
-                if result["status"] in TERMINAL:
-                    return result
-                await asyncio.sleep(0.1)
+        result: dict[str, Any] = {}
+        try:
+            async with asyncio.timeout(90):
+                while True:
+                    job = await self.api.get(f"/api/v1/jobs/{job_id}", headers=headers)
+                    assert job.status_code == 200, job.text
+                    result = job.json()
+                    if result["status"] in TERMINAL:
+                        return result
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise AssertionError(
+                f"job {job_id} did not end in 90 s: {result}\n{await self.open_runs()}"
+            ) from None
+
+    async def open_runs(self) -> str:
+        """What Temporal still runs (each open workflow's pending activities and children), so
+        a job that never ends says where it waits."""
+        lines = []
+        async for run in self.client.list_workflows("ExecutionStatus = 'Running'"):
+            described = await self.client.get_workflow_handle(run.id, run_id=run.run_id).describe()
+            raw = described.raw_description
+            pending = [
+                f"{a.activity_type.name}(attempt {a.attempt}, {a.last_failure.message!r})"
+                for a in raw.pending_activities
+            ]
+            children = [c.workflow_id for c in raw.pending_children]
+            lines.append(f"{run.workflow_type} {run.id}: activities {pending} children {children}")
+        return "\n".join(lines) or "no open runs"
 
     async def reddit_objects(self, kind: str) -> list[dict[str, Any]]:
         state = (await self.sim.get("/_sim/state")).json()["platforms"]["reddit"]

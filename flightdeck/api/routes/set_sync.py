@@ -36,6 +36,7 @@ from temporalio.service import RPCError
 
 from flightdeck.api.deps import SessionDep, SettingsDep, TemporalDep, TenantDep
 from flightdeck.api.errors import ApiError, not_found, unavailable
+from flightdeck.api.job_status import describe
 from flightdeck.api.publishing import parse_uuid, workflow_status
 from flightdeck.api.set_checks import (
     TargetTree,
@@ -347,10 +348,22 @@ async def _start(
         else status_workflow_id(campaign_set.id)
     )
     kind: JobKind = "set_sync" if operation == "push" else "set_status"
-    if operation == "push" and await workflow_status(temporal, workflow_id) == "running":
-        await JobRepository(session).record(tenant_id, workflow_id, kind, campaign_set.id)
-        await session.commit()
-        return SyncAccepted(job_id=workflow_id, status="running")
+    under_way = await describe(temporal, workflow_id) if operation == "push" else None
+    if under_way is not None and under_way.status == "running":
+        # Join the push under way — unless Postgres already holds its end (Temporal is only
+        # closing the run): that one took the campaigns before this request, so a new push
+        # is queued behind it instead. The joined job follows the run it joined: it counts
+        # as requested when that run started (Postgres's row, or Temporal's current run after
+        # a continue-as-new, whichever is first), so the job ends when the run does.
+        run = await SetSyncRepository(session).latest_run(tenant_id, campaign_set.id, workflow_id)
+        if run is None or run.finished_at is None:
+            starts = [under_way.start_time] + ([run.started_at] if run is not None else [])
+            joined = min((t for t in starts if t is not None), default=None)
+            await JobRepository(session).record(
+                tenant_id, workflow_id, kind, campaign_set.id, requested_at=joined
+            )
+            await session.commit()
+            return SyncAccepted(job_id=workflow_id, status="running")
     breaker = CircuitBreakerService.from_settings(request.app.state.sessions, settings)
     # Refused only when every target's platform is failing: one platform's outage must not
     # hold the others (its target fails in the run, with the reason).

@@ -272,10 +272,18 @@ class SetSyncRepository:
         )
         return [(cid, message) for cid, message in rows.all()]
 
-    async def latest_run(self, tenant_id: uuid.UUID, set_id: uuid.UUID) -> SetSyncRun | None:
+    async def latest_run(
+        self, tenant_id: uuid.UUID, set_id: uuid.UUID, workflow_id: str | None = None
+    ) -> SetSyncRun | None:
+        """The set's newest run (of any operation, or under `workflow_id` only)."""
+        of_workflow = () if workflow_id is None else (SetSyncRun.workflow_id == workflow_id,)
         return await self.session.scalar(
             select(SetSyncRun)
-            .where(SetSyncRun.tenant_id == tenant_id, SetSyncRun.campaign_set_id == set_id)
+            .where(
+                SetSyncRun.tenant_id == tenant_id,
+                SetSyncRun.campaign_set_id == set_id,
+                *of_workflow,
+            )
             .order_by(SetSyncRun.started_at.desc(), SetSyncRun.id.desc())
             .limit(1)
             .execution_options(populate_existing=True)
