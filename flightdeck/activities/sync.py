@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -505,28 +506,80 @@ class SyncActivities:
         spec = to_ad_spec(ad)
         # Ledger-then-adopt, as for every create: the post is recorded under the ad's id.
         ambiguous = _create_outcome_unknown(record)
-        await self._writes.begin(tenant, "post", ad_id, inp.platform)
-        post_id: str | None = None
-        if ambiguous:
-            post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
-        action: PushAction = "adopted" if post_id else "created"
-        if post_id is None:
-            made = await self._create(
-                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
-            )
-            post_id = made.platform_id
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            if action == "created":  # (an adopted post was recorded under the profile's lock)
-                assert post_id is not None
-                await self._record_post(session, tenant, inp, ad_id, post_id)
+        async with self._creatives_lock(tenant, inp.platform, account) as locked:
+            # Posts carry no marker of ours: the only proof a post is this ad's is that no
+            # other create of a post on the profile ran meanwhile. So every create of one runs
+            # under the profile's lock (every tenant's: two may share a profile) and is
+            # recorded before it is released: a post left unrecorded outside the lock is one
+            # whose create's answer was lost, and only its own ad's retry looks for it.
+            await self._writes.begin(tenant, "post", ad_id, inp.platform)
+            post_id: str | None = None
+            if ambiguous:
+                post_id = await self._adopt_post(locked, tenant, inp, ad_id, adapter, account, spec)
+            action: PushAction = "adopted" if post_id else "created"
+            if post_id is None:
+                try:
+                    made = await self._create(
+                        tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
+                    )
+                except PlatformError as exc:
+                    if not_applied(exc):
+                        raise
+                    # The answer is lost: look now, while no other create can run beside it.
+                    post_id = await self._adopt_after_lost_answer(
+                        locked, tenant, inp, ad_id, adapter, account, spec
+                    )
+                    if post_id is None:
+                        raise
+                    action = "adopted"
+                else:
+                    post_id = made.platform_id
+                    await self._record_post(locked, tenant, inp, ad_id, post_id)
             await _audit(
-                session, tenant, f"post.{action}", ad_id,
+                locked, tenant, f"post.{action}", ad_id,
                 entity_type=f"{inp.platform}.post", platformId=post_id,
             )  # fmt: skip
         return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
 
+    @asynccontextmanager
+    async def _creatives_lock(
+        self, tenant: uuid.UUID, platform: str, account: AccountContext
+    ) -> AsyncIterator[AsyncSession]:
+        """A transaction holding the lock on creating creatives on `account`'s profile (Reddit)
+        or account (Meta) — across tenants — committed when the block ends. Tried, never waited
+        for: a waiter would hold a pooled connection while the holder needs more of them (its
+        platform-call records, the cross-tenant check). Between tries nothing is held."""
+        key = f"creative:{platform}:{account.profile_id or account.account_id}"
+        pause = 0.02
+        while True:
+            async with tenant_session(self._sessions, tenant) as session:
+                async with session.begin():
+                    if await SetSyncRepository(session).try_lock(key):
+                        yield session
+                        return
+            _attempt_left(platform)
+            await asyncio.sleep(pause * (1 + random.random()))
+            pause = min(pause * 2, 0.25)
+
+    async def _adopt_after_lost_answer(
+        self,
+        locked: AsyncSession,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        adapter: CampaignSetPlatformAdapter,
+        account: AccountContext,
+        spec: AdSpec,
+    ) -> str | None:
+        """The post a create whose answer was just lost made, if the lookup answers."""
+        try:
+            return await self._adopt_post(locked, tenant, inp, ad_id, adapter, account, spec)
+        except PlatformError:
+            return None  # the next attempt looks again (the ledger still says `requested`)
+
     async def _adopt_post(
         self,
+        locked: AsyncSession,
         tenant: uuid.UUID,
         inp: PushEntityInput,
         ad_id: uuid.UUID,
@@ -538,39 +591,24 @@ class SyncActivities:
         ad_error: str | None = None,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad of any tenant maps. The choice is made under a per-profile lock, so two
-        ads with the same copy never take the same post, and recorded before it is released.
-        The platform is asked before the lock is taken: a lookup holding it made every other
-        ad's adoption on the profile wait behind a platform call, and under load the waits
-        outlived the attempts (each retry one more waiter). A candidate list read just before
-        the lock is as good: a post is only taken under it."""
+        copy that no ad of any tenant maps or has ledgered. Called in `locked` (the
+        `_creatives_lock` transaction), so no other create of a post on the profile runs
+        meanwhile, and recorded in it before the lock is released."""
         candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
         if not candidates:
             return None
-        pause = 0.02
-        while True:
-            async with tenant_session(self._sessions, tenant) as session, session.begin():
-                # Tried, not waited for: a waiter would hold a pooled connection, and the
-                # holder needs a second one (the cross-tenant check) — enough waiters and the
-                # holder waits for the pool they hold. Between tries, nothing is held.
-                if await SetSyncRepository(session).try_lock_profile(account.profile_id or ""):
-                    # Across tenants: two tenants may have connected the same Reddit profile.
-                    everyone = system_session(self._sessions, "sync.post_adoption")
-                    async with everyone as shared:
-                        taken = await SetSyncRepository(shared).mapped_post_ids(
-                            [c.platform_id for c in candidates]
-                        )
-                    free = [c.platform_id for c in candidates if c.platform_id not in taken]
-                    if not free:
-                        return None
-                    await self._record_post(
-                        session, tenant, inp, ad_id, free[0], ad_status=ad_status,
-                        ad_error=ad_error,
-                    )  # fmt: skip
-                    return free[0]
-            _attempt_left(inp.platform)
-            await asyncio.sleep(pause * (1 + random.random()))
-            pause = min(pause * 2, 1.0)
+        # Across tenants: two tenants may have connected the same profile.
+        async with system_session(self._sessions, "sync.post_adoption") as shared:
+            taken = await SetSyncRepository(shared).mapped_post_ids(
+                [c.platform_id for c in candidates]
+            )
+        free = [c.platform_id for c in candidates if c.platform_id not in taken]
+        if not free:
+            return None
+        await self._record_post(
+            locked, tenant, inp, ad_id, free[0], ad_status=ad_status, ad_error=ad_error
+        )
+        return free[0]
 
     async def _record_post(
         self,
@@ -1090,10 +1128,12 @@ class _Settlement:
                     tenant, "post", ad.id, platform, platform_id=promoted, snapshot={}
                 )
         else:
-            post_id = await self.acts._adopt_post(
-                tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
-                ad_status=ad_status, ad_error=ad_error,
-            )  # fmt: skip
+            lock = self.acts._creatives_lock(tenant, platform, self.account)
+            async with lock as locked:
+                post_id = await self.acts._adopt_post(
+                    locked, tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
+                    ad_status=ad_status, ad_error=ad_error,
+                )  # fmt: skip
         if post_id is None:
             await self._not_created("post", ad, "no unpromoted post with its copy", entity=False)
             return

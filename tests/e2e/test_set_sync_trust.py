@@ -3,6 +3,8 @@ every other create, and every run and row ends in a recorded state."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from typing import Any
 
 from tests.e2e.conftest import System
@@ -94,3 +96,45 @@ async def test_lost_post_answers_leave_no_orphan_posts(rig: System) -> None:
     ads = await rig.reddit_objects("ads")
     assert len(posts) == 4 and len(ads) == 4
     assert {a["post_id"] for a in ads} == {p["id"] for p in posts}  # every post promoted
+
+
+async def test_two_tenants_on_one_profile_never_take_each_others_posts(rig: System) -> None:
+    """Two tenants connected to the same Reddit profile sync ads with the very same copy at
+    once, and some post creates lose their answer. A post carries no marker, so a lost answer
+    is only resolved safely if no other create of a post on the profile ran meanwhile: post
+    creates on one profile never overlap, whichever tenant sends them (CI's chaos run had one
+    tenant adopt the post the other had just made and not yet recorded), and every post is
+    mapped by exactly one ad."""
+    other = await rig.new_tenant_headers()
+    accounts = [await rig.connect_reddit(), await rig.connect_reddit(other)]
+    sets = [
+        await rig.create_set([campaign(i) for i in range(3)], account, headers=headers)
+        for account, headers in zip(accounts, (rig.headers, other), strict=True)
+    ]
+    post_create = r"/profiles/[^/]+/posts$"
+    await rig.faults(
+        {"platform": "reddit", "method": "POST", "path": post_create, "latencyMs": 300},
+        {"platform": "reddit", "method": "POST", "path": post_create, "lostResponseRate": 0.5},
+        seed=3,
+    )
+    jobs = await asyncio.gather(rig.sync(sets[0]["id"]), rig.sync(sets[1]["id"], headers=other))
+    assert [(j["status"], j["progress"]["synced"]) for j in jobs] == [("completed", 3)] * 2, jobs
+    creates = await requests(rig, "POST", post_create)
+    assert any(r["fault"] == "lost_response" for r in creates), creates
+    starts = sorted(r["at"] for r in creates)
+    overlapping = [(a, b) for a, b in itertools.pairwise(starts) if b - a < 0.29]
+    assert not overlapping, "two post creates on one profile ran at once"
+
+    posts = {p["id"] for p in await rig.reddit_objects("posts")}
+    ads = await rig.reddit_objects("ads")
+    assert len(posts) == len(ads) == 6 and {a["post_id"] for a in ads} == posts
+    mapped = []
+    for created, headers in zip(sets, (rig.headers, other), strict=True):
+        tree = (await rig.api.get(f"/api/v1/campaign-sets/{created['id']}", headers=headers)).json()
+        mapped += [
+            ad["platformPostId"]
+            for c in tree["campaigns"]
+            for group in c["adGroups"]
+            for ad in group["ads"]
+        ]
+    assert sorted(mapped) == sorted(posts)  # each post mapped once, by one tenant's ad

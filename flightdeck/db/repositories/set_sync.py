@@ -489,11 +489,11 @@ class SetSyncRepository:
             .values(sync_status="not_applicable", sync_reason=reason, platform_keyword_id=None)
         )
 
-    async def try_lock_profile(self, profile_id: str) -> bool:
-        """Serialise post adoption per Reddit profile (until this transaction ends) without
-        waiting: whether this transaction now holds the lock."""
+    async def try_lock(self, key: str) -> bool:
+        """The advisory lock named `key` (every tenant's: e.g. creating creatives on a shared
+        profile), held until this transaction ends, without waiting: whether it is now held."""
         held = await self.session.scalar(
-            select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"post:{profile_id}", 0)))
+            select(func.pg_try_advisory_xact_lock(func.hashtextextended(key, 0)))
         )
         return bool(held)
 
