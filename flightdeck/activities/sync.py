@@ -102,6 +102,8 @@ from flightdeck.platforms.errors import (
 ACTOR = "worker"
 T = TypeVar("T")
 ACCOUNT_UNUSABLE = frozenset({"reauth_required", "disconnected"})
+# How long a lookup after a lost create answer waits for the creates on its profile to end.
+LOOKUP_LOCK_WAIT = timedelta(seconds=5)
 
 
 class AdapterProvider(Protocol):
@@ -505,77 +507,91 @@ class SyncActivities:
         adapter, account = await self._account_adapter(tenant, ad_account_id)
         spec = to_ad_spec(ad)
         # Ledger-then-adopt, as for every create: the post is recorded under the ad's id.
-        ambiguous = _create_outcome_unknown(record)
-        async with self._creatives_lock(tenant, inp.platform, account) as locked:
-            # Posts carry no marker of ours: the only proof a post is this ad's is that no
-            # other create of a post on the profile ran meanwhile. So every create of one runs
-            # under the profile's lock (every tenant's: two may share a profile) and is
-            # recorded before it is released: a post left unrecorded outside the lock is one
-            # whose create's answer was lost, and only its own ad's retry looks for it.
+        # Posts carry no marker of ours, so a post is proven this ad's only if no other create
+        # of a post on the profile was unrecorded while we looked. Every create of one holds
+        # the profile's lock SHARED (creates run side by side) from before it is sent until
+        # it is recorded; a lookup after a lost answer holds it EXCLUSIVE — across tenants,
+        # since two may share a profile. So a lookup sees, unrecorded, only posts whose
+        # create's answer was lost, and only their own ad's lookup takes them.
+        if _create_outcome_unknown(record):
+            async with self._creatives_lock(tenant, inp.platform, account, exclusive=True) as held:
+                post_id = await self._adopt_post(held, tenant, inp, ad_id, adapter, account, spec)
+                if post_id is not None:
+                    return await self._post_done(held, tenant, inp, ad_id, post_id, "adopted")
+        async with self._creatives_lock(tenant, inp.platform, account) as held:
             await self._writes.begin(tenant, "post", ad_id, inp.platform)
-            post_id: str | None = None
-            if ambiguous:
-                post_id = await self._adopt_post(locked, tenant, inp, ad_id, adapter, account, spec)
-            action: PushAction = "adopted" if post_id else "created"
+            try:
+                made = await self._create(
+                    tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
+                )
+            except PlatformError as exc:
+                if not_applied(exc):
+                    raise
+                lost = exc
+            else:
+                await self._record_post(held, tenant, inp, ad_id, made.platform_id)
+                return await self._post_done(held, tenant, inp, ad_id, made.platform_id, "created")
+        # The answer is lost: look at once (the next attempt would look all the same).
+        async with self._creatives_lock(tenant, inp.platform, account, exclusive=True) as held:
+            try:
+                post_id = await self._adopt_post(held, tenant, inp, ad_id, adapter, account, spec)
+            except PlatformError:
+                post_id = None  # the next attempt looks again (the ledger says `requested`)
             if post_id is None:
-                try:
-                    made = await self._create(
-                        tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
-                    )
-                except PlatformError as exc:
-                    if not_applied(exc):
-                        raise
-                    # The answer is lost: look now, while no other create can run beside it.
-                    post_id = await self._adopt_after_lost_answer(
-                        locked, tenant, inp, ad_id, adapter, account, spec
-                    )
-                    if post_id is None:
-                        raise
-                    action = "adopted"
-                else:
-                    post_id = made.platform_id
-                    await self._record_post(locked, tenant, inp, ad_id, post_id)
-            await _audit(
-                locked, tenant, f"post.{action}", ad_id,
-                entity_type=f"{inp.platform}.post", platformId=post_id,
-            )  # fmt: skip
+                raise lost
+            return await self._post_done(held, tenant, inp, ad_id, post_id, "adopted")
+
+    async def _post_done(
+        self,
+        session: AsyncSession,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        post_id: str,
+        action: PushAction,
+    ) -> PushEntityResult:
+        await _audit(
+            session, tenant, f"post.{action}", ad_id,
+            entity_type=f"{inp.platform}.post", platformId=post_id,
+        )  # fmt: skip
         return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
 
     @asynccontextmanager
     async def _creatives_lock(
-        self, tenant: uuid.UUID, platform: str, account: AccountContext
+        self,
+        tenant: uuid.UUID,
+        platform: str,
+        account: AccountContext,
+        *,
+        exclusive: bool = False,
     ) -> AsyncIterator[AsyncSession]:
         """A transaction holding the lock on creating creatives on `account`'s profile (Reddit)
-        or account (Meta) — across tenants — committed when the block ends. Tried, never waited
-        for: a waiter would hold a pooled connection while the holder needs more of them (its
-        platform-call records, the cross-tenant check). Between tries nothing is held."""
+        or account (Meta), shared by every tenant; committed when the block ends. Shared (a
+        create) is tried, never waited for: a waiter would hold a pooled connection while the
+        holders need more of them (their platform-call records); between tries nothing is
+        held. Exclusive (a lookup, rare) waits in line, so a stream of creates cannot starve
+        it, for at most `LOOKUP_LOCK_WAIT`; then this attempt gives up to retry."""
         key = f"creative:{platform}:{account.profile_id or account.account_id}"
         pause = 0.02
         while True:
             async with tenant_session(self._sessions, tenant) as session:
                 async with session.begin():
-                    if await SetSyncRepository(session).try_lock(key):
+                    repository = SetSyncRepository(session)
+                    if exclusive:
+                        if not await repository.lock(key, LOOKUP_LOCK_WAIT):
+                            raise RetryableError(
+                                "another create on the profile held it too long; the next "
+                                "attempt looks again",
+                                platform=platform,
+                            )
+                        yield session
+                        return
+                    if await repository.try_lock(key, shared=True):
                         yield session
                         return
             _attempt_left(platform)
             await asyncio.sleep(pause * (1 + random.random()))
             pause = min(pause * 2, 0.25)
-
-    async def _adopt_after_lost_answer(
-        self,
-        locked: AsyncSession,
-        tenant: uuid.UUID,
-        inp: PushEntityInput,
-        ad_id: uuid.UUID,
-        adapter: CampaignSetPlatformAdapter,
-        account: AccountContext,
-        spec: AdSpec,
-    ) -> str | None:
-        """The post a create whose answer was just lost made, if the lookup answers."""
-        try:
-            return await self._adopt_post(locked, tenant, inp, ad_id, adapter, account, spec)
-        except PlatformError:
-            return None  # the next attempt looks again (the ledger still says `requested`)
 
     async def _adopt_post(
         self,
@@ -591,9 +607,9 @@ class SyncActivities:
         ad_error: str | None = None,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad of any tenant maps or has ledgered. Called in `locked` (the
-        `_creatives_lock` transaction), so no other create of a post on the profile runs
-        meanwhile, and recorded in it before the lock is released."""
+        copy that no ad of any tenant maps or has ledgered. Called holding the profile's lock
+        exclusive (`locked`), so no create of a post is unrecorded but lost ones; recorded in
+        that transaction, before the lock is released."""
         candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
         if not candidates:
             return None
@@ -1128,7 +1144,7 @@ class _Settlement:
                     tenant, "post", ad.id, platform, platform_id=promoted, snapshot={}
                 )
         else:
-            lock = self.acts._creatives_lock(tenant, platform, self.account)
+            lock = self.acts._creatives_lock(tenant, platform, self.account, exclusive=True)
             async with lock as locked:
                 post_id = await self.acts._adopt_post(
                     locked, tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),

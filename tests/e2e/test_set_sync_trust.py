@@ -4,7 +4,6 @@ every other create, and every run and row ends in a recorded state."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from typing import Any
 
 from tests.e2e.conftest import System
@@ -101,29 +100,34 @@ async def test_lost_post_answers_leave_no_orphan_posts(rig: System) -> None:
 async def test_two_tenants_on_one_profile_never_take_each_others_posts(rig: System) -> None:
     """Two tenants connected to the same Reddit profile sync ads with the very same copy at
     once, and some post creates lose their answer. A post carries no marker, so a lost answer
-    is only resolved safely if no other create of a post on the profile ran meanwhile: post
-    creates on one profile never overlap, whichever tenant sends them (CI's chaos run had one
-    tenant adopt the post the other had just made and not yet recorded), and every post is
-    mapped by exactly one ad."""
+    is only resolved safely if no other post create on the profile is unrecorded meanwhile:
+    a lookup never runs while a create is in flight, whichever tenant sends it (CI's chaos run
+    had one tenant adopt the post the other had just made and not yet recorded), and every
+    post is mapped by exactly one ad."""
     other = await rig.new_tenant_headers()
     accounts = [await rig.connect_reddit(), await rig.connect_reddit(other)]
     sets = [
         await rig.create_set([campaign(i) for i in range(3)], account, headers=headers)
         for account, headers in zip(accounts, (rig.headers, other), strict=True)
     ]
-    post_create = r"/profiles/[^/]+/posts$"
+    post_create, slow = r"/profiles/[^/]+/posts$", 2.0
     await rig.faults(
-        {"platform": "reddit", "method": "POST", "path": post_create, "latencyMs": 300},
+        # The first two creates are slow (answered after `slow` s)...
+        {"platform": "reddit", "method": "POST", "path": post_create,
+         "latencyMs": int(slow * 1000), "remaining": 2},
+        # ... while some of the others lose their answer, so their lookups come meanwhile.
         {"platform": "reddit", "method": "POST", "path": post_create, "lostResponseRate": 0.5},
         seed=3,
-    )
+    )  # fmt: skip
     jobs = await asyncio.gather(rig.sync(sets[0]["id"]), rig.sync(sets[1]["id"], headers=other))
     assert [(j["status"], j["progress"]["synced"]) for j in jobs] == [("completed", 3)] * 2, jobs
     creates = await requests(rig, "POST", post_create)
     assert any(r["fault"] == "lost_response" for r in creates), creates
-    starts = sorted(r["at"] for r in creates)
-    overlapping = [(a, b) for a, b in itertools.pairwise(starts) if b - a < 0.29]
-    assert not overlapping, "two post creates on one profile ran at once"
+    lookups = [r["at"] for r in await requests(rig, "GET", r"/profiles/[^/]+/posts$")]
+    assert lookups, "a lost answer is looked up"
+    slow_creates = sorted(r["at"] for r in creates)[:2]
+    during = [g for g in lookups for p in slow_creates if p <= g < p + slow]
+    assert not during, "a post lookup ran while another post create was in flight"
 
     posts = {p["id"] for p in await rig.reddit_objects("posts")}
     ads = await rig.reddit_objects("ads")
