@@ -520,26 +520,13 @@ class SyncActivities:
                     return await self._post_done(held, tenant, inp, ad_id, post_id, "adopted")
         async with self._creatives_lock(tenant, inp.platform, account) as held:
             await self._writes.begin(tenant, "post", ad_id, inp.platform)
-            try:
-                made = await self._create(
-                    tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
-                )
-            except PlatformError as exc:
-                if not_applied(exc):
-                    raise
-                lost = exc
-            else:
-                await self._record_post(held, tenant, inp, ad_id, made.platform_id)
-                return await self._post_done(held, tenant, inp, ad_id, made.platform_id, "created")
-        # The answer is lost: look at once (the next attempt would look all the same).
-        async with self._creatives_lock(tenant, inp.platform, account, exclusive=True) as held:
-            try:
-                post_id = await self._adopt_post(held, tenant, inp, ad_id, adapter, account, spec)
-            except PlatformError:
-                post_id = None  # the next attempt looks again (the ledger says `requested`)
-            if post_id is None:
-                raise lost
-            return await self._post_done(held, tenant, inp, ad_id, post_id, "adopted")
+            # A lost answer propagates: the next attempt looks (exclusive, above). Looking at
+            # once would hold every create on the profile behind a listing of all its posts.
+            made = await self._create(
+                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
+            )
+            await self._record_post(held, tenant, inp, ad_id, made.platform_id)
+            return await self._post_done(held, tenant, inp, ad_id, made.platform_id, "created")
 
     async def _post_done(
         self,
