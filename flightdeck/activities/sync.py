@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -102,8 +101,6 @@ from flightdeck.platforms.errors import (
 ACTOR = "worker"
 T = TypeVar("T")
 ACCOUNT_UNUSABLE = frozenset({"reauth_required", "disconnected"})
-# How long a lookup after a lost create answer waits for the creates on its profile to end.
-LOOKUP_LOCK_WAIT = timedelta(seconds=5)
 
 
 class AdapterProvider(Protocol):
@@ -507,82 +504,29 @@ class SyncActivities:
         adapter, account = await self._account_adapter(tenant, ad_account_id)
         spec = to_ad_spec(ad)
         # Ledger-then-adopt, as for every create: the post is recorded under the ad's id.
-        # Posts carry no marker of ours, so a post is proven this ad's only if no other create
-        # of a post on the profile was unrecorded while we looked. Every create of one holds
-        # the profile's lock SHARED (creates run side by side) from before it is sent until
-        # it is recorded; a lookup after a lost answer holds it EXCLUSIVE — across tenants,
-        # since two may share a profile. So a lookup sees, unrecorded, only posts whose
-        # create's answer was lost, and only their own ad's lookup takes them.
-        if _create_outcome_unknown(record):
-            async with self._creatives_lock(tenant, inp.platform, account, exclusive=True) as held:
-                post_id = await self._adopt_post(held, tenant, inp, ad_id, adapter, account, spec)
-                if post_id is not None:
-                    return await self._post_done(held, tenant, inp, ad_id, post_id, "adopted")
-        async with self._creatives_lock(tenant, inp.platform, account) as held:
-            await self._writes.begin(tenant, "post", ad_id, inp.platform)
-            # A lost answer propagates: the next attempt looks (exclusive, above). Looking at
-            # once would hold every create on the profile behind a listing of all its posts.
+        ambiguous = _create_outcome_unknown(record)
+        await self._writes.begin(tenant, "post", ad_id, inp.platform)
+        post_id: str | None = None
+        if ambiguous:
+            post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
+        action: PushAction = "adopted" if post_id else "created"
+        if post_id is None:
             made = await self._create(
                 tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
             )
-            await self._record_post(held, tenant, inp, ad_id, made.platform_id)
-            return await self._post_done(held, tenant, inp, ad_id, made.platform_id, "created")
-
-    async def _post_done(
-        self,
-        session: AsyncSession,
-        tenant: uuid.UUID,
-        inp: PushEntityInput,
-        ad_id: uuid.UUID,
-        post_id: str,
-        action: PushAction,
-    ) -> PushEntityResult:
-        await _audit(
-            session, tenant, f"post.{action}", ad_id,
-            entity_type=f"{inp.platform}.post", platformId=post_id,
-        )  # fmt: skip
+            post_id = made.platform_id
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            if action == "created":  # (an adopted post was recorded under the profile's lock)
+                assert post_id is not None
+                await self._record_post(session, tenant, inp, ad_id, post_id)
+            await _audit(
+                session, tenant, f"post.{action}", ad_id,
+                entity_type=f"{inp.platform}.post", platformId=post_id,
+            )  # fmt: skip
         return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
-
-    @asynccontextmanager
-    async def _creatives_lock(
-        self,
-        tenant: uuid.UUID,
-        platform: str,
-        account: AccountContext,
-        *,
-        exclusive: bool = False,
-    ) -> AsyncIterator[AsyncSession]:
-        """A transaction holding the lock on creating creatives on `account`'s profile (Reddit)
-        or account (Meta), shared by every tenant; committed when the block ends. Shared (a
-        create) is tried, never waited for: a waiter would hold a pooled connection while the
-        holders need more of them (their platform-call records); between tries nothing is
-        held. Exclusive (a lookup, rare) waits in line, so a stream of creates cannot starve
-        it, for at most `LOOKUP_LOCK_WAIT`; then this attempt gives up to retry."""
-        key = f"creative:{platform}:{account.profile_id or account.account_id}"
-        pause = 0.02
-        while True:
-            async with tenant_session(self._sessions, tenant) as session:
-                async with session.begin():
-                    repository = SetSyncRepository(session)
-                    if exclusive:
-                        if not await repository.lock(key, LOOKUP_LOCK_WAIT):
-                            raise RetryableError(
-                                "another create on the profile held it too long; the next "
-                                "attempt looks again",
-                                platform=platform,
-                            )
-                        yield session
-                        return
-                    if await repository.try_lock(key, shared=True):
-                        yield session
-                        return
-            _attempt_left(platform)
-            await asyncio.sleep(pause * (1 + random.random()))
-            pause = min(pause * 2, 0.25)
 
     async def _adopt_post(
         self,
-        locked: AsyncSession,
         tenant: uuid.UUID,
         inp: PushEntityInput,
         ad_id: uuid.UUID,
@@ -594,24 +538,39 @@ class SyncActivities:
         ad_error: str | None = None,
     ) -> str | None:
         """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad of any tenant maps or has ledgered. Called holding the profile's lock
-        exclusive (`locked`), so no create of a post is unrecorded but lost ones; recorded in
-        that transaction, before the lock is released."""
+        copy that no ad of any tenant maps. The choice is made under a per-profile lock, so two
+        ads with the same copy never take the same post, and recorded before it is released.
+        The platform is asked before the lock is taken: a lookup holding it made every other
+        ad's adoption on the profile wait behind a platform call, and under load the waits
+        outlived the attempts (each retry one more waiter). A candidate list read just before
+        the lock is as good: a post is only taken under it."""
         candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
         if not candidates:
             return None
-        # Across tenants: two tenants may have connected the same profile.
-        async with system_session(self._sessions, "sync.post_adoption") as shared:
-            taken = await SetSyncRepository(shared).mapped_post_ids(
-                [c.platform_id for c in candidates]
-            )
-        free = [c.platform_id for c in candidates if c.platform_id not in taken]
-        if not free:
-            return None
-        await self._record_post(
-            locked, tenant, inp, ad_id, free[0], ad_status=ad_status, ad_error=ad_error
-        )
-        return free[0]
+        pause = 0.02
+        while True:
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                # Tried, not waited for: a waiter would hold a pooled connection, and the
+                # holder needs a second one (the cross-tenant check) — enough waiters and the
+                # holder waits for the pool they hold. Between tries, nothing is held.
+                if await SetSyncRepository(session).try_lock_profile(account.profile_id or ""):
+                    # Across tenants: two tenants may have connected the same Reddit profile.
+                    everyone = system_session(self._sessions, "sync.post_adoption")
+                    async with everyone as shared:
+                        taken = await SetSyncRepository(shared).mapped_post_ids(
+                            [c.platform_id for c in candidates]
+                        )
+                    free = [c.platform_id for c in candidates if c.platform_id not in taken]
+                    if not free:
+                        return None
+                    await self._record_post(
+                        session, tenant, inp, ad_id, free[0], ad_status=ad_status,
+                        ad_error=ad_error,
+                    )  # fmt: skip
+                    return free[0]
+            _attempt_left(inp.platform)
+            await asyncio.sleep(pause * (1 + random.random()))
+            pause = min(pause * 2, 1.0)
 
     async def _record_post(
         self,
@@ -1131,12 +1090,10 @@ class _Settlement:
                     tenant, "post", ad.id, platform, platform_id=promoted, snapshot={}
                 )
         else:
-            lock = self.acts._creatives_lock(tenant, platform, self.account, exclusive=True)
-            async with lock as locked:
-                post_id = await self.acts._adopt_post(
-                    locked, tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
-                    ad_status=ad_status, ad_error=ad_error,
-                )  # fmt: skip
+            post_id = await self.acts._adopt_post(
+                tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
+                ad_status=ad_status, ad_error=ad_error,
+            )  # fmt: skip
         if post_id is None:
             await self._not_created("post", ad, "no unpromoted post with its copy", entity=False)
             return

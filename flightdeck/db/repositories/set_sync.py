@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, text, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -490,31 +489,13 @@ class SetSyncRepository:
             .values(sync_status="not_applicable", sync_reason=reason, platform_keyword_id=None)
         )
 
-    async def try_lock(self, key: str, *, shared: bool = False) -> bool:
-        """The advisory lock named `key` (every tenant's: e.g. creating creatives on a shared
-        profile), held until this transaction ends, without waiting: whether it is now held.
-        A shared try fails while an exclusive request waits, so waiters are not starved."""
-        attempt = (
-            func.pg_try_advisory_xact_lock_shared if shared else func.pg_try_advisory_xact_lock
+    async def try_lock_profile(self, profile_id: str) -> bool:
+        """Serialise post adoption per Reddit profile (until this transaction ends) without
+        waiting: whether this transaction now holds the lock."""
+        held = await self.session.scalar(
+            select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"post:{profile_id}", 0)))
         )
-        held = await self.session.scalar(select(attempt(func.hashtextextended(key, 0))))
         return bool(held)
-
-    async def lock(self, key: str, wait: timedelta) -> bool:
-        """`key`'s advisory lock exclusive until this transaction ends, waiting in line for at
-        most `wait`: whether it is held (False: the wait ran out, the transaction is unusable)."""
-        milliseconds = max(1, int(wait.total_seconds() * 1000))
-        await self.session.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
-        try:
-            await self.session.execute(
-                select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0)))
-            )
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
-                return False
-            raise
-        await self.session.execute(text("SET LOCAL lock_timeout = 0"))
-        return True
 
     async def mapped_post_ids(self, post_ids: list[str]) -> set[str]:
         """Which of these posts an ad already maps or has ledgered (every tenant's, in the
