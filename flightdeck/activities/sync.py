@@ -101,6 +101,9 @@ from flightdeck.platforms.errors import (
 ACTOR = "worker"
 T = TypeVar("T")
 ACCOUNT_UNUSABLE = frozenset({"reauth_required", "disconnected"})
+# How long an adoption of a post waits between listing candidates and taking one (see
+# `_adopt_post`): creates answered just before the list have recorded their posts by then.
+ADOPTION_SETTLE_SECONDS = 1.0
 
 
 class AdapterProvider(Protocol):
@@ -547,6 +550,11 @@ class SyncActivities:
         candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
         if not candidates:
             return None
+        # A candidate may also be a post another ad's create (any tenant's) has just made and
+        # is about to record: it is taken only if still unmapped a moment after the list was
+        # read. This narrows that window (a record slower than this still races, e.g. during
+        # a Postgres restart); it does not close it — see the README, "posts have no marker".
+        await asyncio.sleep(ADOPTION_SETTLE_SECONDS)
         pause = 0.02
         while True:
             async with tenant_session(self._sessions, tenant) as session, session.begin():
