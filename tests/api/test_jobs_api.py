@@ -307,6 +307,25 @@ async def _set_with_a_push_under_way(
     return workflow_id, run_id
 
 
+async def _sync_again(
+    rig: tuple[httpx.AsyncClient, FakeTemporal],
+    tenant: tuple[uuid.UUID, dict[str, str]],
+    sessions: async_sessionmaker[AsyncSession],
+    finished: bool,
+) -> tuple[str, uuid.UUID, dict[str, Any], bool]:
+    """Sync a set while Temporal still runs its push (`finished` in Postgres or not): the
+    job id, the push's run, the answer, and whether the set's entity was asked."""
+    api, temporal = rig
+    workflow_id, run_id = await _set_with_a_push_under_way(
+        api, temporal, tenant, sessions, finished=finished
+    )
+    set_id = workflow_id.removeprefix("sync-set-")
+    response = await api.post(f"{SETS}/{set_id}/sync", headers=tenant[1])
+    assert response.status_code == 202, response.text
+    answer: dict[str, Any] = response.json()
+    return workflow_id, run_id, answer, f"campaign-set-{set_id}" in temporal.runs
+
+
 async def test_a_sync_request_that_joins_the_push_under_way_ends_with_it(
     rig: tuple[httpx.AsyncClient, FakeTemporal],
     tenant: tuple[uuid.UUID, dict[str, str]],
@@ -317,14 +336,9 @@ async def test_a_sync_request_that_joins_the_push_under_way_ends_with_it(
     read `queued` for ever once the run ended.)"""
     api, temporal = rig
     tenant_id, headers = tenant
-    workflow_id, run_id = await _set_with_a_push_under_way(
-        api, temporal, tenant, sessions, finished=False
-    )
-    set_id = workflow_id.removeprefix("sync-set-")
-    joined = await api.post(f"{SETS}/{set_id}/sync", headers=headers)
-    assert joined.status_code == 202, joined.text
-    assert joined.json() == {"jobId": workflow_id, "status": "running"}
-    assert f"campaign-set-{set_id}" not in temporal.runs  # nothing new asked of the entity
+    workflow_id, run_id, answer, entity_asked = await _sync_again(rig, tenant, sessions, False)
+    assert answer == {"jobId": workflow_id, "status": "running"}
+    assert not entity_asked  # nothing new asked of the entity
     job_url = f"/api/v1/jobs/{workflow_id}"
     assert (await api.get(job_url, headers=headers)).json()["status"] == "running"
 
@@ -347,13 +361,8 @@ async def test_a_sync_request_as_temporal_closes_a_finished_push_queues_a_new_on
     tests/e2e/test_set_sync_runs.py failed 1 run in 5 on it)."""
     api, temporal = rig
     _, headers = tenant
-    workflow_id, _ = await _set_with_a_push_under_way(
-        api, temporal, tenant, sessions, finished=True
-    )
-    set_id = workflow_id.removeprefix("sync-set-")
-    queued = await api.post(f"{SETS}/{set_id}/sync", headers=headers)
-    assert queued.status_code == 202, queued.text
-    assert queued.json() == {"jobId": workflow_id, "status": "queued"}
-    assert f"campaign-set-{set_id}" in temporal.runs  # the entity was asked for a new push
+    workflow_id, _, answer, entity_asked = await _sync_again(rig, tenant, sessions, True)
+    assert answer == {"jobId": workflow_id, "status": "queued"}
+    assert entity_asked  # the entity was asked for a new push
     job = (await api.get(f"/api/v1/jobs/{workflow_id}", headers=headers)).json()
     assert job["status"] == "queued"
