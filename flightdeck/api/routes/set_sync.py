@@ -357,8 +357,9 @@ async def _start(
         # a continue-as-new, whichever is first), so the job ends when the run does.
         run = await SetSyncRepository(session).latest_run(tenant_id, campaign_set.id, workflow_id)
         if run is None or run.finished_at is None:
-            starts = [under_way.start_time] + ([run.started_at] if run is not None else [])
-            joined = min((t for t in starts if t is not None), default=None)
+            joined = under_way.start_time
+            if run is not None:
+                joined = min(run.started_at, joined or run.started_at)
             await JobRepository(session).record(
                 tenant_id, workflow_id, kind, campaign_set.id, requested_at=joined
             )
