@@ -13,8 +13,6 @@ the set's first target is mirrored on the entities' own columns.
 
 from __future__ import annotations
 
-import asyncio
-import random
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -35,6 +33,7 @@ from flightdeck.activities.names import (
     RECORD_CAMPAIGN_OUTCOME,
     SETTLE_LOST_CREATES,
 )
+from flightdeck.activities.unmarked_creates import UnmarkedCreateGuard, Waiting, content_key
 from flightdeck.db.circuit_breaker import CircuitBreakerService
 from flightdeck.db.models import CampaignSet, GeneratedAd, GeneratedCampaign
 from flightdeck.db.repositories.ad_accounts import AdAccountRepository
@@ -55,6 +54,7 @@ from flightdeck.db.repositories.push_writes import PushWrites
 from flightdeck.db.repositories.set_sync import SetSyncRepository
 from flightdeck.db.repositories.sync_back import ConflictRepository
 from flightdeck.db.repositories.sync_records import RecordType, SyncRecordRepository
+from flightdeck.db.repositories.unmarked_creates import AlreadyClaimed, UnmarkedCreates, UnmarkedKey
 from flightdeck.db.tenancy import system_session, tenant_session
 from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.campaign_sets import (
@@ -101,9 +101,6 @@ from flightdeck.platforms.errors import (
 ACTOR = "worker"
 T = TypeVar("T")
 ACCOUNT_UNUSABLE = frozenset({"reauth_required", "disconnected"})
-# How long an adoption of a post waits between listing candidates and taking one (see
-# `_adopt_post`): creates answered just before the list have recorded their posts by then.
-ADOPTION_SETTLE_SECONDS = 1.0
 
 
 class AdapterProvider(Protocol):
@@ -127,6 +124,7 @@ class SyncActivities:
         self._breaker = breaker
         self._call_timeout = timedelta(seconds=call_timeout_seconds)
         self._writes = PushWrites(sessions)
+        self._unmarked = UnmarkedCreateGuard(UnmarkedCreates(sessions), self._call_timeout)
 
     # -- bookkeeping (main task queue) ---------------------------------------------------------
 
@@ -514,19 +512,47 @@ class SyncActivities:
             post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
         action: PushAction = "adopted" if post_id else "created"
         if post_id is None:
-            made = await self._create(
-                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec)
-            )
-            post_id = made.platform_id
+            post_id = await self._create_post(tenant, inp, ad_id, adapter, account, spec)
         async with tenant_session(self._sessions, tenant) as session, session.begin():
-            if action == "created":  # (an adopted post was recorded under the profile's lock)
-                assert post_id is not None
-                await self._record_post(session, tenant, inp, ad_id, post_id)
             await _audit(
                 session, tenant, f"post.{action}", ad_id,
                 entity_type=f"{inp.platform}.post", platformId=post_id,
             )  # fmt: skip
         return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
+
+    async def _create_post(
+        self,
+        tenant: uuid.UUID,
+        inp: PushEntityInput,
+        ad_id: uuid.UUID,
+        adapter: CampaignSetPlatformAdapter,
+        account: AccountContext,
+        spec: AdSpec,
+    ) -> str:
+        """Create the post and record it. A post without our marker (Reddit) is created under
+        `activities.unmarked_creates`: never while a lookup of its copy is under way, and its
+        row says what came of it, so a lookup can tell its post from the others'."""
+        ref = entity_ref("post", ad_id)
+        key = _unmarked_key(adapter, account, spec, inp.platform, ref)
+        row: int | None = None
+        if key is not None:
+            waiting = Waiting(activity.heartbeat, lambda: _attempt_left(inp.platform))
+            row = await self._unmarked.before_create(key, waiting)
+        try:
+            if row is not None:
+                self._time_to_create(inp.platform)
+            made = await self._create(
+                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec, ref=ref)
+            )
+        except PlatformError as exc:
+            if row is not None:  # a refusal made nothing; any other outcome may have
+                await self._unmarked.rows.close(row, "done" if not_applied(exc) else "lost")
+            raise
+        async with tenant_session(self._sessions, tenant) as session, session.begin():
+            await self._record_post(session, tenant, inp, ad_id, made.platform_id)
+            if key is not None and row is not None:
+                await UnmarkedCreates.claim(session, key, row, made.platform_id)
+        return made.platform_id
 
     async def _adopt_post(
         self,
@@ -539,46 +565,49 @@ class SyncActivities:
         *,
         ad_status: str = "syncing",
         ad_error: str | None = None,
+        heartbeat: Callable[[], None] = activity.heartbeat,
     ) -> str | None:
-        """The post an earlier, ambiguous attempt made, if any: an unpromoted post with the ad's
-        copy that no ad of any tenant maps. The choice is made under a per-profile lock, so two
-        ads with the same copy never take the same post, and recorded before it is released.
-        The platform is asked before the lock is taken: a lookup holding it made every other
-        ad's adoption on the profile wait behind a platform call, and under load the waits
-        outlived the attempts (each retry one more waiter). A candidate list read just before
-        the lock is as good: a post is only taken under it."""
-        candidates = await self._call(inp.platform, tenant, adapter.find_ad_creative(account, spec))
-        if not candidates:
+        """The post (creative) an earlier, ambiguous attempt made, if any, recorded before it
+        is returned: one nobody holds (no ad of any tenant maps it: tenants may connect the
+        same profile). A creative with our marker is this ad's by its name; a post without
+        one (Reddit) is picked under `activities.unmarked_creates`, which never takes the
+        post of another create, answered and not yet recorded."""
+        ref = entity_ref("post", ad_id)
+
+        async def candidates() -> list[str]:
+            found = adapter.find_ad_creative(account, spec, ref=ref)
+            return [c.platform_id for c in await self._call(inp.platform, tenant, found)]
+
+        async def mapped(post_ids: list[str]) -> set[str]:
+            # Across tenants: two tenants may have connected the same Reddit profile.
+            async with system_session(self._sessions, "sync.post_adoption") as everyone:
+                return await SetSyncRepository(everyone).mapped_post_ids(post_ids)
+
+        async def take(row: int | None, post_id: str | None) -> bool:
+            try:
+                async with tenant_session(self._sessions, tenant) as session, session.begin():
+                    if key is not None and row is not None:
+                        await UnmarkedCreates.claim(session, key, row, post_id)
+                    if post_id is not None:
+                        await self._record_post(
+                            session, tenant, inp, ad_id, post_id, ad_status=ad_status,
+                            ad_error=ad_error,
+                        )  # fmt: skip
+            except AlreadyClaimed:
+                return False
+            return True
+
+        key = _unmarked_key(adapter, account, spec, inp.platform, ref)
+        if key is not None:
+            waiting = Waiting(heartbeat, lambda: _attempt_left(inp.platform))
+            return await self._unmarked.lookup(key, candidates, mapped, take, waiting)
+        listed = await candidates()
+        held = await mapped(listed)
+        free = [post_id for post_id in listed if post_id not in held]
+        if not free:
             return None
-        # A candidate may also be a post another ad's create (any tenant's) has just made and
-        # is about to record: it is taken only if still unmapped a moment after the list was
-        # read. This narrows that window (a record slower than this still races, e.g. during
-        # a Postgres restart); it does not close it — see the README, "posts have no marker".
-        await asyncio.sleep(ADOPTION_SETTLE_SECONDS)
-        pause = 0.02
-        while True:
-            async with tenant_session(self._sessions, tenant) as session, session.begin():
-                # Tried, not waited for: a waiter would hold a pooled connection, and the
-                # holder needs a second one (the cross-tenant check) — enough waiters and the
-                # holder waits for the pool they hold. Between tries, nothing is held.
-                if await SetSyncRepository(session).try_lock_profile(account.profile_id or ""):
-                    # Across tenants: two tenants may have connected the same Reddit profile.
-                    everyone = system_session(self._sessions, "sync.post_adoption")
-                    async with everyone as shared:
-                        taken = await SetSyncRepository(shared).mapped_post_ids(
-                            [c.platform_id for c in candidates]
-                        )
-                    free = [c.platform_id for c in candidates if c.platform_id not in taken]
-                    if not free:
-                        return None
-                    await self._record_post(
-                        session, tenant, inp, ad_id, free[0], ad_status=ad_status,
-                        ad_error=ad_error,
-                    )  # fmt: skip
-                    return free[0]
-            _attempt_left(inp.platform)
-            await asyncio.sleep(pause * (1 + random.random()))
-            pause = min(pause * 2, 1.0)
+        await take(None, free[0])
+        return free[0]
 
     async def _record_post(
         self,
@@ -1100,7 +1129,7 @@ class _Settlement:
         else:
             post_id = await self.acts._adopt_post(
                 tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
-                ad_status=ad_status, ad_error=ad_error,
+                ad_status=ad_status, ad_error=ad_error, heartbeat=self.heartbeat,
             )  # fmt: skip
         if post_id is None:
             await self._not_created("post", ad, "no unpromoted post with its copy", entity=False)
@@ -1237,6 +1266,21 @@ def _finder(
     if entity_type == "ad_group":
         return lambda ref: adapter.find_ad_group(account, parent_id or "", name, ref=ref)
     return lambda ref: adapter.find_ad(account, parent_id or "", name, ref=ref)
+
+
+def _unmarked_key(
+    adapter: CampaignSetPlatformAdapter,
+    account: AccountContext,
+    spec: AdSpec,
+    platform: str,
+    ref: str,
+) -> UnmarkedKey | None:
+    """The coordination key of a creative without our marker (`activities.unmarked_creates`)."""
+    unmarked = adapter.unmarked_creative(account, spec)
+    if unmarked is None:
+        return None
+    scope, content = unmarked
+    return UnmarkedKey(platform=platform, scope=scope, content_key=content_key(content), owner=ref)
 
 
 def _attempt_left(platform: str) -> None:

@@ -97,14 +97,28 @@ class CampaignSetPlatformAdapter(Protocol):
         base: AdGroupSpec | None,
     ) -> PlatformObject: ...
 
-    async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
+    async def create_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> PlatformObject:
         """The creative an ad shows, made before the ad (Reddit: the post the ad promotes).
-        Its own call, so each platform write is one rate-limited activity."""
+        Its own call, so each platform write is one rate-limited activity. `ref`: our marker,
+        where the creative has a field to carry it (see `unmarked_creative`)."""
         ...
 
-    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
-        """Creatives an ambiguous `create_ad_creative` for `spec` may have made (unused by any
-        ad), oldest first."""
+    async def find_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> list[PlatformObject]:
+        """Creatives an ambiguous `create_ad_creative` for `spec` (and `ref`) may have made
+        (unused by any ad), oldest first."""
+        ...
+
+    def unmarked_creative(
+        self, account: AccountContext, spec: AdSpec
+    ) -> tuple[str, dict[str, object]] | None:
+        """Where the creative lives and what `find_ad_creative` compares, when the creative
+        cannot carry our marker (a Reddit post): its creates and lookups are then coordinated
+        across tenants (`activities.unmarked_creates`). None: it carries the marker, or there
+        is no separate creative."""
         ...
 
     async def create_ad(

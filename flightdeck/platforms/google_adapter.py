@@ -491,16 +491,25 @@ class GoogleCampaignSetAdapter:
 
     # -- ads ----------------------------------------------------------------------------------
 
-    async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
+    async def create_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> PlatformObject:
         """Google has no creative apart from the ad: the responsive search ad's copy is part
         of it. Checks the copy against Google's rules; makes no request."""
         with _payload_errors():
             payloads.responsive_search_ad(spec)
         return PlatformObject(platform_id=INLINE_CREATIVE, status="INLINE")
 
-    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
+    async def find_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> list[PlatformObject]:
         """No request is ever made for a creative here: nothing to find."""
         return []
+
+    def unmarked_creative(
+        self, account: AccountContext, spec: AdSpec
+    ) -> tuple[str, dict[str, object]] | None:
+        return None
 
     async def create_ad(
         self,

@@ -149,14 +149,21 @@ class MetaCampaignSetAdapter:
 
     # -- ads ----------------------------------------------------------------------------------
 
-    async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
+    async def create_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> PlatformObject:
+        """A link creative named after the ad with our marker (`ref`): a creative's name is
+        never shown to people, and the marker makes the retry's lookup this ad's alone."""
         with _payload_errors():
             body = payloads.creative_create(spec, account.profile_id)
+        body["name"] = with_ref(body["name"], ref)
         return await self._create(account, "adcreatives", body, status="CREATIVE")
 
-    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
-        """Creatives named after the ad with exactly its copy and Page, oldest first (the caller
-        skips those an ad already maps)."""
+    async def find_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> list[PlatformObject]:
+        """Creatives with exactly the name `create_ad_creative` gives (marker included), copy
+        and Page, oldest first (the caller skips those an ad already maps)."""
         with _payload_errors():
             wanted = payloads.creative_create(spec, account.profile_id)
         items = await self._client.get_all(
@@ -164,10 +171,14 @@ class MetaCampaignSetAdapter:
             {
                 "fields": "id,name,object_story_spec",
                 "filtering": [
-                    {"field": "adcreative.name", "operator": "EQUAL", "value": wanted["name"]}
+                    {
+                        "field": "adcreative.name",
+                        "operator": "EQUAL",
+                        "value": with_ref(wanted["name"], ref),
+                    }
                 ],
                 "limit": 100,
-            },  # fmt: skip
+            },
             account.account_id,
         )
         same = [i for i in items if _same_story(i.get("object_story_spec"), wanted)]
@@ -175,6 +186,11 @@ class MetaCampaignSetAdapter:
         return [
             PlatformObject(platform_id=str(i["id"]), status="CREATIVE", adopted=True) for i in same
         ]
+
+    def unmarked_creative(
+        self, account: AccountContext, spec: AdSpec
+    ) -> tuple[str, dict[str, object]] | None:
+        return None  # a creative carries our marker in its name
 
     async def create_ad(
         self,

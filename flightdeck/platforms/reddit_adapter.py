@@ -132,19 +132,25 @@ class RedditCampaignSetAdapter:
 
     # -- ads ------------------------------------------------------------------------------
 
-    async def create_ad_creative(self, account: AccountContext, spec: AdSpec) -> PlatformObject:
-        """The post the ad promotes, under the account's profile."""
+    async def create_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> PlatformObject:
+        """The post the ad promotes, under the account's profile (a post has no field for
+        `ref`: see `unmarked_creative`)."""
         profile_id = _profile(account)
         with _payload_errors():
             post_data = payloads.post_create(spec)
         post = await self._client.create_post(profile_id, post_data)
         return PlatformObject(platform_id=str(post["id"]), status="CREATED")
 
-    async def find_ad_creative(self, account: AccountContext, spec: AdSpec) -> list[PlatformObject]:
+    async def find_ad_creative(
+        self, account: AccountContext, spec: AdSpec, *, ref: str | None = None
+    ) -> list[PlatformObject]:
         """Posts an ambiguous create of this ad's post may have made: the profile's posts with
         exactly its copy that no ad promotes, oldest first. Posts have no name or other field
-        to mark, so this is the narrowest match Reddit allows; the caller drops the ones an
-        entity of ours maps, and serialises adoption per profile so no two ads take one."""
+        to mark, so this is the narrowest match Reddit allows; the caller drops the ones any
+        entity maps and picks under `activities.unmarked_creates`, so it never takes a post
+        another create made."""
         profile_id = _profile(account)
         with _payload_errors():
             wanted = payloads.post_create(spec)
@@ -154,13 +160,20 @@ class RedditCampaignSetAdapter:
             for ad in await self._client.list_ads(account.account_id)
             if ad.get("post_id")
         }
-        keys = ("type", "headline", "body", "content")
         return [
             PlatformObject(platform_id=str(post["id"]), status="CREATED", adopted=True)
             for post in posts
             if str(post["id"]) not in promoted
-            and all(_same(post.get(k), wanted.get(k)) for k in keys if k in wanted)
+            and all(_same(post.get(k), wanted.get(k)) for k in _POST_COPY if k in wanted)
         ]
+
+    def unmarked_creative(
+        self, account: AccountContext, spec: AdSpec
+    ) -> tuple[str, dict[str, object]] | None:
+        """The profile, and the copy `find_ad_creative` compares."""
+        with _payload_errors():
+            wanted = payloads.post_create(spec)
+        return _profile(account), {k: wanted.get(k) for k in _POST_COPY}
 
     async def create_ad(
         self,
@@ -290,6 +303,10 @@ def _adopt(items: Sequence[Mapping[str, Any]], ref: str, kind: str) -> PlatformO
             platform=PLATFORM,
         )
     return _object(live[0], adopted=True) if live else None
+
+
+# What a lookup compares of a post (posts have nothing else to tell them apart).
+_POST_COPY = ("type", "headline", "body", "content")
 
 
 def _profile(account: AccountContext) -> str:

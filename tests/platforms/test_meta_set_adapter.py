@@ -171,6 +171,23 @@ async def test_adoption_only_by_our_marker() -> None:
         await adapter.find_campaign(ACCOUNT, "Summer", ref=ref)
 
 
+async def test_a_creative_carries_its_ads_marker_and_is_found_by_it_alone() -> None:
+    """Two ads with the same name and copy (another tenant's on the same Page, say): the
+    lookup after a lost answer finds only the creative its own create made."""
+    graph = FakeGraph({})
+    adapter = MetaCampaignSetAdapter(graph)
+    mine, theirs = "0123456789ab", "ffffffffffff"
+    await adapter.create_ad_creative(ACCOUNT, ad(), ref=theirs)
+    assert graph.posts[-1][1]["name"] == "Ad one [fd:ffffffffffff]"
+    graph.objects["adcreatives"] = [{"id": "1", **graph.posts[-1][1]}]
+    assert await adapter.find_ad_creative(ACCOUNT, ad(), ref=mine) == []
+    await adapter.create_ad_creative(ACCOUNT, ad(), ref=mine)
+    graph.objects["adcreatives"].append({"id": "2", **graph.posts[-1][1]})
+    found = await adapter.find_ad_creative(ACCOUNT, ad(), ref=mine)
+    assert [c.platform_id for c in found] == ["2"]
+    assert adapter.unmarked_creative(ACCOUNT, ad()) is None, "no cross-tenant coordination"
+
+
 async def test_creates_carry_the_marker_and_updates_send_only_changes() -> None:
     graph = FakeGraph({})
     adapter = MetaCampaignSetAdapter(graph)

@@ -35,7 +35,13 @@ from flightdeck.db.models.recommendations import (
 )
 from flightdeck.db.models.remote_objects import LEDGER_STATES, RemoteObject
 from flightdeck.db.models.strategis_templates import StrategisTemplate
-from flightdeck.db.models.sync import CircuitBreaker, PlatformCall, SetSyncRun, SyncRecord
+from flightdeck.db.models.sync import (
+    CircuitBreaker,
+    PlatformCall,
+    SetSyncRun,
+    SyncRecord,
+    UnmarkedCreate,
+)
 from flightdeck.db.models.sync_back import Alert, SyncBackRun, SyncConflict
 from flightdeck.db.models.tenants import ApiKey, PublishTarget, Tenant, User
 
@@ -87,6 +93,7 @@ __all__ = [
     "RemoteObject",
     "StrategisTemplate",
     "SyncRecord",
+    "UnmarkedCreate",
     "Tenant",
     "User",
 ]

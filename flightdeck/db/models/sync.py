@@ -144,3 +144,48 @@ class SetSyncRun(UUIDPrimaryKey, Timestamps, TenantOwned):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+UNMARKED_CREATE_STATES = ("in_flight", "lost", "looking", "done")
+
+
+class UnmarkedCreate(Base):
+    """One create — or one lookup after a lost answer — of a platform object that carries no
+    marker of ours (a Reddit post: reddit-ads-api.md gives it no name or other free field).
+    Shared by every tenant, as tenants may connect the same profile; a row names no tenant,
+    only opaque hashes: the owner is the entity's adoption ref (`domain.adoption.entity_ref`)
+    and the content a hash of the copy a lookup compares. `activities.unmarked_creates`
+    explains the protocol: a lookup waits out the creates of the same content in flight, and
+    new ones wait out the lookup, so a lookup never takes a post another create has just made
+    and not yet recorded. `remote_id` is unique: one post is claimed by one owner only."""
+
+    __tablename__ = "unmarked_creates"
+    __table_args__ = (
+        Index(
+            "ix_unmarked_creates_open",
+            "platform",
+            "scope",
+            "content_key",
+            postgresql_where=text("state <> 'done'"),
+        ),
+        Index(
+            "uq_unmarked_creates_platform_remote_id",
+            "platform",
+            "remote_id",
+            unique=True,
+            postgresql_where=text("remote_id IS NOT NULL"),
+        ),
+        Index("ix_unmarked_creates_owner", "platform", "owner"),
+        in_check("state", UNMARKED_CREATE_STATES),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(255))  # where the object lives (the profile)
+    content_key: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20))
+    remote_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # A row `in_flight` or `looking` past this is one whose worker died: no longer waited for.
+    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -489,14 +489,6 @@ class SetSyncRepository:
             .values(sync_status="not_applicable", sync_reason=reason, platform_keyword_id=None)
         )
 
-    async def try_lock_profile(self, profile_id: str) -> bool:
-        """Serialise post adoption per Reddit profile (until this transaction ends) without
-        waiting: whether this transaction now holds the lock."""
-        held = await self.session.scalar(
-            select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"post:{profile_id}", 0)))
-        )
-        return bool(held)
-
     async def mapped_post_ids(self, post_ids: list[str]) -> set[str]:
         """Which of these posts an ad already maps or has ledgered (every tenant's, in the
         system scope)."""

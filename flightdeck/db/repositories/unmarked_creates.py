@@ -1,0 +1,158 @@
+"""`unmarked_creates`: the shared rows through which creates and lookups of objects without a
+marker of ours (Reddit posts) coordinate (`activities.unmarked_creates` has the protocol).
+
+Each call is one statement and its own transaction (an autocommit connection): the protocol
+needs each write visible to every other worker before its writer reads what the others wrote.
+The table names no tenant (opaque hashes only), so no tenant scope applies; `claim` is the one
+write made inside the caller's transaction, with the post's record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from flightdeck.db.models import UnmarkedCreate
+from flightdeck.db.tenancy import autocommit_engine
+
+T = UnmarkedCreate
+LOST_COUNTS_FOR = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class UnmarkedKey:
+    """One owner's object: `scope` is where it lives (the profile), `content_key` a hash of
+    what a lookup compares (the copy), `owner` our entity's adoption ref."""
+
+    platform: str
+    scope: str
+    content_key: str
+    owner: str
+
+
+def _same_content(key: UnmarkedKey) -> ColumnElement[bool]:
+    return and_(T.platform == key.platform, T.scope == key.scope, T.content_key == key.content_key)
+
+
+class UnmarkedCreates:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._engine: AsyncEngine | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        if self._engine is None:
+            self._engine = autocommit_engine(self._sessions)
+        return self._engine
+
+    async def open(self, key: UnmarkedKey, state: str, lease: timedelta) -> int:
+        """A new row (`in_flight` for a create, `looking` for a lookup), alive until `lease`
+        from now unless renewed or closed."""
+        statement = (
+            insert(T)
+            .values(
+                platform=key.platform,
+                scope=key.scope,
+                content_key=key.content_key,
+                owner=key.owner,
+                state=state,
+                deadline=func.now() + lease,
+            )  # fmt: skip
+            .returning(T.id)
+        )
+        async with self.engine.connect() as connection:
+            return int((await connection.execute(statement)).scalar_one())
+
+    async def renew(self, row_id: int, lease: timedelta) -> None:
+        statement = update(T).where(T.id == row_id).values(deadline=func.now() + lease)
+        async with self.engine.connect() as connection:
+            await connection.execute(statement)
+
+    async def close(self, row_id: int, state: str = "done") -> None:
+        """`done` (settled, nothing claimed) or `lost` (a create whose answer never came)."""
+        statement = update(T).where(T.id == row_id, T.state != "done").values(state=state)
+        async with self.engine.connect() as connection:
+            await connection.execute(statement)
+
+    async def lookup_under_way(self, key: UnmarkedKey) -> bool:
+        """Another owner is looking for a post of this content (and its worker is alive)."""
+        statement = select(
+            exists().where(
+                _same_content(key),
+                T.state == "looking",
+                T.owner != key.owner,
+                T.deadline > func.now(),
+            )  # fmt: skip
+        )
+        async with self.engine.connect() as connection:
+            return bool((await connection.execute(statement)).scalar())
+
+    async def creates_in_flight(self, key: UnmarkedKey) -> bool:
+        """Another owner's create of this content may still be reaching the platform, or be
+        answered and not yet recorded."""
+        statement = select(
+            exists().where(
+                _same_content(key),
+                T.state == "in_flight",
+                T.owner != key.owner,
+                T.deadline > func.now(),
+            )  # fmt: skip
+        )
+        async with self.engine.connect() as connection:
+            return bool((await connection.execute(statement)).scalar())
+
+    async def lost_owners(self, key: UnmarkedKey) -> list[str]:
+        """The owners whose create of this content may have made a post nobody recorded (an
+        answer lost, or a worker that died mid-create), first create first — `key.owner`
+        among them if it is one."""
+        mine = and_(T.owner == key.owner, T.state.in_(("in_flight", "lost")))
+        # Another owner's lost create counts for a day: by then its own retries and the
+        # run's settling have long looked for its post (a row left over counts no more).
+        recent = T.created_at > func.now() - LOST_COUNTS_FOR
+        theirs = and_(
+            recent, or_(T.state == "lost", and_(T.state == "in_flight", T.deadline <= func.now()))
+        )
+        lost = or_(mine, theirs)
+        statement = (
+            select(T.owner)
+            .where(_same_content(key), lost)
+            .group_by(T.owner)
+            .order_by(func.min(T.id))
+        )
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(statement)).scalars())
+
+    async def claimed(self, platform: str, remote_ids: list[str]) -> set[str]:
+        if not remote_ids:
+            return set()
+        statement = select(T.remote_id).where(T.platform == platform, T.remote_id.in_(remote_ids))
+        async with self.engine.connect() as connection:
+            return {r for r in (await connection.execute(statement)).scalars() if r}
+
+    @staticmethod
+    async def claim(
+        session: AsyncSession, key: UnmarkedKey, row_id: int, remote_id: str | None
+    ) -> None:
+        """In the caller's transaction (with the post's record): `row_id` ends `done` holding
+        `remote_id`, and every other open row of the owner ends `done` (its creates are
+        settled by this). Raises `AlreadyClaimed` when another owner holds `remote_id`; the
+        caller's transaction is then spoilt (roll it back)."""
+        try:
+            await session.execute(
+                update(T).where(T.id == row_id).values(state="done", remote_id=remote_id)
+            )
+        except IntegrityError as exc:
+            raise AlreadyClaimed(remote_id or "") from exc
+        await session.execute(
+            update(T)
+            .where(T.platform == key.platform, T.owner == key.owner, T.state != "done")
+            .values(state="done")
+        )
+
+
+class AlreadyClaimed(Exception):
+    """Another owner has just claimed this object."""

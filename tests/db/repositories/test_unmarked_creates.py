@@ -1,0 +1,244 @@
+"""Creates and lookups of posts without our marker (`activities.unmarked_creates`), against the
+shared `unmarked_creates` rows in Postgres: a lookup after a lost answer never takes the post of
+another create — any tenant's — that is answered and not yet recorded, and a create never goes
+out while a lookup of its copy is listing. The platform here is a list of post ids (what
+`find_ad_creative` returns); everything else is the product's own code. Each test uses a
+profile of its own, so rows of other tests never meet its rows."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from flightdeck.activities.unmarked_creates import UnmarkedCreateGuard, Waiting, content_key
+from flightdeck.db.engine import create_sessionmaker
+from flightdeck.db.models import UnmarkedCreate
+from flightdeck.db.repositories.unmarked_creates import (
+    AlreadyClaimed,
+    UnmarkedCreates,
+    UnmarkedKey,
+)
+
+COPY = {"type": "TEXT", "headline": "Summer sale", "body": None, "content": None}
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
+
+
+@pytest.fixture
+def guard(sessions: async_sessionmaker[AsyncSession]) -> UnmarkedCreateGuard:
+    return UnmarkedCreateGuard(UnmarkedCreates(sessions), call_timeout=timedelta(seconds=30))
+
+
+@pytest.fixture
+def profile() -> str:
+    return f"t2_{uuid.uuid4().hex[:10]}"
+
+
+def key(profile: str, owner: str) -> UnmarkedKey:
+    return UnmarkedKey(platform="reddit", scope=profile, content_key=content_key(COPY), owner=owner)
+
+
+class Pauses:
+    """A `Waiting` that counts its pauses (each is a heartbeat) and never runs out of time."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def waiting(self) -> Waiting:
+        def beat() -> None:
+            self.count += 1
+
+        return Waiting(beat, lambda: None)
+
+
+def recorder(
+    sessions: async_sessionmaker[AsyncSession], k: UnmarkedKey, taken: dict[str, str | None]
+) -> Callable[[int, str | None], Awaitable[bool]]:
+    """`take` as the sync activity does it: the claim in one transaction with the record
+    (here the record is the dict)."""
+
+    async def take(row: int, post_id: str | None) -> bool:
+        try:
+            async with sessions() as session, session.begin():
+                await UnmarkedCreates.claim(session, k, row, post_id)
+        except AlreadyClaimed:
+            return False
+        taken[k.owner] = post_id
+        return True
+
+    return take
+
+
+async def nothing_mapped(post_ids: list[str]) -> set[str]:
+    return set()
+
+
+async def claim_created(
+    sessions: async_sessionmaker[AsyncSession], k: UnmarkedKey, row: int, post_id: str
+) -> None:
+    async with sessions() as session, session.begin():
+        await UnmarkedCreates.claim(session, k, row, post_id)
+
+
+async def until(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    for _ in range(500):
+        if await condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def rows_of(sessions: async_sessionmaker[AsyncSession], profile: str) -> list[UnmarkedCreate]:
+    async with sessions() as session:
+        found = await session.scalars(
+            select(UnmarkedCreate)
+            .where(UnmarkedCreate.scope == profile)
+            .order_by(UnmarkedCreate.id)
+        )
+        return list(found)
+
+
+async def test_a_lookup_waits_for_a_create_answered_and_not_yet_recorded_and_never_takes_its_post(
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    """The CI chaos failure: tenant A's post create was answered, A had not recorded the post
+    yet, and tenant B's retry (its own create's answer lost, nothing made) took A's post."""
+    a, b = key(profile, "a" * 12), key(profile, "b" * 12)
+    platform: list[str] = []
+    # B's earlier attempt: its create went out and its answer was lost (it made nothing).
+    b_row = await guard.before_create(b, Pauses().waiting())
+    await guard.rows.close(b_row, "lost")
+    # A's create is in flight and the platform has made A's post.
+    a_row = await guard.before_create(a, Pauses().waiting())
+    platform.append("t3_a")
+    in_flight_when_listed: list[bool] = []
+
+    async def candidates() -> list[str]:
+        in_flight_when_listed.append(await guard.rows.creates_in_flight(b))
+        return list(platform)
+
+    taken: dict[str, str | None] = {}
+    pauses = Pauses()
+    lookup = asyncio.create_task(
+        guard.lookup(b, candidates, nothing_mapped, recorder(sessions, b, taken), pauses.waiting())
+    )
+    await until(lambda: _paused(pauses), "B's lookup to wait for A's create")
+    assert not lookup.done() and in_flight_when_listed == []
+    await claim_created(sessions, a, a_row, "t3_a")  # A records its post
+    assert await lookup is None
+    assert in_flight_when_listed == [False]
+    assert taken == {b.owner: None}
+    states = {(r.owner, r.state, r.remote_id) for r in await rows_of(sessions, profile)}
+    assert states == {(a.owner, "done", "t3_a"), (b.owner, "done", None)}
+
+
+async def _paused(pauses: Pauses) -> bool:
+    return pauses.count > 0
+
+
+async def test_a_create_waits_while_a_lookup_of_its_copy_is_listing(
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    a, b = key(profile, "a" * 12), key(profile, "b" * 12)
+    b_row = await guard.before_create(b, Pauses().waiting())
+    await guard.rows.close(b_row, "lost")
+    listing, listed = asyncio.Event(), asyncio.Event()
+
+    async def candidates() -> list[str]:
+        listing.set()
+        await listed.wait()
+        return ["t3_b"]
+
+    taken: dict[str, str | None] = {}
+    take = recorder(sessions, b, taken)
+    lookup = asyncio.create_task(
+        guard.lookup(b, candidates, nothing_mapped, take, Pauses().waiting())
+    )
+    await listing.wait()
+    pauses = Pauses()
+    create = asyncio.create_task(guard.before_create(a, pauses.waiting()))
+    await until(lambda: _paused(pauses), "A's create to wait for B's lookup")
+    assert not create.done()
+    listed.set()
+    assert await lookup == "t3_b"
+    a_row = await create
+    rows = {r.id: r for r in await rows_of(sessions, profile)}
+    assert rows[a_row].state == "in_flight" and rows[a_row].owner == a.owner
+    # A's first row was withdrawn (nothing sent), B's lookup holds B's post.
+    others = [(r.owner, r.state) for r in rows.values() if r.id != a_row]
+    assert others.count((a.owner, "done")) == 1
+    assert taken == {b.owner: "t3_b"}
+
+
+async def test_two_lost_creates_of_one_copy_each_get_one_post_in_creation_order(
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    a, b = key(profile, "a" * 12), key(profile, "b" * 12)
+    for k in (a, b):  # A's create first, then B's; both answers lost
+        await guard.rows.close(await guard.before_create(k, Pauses().waiting()), "lost")
+    platform = ["t3_first", "t3_second"]
+
+    async def candidates() -> list[str]:
+        return list(platform)
+
+    taken: dict[str, str | None] = {}
+    found_b = await guard.lookup(
+        b, candidates, nothing_mapped, recorder(sessions, b, taken), Pauses().waiting()
+    )
+    found_a = await guard.lookup(
+        a, candidates, nothing_mapped, recorder(sessions, a, taken), Pauses().waiting()
+    )
+    assert (found_a, found_b) == ("t3_first", "t3_second")
+
+
+async def test_a_post_mapped_or_claimed_elsewhere_is_never_taken_and_a_claim_is_unique(
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    a, b = key(profile, "a" * 12), key(profile, "b" * 12)
+    await guard.rows.close(await guard.before_create(a, Pauses().waiting()), "lost")
+
+    async def candidates() -> list[str]:
+        return ["t3_mapped", "t3_claimed"]
+
+    async def mapped(post_ids: list[str]) -> set[str]:
+        return {"t3_mapped"} & set(post_ids)
+
+    b_row = await guard.before_create(b, Pauses().waiting())
+    await claim_created(sessions, b, b_row, "t3_claimed")
+    taken: dict[str, str | None] = {}
+    assert (
+        await guard.lookup(a, candidates, mapped, recorder(sessions, a, taken), Pauses().waiting())
+        is None
+    )
+    # The unique claim: another owner's row cannot take a post once claimed.
+    row = await guard.rows.open(a, "looking", timedelta(seconds=30))
+    with pytest.raises(AlreadyClaimed):
+        await claim_created(sessions, a, row, "t3_claimed")
+
+
+async def test_a_create_whose_worker_died_stops_holding_lookups_at_its_deadline(
+    sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    short = UnmarkedCreateGuard(UnmarkedCreates(sessions), call_timeout=timedelta(seconds=-9.5))
+    a, b = key(profile, "a" * 12), key(profile, "b" * 12)
+    await short.before_create(a, Pauses().waiting())  # a 0.5 s lease; never closed
+    await short.rows.close(await short.before_create(b, Pauses().waiting()), "lost")
+
+    async def candidates() -> list[str]:
+        return ["t3_a"]
+
+    taken: dict[str, str | None] = {}
+    # A's row is past its deadline: A counts as a lost owner, first, so its post is A's.
+    found = await short.lookup(
+        b, candidates, nothing_mapped, recorder(sessions, b, taken), Pauses().waiting()
+    )
+    assert found is None
