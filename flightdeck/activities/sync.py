@@ -538,9 +538,13 @@ class SyncActivities:
         if key is not None:
             waiting = Waiting(activity.heartbeat, lambda: _attempt_left(inp.platform))
             row = await self._unmarked.before_create(key, waiting)
-        try:
-            if row is not None:
+        if row is not None:
+            try:  # (`_create` checks too; a refusal here sent nothing)
                 self._time_to_create(inp.platform)
+            except PlatformError:
+                await self._unmarked.rows.close(row)
+                raise
+        try:
             made = await self._create(
                 tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec, ref=ref)
             )
@@ -1211,6 +1215,8 @@ class RetrySweepActivities:
             due = await repo.retryable_campaigns(
                 inp.platform, inp.max_attempts, interval, now, limit=inp.limit
             )
+        # The sweep also forgets the platform's settled post-create rows (a day old).
+        await UnmarkedCreates(self._sessions).prune(inp.platform)
         grouped: dict[tuple[uuid.UUID, uuid.UUID], list[str]] = {}
         for tenant_id, set_id, campaign_id in due:
             grouped.setdefault((tenant_id, set_id), []).append(str(campaign_id))

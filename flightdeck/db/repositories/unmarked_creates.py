@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -21,6 +21,7 @@ from flightdeck.db.tenancy import autocommit_engine
 
 T = UnmarkedCreate
 LOST_COUNTS_FOR = timedelta(days=1)
+PRUNE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,23 @@ class UnmarkedCreates:
         statement = select(T.remote_id).where(T.platform == platform, T.remote_id.in_(remote_ids))
         async with self.engine.connect() as connection:
             return {r for r in (await connection.execute(statement)).scalars() if r}
+
+    async def prune(self, platform: str, batch: int = PRUNE_BATCH) -> int:
+        """Forget settled rows older than a day (oldest first, `batch` at most): by then each
+        claimed post is held by its ad's record, which every lookup checks too."""
+        old = (
+            select(T.id)
+            .where(
+                T.platform == platform,
+                T.state == "done",
+                T.created_at < func.now() - LOST_COUNTS_FOR,
+            )  # fmt: skip
+            .order_by(T.id)
+            .limit(batch)
+        )
+        async with self.engine.connect() as connection:
+            result = await connection.execute(delete(T).where(T.id.in_(old.scalar_subquery())))
+            return int(result.rowcount or 0)
 
     @staticmethod
     async def claim(

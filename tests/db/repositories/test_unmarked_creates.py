@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from flightdeck.activities.unmarked_creates import UnmarkedCreateGuard, Waiting, content_key
@@ -242,3 +242,23 @@ async def test_a_create_whose_worker_died_stops_holding_lookups_at_its_deadline(
         b, candidates, nothing_mapped, recorder(sessions, b, taken), Pauses().waiting()
     )
     assert found is None
+
+
+async def test_the_retry_sweep_forgets_settled_rows_a_day_old_and_keeps_open_ones(
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    a, b, c = (key(profile, owner * 12) for owner in "abc")
+    old_done = await guard.before_create(a, Pauses().waiting())
+    await claim_created(sessions, a, old_done, f"t3_{profile}")
+    old_lost = await guard.before_create(b, Pauses().waiting())
+    await guard.rows.close(old_lost, "lost")
+    fresh_done = await guard.before_create(c, Pauses().waiting())
+    await guard.rows.close(fresh_done)
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(UnmarkedCreate)
+            .where(UnmarkedCreate.id.in_([old_done, old_lost]))
+            .values(created_at=func.now() - timedelta(days=1, minutes=1))
+        )
+    assert await guard.rows.prune("reddit") >= 1
+    assert [r.id for r in await rows_of(sessions, profile)] == [old_lost, fresh_done]
