@@ -124,7 +124,7 @@ class SyncActivities:
         self._breaker = breaker
         self._call_timeout = timedelta(seconds=call_timeout_seconds)
         self._writes = PushWrites(sessions)
-        self._unmarked = UnmarkedCreateGuard(UnmarkedCreates(sessions), self._call_timeout)
+        self._unmarked = UnmarkedCreateGuard(UnmarkedCreates(sessions))
 
     # -- bookkeeping (main task queue) ---------------------------------------------------------
 
@@ -537,7 +537,7 @@ class SyncActivities:
         row: int | None = None
         if key is not None:
             waiting = Waiting(activity.heartbeat, lambda: _attempt_left(inp.platform))
-            row = await self._unmarked.before_create(key, waiting)
+            row = await self._unmarked.before_create(key, waiting, self._sent_by())
         if row is not None:
             try:  # (`_create` checks too; a refusal here sent nothing)
                 self._time_to_create(inp.platform)
@@ -603,7 +603,7 @@ class SyncActivities:
 
         key = _unmarked_key(adapter, account, spec, inp.platform, ref)
         if key is not None:
-            waiting = Waiting(heartbeat, lambda: _attempt_left(inp.platform))
+            waiting = Waiting(heartbeat, lambda: _attempt_left(inp.platform), _half_attempt_gone)
             return await self._unmarked.lookup(key, candidates, mapped, take, waiting)
         listed = await candidates()
         held = await mapped(listed)
@@ -793,6 +793,16 @@ class SyncActivities:
                         tenant, record_type, entity_id, inp.platform
                     )
             raise
+
+    def _sent_by(self) -> timedelta:
+        """How long from now a create sent next may still be running at most: to the end of
+        this attempt (`_time_to_create` sends nothing that could outlive it), or its HTTP
+        timeout if that is sooner."""
+        info = activity.info()
+        limit = info.start_to_close_timeout
+        if not limit:
+            return self._call_timeout
+        return min(self._call_timeout, info.started_time + limit - datetime.now(UTC))
 
     def _time_to_create(self, platform: str) -> None:
         """Temporal does not stop an attempt that outlives its start-to-close timeout (only a
@@ -1287,6 +1297,16 @@ def _unmarked_key(
         return None
     scope, content = unmarked
     return UnmarkedKey(platform=platform, scope=scope, content_key=content_key(content), owner=ref)
+
+
+def _half_attempt_gone() -> bool:
+    """Half this activity attempt's time is gone: a bounded wait ends here, so the attempt
+    still has the time to do what it waited for."""
+    info = activity.info()
+    limit = info.start_to_close_timeout
+    if not limit:
+        return False
+    return datetime.now(UTC) > info.started_time + limit / 2
 
 
 def _attempt_left(platform: str) -> None:

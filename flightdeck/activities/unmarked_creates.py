@@ -14,17 +14,22 @@ always sees the other:
   there is one, it withdraws (`done`, nothing sent) and waits for that lookup to end. Otherwise
   it sends; the post's record closes the row holding the post id (`claim`), a refusal closes it
   empty, and an unknown outcome leaves it `lost`.
-- **A lookup** writes `looking`, then waits until no other owner's create of that content is
-  `in_flight`. New creates now see the lookup and wait, so this ends. Only then does it list
-  the posts: any post another create made is recorded by now, or is that create's `lost` one.
+- **A lookup** first retires its owner's earlier rows (their attempts are over: an `in_flight`
+  one becomes `lost`). It writes `looking`, then waits until no other owner's create of that
+  content is `in_flight`. New creates now see the lookup and wait, so this ends. Only then does
+  it list the posts: any post another create made is recorded by now, or is that create's
+  `lost` one. The wait is bounded (`IN_FLIGHT_WAIT`, and half the attempt's time): a create
+  whose worker died is only `in_flight` until its owner's retry retires it or its deadline
+  passes. A create still `in_flight` when the wait ends counts as a possible owner below.
 - **The pick.** The lookup takes a post nobody claimed: not mapped by any ad of any tenant, not
-  in any row. If other owners also have lost creates of the same copy, candidates and lost
-  owners are matched in creation order, and the claim itself is unique. Such a tie is two
-  tenants losing the answers of identical posts on one profile at the same moment. Either
-  post is then the same copy on the same profile, unpromoted, and mapped once.
+  in any row. If other owners may also have made a post of the same copy (lost answers, or
+  creates still in flight), candidates and owners are matched in creation order. The claim
+  itself is unique. Such a tie is two creates of identical posts on one profile whose
+  outcomes were unknown at the same moment. Either post is then the same copy on the same
+  profile, unpromoted, and no post is ever mapped twice.
 
-A row whose worker died stops counting at its `deadline`. For a create, that is when its call
-must have ended (`_time_to_create` sends nothing later). A lookup renews its own deadline while
+A row whose worker died stops counting at its `deadline`: for a create, when its call must have
+ended (the attempt's end: `_time_to_create` sends nothing later); a lookup renews its own while
 it waits. No connection is held between statements, and no lock across a platform call.
 """
 
@@ -34,6 +39,7 @@ import asyncio
 import hashlib
 import json
 import random
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -42,9 +48,13 @@ from flightdeck.db.repositories.unmarked_creates import UnmarkedCreates, Unmarke
 # How long a lookup row stays alive without renewal (it renews on each wait): a lookup whose
 # worker died holds up creates of its content at most this long.
 LOOKUP_LEASE = timedelta(seconds=30)
-# After a create's call can no longer be running (its HTTP timeout), how long before the row
-# stops counting: the platform may finish a request just after the client gave up on it.
-CREATE_MARGIN = timedelta(seconds=10)
+# After a create's call can no longer be running, how long before its row stops counting: the
+# platform may finish a request just after the client gave up on it.
+CREATE_MARGIN = timedelta(seconds=5)
+# How long a lookup waits at most for other owners' creates in flight: an answered create
+# records its post within milliseconds; one still in flight after this counts as a possible
+# owner instead (its worker may have died).
+IN_FLIGHT_WAIT = 5.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.05, 1.0
 
 
@@ -55,10 +65,20 @@ def content_key(fields: dict[str, object]) -> str:
 
 
 class Waiting:
-    """Backoff between checks, with the attempt's heartbeat and time check on each."""
+    """Backoff between checks, with the attempt's heartbeat and time check on each. `enough`:
+    whether a bounded wait should end now (e.g. half the attempt's time is gone)."""
 
-    def __init__(self, heartbeat: Callable[[], None], time_left: Callable[[], None]) -> None:
-        self._heartbeat, self._time_left, self._pause = heartbeat, time_left, FIRST_PAUSE
+    def __init__(
+        self,
+        heartbeat: Callable[[], None],
+        time_left: Callable[[], None],
+        enough: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self._heartbeat, self._time_left, self._enough = heartbeat, time_left, enough
+        self._pause, self._started = FIRST_PAUSE, time.monotonic()
+
+    def enough(self, at_most: float) -> bool:
+        return time.monotonic() - self._started >= at_most or self._enough()
 
     async def pause(self) -> None:
         self._heartbeat()
@@ -68,14 +88,14 @@ class Waiting:
 
 
 class UnmarkedCreateGuard:
-    def __init__(self, rows: UnmarkedCreates, call_timeout: timedelta) -> None:
+    def __init__(self, rows: UnmarkedCreates) -> None:
         self.rows = rows
-        self._create_lease = call_timeout + CREATE_MARGIN
 
-    async def before_create(self, key: UnmarkedKey, waiting: Waiting) -> int:
-        """The create's row, once no lookup of the same content is under way: send now."""
+    async def before_create(self, key: UnmarkedKey, waiting: Waiting, sent_by: timedelta) -> int:
+        """The create's row, once no lookup of the same content is under way: send now.
+        `sent_by`: how long from now the create's call may still be running at most."""
         while True:
-            row = await self.rows.open(key, "in_flight", self._create_lease)
+            row = await self.rows.open(key, "in_flight", sent_by + CREATE_MARGIN)
             if not await self.rows.lookup_under_way(key):
                 return row
             await self.rows.close(row)  # withdrawn: nothing was sent
@@ -94,9 +114,10 @@ class UnmarkedCreateGuard:
         with the copy, oldest first; `mapped`: those any entity of any tenant maps; `take`:
         record the pick (or None) and `UnmarkedCreates.claim` the row in one transaction —
         False if another owner claimed the post first (then the pick is made again)."""
+        await self.rows.retire(key)
         row = await self.rows.open(key, "looking", LOOKUP_LEASE)
         try:
-            while await self.rows.creates_in_flight(key):
+            while await self.rows.creates_in_flight(key) and not waiting.enough(IN_FLIGHT_WAIT):
                 await waiting.pause()
                 await self.rows.renew(row, LOOKUP_LEASE)
             listed = await candidates()
@@ -104,7 +125,7 @@ class UnmarkedCreateGuard:
             while True:
                 held = await mapped(listed) | await self.rows.claimed(key.platform, listed)
                 free = [post for post in listed if post not in held]
-                owners = await self.rows.lost_owners(key)
+                owners = await self.rows.possible_owners(key)
                 rank = owners.index(key.owner) if key.owner in owners else len(free)
                 pick = free[rank] if rank < len(free) else None
                 if await take(row, pick):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,6 +22,7 @@ from flightdeck.db.tenancy import autocommit_engine
 T = UnmarkedCreate
 LOST_COUNTS_FOR = timedelta(days=1)
 PRUNE_BATCH = 5000
+OPEN_BY_ATTEMPT = ("in_flight", "looking")
 
 
 @dataclass(frozen=True)
@@ -106,21 +107,28 @@ class UnmarkedCreates:
         async with self.engine.connect() as connection:
             return bool((await connection.execute(statement)).scalar())
 
-    async def lost_owners(self, key: UnmarkedKey) -> list[str]:
-        """The owners whose create of this content may have made a post nobody recorded (an
-        answer lost, or a worker that died mid-create), first create first — `key.owner`
-        among them if it is one."""
-        mine = and_(T.owner == key.owner, T.state.in_(("in_flight", "lost")))
-        # Another owner's lost create counts for a day: by then its own retries and the
-        # run's settling have long looked for its post (a row left over counts no more).
-        recent = T.created_at > func.now() - LOST_COUNTS_FOR
-        theirs = and_(
-            recent, or_(T.state == "lost", and_(T.state == "in_flight", T.deadline <= func.now()))
+    async def retire(self, key: UnmarkedKey) -> None:
+        """The owner's earlier attempts are over: its `in_flight` rows become `lost` (their
+        outcome unknown) and its `looking` rows `done`."""
+        statement = (
+            update(T)
+            .where(T.platform == key.platform, T.owner == key.owner, T.state.in_(OPEN_BY_ATTEMPT))
+            .values(state=case((T.state == "in_flight", "lost"), else_="done"))
         )
-        lost = or_(mine, theirs)
+        async with self.engine.connect() as connection:
+            await connection.execute(statement)
+
+    async def possible_owners(self, key: UnmarkedKey) -> list[str]:
+        """The owners whose create of this content may have made a post nobody recorded yet (an
+        answer lost, a create still in flight, a worker that died mid-create), first create
+        first — `key.owner` among them if it is one."""
+        # Another owner's row counts for a day: by then its own retries and the run's
+        # settling have long looked for its post (a row left over counts no more).
+        recent = T.created_at > func.now() - LOST_COUNTS_FOR
+        open_create = T.state.in_(("in_flight", "lost"))
         statement = (
             select(T.owner)
-            .where(_same_content(key), lost)
+            .where(_same_content(key), open_create, or_(T.owner == key.owner, recent))
             .group_by(T.owner)
             .order_by(func.min(T.id))
         )

@@ -25,6 +25,7 @@ from flightdeck.db.repositories.unmarked_creates import (
     UnmarkedKey,
 )
 
+CALL = timedelta(seconds=30)  # how long a create's call may run at most
 COPY = {"type": "TEXT", "headline": "Summer sale", "body": None, "content": None}
 
 
@@ -35,7 +36,7 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 def guard(sessions: async_sessionmaker[AsyncSession]) -> UnmarkedCreateGuard:
-    return UnmarkedCreateGuard(UnmarkedCreates(sessions), call_timeout=timedelta(seconds=30))
+    return UnmarkedCreateGuard(UnmarkedCreates(sessions))
 
 
 @pytest.fixture
@@ -115,11 +116,11 @@ async def test_a_lookup_waits_for_a_create_answered_and_not_yet_recorded_and_nev
     a, b = key(profile, "a" * 12), key(profile, "b" * 12)
     platform: list[str] = []
     # B's earlier attempt: its create went out and its answer was lost (it made nothing).
-    b_row = await guard.before_create(b, Pauses().waiting())
+    b_row = await guard.before_create(b, Pauses().waiting(), CALL)
     await guard.rows.close(b_row, "lost")
     # A's create is in flight and the platform has made A's post.
-    a_row = await guard.before_create(a, Pauses().waiting())
-    platform.append("t3_a")
+    a_row = await guard.before_create(a, Pauses().waiting(), CALL)
+    platform.append(f"t3_{profile}_a")
     in_flight_when_listed: list[bool] = []
 
     async def candidates() -> list[str]:
@@ -133,12 +134,12 @@ async def test_a_lookup_waits_for_a_create_answered_and_not_yet_recorded_and_nev
     )
     await until(lambda: _paused(pauses), "B's lookup to wait for A's create")
     assert not lookup.done() and in_flight_when_listed == []
-    await claim_created(sessions, a, a_row, "t3_a")  # A records its post
+    await claim_created(sessions, a, a_row, f"t3_{profile}_a")  # A records its post
     assert await lookup is None
     assert in_flight_when_listed == [False]
     assert taken == {b.owner: None}
     states = {(r.owner, r.state, r.remote_id) for r in await rows_of(sessions, profile)}
-    assert states == {(a.owner, "done", "t3_a"), (b.owner, "done", None)}
+    assert states == {(a.owner, "done", f"t3_{profile}_a"), (b.owner, "done", None)}
 
 
 async def _paused(pauses: Pauses) -> bool:
@@ -149,14 +150,14 @@ async def test_a_create_waits_while_a_lookup_of_its_copy_is_listing(
     guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
 ) -> None:
     a, b = key(profile, "a" * 12), key(profile, "b" * 12)
-    b_row = await guard.before_create(b, Pauses().waiting())
+    b_row = await guard.before_create(b, Pauses().waiting(), CALL)
     await guard.rows.close(b_row, "lost")
     listing, listed = asyncio.Event(), asyncio.Event()
 
     async def candidates() -> list[str]:
         listing.set()
         await listed.wait()
-        return ["t3_b"]
+        return [f"t3_{profile}_b"]
 
     taken: dict[str, str | None] = {}
     take = recorder(sessions, b, taken)
@@ -165,18 +166,18 @@ async def test_a_create_waits_while_a_lookup_of_its_copy_is_listing(
     )
     await listing.wait()
     pauses = Pauses()
-    create = asyncio.create_task(guard.before_create(a, pauses.waiting()))
+    create = asyncio.create_task(guard.before_create(a, pauses.waiting(), CALL))
     await until(lambda: _paused(pauses), "A's create to wait for B's lookup")
     assert not create.done()
     listed.set()
-    assert await lookup == "t3_b"
+    assert await lookup == f"t3_{profile}_b"
     a_row = await create
     rows = {r.id: r for r in await rows_of(sessions, profile)}
     assert rows[a_row].state == "in_flight" and rows[a_row].owner == a.owner
     # A's first row was withdrawn (nothing sent), B's lookup holds B's post.
     others = [(r.owner, r.state) for r in rows.values() if r.id != a_row]
     assert others.count((a.owner, "done")) == 1
-    assert taken == {b.owner: "t3_b"}
+    assert taken == {b.owner: f"t3_{profile}_b"}
 
 
 async def test_two_lost_creates_of_one_copy_each_get_one_post_in_creation_order(
@@ -184,8 +185,8 @@ async def test_two_lost_creates_of_one_copy_each_get_one_post_in_creation_order(
 ) -> None:
     a, b = key(profile, "a" * 12), key(profile, "b" * 12)
     for k in (a, b):  # A's create first, then B's; both answers lost
-        await guard.rows.close(await guard.before_create(k, Pauses().waiting()), "lost")
-    platform = ["t3_first", "t3_second"]
+        await guard.rows.close(await guard.before_create(k, Pauses().waiting(), CALL), "lost")
+    platform = [f"t3_{profile}_first", f"t3_{profile}_second"]
 
     async def candidates() -> list[str]:
         return list(platform)
@@ -197,23 +198,23 @@ async def test_two_lost_creates_of_one_copy_each_get_one_post_in_creation_order(
     found_a = await guard.lookup(
         a, candidates, nothing_mapped, recorder(sessions, a, taken), Pauses().waiting()
     )
-    assert (found_a, found_b) == ("t3_first", "t3_second")
+    assert (found_a, found_b) == (f"t3_{profile}_first", f"t3_{profile}_second")
 
 
 async def test_a_post_mapped_or_claimed_elsewhere_is_never_taken_and_a_claim_is_unique(
     guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
 ) -> None:
     a, b = key(profile, "a" * 12), key(profile, "b" * 12)
-    await guard.rows.close(await guard.before_create(a, Pauses().waiting()), "lost")
+    await guard.rows.close(await guard.before_create(a, Pauses().waiting(), CALL), "lost")
 
     async def candidates() -> list[str]:
-        return ["t3_mapped", "t3_claimed"]
+        return [f"t3_{profile}_mapped", f"t3_{profile}_claimed"]
 
     async def mapped(post_ids: list[str]) -> set[str]:
-        return {"t3_mapped"} & set(post_ids)
+        return {f"t3_{profile}_mapped"} & set(post_ids)
 
-    b_row = await guard.before_create(b, Pauses().waiting())
-    await claim_created(sessions, b, b_row, "t3_claimed")
+    b_row = await guard.before_create(b, Pauses().waiting(), CALL)
+    await claim_created(sessions, b, b_row, f"t3_{profile}_claimed")
     taken: dict[str, str | None] = {}
     assert (
         await guard.lookup(a, candidates, mapped, recorder(sessions, a, taken), Pauses().waiting())
@@ -222,37 +223,67 @@ async def test_a_post_mapped_or_claimed_elsewhere_is_never_taken_and_a_claim_is_
     # The unique claim: another owner's row cannot take a post once claimed.
     row = await guard.rows.open(a, "looking", timedelta(seconds=30))
     with pytest.raises(AlreadyClaimed):
-        await claim_created(sessions, a, row, "t3_claimed")
+        await claim_created(sessions, a, row, f"t3_{profile}_claimed")
 
 
 async def test_a_create_whose_worker_died_stops_holding_lookups_at_its_deadline(
-    sessions: async_sessionmaker[AsyncSession], profile: str
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
 ) -> None:
-    short = UnmarkedCreateGuard(UnmarkedCreates(sessions), call_timeout=timedelta(seconds=-9.5))
     a, b = key(profile, "a" * 12), key(profile, "b" * 12)
-    await short.before_create(a, Pauses().waiting())  # a 0.5 s lease; never closed
-    await short.rows.close(await short.before_create(b, Pauses().waiting()), "lost")
+    # A's create may run 0.5 s at most (its attempt ends then: nothing is sent later).
+    await guard.before_create(a, Pauses().waiting(), timedelta(seconds=-4.5))  # never closed
+    await guard.rows.close(await guard.before_create(b, Pauses().waiting(), CALL), "lost")
 
     async def candidates() -> list[str]:
-        return ["t3_a"]
+        return [f"t3_{profile}_a"]
 
     taken: dict[str, str | None] = {}
-    # A's row is past its deadline: A counts as a lost owner, first, so its post is A's.
-    found = await short.lookup(
-        b, candidates, nothing_mapped, recorder(sessions, b, taken), Pauses().waiting()
+    pauses = Pauses()
+    found = await guard.lookup(
+        b, candidates, nothing_mapped, recorder(sessions, b, taken), pauses.waiting()
     )
-    assert found is None
+    # B waited for A's row until its deadline; A's create came first, so the post is A's.
+    assert pauses.count > 0 and found is None
+
+
+async def test_a_retry_retires_its_own_dead_create_so_the_others_stop_waiting_for_it(
+    guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
+) -> None:
+    """A worker killed mid-create leaves its rows `in_flight` (each answer lost with it). Each
+    owner's retry retires its own rows first, so no lookup waits out another's deadline."""
+    a, b = key(profile, "a" * 12), key(profile, "b" * 12)
+    for k in (a, b):  # both creates made their post; the worker died before either answer
+        await guard.before_create(k, Pauses().waiting(), CALL)
+    platform = [f"t3_{profile}_a", f"t3_{profile}_b"]
+
+    async def candidates() -> list[str]:
+        return list(platform)
+
+    taken: dict[str, str | None] = {}
+    b_waits = Pauses()
+    b_lookup = asyncio.create_task(
+        guard.lookup(b, candidates, nothing_mapped, recorder(sessions, b, taken), b_waits.waiting())
+    )
+    await until(lambda: _paused(b_waits), "B's retry to wait for A's create")
+    a_waits = Pauses()
+    found_a = await guard.lookup(
+        a, candidates, nothing_mapped, recorder(sessions, a, taken), a_waits.waiting()
+    )
+    assert (found_a, await b_lookup) == (f"t3_{profile}_a", f"t3_{profile}_b")
+    assert a_waits.count == 0, "A's retry found B's create retired: nothing to wait for"
+    states = {(r.owner, r.state) for r in await rows_of(sessions, profile)}
+    assert states == {(a.owner, "done"), (b.owner, "done")}
 
 
 async def test_the_retry_sweep_forgets_settled_rows_a_day_old_and_keeps_open_ones(
     guard: UnmarkedCreateGuard, sessions: async_sessionmaker[AsyncSession], profile: str
 ) -> None:
     a, b, c = (key(profile, owner * 12) for owner in "abc")
-    old_done = await guard.before_create(a, Pauses().waiting())
+    old_done = await guard.before_create(a, Pauses().waiting(), CALL)
     await claim_created(sessions, a, old_done, f"t3_{profile}")
-    old_lost = await guard.before_create(b, Pauses().waiting())
+    old_lost = await guard.before_create(b, Pauses().waiting(), CALL)
     await guard.rows.close(old_lost, "lost")
-    fresh_done = await guard.before_create(c, Pauses().waiting())
+    fresh_done = await guard.before_create(c, Pauses().waiting(), CALL)
     await guard.rows.close(fresh_done)
     async with sessions() as session, session.begin():
         await session.execute(
