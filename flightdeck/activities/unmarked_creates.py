@@ -96,10 +96,10 @@ class UnmarkedCreateGuard:
         `sent_by`: how long from now the create's call may still be running at most."""
         while True:
             row = await self.rows.open(key, "in_flight", sent_by + CREATE_MARGIN)
-            if not await self.rows.lookup_under_way(key):
+            if not await self.rows.others_alive(key, "looking"):
                 return row
             await self.rows.close(row)  # withdrawn: nothing was sent
-            while await self.rows.lookup_under_way(key):
+            while await self.rows.others_alive(key, "looking"):
                 await waiting.pause()
 
     async def lookup(
@@ -117,7 +117,9 @@ class UnmarkedCreateGuard:
         await self.rows.retire(key)
         row = await self.rows.open(key, "looking", LOOKUP_LEASE)
         try:
-            while await self.rows.creates_in_flight(key) and not waiting.enough(IN_FLIGHT_WAIT):
+            while not waiting.enough(IN_FLIGHT_WAIT):
+                if not await self.rows.others_alive(key, "in_flight"):
+                    break
                 await waiting.pause()
                 await self.rows.renew(row, LOOKUP_LEASE)
             listed = await candidates()

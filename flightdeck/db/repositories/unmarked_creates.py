@@ -80,26 +80,14 @@ class UnmarkedCreates:
         async with self.engine.connect() as connection:
             await connection.execute(statement)
 
-    async def lookup_under_way(self, key: UnmarkedKey) -> bool:
-        """Another owner is looking for a post of this content (and its worker is alive)."""
+    async def others_alive(self, key: UnmarkedKey, state: str) -> bool:
+        """Another owner's row of this content is in `state` and its worker alive: `looking`
+        (a lookup is under way), or `in_flight` (a create may still be reaching the platform,
+        or be answered and not yet recorded)."""
         statement = select(
             exists().where(
                 _same_content(key),
-                T.state == "looking",
-                T.owner != key.owner,
-                T.deadline > func.now(),
-            )  # fmt: skip
-        )
-        async with self.engine.connect() as connection:
-            return bool((await connection.execute(statement)).scalar())
-
-    async def creates_in_flight(self, key: UnmarkedKey) -> bool:
-        """Another owner's create of this content may still be reaching the platform, or be
-        answered and not yet recorded."""
-        statement = select(
-            exists().where(
-                _same_content(key),
-                T.state == "in_flight",
+                T.state == state,
                 T.owner != key.owner,
                 T.deadline > func.now(),
             )  # fmt: skip

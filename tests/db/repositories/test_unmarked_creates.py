@@ -124,7 +124,7 @@ async def test_a_lookup_waits_for_a_create_answered_and_not_yet_recorded_and_nev
     in_flight_when_listed: list[bool] = []
 
     async def candidates() -> list[str]:
-        in_flight_when_listed.append(await guard.rows.creates_in_flight(b))
+        in_flight_when_listed.append(await guard.rows.others_alive(b, "in_flight"))
         return list(platform)
 
     taken: dict[str, str | None] = {}
