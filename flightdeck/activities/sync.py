@@ -552,10 +552,19 @@ class SyncActivities:
             if row is not None:  # a refusal made nothing; any other outcome may have
                 await self._unmarked.rows.close(row, "done" if not_applied(exc) else "lost")
             raise
-        async with tenant_session(self._sessions, tenant) as session, session.begin():
-            await self._record_post(session, tenant, inp, ad_id, made.platform_id)
-            if key is not None and row is not None:
-                await UnmarkedCreates.claim(session, key, row, made.platform_id)
+        try:
+            async with tenant_session(self._sessions, tenant) as session, session.begin():
+                await self._record_post(session, tenant, inp, ad_id, made.platform_id)
+                if key is not None and row is not None:
+                    await UnmarkedCreates.claim(session, key, row, made.platform_id)
+        except AlreadyClaimed:
+            # The tie of `activities.unmarked_creates`: another ad's lookup, unable to tell
+            # two identical posts apart, took this one. Nothing is recorded; the retry looks
+            # (the ledger still says `requested`) and takes the other post or makes one.
+            raise RetryableError(
+                "its new post was taken by another ad with the same copy; the retry looks again",
+                platform=inp.platform,
+            ) from None
         return made.platform_id
 
     async def _adopt_post(

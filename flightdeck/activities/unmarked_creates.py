@@ -5,10 +5,10 @@ Every other object we create carries our entity's marker (`domain.adoption`), so
 exactly its own. A Reddit post has no name or other free field (reddit-ads-api.md): after a
 lost answer the retry can only look for an unpromoted post with the ad's copy that nobody
 holds. Tenants may connect the same profile with the same copy, so "nobody holds" must include
-a post another create *has just made and not yet recorded*. Waiting a moment narrows that;
-this closes it. Each create and each lookup writes a row (`unmarked_creates`, one table for
-every tenant) before it checks the others' — like Dekker's mutual exclusion, one of the two
-always sees the other:
+a post another create *has just made and not yet recorded*. Waiting a moment only narrows
+that; this closes it, but for the tie below (where, too, no post is mapped twice). Each
+create and each lookup writes a row (`unmarked_creates`, one table for every tenant) before
+it checks the others' — like Dekker's mutual exclusion, one of the two always sees the other:
 
 - **A create** writes `in_flight`, then checks for a lookup of the same content under way. If
   there is one, it withdraws (`done`, nothing sent) and waits for that lookup to end. Otherwise
