@@ -8,22 +8,33 @@ profile of its own, so rows of other tests never meet its rows."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.testing import ActivityEnvironment
 
+from flightdeck.activities.sync import SyncActivities
 from flightdeck.activities.unmarked_creates import UnmarkedCreateGuard, Waiting, content_key
 from flightdeck.db.engine import create_sessionmaker
-from flightdeck.db.models import UnmarkedCreate
+from flightdeck.db.models import SyncRecord, Tenant, UnmarkedCreate
+from flightdeck.db.repositories.push_writes import PushWrites
+from flightdeck.db.repositories.tenants import TenantRepository
 from flightdeck.db.repositories.unmarked_creates import (
     AlreadyClaimed,
     UnmarkedCreates,
     UnmarkedKey,
 )
+from flightdeck.db.tenancy import system_session
+from flightdeck.domain.campaign_sets import AdSpec, PlatformObject
+from flightdeck.domain.sync import PushEntityInput
+from flightdeck.platforms.campaign_set_adapter import AccountContext
+from flightdeck.platforms.errors import RetryableError
 
 CALL = timedelta(seconds=30)  # how long a create's call may run at most
 COPY = {"type": "TEXT", "headline": "Summer sale", "body": None, "content": None}
@@ -293,3 +304,110 @@ async def test_the_retry_sweep_forgets_settled_rows_a_day_old_and_keeps_open_one
         )
     assert await guard.rows.prune("reddit") >= 1
     assert [r.id for r in await rows_of(sessions, profile)] == [old_lost, fresh_done]
+
+
+# -- the sync activity's post create, wired to the protocol (real ledger, stub platform) ------
+
+
+@pytest.fixture
+async def tenant_id(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[uuid.UUID]:
+    async with system_session(sessions, "cli") as session, session.begin():
+        made = await TenantRepository(session).create(f"posts-{uuid.uuid4().hex[:8]}")
+    yield made.id
+    async with system_session(sessions, "cli") as session, session.begin():
+        await session.execute(delete(SyncRecord).where(SyncRecord.tenant_id == made.id))
+        await session.execute(delete(Tenant).where(Tenant.id == made.id))
+
+
+class OnePostProfile:
+    """The adapter calls `_create_post` makes: Reddit's shape (no marker on a post); every
+    create answers with `post_id`."""
+
+    def __init__(self, profile: str, post_id: str) -> None:
+        self.profile, self.post_id, self.creates = profile, post_id, 0
+
+    def unmarked_creative(self, account: Any, spec: Any) -> tuple[str, dict[str, object]]:
+        return self.profile, COPY
+
+    async def create_ad_creative(self, account: Any, spec: Any, *, ref: Any = None) -> Any:
+        self.creates += 1
+        return PlatformObject(platform_id=self.post_id, status="CREATED")
+
+
+class NoBreaker:
+    async def record(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+async def create_post(
+    sessions: async_sessionmaker[AsyncSession], tenant: uuid.UUID, adapter: OnePostProfile
+) -> tuple[uuid.UUID, Any]:
+    """`_create_post` for a new ad, after the ledger's `begin`, in an activity attempt of 60 s;
+    returns the ad's id and what the call returned or raised."""
+    acts = SyncActivities(sessions, cast(Any, None), cast(Any, NoBreaker()), 30)
+    ad_id = uuid.uuid4()
+    await PushWrites(sessions).begin(tenant, "post", ad_id, "reddit")
+    inp = PushEntityInput(
+        tenant_id=str(tenant), platform="reddit", entity_type="post", entity_id=str(ad_id)
+    )
+    spec = AdSpec.model_validate(
+        {
+            "name": "Ad one",
+            "status": "active",
+            "headline": "Summer sale",
+            "final_url": "https://x.io",
+        }
+    )
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info, started_time=datetime.now(UTC), start_to_close_timeout=timedelta(seconds=60)
+    )
+    account = AccountContext(account_id="a2_1", profile_id=adapter.profile)
+    try:
+        outcome: Any = await env.run(
+            acts._create_post, tenant, inp, ad_id, cast(Any, adapter), account, spec
+        )
+    except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+        outcome = exc
+    return ad_id, outcome
+
+
+async def ledger_of(
+    sessions: async_sessionmaker[AsyncSession], ad_id: uuid.UUID
+) -> tuple[str, str | None]:
+    async with system_session(sessions, "cli") as session:
+        record = await session.scalar(select(SyncRecord).where(SyncRecord.entity_id == ad_id))
+        assert record is not None
+        return record.state, record.platform_id
+
+
+async def test_a_post_create_records_its_post_and_claims_it_in_one_transaction(
+    sessions: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID, profile: str
+) -> None:
+    adapter = OnePostProfile(profile, f"t3_{profile}_new")
+    ad_id, outcome = await create_post(sessions, tenant_id, adapter)
+    assert outcome == f"t3_{profile}_new" and adapter.creates == 1
+    assert await ledger_of(sessions, ad_id) == ("synced", f"t3_{profile}_new")
+    [row] = await rows_of(sessions, profile)
+    assert (row.state, row.remote_id) == ("done", f"t3_{profile}_new")
+
+
+async def test_a_new_post_another_ads_lookup_took_first_is_not_recorded_and_is_retried(
+    guard: UnmarkedCreateGuard,
+    sessions: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID,
+    profile: str,
+) -> None:
+    """The tie: another ad's lookup could not tell two identical posts apart and claimed this
+    one before its create recorded it. The create records nothing and fails retryably (its
+    ledger stays `requested`, so the retry looks first)."""
+    other = key(profile, "f" * 12)
+    taken = await guard.rows.open(other, "looking", timedelta(seconds=30))
+    await claim_created(sessions, other, taken, f"t3_{profile}_new")
+    adapter = OnePostProfile(profile, f"t3_{profile}_new")
+    ad_id, outcome = await create_post(sessions, tenant_id, adapter)
+    assert isinstance(outcome, RetryableError), outcome
+    assert "taken by another ad with the same copy" in str(outcome)
+    assert await ledger_of(sessions, ad_id) == ("requested", None)
+    mine = [r for r in await rows_of(sessions, profile) if r.owner != other.owner]
+    assert [(r.state, r.remote_id) for r in mine] == [("in_flight", None)]
