@@ -510,15 +510,15 @@ class SyncActivities:
         post_id: str | None = None
         if ambiguous:
             post_id = await self._adopt_post(tenant, inp, ad_id, adapter, account, spec)
-        action: PushAction = "adopted" if post_id else "created"
-        if post_id is None:
+        if post_id is None:  # (a created post's audit entry is written with its record)
             post_id = await self._create_post(tenant, inp, ad_id, adapter, account, spec)
+            return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action="created")
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await _audit(
-                session, tenant, f"post.{action}", ad_id,
+                session, tenant, "post.adopted", ad_id,
                 entity_type=f"{inp.platform}.post", platformId=post_id,
             )  # fmt: skip
-        return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action=action)
+        return PushEntityResult(entity_id=inp.entity_id, platform_id=post_id, action="adopted")
 
     async def _create_post(
         self,
@@ -538,7 +538,6 @@ class SyncActivities:
         if key is not None:
             waiting = Waiting(activity.heartbeat, lambda: _attempt_left(inp.platform))
             row = await self._unmarked.before_create(key, waiting, self._sent_by())
-        if row is not None:
             try:  # (`_create` checks too; a refusal here sent nothing)
                 self._time_to_create(inp.platform)
             except PlatformError:
@@ -557,6 +556,10 @@ class SyncActivities:
                 await self._record_post(session, tenant, inp, ad_id, made.platform_id)
                 if key is not None and row is not None:
                     await UnmarkedCreates.claim(session, key, row, made.platform_id)
+                await _audit(
+                    session, tenant, "post.created", ad_id,
+                    entity_type=f"{inp.platform}.post", platformId=made.platform_id,
+                )  # fmt: skip
         except AlreadyClaimed:
             # The tie of `activities.unmarked_creates`: another ad's lookup, unable to tell
             # two identical posts apart, took this one. Nothing is recorded; the retry looks

@@ -22,7 +22,7 @@ from temporalio.testing import ActivityEnvironment
 from flightdeck.activities.sync import SyncActivities
 from flightdeck.activities.unmarked_creates import UnmarkedCreateGuard, Waiting, content_key
 from flightdeck.db.engine import create_sessionmaker
-from flightdeck.db.models import SyncRecord, Tenant, UnmarkedCreate
+from flightdeck.db.models import AuditLogEntry, SyncRecord, Tenant, UnmarkedCreate
 from flightdeck.db.repositories.push_writes import PushWrites
 from flightdeck.db.repositories.tenants import TenantRepository
 from flightdeck.db.repositories.unmarked_creates import (
@@ -315,7 +315,8 @@ async def tenant_id(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator
         made = await TenantRepository(session).create(f"posts-{uuid.uuid4().hex[:8]}")
     yield made.id
     async with system_session(sessions, "cli") as session, session.begin():
-        await session.execute(delete(SyncRecord).where(SyncRecord.tenant_id == made.id))
+        for model in (SyncRecord, AuditLogEntry):
+            await session.execute(delete(model).where(model.tenant_id == made.id))
         await session.execute(delete(Tenant).where(Tenant.id == made.id))
 
 
