@@ -97,7 +97,10 @@ class RateLimiter:
         described, states = [], []
         for policy, window in zip(policies, windows, strict=True):
             remaining = max(0, policy.quota - window.used)
-            reset = math.ceil(max(0.0, window.started + policy.window - now))
+            # Rounded to the microsecond first: `started + window - now` in floats can be a hair
+            # over the window (60.0000000001 for a window opened by this very request), and the
+            # header then said t=61.
+            reset = math.ceil(round(max(0.0, window.started + policy.window - now), 6))
             described.append(f'"{policy.name}";q={policy.quota};w={math.ceil(policy.window)}')
             states.append(f'"{policy.name}";r={remaining};t={reset}')
         return {"RateLimit-Policy": ", ".join(described), "RateLimit": ", ".join(states)}

@@ -11,6 +11,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from flightdeck.simulators.reddit_ratelimit import RateLimiter
+from flightdeck.simulators.reddit_spec import RateLimitPolicy
 from tests.simulators.test_sim_reddit_support import CAMPAIGN, RedditSim, response_problems
 
 READ = "ads-campaign-management-read"
@@ -131,3 +133,12 @@ async def test_lost_response_still_creates(reddit: RedditSim) -> None:
     assert entry["fault"] == "lost_response" and entry["createdObjectId"]
     listed = (await reddit.get(campaigns(reddit))).json()["data"]
     assert [c["id"] for c in listed] == [entry["createdObjectId"]]
+
+
+def test_a_window_opened_by_this_request_reports_its_full_length_not_one_second_more() -> None:
+    """At this clock reading `started + 60 - now` is 60.000000000000007 in floats: the header
+    said t=61 (a CI failure of `test_every_answer_reports_its_policy`)."""
+    policy = RateLimitPolicy(name=READ, quota=400, window=60)
+    limiter = RateLimiter({READ: policy}, clock=lambda: 93.8595867742349)
+    verdict = limiter.take("app", [policy])
+    assert verdict.headers["RateLimit"] == f'"{READ}";r=399;t=60'
