@@ -100,6 +100,9 @@ class Report:
 
     figures: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # What the audit found about a missed goal's objects (requests, ledger rows, audit log):
+    # printed under the goals so a failure seen once (say, in CI) can be diagnosed.
+    details: list[str] = field(default_factory=list)
 
     GOALS = ("stuck", "orphans", "duplicates", "lost_ids", "cross_tenant")
 
@@ -133,6 +136,9 @@ class Report:
         for other in sorted(set(self.problems) - set(self.GOALS)):
             lines.append(f"(not a goal) {other:<25} {len(self.problems[other])}")
             lines.extend(f"    [{a}] {p}" for a, p in self.problems[other][:10])
+        if self.details:
+            lines.append("--- details of what was missed ---")
+            lines.extend(self.details[:80])
         lines.append("GOALS MET" if self.goals_met else "GOALS MISSED")
         return "\n".join(lines)
 
@@ -674,6 +680,8 @@ async def audit(rig: Rig, sim: httpx.AsyncClient, baseline: set[str], report: Re
     try:
         await _audit_plans(rig, conn, state, requests, baseline, report)
         await _audit_sets(rig, conn, state, baseline, report)
+        if report.missed("sets"):
+            await _set_details(conn, requests, report)
     finally:
         await conn.close()
     await _audit_workflows(rig, report)
@@ -898,6 +906,50 @@ async def _audit_sets(
     for key in mapped:
         if key not in remote and f"reddit/{key}" not in baseline:
             report.add("lost_ids", f"reddit/{key} mapped, not on the platform", "sets")
+
+
+async def _set_details(conn: Any, requests: list[dict[str, Any]], report: Report) -> None:
+    """Where each missed set object came from, and every set ledger row not settled well."""
+    for _, problem in report.problems.get("orphans", []) + report.problems.get("duplicates", []):
+        if not problem.startswith("reddit/"):
+            continue
+        object_id = problem.split("/")[2].split(" ")[0]
+        for r in requests:
+            if r["platform"] == "reddit" and r["createdObjectId"] == object_id:
+                report.details.append(
+                    f"{object_id}: {r['method']} {r['path']} at {r['at']:.3f}"
+                    f" -> {r['status']} fault={r['fault']}"
+                )
+    rows = await conn.fetch(
+        "SELECT entity_type, entity_id, state, sync_status, platform_id, attempts,"
+        " updated_at, error_log FROM sync_records WHERE platform = 'reddit'"
+        " AND (state <> 'synced' OR sync_status <> 'synced') ORDER BY updated_at"
+    )
+    for row in rows:
+        errors = [e.get("message", e) for e in json.loads(row["error_log"] or "[]")][-2:]
+        report.details.append(
+            f"record {row['entity_type']} {row['entity_id']} {row['state']}/{row['sync_status']}"
+            f" id={row['platform_id']} attempts={row['attempts']} {errors}"
+        )
+    for row in await conn.fetch(
+        "SELECT id, sync_status, sync_error FROM generated_campaigns WHERE sync_status = 'failed'"
+    ):
+        report.details.append(f"campaign {row['id']} failed: {row['sync_error']}")
+    for row in await conn.fetch("SELECT * FROM unmarked_creates ORDER BY id"):
+        report.details.append(
+            f"unmarked #{row['id']} {row['owner'][:24]} {row['content_key'][:8]} {row['state']}"
+            f" remote={row['remote_id']} at={row['created_at']:%H:%M:%S.%f}"
+        )
+    entries = await conn.fetch(
+        "SELECT action, entity_id, details, created_at FROM audit_log WHERE action LIKE 'post.%'"
+        " OR action LIKE '%found_after_lost_answer' OR action LIKE '%not_created' ORDER BY id"
+    )
+    for e in entries:
+        details = json.loads(e["details"] or "{}")
+        report.details.append(
+            f"audit {e['created_at']:%H:%M:%S.%f} {e['action']} {e['entity_id']}"
+            f" {details.get('platformId')} {details.get('reason', '')[:120]}"
+        )
 
 
 # -- the run ------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ the set's first target is mirrored on the entities' own columns.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -100,6 +102,12 @@ from flightdeck.platforms.errors import (
 
 ACTOR = "worker"
 T = TypeVar("T")
+# Settling a stopped push's lost creates is the last look for objects nobody mapped (some may
+# be live). Its calls (lookups, pausing what it found: all safe to repeat) are tried again in
+# the attempt after a transient failure: a 429 after the server's delay (not counted: a burst
+# of them must not use up the settle), a 5xx or timeout up to this many times in all.
+SETTLE_CALL_TRIES = 6
+SETTLE_FIRST_PAUSE, SETTLE_LONGEST_PAUSE = 0.2, 5.0
 ACCOUNT_UNUSABLE = frozenset({"reauth_required", "disconnected"})
 
 
@@ -582,6 +590,7 @@ class SyncActivities:
         ad_status: str = "syncing",
         ad_error: str | None = None,
         heartbeat: Callable[[], None] = activity.heartbeat,
+        settling: bool = False,
     ) -> str | None:
         """The post (creative) an earlier, ambiguous attempt made, if any, recorded before it
         is returned: one nobody holds (no ad of any tenant maps it: tenants may connect the
@@ -591,8 +600,14 @@ class SyncActivities:
         ref = entity_ref("post", ad_id)
 
         async def candidates() -> list[str]:
-            found = adapter.find_ad_creative(account, spec, ref=ref)
-            return [c.platform_id for c in await self._call(inp.platform, tenant, found)]
+            def find() -> Awaitable[list[PlatformObject]]:
+                return adapter.find_ad_creative(account, spec, ref=ref)
+
+            if settling:
+                found = await self._settling_call(inp.platform, tenant, find, heartbeat)
+            else:
+                found = await self._call(inp.platform, tenant, find())
+            return [c.platform_id for c in found]
 
         async def mapped(post_ids: list[str]) -> set[str]:
             # Across tenants: two tenants may have connected the same Reddit profile.
@@ -602,6 +617,15 @@ class SyncActivities:
         async def take(row: int | None, post_id: str | None) -> bool:
             try:
                 async with tenant_session(self._sessions, tenant) as session, session.begin():
+                    # The lookup began with no post recorded (its create's outcome unknown).
+                    # One recorded now was recorded by another attempt of this very ad (one
+                    # that outlived its timeout, beside its retry): that post is the ad's,
+                    # and the pick — another owner's post, or none — is not.
+                    record = await SyncRecordRepository(session).get(
+                        tenant, "post", ad_id, inp.platform, for_update=True
+                    )
+                    if record is not None and record.platform_id is not None:
+                        raise _PostRecorded(record.platform_id)
                     if key is not None and row is not None:
                         await UnmarkedCreates.claim(session, key, row, post_id)
                     if post_id is not None:
@@ -614,16 +638,19 @@ class SyncActivities:
             return True
 
         key = _unmarked_key(adapter, account, spec, inp.platform, ref)
-        if key is not None:
-            waiting = Waiting(heartbeat, lambda: _attempt_left(inp.platform), _half_attempt_gone)
-            return await self._unmarked.lookup(key, candidates, mapped, take, waiting)
-        listed = await candidates()
-        held = await mapped(listed)
-        free = [post_id for post_id in listed if post_id not in held]
-        if not free:
-            return None
-        await take(None, free[0])
-        return free[0]
+        try:
+            if key is not None:
+                waiting = Waiting(
+                    heartbeat, lambda: _attempt_left(inp.platform), _half_attempt_gone
+                )
+                return await self._unmarked.lookup(key, candidates, mapped, take, waiting)
+            listed = await candidates()
+            held = await mapped(listed)
+            free = [post_id for post_id in listed if post_id not in held]
+            await take(None, free[0] if free else None)
+            return free[0] if free else None
+        except _PostRecorded as recorded:
+            return recorded.post_id
 
     async def _record_post(
         self,
@@ -1030,6 +1057,33 @@ class SyncActivities:
         await self._breaker.record(platform, tenant, ok=True, status_code=None)
         return result
 
+    async def _settling_call(
+        self,
+        platform: str,
+        tenant: uuid.UUID,
+        make: Callable[[], Awaitable[T]],
+        heartbeat: Callable[[], None],
+    ) -> T:
+        """One call of `settle_lost_creates` (see `SETTLE_CALL_TRIES`), heartbeating while it
+        waits; it gives up (to the activity's retry) once the attempt's time is over."""
+        failures, pause = 0, SETTLE_FIRST_PAUSE
+        while True:
+            try:
+                return await self._call(platform, tenant, make())
+            except RetryableError as exc:
+                if isinstance(exc, RateLimitedError) and exc.retry_after:
+                    wait = exc.retry_after
+                else:
+                    failures += 1
+                    if failures >= SETTLE_CALL_TRIES:
+                        raise
+                    wait, pause = pause, min(pause * 2, SETTLE_LONGEST_PAUSE)
+            deadline = time.monotonic() + wait
+            while (left := deadline - time.monotonic()) > 0:
+                heartbeat()
+                _attempt_left(platform)
+                await asyncio.sleep(min(left, 1.0))
+
     async def _audit_failure(
         self, tenant: uuid.UUID, inp: PushEntityInput, exc: PlatformError
     ) -> None:
@@ -1098,8 +1152,9 @@ class _Settlement:
         platform = self.inp.platform
         found = None
         if find is not None:
-            found = await self.acts._call(
-                platform, self.tenant, find(entity_ref(entity_type, row.id))
+            ref = entity_ref(entity_type, row.id)
+            found = await self.acts._settling_call(
+                platform, self.tenant, lambda: find(ref), self.heartbeat
             )
         if found is None:
             why = "its parent is not on the platform" if find is None else "not found by its marker"
@@ -1155,7 +1210,7 @@ class _Settlement:
         else:
             post_id = await self.acts._adopt_post(
                 tenant, push, ad.id, self.adapter, self.account, to_ad_spec(ad),
-                ad_status=ad_status, ad_error=ad_error, heartbeat=self.heartbeat,
+                ad_status=ad_status, ad_error=ad_error, heartbeat=self.heartbeat, settling=True,
             )  # fmt: skip
         if post_id is None:
             await self._not_created("post", ad, "no unpromoted post with its copy", entity=False)
@@ -1173,10 +1228,11 @@ class _Settlement:
         noted, not raised: the object is mapped all the same, for a person and the next sync."""
         status = "deleted" if deleted else "paused"
         try:
-            await self.acts._call(
+            await self.acts._settling_call(
                 self.inp.platform,
                 self.tenant,
-                self.adapter.set_status(self.account, entity_type, platform_id, status),
+                lambda: self.adapter.set_status(self.account, entity_type, platform_id, status),
+                self.heartbeat,
             )
         except NonRetryableError as exc:
             return f"setting it {status} was refused: {exc}"
@@ -1201,6 +1257,14 @@ class _Settlement:
                 entity_type=f"{platform}.{entity_type}", reason=message,
             )  # fmt: skip
         self.result.not_created += 1
+
+
+class _PostRecorded(Exception):
+    """The ad's post was recorded by another attempt while this one looked for it."""
+
+    def __init__(self, post_id: str) -> None:
+        super().__init__(post_id)
+        self.post_id = post_id
 
 
 def _joined(first: str | None, then: str) -> str:

@@ -98,6 +98,40 @@ async def test_a_lost_ad_create_in_a_campaign_that_then_fails_is_mapped_and_paus
     assert ad["syncStatus"] == "synced" and ad["platformAdId"] == ad_on_reddit["id"]
 
 
+async def test_settling_outlasts_a_burst_of_429s_and_5xx_on_its_lookup(rig: System) -> None:
+    """The CI chaos failure of stop 23: a campaign failed, then its settle's lookups met a 429
+    burst and 5xx, more failures than the activity has attempts; the object stayed unmapped.
+    The settle's calls are tried again in the attempt (429s after their delay, uncounted)."""
+    account = await rig.connect_reddit()
+    created = await rig.create_set([_live(0)], account)
+    set_id = created["id"]
+    # Every GET of the ad lookup (the first included) consumes one of each rule that matches:
+    # the first is refused for good (the campaign fails), then 3 answers are 429s and 2 are
+    # 503s — 5 failures, as many as a settle activity has attempts here (e2e: 5).
+    await rig.faults(
+        {"platform": "reddit", "method": "POST", "path": AD_CREATE,
+         "lostResponseRate": 1.0, "remaining": 1},
+        {"platform": "reddit", "method": "GET", "path": AD_CREATE,
+         "errorRate": 1.0, "status": 400, "remaining": 1},
+        {"platform": "reddit", "method": "GET", "path": AD_CREATE,
+         "errorRate": 1.0, "status": 429, "retryAfterSeconds": 1, "remaining": 4},
+        {"platform": "reddit", "method": "GET", "path": AD_CREATE,
+         "errorRate": 1.0, "status": 503, "remaining": 6},
+    )  # fmt: skip
+    job = await rig.sync(set_id)
+    assert job["status"] == "failed", job
+    lookups = [r["status"] for r in await requests(rig, "GET", AD_CREATE)]
+    assert lookups == [400, 429, 429, 429, 503, 503, 200], lookups
+
+    [ad_on_reddit] = await rig.reddit_objects("ads")
+    [ad] = (await _tree(rig, set_id))["campaigns"][0]["adGroups"][0]["ads"]
+    assert ad["platformAdId"] == ad_on_reddit["id"], ad  # mapped, not left live and unmapped
+    assert ad_on_reddit["configured_status"] == "PAUSED"
+    assert "found on reddit" in ad["syncError"], ad
+    [found] = await _audit(rig, "ad.found_after_lost_answer")
+    assert found["details"]["platformId"] == ad_on_reddit["id"]
+
+
 async def test_a_lost_create_not_made_after_all_is_recorded_not_created(rig: System) -> None:
     account = await rig.connect_reddit()
     created = await rig.create_set([campaign(0)], account)

@@ -34,9 +34,19 @@ class SyncRecordRepository(TenantScopedRepository[SyncRecord]):
     model = SyncRecord
 
     async def get(
-        self, tenant_id: uuid.UUID, entity_type: RecordType, entity_id: uuid.UUID, platform: str
+        self,
+        tenant_id: uuid.UUID,
+        entity_type: RecordType,
+        entity_id: uuid.UUID,
+        platform: str,
+        *,
+        for_update: bool = False,
     ) -> SyncRecord | None:
+        """`for_update`: locked until the transaction ends (a writer that must not overwrite
+        what another wrote since it read)."""
         statement = self._select(tenant_id, *_key(entity_type, entity_id, platform))
+        if for_update:
+            statement = statement.with_for_update()
         return await self._one_or_none(statement.execution_options(populate_existing=True))
 
     async def begin(

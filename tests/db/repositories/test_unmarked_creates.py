@@ -24,13 +24,15 @@ from flightdeck.activities.unmarked_creates import UnmarkedCreateGuard, Waiting,
 from flightdeck.db.engine import create_sessionmaker
 from flightdeck.db.models import AuditLogEntry, SyncRecord, Tenant, UnmarkedCreate
 from flightdeck.db.repositories.push_writes import PushWrites
+from flightdeck.db.repositories.sync_records import SyncRecordRepository
 from flightdeck.db.repositories.tenants import TenantRepository
 from flightdeck.db.repositories.unmarked_creates import (
     AlreadyClaimed,
     UnmarkedCreates,
     UnmarkedKey,
 )
-from flightdeck.db.tenancy import system_session
+from flightdeck.db.tenancy import system_session, tenant_session
+from flightdeck.domain.adoption import entity_ref
 from flightdeck.domain.campaign_sets import AdSpec, PlatformObject
 from flightdeck.domain.sync import PushEntityInput
 from flightdeck.platforms.campaign_set_adapter import AccountContext
@@ -345,9 +347,21 @@ async def create_post(
 ) -> tuple[uuid.UUID, Any]:
     """`_create_post` for a new ad, after the ledger's `begin`, in an activity attempt of 60 s;
     returns the ad's id and what the call returned or raised."""
-    acts = SyncActivities(sessions, cast(Any, None), cast(Any, NoBreaker()), 30)
     ad_id = uuid.uuid4()
     await PushWrites(sessions).begin(tenant, "post", ad_id, "reddit")
+    return ad_id, await in_attempt(sessions, tenant, ad_id, adapter, "_create_post")
+
+
+async def in_attempt(
+    sessions: async_sessionmaker[AsyncSession],
+    tenant: uuid.UUID,
+    ad_id: uuid.UUID,
+    adapter: Any,
+    method: str,
+) -> Any:
+    """The sync activity's `method` (`_create_post` or `_adopt_post`) for the ad's post, in an
+    activity attempt of 60 s: what it returned or raised."""
+    acts = SyncActivities(sessions, cast(Any, None), cast(Any, NoBreaker()), 30)
     inp = PushEntityInput(
         tenant_id=str(tenant), platform="reddit", entity_type="post", entity_id=str(ad_id)
     )
@@ -365,12 +379,9 @@ async def create_post(
     )
     account = AccountContext(account_id="a2_1", profile_id=adapter.profile)
     try:
-        outcome: Any = await env.run(
-            acts._create_post, tenant, inp, ad_id, cast(Any, adapter), account, spec
-        )
+        return await env.run(getattr(acts, method), tenant, inp, ad_id, adapter, account, spec)
     except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
-        outcome = exc
-    return ad_id, outcome
+        return exc
 
 
 async def ledger_of(
@@ -412,3 +423,45 @@ async def test_a_new_post_another_ads_lookup_took_first_is_not_recorded_and_is_r
     assert await ledger_of(sessions, ad_id) == ("requested", None)
     mine = [r for r in await rows_of(sessions, profile) if r.owner != other.owner]
     assert [(r.state, r.remote_id) for r in mine] == [("in_flight", None)]
+
+
+async def test_a_lookup_leaves_the_post_another_attempt_of_its_ad_recorded_meanwhile(
+    guard: UnmarkedCreateGuard,
+    sessions: async_sessionmaker[AsyncSession],
+    tenant_id: uuid.UUID,
+    profile: str,
+) -> None:
+    """Two attempts of one ad look at once (one outlived its timeout beside its retry, or a
+    settle's). The first records the ad's post while the second lists; the second then
+    returns that post — it neither takes another ad's post nor says none was made (after
+    which its push would create a second post, or its settle record `not created`)."""
+    ad_id = uuid.uuid4()
+    me, other_ad = key(profile, entity_ref("post", ad_id)), key(profile, "f" * 12)
+    own, foreign = f"t3_{profile}_own", f"t3_{profile}_foreign"
+    await PushWrites(sessions).begin(tenant_id, "post", ad_id, "reddit")
+    for k in (me, other_ad):  # both creates' answers were lost; each made a post
+        await guard.rows.close(await guard.rows.open(k, "in_flight", CALL), "lost")
+
+    class Racing:
+        profile = ""
+
+        def unmarked_creative(self, account: Any, spec: Any) -> tuple[str, dict[str, object]]:
+            return profile, COPY
+
+        async def find_ad_creative(self, account: Any, spec: Any, *, ref: Any = None) -> Any:
+            # While this attempt lists, the other attempt of the same ad records its post.
+            theirs = await guard.rows.open(me, "looking", CALL)
+            async with tenant_session(sessions, tenant_id) as session, session.begin():
+                await UnmarkedCreates.claim(session, me, theirs, own)
+                await SyncRecordRepository(session).mark_synced(
+                    tenant_id, "post", ad_id, "reddit", platform_id=own, snapshot={}, fetch=False
+                )
+            return [PlatformObject(platform_id=p, status="CREATED") for p in (own, foreign)]
+
+    adapter = Racing()
+    adapter.profile = profile
+    outcome = await in_attempt(sessions, tenant_id, ad_id, adapter, "_adopt_post")
+    assert outcome == own
+    assert await ledger_of(sessions, ad_id) == ("synced", own)
+    claimed = {r.remote_id for r in await rows_of(sessions, profile)}
+    assert own in claimed and foreign not in claimed  # the other ad's post is left to it
