@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -164,6 +165,12 @@ async def bench_system(
         search_attributes=list(SEARCH_ATTRIBUTES),
         dev_server_extra_args=extra,
     )
+    # SIGTERM (`timeout`, a runner giving up) cancels the benchmark as Ctrl-C would, so the
+    # `finally` below still stops the simulators, the workers and the dev server and drops the
+    # database; its default action killed this process alone and left them all running.
+    loop, benchmark = asyncio.get_running_loop(), asyncio.current_task()
+    if benchmark is not None:
+        loop.add_signal_handler(signal.SIGTERM, benchmark.cancel)
     port = free_port()
     sim_proc = subprocess.Popen(
         [sys.executable, "-m", "flightdeck.cli", "simulators", "--port", str(port)],
@@ -254,6 +261,7 @@ async def bench_system(
         admin = await asyncpg.connect(await admin_dsn())
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 async def wait_until_serving(url: str, timeout: float = 30.0) -> None:
