@@ -247,13 +247,12 @@ class SyncActivities:
                     await records.mark_failed(
                         tenant, "campaign", campaign_id, platform, message=error or "failed"
                     )
-            await SetSyncRepository(session).finish_campaign(
-                tenant,
-                campaign_id,
-                inp.status,
-                inp.error,
-                run_id=uuid.UUID(inp.run_id) if inp.run_id else None,
-            )
+            run_id = uuid.UUID(inp.run_id) if inp.run_id else None
+            repo = SetSyncRepository(session)
+            await repo.finish_campaign(tenant, campaign_id, inp.status, inp.error, run_id=run_id)
+            if inp.status == "failed":  # what its push began and never ended fails with it
+                reason = f"its campaign failed: {inp.error or 'failed'}"[:MAX_ERROR_CHARS]
+                await repo.fail_left_syncing(tenant, run_id, reason, [campaign_id])
 
     @activity.defn(name=FINISH_SET_SYNC)
     async def finish_set_sync(self, inp: SyncFinishInput) -> SyncTotals:
@@ -270,6 +269,7 @@ class SyncActivities:
             repo = SetSyncRepository(session)
             await repo.open_run(tenant, run_id, set_id, inp.workflow_id, inp.operation, inp.trigger)
             await repo.fail_unfinished(tenant, run_id, reason)
+            await repo.fail_left_syncing(tenant, run_id, reason)
             some_target_done = any(t.synced + t.held + t.skipped > 0 for t in inp.targets.values())
             run, closed_now = await repo.close_run(
                 tenant, run_id, inp.fatal_error, some_target_done=some_target_done

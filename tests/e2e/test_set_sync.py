@@ -193,6 +193,52 @@ async def test_two_of_ten_failing_is_a_partial_success(rig: System) -> None:
     assert len(await rig.reddit_objects("ads")) == 8
 
 
+async def test_an_ad_whose_push_never_ends_fails_with_its_campaign_not_syncing(
+    rig: System,
+) -> None:
+    """Every row a run touched ends terminal: the ad's post was stored (the ad then reads
+    `syncing`), then Reddit answered its create with 429s to the last attempt. The ad fails
+    with its campaign's reason, and its ledger row too; the next sync creates it once."""
+    account = await rig.connect_reddit()
+    created = await rig.create_set([campaign(0)], account)
+    set_id = created["id"]
+    ad_create = r"/ad_accounts/[^/]+/ads$"
+    await rig.faults(
+        {"platform": "reddit", "method": "POST", "path": ad_create, "errorRate": 1.0,
+         "status": 429, "retryAfterSeconds": 1, "remaining": 5},
+    )  # fmt: skip
+    job = await rig.sync(set_id)
+    assert job["status"] == "failed", job
+    tree = (await rig.api.get(f"/api/v1/campaign-sets/{set_id}", headers=rig.headers)).json()
+    [group] = tree["campaigns"][0]["adGroups"]
+    [ad] = group["ads"]
+    assert group["syncStatus"] == "synced", group
+    assert ad["platformPostId"] and ad["platformAdId"] is None, ad
+    assert ad["syncStatus"] == "failed", ad
+    assert ad["syncError"].startswith("its campaign failed: ") and "429" in ad["syncError"], ad
+    async with system_session(rig.sessions, "cli") as session:
+        ledger = (
+            await session.execute(
+                text(
+                    "SELECT entity_type, state, sync_status FROM sync_records WHERE entity_id = :id"
+                ),
+                {"id": ad["id"]},
+            )
+        ).all()
+    assert {kind: (state, status) for kind, state, status in ledger} == {
+        "post": ("synced", "synced"),
+        "ad": ("failed", "failed"),  # (a 429 made nothing: the next sync creates at once)
+    }, ledger
+
+    job = await rig.sync(set_id)
+    assert job["status"] == "completed", job
+    [ad] = (await rig.api.get(f"/api/v1/campaign-sets/{set_id}", headers=rig.headers)).json()[
+        "campaigns"
+    ][0]["adGroups"][0]["ads"]
+    assert ad["syncStatus"] == "synced" and ad["syncError"] is None, ad
+    assert len(await rig.reddit_objects("ads")) == 1
+
+
 async def test_a_deleted_campaign_is_deleted_on_reddit_not_recreated(rig: System) -> None:
     account = await rig.connect_reddit()
     created = await rig.create_set([campaign(0), campaign(1)], account)

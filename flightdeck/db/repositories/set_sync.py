@@ -213,6 +213,57 @@ class SetSyncRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def fail_left_syncing(
+        self,
+        tenant_id: uuid.UUID,
+        run_id: uuid.UUID | None,
+        reason: str,
+        campaign_ids: list[uuid.UUID] | None = None,
+    ) -> None:
+        """The ad groups, ads and posts of failed campaigns (`campaign_ids`, else every failed
+        one of the run) whose push began and never ended (a retryable failure to the last
+        attempt, a run stopped): `failed` with the reason, not `syncing` for ever. Their
+        ledger rows keep their state: one left `requested` is still looked for first. Only
+        campaigns `run_id` still owns (a later run's are left alone)."""
+        campaigns = select(GeneratedCampaign.id).where(
+            GeneratedCampaign.tenant_id == tenant_id,
+            # (one in conflict has failed in this run all the same)
+            or_(
+                GeneratedCampaign.sync_run_outcome == "failed",
+                GeneratedCampaign.sync_status == "failed",
+            ),
+        )
+        if run_id is not None:
+            campaigns = campaigns.where(GeneratedCampaign.sync_run_id == run_id)
+        if campaign_ids is not None:
+            campaigns = campaigns.where(GeneratedCampaign.id.in_(campaign_ids))
+        groups = select(AdGroup.id).where(
+            AdGroup.tenant_id == tenant_id, AdGroup.campaign_id.in_(campaigns.scalar_subquery())
+        )
+        ads = select(GeneratedAd.id).where(
+            GeneratedAd.tenant_id == tenant_id,
+            GeneratedAd.ad_group_id.in_(groups.scalar_subquery()),
+        )
+        for model, ids in ((AdGroup, groups), (GeneratedAd, ads)):
+            await self.session.execute(
+                update(model)
+                .where(model.id.in_(ids.scalar_subquery()), model.sync_status == "syncing")
+                .values(sync_status="failed", sync_error=reason)
+            )
+        await self.session.execute(
+            update(SyncRecord)
+            .where(
+                SyncRecord.tenant_id == tenant_id,
+                SyncRecord.entity_type.in_(("ad_group", "ad", "post")),
+                or_(
+                    SyncRecord.entity_id.in_(groups.scalar_subquery()),
+                    SyncRecord.entity_id.in_(ads.scalar_subquery()),
+                ),
+                SyncRecord.sync_status == "syncing",
+            )
+            .values(sync_status="failed")
+        )
+
     async def run_counts(self, tenant_id: uuid.UUID, run_id: uuid.UUID) -> dict[str, int]:
         rows = await self.session.execute(
             select(GeneratedCampaign.sync_run_outcome, func.count())
