@@ -864,9 +864,12 @@ async def _audit_sets(
         "SELECT c.id, c.tenant_id, c.campaign_set_id, c.sync_status, c.platform_campaign_id,"
         " c.deleted_at FROM generated_campaigns c"
     )
-    groups = await conn.fetch("SELECT g.id, g.tenant_id, g.platform_ad_group_id FROM ad_groups g")
+    groups = await conn.fetch(
+        "SELECT g.id, g.tenant_id, g.platform_ad_group_id, g.sync_status FROM ad_groups g"
+    )
     ads = await conn.fetch(
-        "SELECT a.id, a.tenant_id, a.platform_ad_id, a.platform_post_id FROM generated_ads a"
+        "SELECT a.id, a.tenant_id, a.platform_ad_id, a.platform_post_id, a.sync_status"
+        " FROM generated_ads a"
     )
     report.figures["sets: status"] = dict(Counter(s["sync_status"] for s in set_rows))
     report.figures["set campaigns: sync status"] = dict(
@@ -875,6 +878,10 @@ async def _audit_sets(
     for c in campaigns:
         if c["deleted_at"] is None and c["sync_status"] not in CAMPAIGN_TERMINAL_SYNC:
             report.add("stuck", f"set campaign {c['id']} is {c['sync_status']}", "sets")
+    for kind, rows in (("ad group", groups), ("ad", ads)):
+        for row in rows:  # every run has ended: nothing it touched may still read `syncing`
+            if row["sync_status"] == "syncing":
+                report.add("stuck", f"{kind} {row['id']} is syncing", "sets")
     for s in set_rows:
         if s["sync_status"] == "syncing" or s["status"] == "syncing":
             report.add("stuck", f"set {s['id']} is syncing", "sets")
