@@ -46,20 +46,27 @@ async def _audit(rig: System, action: str) -> list[dict[str, Any]]:
     return items
 
 
-async def test_a_lost_ad_create_in_a_campaign_that_then_fails_is_mapped_and_paused(
-    rig: System,
-) -> None:
+async def _lost_ad_then_refused_lookup(rig: System, *more: dict[str, Any]) -> str:
+    """A set of one live campaign whose ad's create commits on Reddit but its answer is lost;
+    the retry's lookup is then refused for good (a 400), so the campaign fails before any
+    retry could adopt the ad. `more`: fault rules after those. Returns the set's id."""
     account = await rig.connect_reddit()
     created = await rig.create_set([_live(0)], account)
-    set_id = created["id"]
-    # The ad's create commits on Reddit but its answer is lost; the retry's lookup is then
-    # refused for good (a 400), so the campaign fails before any retry could adopt the ad.
     await rig.faults(
         {"platform": "reddit", "method": "POST", "path": AD_CREATE,
          "lostResponseRate": 1.0, "remaining": 1},
         {"platform": "reddit", "method": "GET", "path": AD_CREATE,
          "errorRate": 1.0, "status": 400, "remaining": 1},
+        *more,
     )  # fmt: skip
+    set_id: str = created["id"]
+    return set_id
+
+
+async def test_a_lost_ad_create_in_a_campaign_that_then_fails_is_mapped_and_paused(
+    rig: System,
+) -> None:
+    set_id = await _lost_ad_then_refused_lookup(rig)
     job = await rig.sync(set_id)
     assert job["status"] == "failed", job  # its one campaign failed
     assert (job["progress"]["synced"], job["progress"]["failed"]) == (0, 1), job
@@ -102,17 +109,11 @@ async def test_settling_outlasts_a_burst_of_429s_and_5xx_on_its_lookup(rig: Syst
     """The CI chaos failure of stop 23: a campaign failed, then its settle's lookups met a 429
     burst and 5xx, more failures than the activity has attempts; the object stayed unmapped.
     The settle's calls are tried again in the attempt (429s after their delay, uncounted)."""
-    account = await rig.connect_reddit()
-    created = await rig.create_set([_live(0)], account)
-    set_id = created["id"]
     # Every GET of the ad lookup (the first included) consumes one of each rule that matches:
     # the first is refused for good (the campaign fails), then 3 answers are 429s and 2 are
     # 503s — 5 failures, as many as a settle activity has attempts here (e2e: 5).
-    await rig.faults(
-        {"platform": "reddit", "method": "POST", "path": AD_CREATE,
-         "lostResponseRate": 1.0, "remaining": 1},
-        {"platform": "reddit", "method": "GET", "path": AD_CREATE,
-         "errorRate": 1.0, "status": 400, "remaining": 1},
+    set_id = await _lost_ad_then_refused_lookup(
+        rig,
         {"platform": "reddit", "method": "GET", "path": AD_CREATE,
          "errorRate": 1.0, "status": 429, "retryAfterSeconds": 1, "remaining": 4},
         {"platform": "reddit", "method": "GET", "path": AD_CREATE,
