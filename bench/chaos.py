@@ -862,7 +862,7 @@ async def _audit_sets(
     set_rows = await conn.fetch("SELECT id, tenant_id, status, sync_status FROM campaign_sets")
     campaigns = await conn.fetch(
         "SELECT c.id, c.tenant_id, c.campaign_set_id, c.sync_status, c.platform_campaign_id,"
-        " c.deleted_at FROM generated_campaigns c"
+        " c.deleted_at, c.sync_error FROM generated_campaigns c"
     )
     groups = await conn.fetch(
         "SELECT g.id, g.tenant_id, g.platform_ad_group_id, g.sync_status FROM ad_groups g"
@@ -875,6 +875,9 @@ async def _audit_sets(
     report.figures["set campaigns: sync status"] = dict(
         Counter(c["sync_status"] for c in campaigns if c["deleted_at"] is None)
     )
+    why = Counter(_failure_kind(c["sync_error"]) for c in campaigns if c["sync_status"] == "failed")
+    if why:
+        report.figures["set campaigns failed, by cause"] = dict(why.most_common())
     for c in campaigns:
         if c["deleted_at"] is None and c["sync_status"] not in CAMPAIGN_TERMINAL_SYNC:
             report.add("stuck", f"set campaign {c['id']} is {c['sync_status']}", "sets")
@@ -913,6 +916,21 @@ async def _audit_sets(
     for key in mapped:
         if key not in remote and f"reddit/{key}" not in baseline:
             report.add("lost_ids", f"reddit/{key} mapped, not on the platform", "sets")
+
+
+def _failure_kind(error: str | None) -> str:
+    """A failed campaign's error, short: its error type and the call (ids left out)."""
+    if not error:
+        return "no reason"
+    first = error.split(";")[0]
+    kind, _, rest = first.partition(":")
+    words = rest.split()
+    call = [
+        "/".join("*" if any(ch.isdigit() for ch in part) else part for part in w.split("/"))
+        for w in words[:3]
+    ]
+    status = next((words[i + 1].rstrip(":") for i, w in enumerate(words[:-1]) if w == "HTTP"), "")
+    return " ".join([kind.strip()[:40], *call, status]).strip()
 
 
 async def _set_details(conn: Any, requests: list[dict[str, Any]], report: Report) -> None:

@@ -552,9 +552,11 @@ class SyncActivities:
                 await self._unmarked.rows.close(row)
                 raise
         try:
+            # Not patient: its `unmarked_creates` row's deadline covers one send only.
             made = await self._create(
-                tenant, inp, "post", ad_id, adapter.create_ad_creative(account, spec, ref=ref)
-            )
+                tenant, inp, "post", ad_id,
+                lambda: adapter.create_ad_creative(account, spec, ref=ref), patient=False,
+            )  # fmt: skip
         except PlatformError as exc:
             if row is not None:  # a refusal made nothing; any other outcome may have
                 await self._unmarked.rows.close(row, "done" if not_applied(exc) else "lost")
@@ -606,7 +608,7 @@ class SyncActivities:
             if settling:
                 found = await self._settling_call(inp.platform, tenant, find, heartbeat)
             else:
-                found = await self._call(inp.platform, tenant, find())
+                found = await self._patient(inp.platform, tenant, find)
             return [c.platform_id for c in found]
 
         async def mapped(post_ids: list[str]) -> set[str]:
@@ -765,16 +767,18 @@ class SyncActivities:
             ref = entity_ref(entity_type, entity_id)
             ambiguous = _create_outcome_unknown(record)
             await self._writes.begin(tenant, entity_type, entity_id, inp.platform)
-            found = await self._call(inp.platform, tenant, find(ref)) if ambiguous else None
+            found = None
+            if ambiguous:
+                found = await self._patient(inp.platform, tenant, lambda: find(ref))
             if found is None:
-                made = await self._create(tenant, inp, entity_type, entity_id, create(ref))
+                made = await self._create(tenant, inp, entity_type, entity_id, lambda: create(ref))
             else:
                 made = found
             platform_id, action = made.platform_id, "adopted" if found else "created"
             post_id = made.extra_ids.get("post_id")
         else:
             base = _base(type(spec), record)
-            made = await self._call(inp.platform, tenant, update(base))
+            made = await self._patient(inp.platform, tenant, lambda: update(base))
             action = "updated" if made.changed_fields else "unchanged"
             post_id = None
         async with tenant_session(self._sessions, tenant) as session, session.begin():
@@ -817,14 +821,22 @@ class SyncActivities:
         inp: PushEntityInput,
         record_type: RecordType,
         entity_id: uuid.UUID,
-        call: Awaitable[T],
+        make: Callable[[], Awaitable[T]],
+        *,
+        patient: bool = True,
     ) -> T:
         """The create call itself. A refusal that says nothing was made (429, 4xx, our own
         check) clears the ledger's `requested`, so the next attempt creates without looking;
-        any other failure (lost answer, timeout, 5xx) leaves it: the object may exist."""
-        self._time_to_create(inp.platform)
+        any other failure (lost answer, timeout, 5xx) leaves it: the object may exist.
+        `patient`: a 429 is waited out in the attempt (`_patient`; every send checked by
+        `_time_to_create`)."""
         try:
-            return await self._call(inp.platform, tenant, call)
+            if not patient:
+                self._time_to_create(inp.platform)
+                return await self._call(inp.platform, tenant, make())
+            return await self._patient(
+                inp.platform, tenant, make, before_send=lambda: self._time_to_create(inp.platform)
+            )
         except PlatformError as exc:
             if not_applied(exc):
                 async with tenant_session(self._sessions, tenant) as session, session.begin():
@@ -880,10 +892,10 @@ class SyncActivities:
                 entity_id=inp.entity_id, platform_id=platform_id, action="deleted"
             )
         if platform_id is not None:
-            await self._call(
+            await self._patient(
                 inp.platform,
                 tenant,
-                adapter.set_status(account, entity_type, platform_id, "deleted"),
+                lambda: adapter.set_status(account, entity_type, platform_id, "deleted"),
             )
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             if await SyncRecordRepository(session).get(
@@ -910,10 +922,11 @@ class SyncActivities:
         action: PushAction = "paused" if inp.operation == "pause" else "resumed"
         if row.platform_campaign_id is None or row.deleted_at is not None:
             return PushEntityResult(entity_id=inp.entity_id, action="skipped")
-        await self._call(
+        campaign_pid = row.platform_campaign_id
+        await self._patient(
             inp.platform,
             tenant,
-            adapter.set_status(account, "campaign", row.platform_campaign_id, status),
+            lambda: adapter.set_status(account, "campaign", campaign_pid, status),
         )
         async with tenant_session(self._sessions, tenant) as session, session.begin():
             await SetSyncRepository(session).set_entity_status(GeneratedCampaign, row.id, status)
@@ -1057,6 +1070,44 @@ class SyncActivities:
         await self._breaker.record(platform, tenant, ok=True, status_code=None)
         return result
 
+    async def _patient(
+        self,
+        platform: str,
+        tenant: uuid.UUID,
+        make: Callable[[], Awaitable[T]],
+        *,
+        before_send: Callable[[], None] | None = None,
+        heartbeat: Callable[[], None] = activity.heartbeat,
+    ) -> T:
+        """`_call`, but a 429 whose wait (its Retry-After) still leaves this attempt the time
+        for the call is waited out here and the call sent again: a 429 changed nothing, so
+        throttling costs time, not the activity's attempts (8 of them, each ended by one 429,
+        used to fail a campaign in a burst). A 429 whose wait does not fit is raised, for
+        Temporal's retry after that delay. `before_send`: a check before every send (a
+        create's `_time_to_create`)."""
+        while True:
+            if before_send is not None:
+                before_send()
+            try:
+                return await self._call(platform, tenant, make())
+            except RateLimitedError as exc:
+                if not self._wait_fits(exc.retry_after):
+                    raise
+                wait = float(exc.retry_after or 0)
+            deadline = time.monotonic() + wait
+            while (left := deadline - time.monotonic()) > 0:
+                heartbeat()
+                await asyncio.sleep(min(left, 1.0))
+
+    def _wait_fits(self, wait: float | None) -> bool:
+        """Waiting `wait` seconds still leaves this attempt the time for one more call."""
+        info = activity.info()
+        limit = info.start_to_close_timeout
+        if wait is None or not limit:
+            return False
+        margin = min(self._call_timeout, limit / 2)
+        return datetime.now(UTC) + timedelta(seconds=wait) + margin < info.started_time + limit
+
     async def _settling_call(
         self,
         platform: str,
@@ -1069,7 +1120,7 @@ class SyncActivities:
         failures, pause = 0, SETTLE_FIRST_PAUSE
         while True:
             try:
-                return await self._call(platform, tenant, make())
+                return await self._patient(platform, tenant, make, heartbeat=heartbeat)
             except RetryableError as exc:
                 if isinstance(exc, RateLimitedError) and exc.retry_after:
                     wait = exc.retry_after
