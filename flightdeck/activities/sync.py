@@ -648,9 +648,9 @@ class SyncActivities:
                 return await self._unmarked.lookup(key, candidates, mapped, take, waiting)
             listed = await candidates()
             held = await mapped(listed)
-            free = [post_id for post_id in listed if post_id not in held]
-            await take(None, free[0] if free else None)
-            return free[0] if free else None
+            pick = next((post_id for post_id in listed if post_id not in held), None)
+            await take(None, pick)
+            return pick
         except _PostRecorded as recorded:
             return recorded.post_id
 
@@ -849,11 +849,10 @@ class SyncActivities:
         """How long from now a create sent next may still be running at most: to the end of
         this attempt (`_time_to_create` sends nothing that could outlive it), or its HTTP
         timeout if that is sooner."""
-        info = activity.info()
-        limit = info.start_to_close_timeout
-        if not limit:
+        end = _attempt_end()
+        if end is None:
             return self._call_timeout
-        return min(self._call_timeout, info.started_time + limit - datetime.now(UTC))
+        return min(self._call_timeout, end - datetime.now(UTC))
 
     def _time_to_create(self, platform: str) -> None:
         """Temporal does not stop an attempt that outlives its start-to-close timeout (only a
@@ -861,12 +860,7 @@ class SyncActivities:
         could commit after the next attempt looked for it, and both would create. So a create
         goes out only while the call can end (its HTTP timeout) inside the attempt's time;
         otherwise this attempt gives up unsent, and the next one looks first (`requested`)."""
-        info = activity.info()
-        limit = info.start_to_close_timeout
-        if not limit:
-            return
-        margin = min(self._call_timeout, limit / 2)
-        if datetime.now(UTC) + margin > info.started_time + limit:
+        if self._call_fits() is False:
             raise RetryableError(
                 "too little of this attempt's time left to create safely; the next attempt "
                 "looks for the object first",
@@ -1094,19 +1088,21 @@ class SyncActivities:
                 if not self._wait_fits(exc.retry_after):
                     raise
                 wait = float(exc.retry_after or 0)
-            deadline = time.monotonic() + wait
-            while (left := deadline - time.monotonic()) > 0:
-                heartbeat()
-                await asyncio.sleep(min(left, 1.0))
+            await _wait_out(wait, heartbeat, platform)
 
     def _wait_fits(self, wait: float | None) -> bool:
         """Waiting `wait` seconds still leaves this attempt the time for one more call."""
+        return wait is not None and bool(self._call_fits(wait))
+
+    def _call_fits(self, after: float = 0.0) -> bool | None:
+        """A call sent `after` seconds from now can still end (its HTTP timeout, at most half
+        the attempt) inside this attempt; None when the attempt has no time limit."""
         info = activity.info()
         limit = info.start_to_close_timeout
-        if wait is None or not limit:
-            return False
+        if not limit:
+            return None
         margin = min(self._call_timeout, limit / 2)
-        return datetime.now(UTC) + timedelta(seconds=wait) + margin < info.started_time + limit
+        return datetime.now(UTC) + timedelta(seconds=after) + margin < info.started_time + limit
 
     async def _settling_call(
         self,
@@ -1129,11 +1125,7 @@ class SyncActivities:
                     if failures >= SETTLE_CALL_TRIES:
                         raise
                     wait, pause = pause, min(pause * 2, SETTLE_LONGEST_PAUSE)
-            deadline = time.monotonic() + wait
-            while (left := deadline - time.monotonic()) > 0:
-                heartbeat()
-                _attempt_left(platform)
-                await asyncio.sleep(min(left, 1.0))
+            await _wait_out(wait, heartbeat, platform)
 
     async def _audit_failure(
         self, tenant: uuid.UUID, inp: PushEntityInput, exc: PlatformError
@@ -1439,12 +1431,28 @@ def _half_attempt_gone() -> bool:
 def _attempt_left(platform: str) -> None:
     """Give up (to retry) once this activity attempt's time is over: Temporal starts the next
     attempt beside one that outlives its timeout, and a waiting loop must not pile up."""
-    info = activity.info()
-    limit = info.start_to_close_timeout
-    if limit and datetime.now(UTC) > info.started_time + limit:
+    end = _attempt_end()
+    if end is not None and datetime.now(UTC) > end:
         raise RetryableError(
             "this attempt's time is over; the next attempt retries", platform=platform
         )
+
+
+def _attempt_end() -> datetime | None:
+    """When this activity attempt's time is over (None: it has no time limit)."""
+    info = activity.info()
+    limit = info.start_to_close_timeout
+    return info.started_time + limit if limit else None
+
+
+async def _wait_out(seconds: float, heartbeat: Callable[[], None], platform: str) -> None:
+    """Sleep `seconds`, heartbeating each second; give up (to the activity's retry) if the
+    attempt's time ends first."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        heartbeat()
+        _attempt_left(platform)
+        await asyncio.sleep(min(left, 1.0))
 
 
 def _create_outcome_unknown(record: Any) -> bool:

@@ -141,11 +141,7 @@ async def test_a_lookup_waits_for_a_create_answered_and_not_yet_recorded_and_nev
         return list(platform)
 
     taken: dict[str, str | None] = {}
-    pauses = Pauses()
-    lookup = asyncio.create_task(
-        guard.lookup(b, candidates, nothing_mapped, recorder(sessions, b, taken), pauses.waiting())
-    )
-    await until(lambda: _paused(pauses), "B's lookup to wait for A's create")
+    lookup = await waiting_lookup(guard, sessions, b, candidates, taken)
     assert not lookup.done() and in_flight_when_listed == []
     await claim_created(sessions, a, a_row, f"t3_{profile}_a")  # A records its post
     assert await lookup is None
@@ -157,6 +153,22 @@ async def test_a_lookup_waits_for_a_create_answered_and_not_yet_recorded_and_nev
 
 async def _paused(pauses: Pauses) -> bool:
     return pauses.count > 0
+
+
+async def waiting_lookup(
+    guard: UnmarkedCreateGuard,
+    sessions: async_sessionmaker[AsyncSession],
+    k: UnmarkedKey,
+    candidates: Callable[[], Awaitable[list[str]]],
+    taken: dict[str, str | None],
+) -> asyncio.Task[str | None]:
+    """`k`'s lookup, started and seen waiting (for another owner's create in flight)."""
+    pauses = Pauses()
+    lookup = asyncio.create_task(
+        guard.lookup(k, candidates, nothing_mapped, recorder(sessions, k, taken), pauses.waiting())
+    )
+    await until(lambda: _paused(pauses), f"{k.owner}'s lookup to wait for a create in flight")
+    return lookup
 
 
 async def test_a_create_waits_while_a_lookup_of_its_copy_is_listing(
@@ -273,11 +285,7 @@ async def test_a_retry_retires_its_own_dead_create_so_the_others_stop_waiting_fo
         return list(platform)
 
     taken: dict[str, str | None] = {}
-    b_waits = Pauses()
-    b_lookup = asyncio.create_task(
-        guard.lookup(b, candidates, nothing_mapped, recorder(sessions, b, taken), b_waits.waiting())
-    )
-    await until(lambda: _paused(b_waits), "B's retry to wait for A's create")
+    b_lookup = await waiting_lookup(guard, sessions, b, candidates, taken)
     a_waits = Pauses()
     found_a = await guard.lookup(
         a, candidates, nothing_mapped, recorder(sessions, a, taken), a_waits.waiting()
