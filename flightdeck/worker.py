@@ -254,6 +254,7 @@ async def running_workers(
                 activities=[
                     strategis_acts.ensure_template,
                     strategis_acts.create_relay_object,
+                    strategis_acts.publish_ad_set,
                     strategis_acts.create_tracking_campaign,
                     strategis_acts.compensate_plan,
                     import_acts.discover,  # asset imports through the relay

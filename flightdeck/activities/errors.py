@@ -35,3 +35,35 @@ def to_application_error(exc: PlatformError) -> ApplicationError:
     if isinstance(exc, NonRetryableError | AuthExpiredError):
         return failure(Failure.PLATFORM_REJECTED, str(exc), details)
     return failure(Failure.PLATFORM_UNAVAILABLE, str(exc), details)
+
+
+def at_step(err: ApplicationError, step: str) -> ApplicationError:
+    """`err` from one object of a batch activity, naming that object's step (the details'
+    `step`, which the workflow records as the failed step, and the message), its type,
+    retryability and delay kept."""
+    details = dict(err.details[0]) if err.details and isinstance(err.details[0], dict) else {}
+    details["step"] = step
+    named = ApplicationError(
+        f"{step}: {err.message}",
+        details,
+        type=err.type,
+        non_retryable=err.non_retryable,
+        next_retry_delay=err.next_retry_delay,
+        category=err.category,
+    )
+    named.__cause__ = err.__cause__
+    return named
+
+
+def worst(errors: list[BaseException]) -> BaseException:
+    """The error a batch activity fails with when some of its objects failed: the first
+    refusal (non-retryable: the run stops there), else the first unexpected error, else — all
+    retryable — the one asking for the longest wait (a rate limit's delay)."""
+    app = [e for e in errors if isinstance(e, ApplicationError)]
+    refused = [e for e in app if e.non_retryable]
+    if refused:
+        return refused[0]
+    unexpected = [e for e in errors if not isinstance(e, ApplicationError)]
+    if unexpected:
+        return unexpected[0]
+    return max(app, key=lambda e: e.next_retry_delay or timedelta(0))

@@ -5,6 +5,8 @@ Workflows call activities by these names so they never import the modules that d
 
 ENSURE_TEMPLATE = "strategis.ensure_template"
 CREATE_RELAY_OBJECT = "strategis.create_relay_object"
+# An ad set, its tracking campaign, its creatives and ads: 2 + 2 × ads creates, one activity.
+PUBLISH_AD_SET = "strategis.publish_ad_set"
 CREATE_TRACKING_CAMPAIGN = "strategis.create_tracking_campaign"
 COMPENSATE_PLAN = "strategis.compensate_plan"
 SET_PLAN_STATUS = "plans.set_status"

@@ -5,18 +5,25 @@ the same activity, so a retry, a lost response or a worker crash never creates a
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from flightdeck.activities.errors import to_application_error
+from flightdeck.activities.attempts import wait_fits
+from flightdeck.activities.errors import at_step, to_application_error, worst
 from flightdeck.activities.names import (
     COMPENSATE_PLAN,
     CREATE_RELAY_OBJECT,
     CREATE_TRACKING_CAMPAIGN,
     ENSURE_TEMPLATE,
+    PUBLISH_AD_SET,
 )
 from flightdeck.db.models import RemoteObject
 from flightdeck.db.repositories.audit_log import AuditLogRepository
@@ -27,6 +34,8 @@ from flightdeck.db.repositories.strategis_templates import StrategisTemplateRepo
 from flightdeck.db.tenancy import tenant_session
 from flightdeck.domain.plans import CampaignPlanIn
 from flightdeck.domain.publish import (
+    AdSetPublished,
+    AdSetPublishInput,
     CompensateInput,
     CompensationResult,
     EnsureTemplateInput,
@@ -34,12 +43,32 @@ from flightdeck.domain.publish import (
     RelayCreateInput,
     TrackingCampaign,
     TrackingCampaignInput,
+    step_of_local_key,
 )
-from flightdeck.domain.transforms import relay_object_keys, tenant_template_key, tracking_url
+from flightdeck.domain.transforms import (
+    ad_key,
+    ad_payload,
+    adset_key,
+    adset_payload,
+    creative_key,
+    creative_payload,
+    relay_object_keys,
+    tenant_template_key,
+    tracking_campaign_key,
+    tracking_campaign_name,
+    tracking_campaign_payload,
+    tracking_url,
+)
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 
 ACTOR = "worker"
+# A create in an ad set's activity is tried this often in the attempt, the waits doubling from
+# FIRST_RETRY_SECONDS (or a rate limit's delay), while CALL_MARGIN still fits in the attempt.
+CREATE_TRIES = 4
+FIRST_RETRY_SECONDS = 0.25
+CALL_MARGIN = timedelta(seconds=20)
+T = TypeVar("T")
 # Relay objects deleted on cleanup, children first (creatives cannot be deleted via the relay,
 # and a creative without an ad never spends).
 DELETE_ORDER = ("ad", "adset", "campaign")
@@ -143,17 +172,146 @@ class StrategisActivities:
         )
         return external_id
 
+    @activity.defn(name=PUBLISH_AD_SET)
+    async def publish_ad_set(self, inp: AdSetPublishInput) -> AdSetPublished:
+        """Publish one ad set of a plan: the ad set (through the relay), its Strategis tracking
+        campaign, then per ad its creative and the ad, every ad concurrently.
+
+        One activity for the ad set's 2 + 2 × ads creates, not one per create: a Temporal
+        activity costs the server and the worker more CPU than the create it wraps, and 20
+        plans at once were CPU-bound on that (bench/publish.py). Each create is the same step
+        as on its own (`create_relay_object`, `create_tracking_campaign`), recorded in the
+        ledger the moment it answers; the relay dedups on clientRequestKey and a tracking
+        campaign is looked up before a retry creates it, so a retry of the ad set gets the same
+        objects back, and skips what the ledger already maps. Every ad runs to its end even
+        when another fails, so no answer goes unrecorded; then the activity fails with `worst`
+        of the errors, naming the object's step (e.g. `facebook_ad[1][2]`).
+        """
+        i, plan = inp.ad_set_index, inp.plan
+        [ad_set] = plan.ad_sets
+        mapped = await self._mapped(inp.ref) if activity.info().attempt > 1 else {}
+        key = adset_key(inp.request_id, i)
+        fb_ad_set_id = mapped.get(key) or await self._step_create(
+            RelayCreateInput(
+                ref=inp.ref,
+                object_type="adsets",
+                ledger_type="adset",
+                local_key=f"adset:{i}",
+                client_request_key=key,
+                organization=plan.organization,
+                name=inp.ad_set_name,
+                body=adset_payload(plan, ad_set, inp.ad_set_name, inp.fb_campaign_id),
+                parent_external_id=inp.fb_campaign_id,
+                ad_set_index=i,
+            )
+        )
+        tracking_input = TrackingCampaignInput(
+            ref=inp.ref,
+            organization=plan.organization,
+            ad_set_index=i,
+            client_request_key=tracking_campaign_key(inp.request_id, i),
+            body=tracking_campaign_payload(
+                plan,
+                name=tracking_campaign_name(inp.campaign_name, inp.ad_set_name),
+                template_id=inp.template_id,
+                fb_campaign_id=inp.fb_campaign_id,
+                fb_ad_set_id=fb_ad_set_id,
+            ),
+            tracking_base_url=inp.tracking_base_url,
+        )
+        first_adopt = activity.info().attempt > 1
+        tracking = await _tried(
+            lambda again: self._tracking_campaign(tracking_input, adopt=again or first_adopt),
+            f"tracking_campaign[{i}]",
+        )
+        outcomes = await asyncio.gather(
+            *(
+                self._publish_ad(inp, j, fb_ad_set_id, tracking.tracking_url, mapped)
+                for j in range(len(ad_set.ads))
+            ),
+            return_exceptions=True,
+        )
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        if errors:
+            raise worst(errors)
+        return AdSetPublished(
+            fb_ad_set_id=fb_ad_set_id,
+            tracking_campaign_id=tracking.id,
+            ad_ids=[str(o) for o in outcomes],
+        )
+
+    async def _publish_ad(
+        self, inp: AdSetPublishInput, j: int, fb_ad_set_id: str, link: str, mapped: dict[str, str]
+    ) -> str:
+        """An ad's creative, then the ad (which names the creative)."""
+        i, plan, name = inp.ad_set_index, inp.plan, inp.ad_names[j]
+        key = ad_key(inp.request_id, i, j)
+        if key in mapped:
+            return mapped[key]
+        key_of_creative = creative_key(inp.request_id, i, j)
+        creative_id = mapped.get(key_of_creative) or await self._step_create(
+            RelayCreateInput(
+                ref=inp.ref,
+                object_type="adcreatives",
+                ledger_type="creative",
+                local_key=f"creative:{i}:{j}",
+                client_request_key=key_of_creative,
+                organization=plan.organization,
+                name=name,
+                body=creative_payload(plan, plan.ad_sets[0].ads[j], name, link),
+                ad_set_index=i,
+                ad_index=j,
+            )
+        )
+        return await self._step_create(
+            RelayCreateInput(
+                ref=inp.ref,
+                object_type="ads",
+                ledger_type="ad",
+                local_key=f"ad:{i}:{j}",
+                client_request_key=key,
+                organization=plan.organization,
+                name=name,
+                body=ad_payload(name, fb_ad_set_id, creative_id),
+                parent_external_id=fb_ad_set_id,
+                ad_set_index=i,
+                ad_index=j,
+            )
+        )
+
+    async def _step_create(self, inp: RelayCreateInput) -> str:
+        """`create_relay_object`, tried again in the attempt (`_tried`)."""
+        return await _tried(
+            lambda _: self.create_relay_object(inp), step_of_local_key(inp.local_key)
+        )
+
+    async def _mapped(self, ref: PlanRef) -> dict[str, str]:
+        """The plan's objects already created, by client request key (a retry's skip list)."""
+        async with tenant_session(self._sessions, ref.tenant_id) as session:
+            rows = await RemoteObjectLedger(session).list_for_plan(
+                uuid.UUID(ref.tenant_id), uuid.UUID(ref.plan_id)
+            )
+        return {
+            r.client_request_key: r.external_id
+            for r in rows
+            if r.external_id and r.state == "created"
+        }
+
     async def _record_refused(self, inp: RelayCreateInput, exc: PlatformError) -> None:
         async with tenant_session(self._sessions, inp.ref.tenant_id) as session, session.begin():
             await RemoteObjectLedger(session).record_failed(**_relay_row(inp), error=str(exc))
 
     @activity.defn(name=CREATE_TRACKING_CAMPAIGN)
     async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> TrackingCampaign:
-        """Create (or, after an ambiguous failure, adopt) the ad set's Strategis campaign.
+        """Create (or, after an ambiguous failure, adopt) the ad set's Strategis campaign."""
+        return await self._tracking_campaign(inp, adopt=activity.info().attempt > 1)
 
-        Strategis has no idempotency key: when an earlier attempt may have created the campaign,
-        look it up by its deterministic name and the Facebook ad set it tracks before creating.
-        """
+    async def _tracking_campaign(
+        self, inp: TrackingCampaignInput, *, adopt: bool
+    ) -> TrackingCampaign:
+        """Strategis has no idempotency key: when an earlier try may have created the campaign
+        (`adopt`), look it up by its deterministic name and the Facebook ad set it tracks
+        before creating."""
         properties = inp.body["properties"]
         row = await self._begin(
             inp.ref,
@@ -169,7 +327,7 @@ class StrategisActivities:
             return TrackingCampaign(id=row.external_id, tracking_url=row.attributes["tracking_url"])
         try:
             campaign_id = None
-            if activity.info().attempt > 1:
+            if adopt:
                 campaign_id = await self._find_tracking_campaign(
                     inp.organization, inp.body["name"], properties["fbAdSetId"]
                 )
@@ -381,6 +539,25 @@ class StrategisActivities:
         if isinstance(exc, NonRetryableError):
             async with tenant_session(self._sessions, row.tenant_id) as session, session.begin():
                 await RemoteObjectLedger(session).mark_failed(row.id, str(exc))
+
+
+async def _tried(create: Callable[[bool], Awaitable[T]], step: str) -> T:
+    """One create of an ad set's activity, tried again inside the attempt after a retryable
+    failure (`create(True)`: a try after one that may have created; the relay dedups on
+    clientRequestKey, a tracking campaign is looked up first) — one create's 503 must not send
+    the whole ad set into Temporal's growing backoff. A refusal, the last try, or a wait that
+    does not fit (a long rate limit) goes to the activity's retry; its error names `step`."""
+    delay = FIRST_RETRY_SECONDS
+    for tries in itertools.count(1):
+        try:
+            return await create(tries > 1)
+        except ApplicationError as err:
+            wait = err.next_retry_delay.total_seconds() if err.next_retry_delay else delay
+            if err.non_retryable or tries >= CREATE_TRIES or not wait_fits(wait, CALL_MARGIN):
+                raise at_step(err, step) from err
+            await asyncio.sleep(wait)
+            delay *= 2
+    raise AssertionError("unreachable")
 
 
 def _relay_row(inp: RelayCreateInput) -> dict[str, Any]:

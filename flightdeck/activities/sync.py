@@ -25,6 +25,7 @@ from temporalio import activity
 
 from flightdeck.accounts import AccountNotFound, ReauthRequired
 from flightdeck.accounts.reads import one_read_per_push, read_along
+from flightdeck.activities.attempts import attempt_end
 from flightdeck.activities.errors import to_application_error
 from flightdeck.activities.names import (
     FIND_RETRYABLE_SYNCS,
@@ -849,7 +850,7 @@ class SyncActivities:
         """How long from now a create sent next may still be running at most: to the end of
         this attempt (`_time_to_create` sends nothing that could outlive it), or its HTTP
         timeout if that is sooner."""
-        end = _attempt_end()
+        end = attempt_end()
         if end is None:
             return self._call_timeout
         return min(self._call_timeout, end - datetime.now(UTC))
@@ -1431,18 +1432,11 @@ def _half_attempt_gone() -> bool:
 def _attempt_left(platform: str) -> None:
     """Give up (to retry) once this activity attempt's time is over: Temporal starts the next
     attempt beside one that outlives its timeout, and a waiting loop must not pile up."""
-    end = _attempt_end()
+    end = attempt_end()
     if end is not None and datetime.now(UTC) > end:
         raise RetryableError(
             "this attempt's time is over; the next attempt retries", platform=platform
         )
-
-
-def _attempt_end() -> datetime | None:
-    """When this activity attempt's time is over (None: it has no time limit)."""
-    info = activity.info()
-    limit = info.start_to_close_timeout
-    return info.started_time + limit if limit else None
 
 
 async def _wait_out(seconds: float, heartbeat: Callable[[], None], platform: str) -> None:

@@ -79,6 +79,29 @@ class RelayCreateInput(BaseModel):
     ad_index: int | None = None
 
 
+class AdSetPublishInput(BaseModel):
+    """One ad set of a plan, published in one activity: the ad set, its Strategis tracking
+    campaign, then per ad its creative and the ad (every ad concurrently). `plan` holds only
+    this ad set (`ad_sets == [it]`), so a big plan's history holds each ad set once."""
+
+    ref: PlanRef
+    plan: CampaignPlanIn
+    ad_set_index: int
+    campaign_name: str
+    ad_set_name: str
+    ad_names: list[str]
+    request_id: str  # tenant-scoped (transforms.scoped_request_id): the keys are built from it
+    template_id: str
+    fb_campaign_id: str
+    tracking_base_url: str
+
+
+class AdSetPublished(BaseModel):
+    fb_ad_set_id: str
+    tracking_campaign_id: str
+    ad_ids: list[str]
+
+
 class TrackingCampaignInput(BaseModel):
     ref: PlanRef
     organization: str

@@ -38,11 +38,14 @@ with workflow.unsafe.imports_passed_through():
         CREATE_RELAY_OBJECT,
         CREATE_TRACKING_CAMPAIGN,
         ENSURE_TEMPLATE,
+        PUBLISH_AD_SET,
         RECORD_PLAN_FAILURE,
         SET_PLAN_STATUS,
     )
     from flightdeck.domain import transforms as t
     from flightdeck.domain.publish import (
+        AdSetPublished,
+        AdSetPublishInput,
         CancelRequest,
         CompensateInput,
         CompensationResult,
@@ -88,6 +91,9 @@ RECORD_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=60),
     maximum_attempts=0,
 )
+# The patch that made an ad set one activity (PUBLISH_AD_SET) instead of one per create: a
+# Temporal activity cost more CPU than the create it wrapped (bench/publish.py, 20 plans).
+AD_SET_IN_ONE_ACTIVITY = "ad-set-in-one-activity"
 COMPENSATION_DEADLINE = timedelta(hours=1)
 COMPENSATION_HEARTBEAT = timedelta(seconds=30)
 
@@ -171,11 +177,14 @@ class PublishPlanWorkflow:
             [self._ensure_template(inp), self._create_campaign(inp)]
         )
         self._fb_campaign_id = fb_campaign_id
+        # Runs started before an ad set became one activity keep their per-create steps.
+        publish = (
+            self._publish_ad_set
+            if workflow.patched(AD_SET_IN_ONE_ACTIVITY)
+            else (self._publish_ad_set_per_create)
+        )
         await _all(
-            [
-                self._publish_ad_set(inp, i, template_id, fb_campaign_id)
-                for i in range(len(inp.plan.ad_sets))
-            ]
+            [publish(inp, i, template_id, fb_campaign_id) for i in range(len(inp.plan.ad_sets))]
         )
 
     async def _ensure_template(self, inp: PublishPlanInput) -> str:
@@ -212,6 +221,35 @@ class PublishPlanWorkflow:
     async def _publish_ad_set(
         self, inp: PublishPlanInput, i: int, template_id: str, fb_campaign_id: str
     ) -> None:
+        """The ad set, its tracking campaign, its creatives and ads: one activity (its creates
+        are still recorded one by one, and a failure names the object it failed at)."""
+        plan, names = inp.plan, inp.names
+        ad_set = plan.ad_sets[i]
+        await self._step(
+            f"ad_set[{i}]",
+            PUBLISH_AD_SET,
+            AdSetPublishInput(
+                ref=self._ref,
+                plan=plan.model_copy(update={"ad_sets": [ad_set]}),
+                ad_set_index=i,
+                campaign_name=names.campaign_name,
+                ad_set_name=names.ad_set_names[i],
+                ad_names=names.ad_names[i],
+                request_id=t.scoped_request_id(inp.tenant_id, plan.request_id),
+                template_id=template_id,
+                fb_campaign_id=fb_campaign_id,
+                tracking_base_url=inp.tracking_base_url,
+            ),
+            AdSetPublished,
+            f"publish ad set {i + 1} '{short(names.ad_set_names[i])}': the ad set, its tracking "
+            f"campaign, {len(ad_set.ads)} creatives and {len(ad_set.ads)} ads",
+            creates=2 + 2 * len(ad_set.ads),
+        )
+
+    async def _publish_ad_set_per_create(
+        self, inp: PublishPlanInput, i: int, template_id: str, fb_campaign_id: str
+    ) -> None:
+        """Before AD_SET_IN_ONE_ACTIVITY: an activity per create (kept for runs in flight)."""
         plan, names = inp.plan, inp.names
         rid = t.scoped_request_id(inp.tenant_id, plan.request_id)
         ad_set = plan.ad_sets[i]
@@ -352,7 +390,14 @@ class PublishPlanWorkflow:
         return dataclasses.replace(PLATFORM_RETRY, initial_interval=initial)
 
     async def _step(
-        self, step: str, activity: str, arg: Any, result_type: type[T], summary: str | None = None
+        self,
+        step: str,
+        activity: str,
+        arg: Any,
+        result_type: type[T],
+        summary: str | None = None,
+        *,
+        creates: int = 1,
     ) -> T:
         assert self._input is not None
         self._progress.step = step
@@ -370,8 +415,9 @@ class PublishPlanWorkflow:
                 summary=summary or step,
             )
         except ActivityError as err:
-            raise StepFailed(step, err) from err
-        self._progress.done += 1
+            # An ad set's activity names the object it failed at (e.g. facebook_ad[1][2]).
+            raise StepFailed(failure_details(err).get("step", step), err) from err
+        self._progress.done += creates
         return result
 
     async def _begin(self, status: str) -> None:

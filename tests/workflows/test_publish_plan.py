@@ -18,9 +18,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from flightdeck.activities import names
+from flightdeck.activities.errors import at_step, worst
 from flightdeck.domain.naming import NamingConvention, generate_names
 from flightdeck.domain.plans import CampaignPlanIn
 from flightdeck.domain.publish import (
+    AdSetPublished,
+    AdSetPublishInput,
     CompensateInput,
     CompensationResult,
     EnsureTemplateInput,
@@ -31,6 +34,7 @@ from flightdeck.domain.publish import (
     RelayCreateInput,
     TrackingCampaign,
     TrackingCampaignInput,
+    step_of_local_key,
 )
 from flightdeck.failures import Failure, failure, failure_type
 from flightdeck.settings import Settings
@@ -84,6 +88,48 @@ class FakePlatform:
             await asyncio.wait_for(self.all_ad_sets_started.wait(), timeout=5)
         return f"{inp.ledger_type}-{inp.client_request_key}"
 
+    @activity.defn(name=names.PUBLISH_AD_SET)
+    async def publish_ad_set(self, inp: AdSetPublishInput) -> AdSetPublished:
+        """Like the real one: the ad set, its tracking campaign, then each ad's creative and
+        the ad, concurrently; a failure names its object."""
+        i = inp.ad_set_index
+
+        def create(ledger_type: str, local_key: str) -> Any:
+            return self._named(
+                RelayCreateInput(
+                    ref=inp.ref, object_type="ads", ledger_type=ledger_type, local_key=local_key,
+                    client_request_key=f"{local_key}-{inp.request_id}",
+                    organization=inp.plan.organization, name=local_key, body={},
+                )
+            )  # fmt: skip
+
+        async def ad(j: int) -> str:
+            await create("creative", f"creative:{i}:{j}")
+            return str(await create("ad", f"ad:{i}:{j}"))
+
+        ad_set_id = await create("adset", f"adset:{i}")
+        tracking = await self.create_tracking_campaign(
+            TrackingCampaignInput(
+                ref=inp.ref, organization=inp.plan.organization, ad_set_index=i,
+                client_request_key="k", body={}, tracking_base_url=inp.tracking_base_url,
+            )
+        )  # fmt: skip
+        ads = range(len(inp.plan.ad_sets[0].ads))
+        outcomes = await asyncio.gather(*(ad(j) for j in ads), return_exceptions=True)
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        if errors:
+            raise worst(errors)
+        return AdSetPublished(
+            fb_ad_set_id=ad_set_id, tracking_campaign_id=tracking.id,
+            ad_ids=[str(o) for o in outcomes],
+        )  # fmt: skip
+
+    async def _named(self, inp: RelayCreateInput) -> str:
+        try:
+            return await self.create_relay_object(inp)
+        except ApplicationError as err:
+            raise at_step(err, step_of_local_key(inp.local_key)) from err
+
     @activity.defn(name=names.CREATE_TRACKING_CAMPAIGN)
     async def create_tracking_campaign(self, inp: TrackingCampaignInput) -> Any:
         self.calls.append("tracking_campaign")
@@ -110,8 +156,9 @@ class FakePlatform:
         self.failures.append(inp)
 
     def activities(self) -> list[Any]:
-        return [self.ensure_template, self.create_relay_object, self.create_tracking_campaign,
-                self.compensate_plan, self.set_status, self.record_failure]  # fmt: skip
+        return [self.ensure_template, self.create_relay_object, self.publish_ad_set,
+                self.create_tracking_campaign, self.compensate_plan, self.set_status,
+                self.record_failure]  # fmt: skip
 
 
 TENANT = uuid.UUID("ff5f7dc6-ac78-4d64-b5c0-1e46dee6a6fe")
@@ -199,7 +246,7 @@ async def test_the_runs_deadline_is_a_timer_that_ends_it_recorded(
     assert fake.compensations == ["pause"]
     [recorded] = fake.failures
     assert recorded.step == "deadline" and recorded.error_type == Failure.DEADLINE_EXCEEDED
-    assert "facebook_ad[" in recorded.message, "names the step it was stuck at"
+    assert "ad_set[" in recorded.message, "names the step it was stuck at"
     assert recorded.status == "failed"
 
 

@@ -29,6 +29,8 @@ def test_histories_are_recorded() -> None:
         "publish_completed",
         "publish_failed_validation",
         "publish_cancelled_cleanup",
+        "publish_ad_set_completed",
+        "publish_ad_set_refused",
         "sync_set_completed",
         "campaign_set_entity",
         "sync_batch_completed",

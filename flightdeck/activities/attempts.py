@@ -1,0 +1,26 @@
+"""The time an activity attempt has left: Temporal does not stop an attempt that outlives its
+start-to-close timeout (only a heartbeat would tell it), so work inside an attempt checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from temporalio import activity
+
+
+def attempt_end() -> datetime | None:
+    """When this activity attempt's time is over (None: it has no time limit)."""
+    info = activity.info()
+    limit = info.start_to_close_timeout
+    return info.started_time + limit if limit else None
+
+
+def wait_fits(seconds: float, margin: timedelta) -> bool:
+    """Waiting `seconds` still leaves this attempt `margin` (at most half its time) after it."""
+    end = attempt_end()
+    if end is None:
+        return True
+    limit = activity.info().start_to_close_timeout
+    assert limit is not None
+    margin = min(margin, limit / 2)
+    return datetime.now(UTC) + timedelta(seconds=seconds) + margin < end
