@@ -22,6 +22,9 @@ class BareDagInput(BaseModel):
     latency_seconds: float
     activity_task_queue: str
     io: bool = False  # each step does the real I/O (`IoActivities`) instead of sleeping
+    # Flightdeck's activity shape: one activity per ad set (ad set, tracking campaign, then
+    # every ad's creative and ad at once), sleeping that critical path: 4 latencies.
+    per_ad_set: bool = False
 
 
 class IoStep(BaseModel):
@@ -83,6 +86,14 @@ class BareDagWorkflow:
         return 2 + 2 * inp.ad_sets + 2 * inp.ad_sets * inp.ads
 
     async def _ad_set(self) -> None:
+        if self._inp.per_ad_set:
+            await workflow.execute_activity(
+                sleep_step,
+                4 * self._inp.latency_seconds,
+                task_queue=self._inp.activity_task_queue,
+                start_to_close_timeout=timedelta(seconds=30),
+            )
+            return
         await self._step()
         await self._step()
         await asyncio.gather(*(self._ad() for _ in range(self._inp.ads)))

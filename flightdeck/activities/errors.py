@@ -43,7 +43,7 @@ def at_step(err: ApplicationError, step: str) -> ApplicationError:
     retryability and delay kept."""
     details = dict(err.details[0]) if err.details and isinstance(err.details[0], dict) else {}
     details["step"] = step
-    named = ApplicationError(
+    return ApplicationError(
         f"{step}: {err.message}",
         details,
         type=err.type,
@@ -51,8 +51,6 @@ def at_step(err: ApplicationError, step: str) -> ApplicationError:
         next_retry_delay=err.next_retry_delay,
         category=err.category,
     )
-    named.__cause__ = err.__cause__
-    return named
 
 
 def worst(errors: list[BaseException]) -> BaseException:

@@ -56,8 +56,11 @@ async def test_a_publish_run_and_its_activities_say_what_they_do(rig: System) ->
     )
     summaries = await activity_summaries(rig.client, accepted["workflowId"])
     assert "ensure the Strategis tracking template" in summaries
-    assert "create ad set 1 'women2545_feeds_PURCHASE_ABO_v1' on Facebook" in summaries
-    assert any(s.startswith("create ad 2.2 '") and s.endswith("' on Facebook") for s in summaries)
+    assert (
+        "publish ad set 1 'women2545_feeds_PURCHASE_ABO_v1': the ad set, its tracking campaign, "
+        "2 creatives and 2 ads"
+    ) in summaries
+    assert any(s.startswith("publish ad set 2 '") for s in summaries)
     assert "mark the plan active" in summaries
 
 
