@@ -48,6 +48,7 @@ class Failure(StrEnum):
     STALE = "StaleRequest"
     INVALID_REQUEST = "InvalidRequest"
     FORBIDDEN = "Forbidden"
+    DATABASE_UNAVAILABLE = "DatabaseUnavailable"  # Postgres unreachable: retried
     BUG = "UnexpectedError"
 
 

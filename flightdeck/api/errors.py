@@ -27,6 +27,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from flightdeck.db.repositories.pagination import InvalidCursor
+from flightdeck.db.unavailable import database_down, why_down
 from flightdeck.failures import Failure, failure_message, failure_type
 from flightdeck.temporal import temporal_unreachable
 
@@ -155,54 +156,6 @@ def _allowed_methods(app: FastAPI, scope: Any) -> list[str]:
     return sorted(methods)
 
 
-def _database_down(exc: BaseException) -> bool:
-    """Postgres unreachable (refused, reset, pool exhausted) rather than a bad statement."""
-    if isinstance(exc, sa_exc.TimeoutError | sa_exc.InterfaceError | ConnectionError | OSError):
-        return True
-    if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError):
-            return True
-        return any(_server_unavailable(cause) for cause in _causes(exc))
-    return type(exc).__module__.startswith("asyncpg") and "Connection" in type(exc).__name__
-
-
-# SQLSTATE classes of a server that cannot take the connection: 08 (connection exception),
-# 57P (operator intervention: shutting down, starting up, crash recovery) and 53 (insufficient
-# resources: too many connections, out of memory or disk) — all worth retrying later.
-_UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
-
-
-def _server_unavailable(exc: BaseException) -> bool:
-    sqlstate = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
-    return isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception, its DBAPI original and their causes (a short, cycle-safe walk)."""
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc, getattr(exc, "orig", None)]
-    while pending and len(seen) < 10:
-        current = pending.pop()
-        if current is None or any(current is s for s in seen):
-            continue
-        seen.append(current)
-        pending.extend([current.__cause__, current.__context__])
-    return seen
-
-
-def _why_down(exc: BaseException) -> str:
-    """For the log: which failure it was (the driver's error class and SQLSTATE — `53300` is
-    too many connections — or the pool's own timeout), never a message that could carry data."""
-    if isinstance(exc, sa_exc.TimeoutError):
-        return "TimeoutError (every pooled connection was busy: FLIGHTDECK_DB_POOL_SIZE)"
-    for cause in _causes(exc):
-        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-        if isinstance(sqlstate, str):
-            return f"{type(exc).__name__} ({type(cause).__name__}, SQLSTATE {sqlstate})"
-    innermost = _causes(exc)[-1]
-    return f"{type(exc).__name__} ({type(innermost).__name__})"
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -257,9 +210,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(err.status_code, err.error, err.detail, err.headers)
 
     async def _database(request: Request, exc: Exception) -> JSONResponse:
-        if not _database_down(exc):
+        if not database_down(exc):
             return await _unexpected(request, exc)
-        logger.warning("Postgres unreachable on %s: %s", request.url.path, _why_down(exc))
+        logger.warning("Postgres unreachable on %s: %s", request.url.path, why_down(exc))
         err = unavailable("database", "the database is unreachable; retry")
         return _json(err.status_code, err.error, err.detail, err.headers)
 
