@@ -41,6 +41,7 @@ from flightdeck.domain.publish import (
     EnsureTemplateInput,
     PlanRef,
     RelayCreateInput,
+    RelayObjectType,
     TrackingCampaign,
     TrackingCampaignInput,
     step_of_local_key,
@@ -73,6 +74,12 @@ T = TypeVar("T")
 # and a creative without an ad never spends).
 DELETE_ORDER = ("ad", "adset", "campaign")
 RELAY_TYPE = {"campaign": "campaigns", "adset": "adsets", "ad": "ads"}
+# The relay's path for each ledger type an ad set's activity creates.
+RELAY_CREATE_TYPE: dict[str, RelayObjectType] = {
+    "adset": "adsets",
+    "creative": "adcreatives",
+    "ad": "ads",
+}
 
 
 def default_template_value(tracking_base_url: str) -> dict[str, Any]:
@@ -192,19 +199,12 @@ class StrategisActivities:
         mapped = await self._mapped(inp.ref) if activity.info().attempt > 1 else {}
         key = adset_key(inp.request_id, i)
         fb_ad_set_id = mapped.get(key) or await self._step_create(
-            RelayCreateInput(
-                ref=inp.ref,
-                object_type="adsets",
-                ledger_type="adset",
-                local_key=f"adset:{i}",
-                client_request_key=key,
-                organization=plan.organization,
-                name=inp.ad_set_name,
-                body=adset_payload(plan, ad_set, inp.ad_set_name, inp.fb_campaign_id),
-                parent_external_id=inp.fb_campaign_id,
-                ad_set_index=i,
+            _of_ad_set(
+                inp, "adset", key, inp.ad_set_name,
+                adset_payload(plan, ad_set, inp.ad_set_name, inp.fb_campaign_id),
+                parent=inp.fb_campaign_id,
             )
-        )
+        )  # fmt: skip
         tracking_input = TrackingCampaignInput(
             ref=inp.ref,
             organization=plan.organization,
@@ -250,34 +250,17 @@ class StrategisActivities:
             return mapped[key]
         key_of_creative = creative_key(inp.request_id, i, j)
         creative_id = mapped.get(key_of_creative) or await self._step_create(
-            RelayCreateInput(
-                ref=inp.ref,
-                object_type="adcreatives",
-                ledger_type="creative",
-                local_key=f"creative:{i}:{j}",
-                client_request_key=key_of_creative,
-                organization=plan.organization,
-                name=name,
-                body=creative_payload(plan, plan.ad_sets[0].ads[j], name, link),
-                ad_set_index=i,
-                ad_index=j,
+            _of_ad_set(
+                inp, "creative", key_of_creative, name,
+                creative_payload(plan, plan.ad_sets[0].ads[j], name, link), ad_index=j,
             )
-        )
+        )  # fmt: skip
         return await self._step_create(
-            RelayCreateInput(
-                ref=inp.ref,
-                object_type="ads",
-                ledger_type="ad",
-                local_key=f"ad:{i}:{j}",
-                client_request_key=key,
-                organization=plan.organization,
-                name=name,
-                body=ad_payload(name, fb_ad_set_id, creative_id),
-                parent_external_id=fb_ad_set_id,
-                ad_set_index=i,
-                ad_index=j,
+            _of_ad_set(
+                inp, "ad", key, name, ad_payload(name, fb_ad_set_id, creative_id), ad_index=j,
+                parent=fb_ad_set_id,
             )
-        )
+        )  # fmt: skip
 
     async def _step_create(self, inp: RelayCreateInput) -> str:
         """`create_relay_object`, tried again in the attempt (`_tried`)."""
@@ -558,6 +541,34 @@ async def _tried(create: Callable[[bool], Awaitable[T]], step: str) -> T:
             await asyncio.sleep(wait)
             delay *= 2
     raise AssertionError("unreachable")
+
+
+def _of_ad_set(
+    inp: AdSetPublishInput,
+    ledger_type: str,
+    key: str,
+    name: str,
+    body: dict[str, Any],
+    *,
+    ad_index: int | None = None,
+    parent: str | None = None,
+) -> RelayCreateInput:
+    """A relay create of an ad set's activity: the ad set, or (with `ad_index`) an ad's
+    creative or the ad, with its ledger coordinates (`adset:1`, `creative:1:0`, `ad:1:0`)."""
+    indexes = [inp.ad_set_index] if ad_index is None else [inp.ad_set_index, ad_index]
+    return RelayCreateInput(
+        ref=inp.ref,
+        object_type=RELAY_CREATE_TYPE[ledger_type],
+        ledger_type=ledger_type,
+        local_key=":".join([ledger_type, *map(str, indexes)]),
+        client_request_key=key,
+        organization=inp.plan.organization,
+        name=name,
+        body=body,
+        parent_external_id=parent,
+        ad_set_index=inp.ad_set_index,
+        ad_index=ad_index,
+    )
 
 
 def _relay_row(inp: RelayCreateInput) -> dict[str, Any]:

@@ -113,7 +113,8 @@ async def test_repeated_post_returns_the_existing_plan_and_creates_nothing(rig: 
 
 
 async def test_progress_streams_as_server_sent_events(rig: System) -> None:
-    await rig.faults({"platform": "relay", "latencyMs": 30})
+    # Slow enough for the stream (polled every 0.25 s) to see the creates land one by one.
+    await rig.faults({"platform": "relay", "latencyMs": 150})
     accepted = await rig.publish(make_plan())
     events: list[tuple[str, dict]] = []
     async with rig.api.stream(
