@@ -60,15 +60,18 @@ from flightdeck.domain.transforms import (
     tracking_campaign_payload,
     tracking_url,
 )
+from flightdeck.failures import Failure, failure
 from flightdeck.platforms.errors import NonRetryableError, PlatformError
 from flightdeck.platforms.strategis import StrategisClient, StrategisRelayClient
 
 ACTOR = "worker"
 # A create in an ad set's activity is tried this often in the attempt, the waits doubling from
-# FIRST_RETRY_SECONDS (or a rate limit's delay), while CALL_MARGIN still fits in the attempt.
+# FIRST_RETRY_SECONDS (or a rate limit's delay); each try is sent only while CALL_MARGIN — the
+# platform clients' HTTP timeout (`http_timeout_seconds`, 30 s), at most half the attempt —
+# still fits in the attempt.
 CREATE_TRIES = 4
 FIRST_RETRY_SECONDS = 0.25
-CALL_MARGIN = timedelta(seconds=20)
+CALL_MARGIN = timedelta(seconds=30)
 T = TypeVar("T")
 # Relay objects deleted on cleanup, children first (creatives cannot be deleted via the relay,
 # and a creative without an ad never spends).
@@ -529,9 +532,21 @@ async def _tried(create: Callable[[bool], Awaitable[T]], step: str) -> T:
     failure (`create(True)`: a try after one that may have created; the relay dedups on
     clientRequestKey, a tracking campaign is looked up first) — one create's 503 must not send
     the whole ad set into Temporal's growing backoff. A refusal, the last try, or a wait that
-    does not fit (a long rate limit) goes to the activity's retry; its error names `step`."""
+    does not fit (a long rate limit) goes to the activity's retry; its error names `step`.
+
+    Temporal does not stop an attempt that outlives its start-to-close timeout (only a heartbeat
+    would tell it), and the next attempt runs beside it: a Strategis campaign (no idempotency
+    key) sent that late could commit after the next attempt looked for it, and both would
+    create. So a try is sent only while its call can end inside the attempt; otherwise the
+    attempt gives up unsent, and the next one looks first."""
     delay = FIRST_RETRY_SECONDS
     for tries in itertools.count(1):
+        if not wait_fits(0, CALL_MARGIN):
+            late = failure(
+                Failure.PLATFORM_UNAVAILABLE,
+                "this attempt's time is nearly over: not sent; the next attempt looks first",
+            )
+            raise at_step(late, step)
         try:
             return await create(tries > 1)
         except ApplicationError as err:
