@@ -4,25 +4,14 @@ attempt (the next attempt, running beside a late one, looks first)."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import ActivityEnvironment
 
 from flightdeck.activities.strategis import _tried
 from flightdeck.failures import Failure, failure
-
-
-def attempt(started_ago: float, limit: float = 60.0) -> ActivityEnvironment:
-    env = ActivityEnvironment()
-    env.info = dataclasses.replace(
-        env.info,
-        started_time=datetime.now(UTC) - timedelta(seconds=started_ago),
-        start_to_close_timeout=timedelta(seconds=limit),
-    )
-    return env
+from tests.activities.attempts import attempt
 
 
 class Platform:

@@ -4,25 +4,13 @@ could commit after the next attempt looked, and both would create)."""
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from temporalio.testing import ActivityEnvironment
 
 from flightdeck.activities.sync import SyncActivities
 from flightdeck.platforms.errors import RetryableError
-
-
-def _attempt(started_ago: float, limit: float) -> ActivityEnvironment:
-    env = ActivityEnvironment()
-    env.info = dataclasses.replace(
-        env.info,
-        started_time=datetime.now(UTC) - timedelta(seconds=started_ago),
-        start_to_close_timeout=timedelta(seconds=limit),
-    )
-    return env
+from tests.activities.attempts import attempt
 
 
 def _activities() -> SyncActivities:
@@ -30,17 +18,17 @@ def _activities() -> SyncActivities:
     return SyncActivities(nothing, nothing, nothing, call_timeout_seconds=30)
 
 
-def test_a_create_goes_out_while_the_call_fits_in_the_attempt() -> None:
-    _attempt(started_ago=5, limit=60).run(_activities()._time_to_create, "reddit")
+def test_a_create_goes_out_while_the_call_fits_in_theattempt() -> None:
+    attempt(started_ago=5, limit=60).run(_activities()._time_to_create, "reddit")
 
 
 def test_a_create_too_late_in_its_attempt_is_not_sent() -> None:
     # 40 s into a 60 s attempt: a 30 s call could end after the next attempt has looked.
     with pytest.raises(RetryableError, match="too little of this attempt's time left"):
-        _attempt(started_ago=40, limit=60).run(_activities()._time_to_create, "reddit")
+        attempt(started_ago=40, limit=60).run(_activities()._time_to_create, "reddit")
 
 
 def test_a_short_attempt_keeps_half_its_time_for_the_call() -> None:
-    _attempt(started_ago=4, limit=10).run(_activities()._time_to_create, "reddit")
+    attempt(started_ago=4, limit=10).run(_activities()._time_to_create, "reddit")
     with pytest.raises(RetryableError):
-        _attempt(started_ago=6, limit=10).run(_activities()._time_to_create, "reddit")
+        attempt(started_ago=6, limit=10).run(_activities()._time_to_create, "reddit")
