@@ -15,12 +15,12 @@ def attempt_end() -> datetime | None:
     return info.started_time + limit if limit else None
 
 
-def wait_fits(seconds: float, margin: timedelta) -> bool:
-    """Waiting `seconds` still leaves this attempt `margin` (at most half its time) after it."""
-    end = attempt_end()
-    if end is None:
-        return True
-    limit = activity.info().start_to_close_timeout
-    assert limit is not None
-    margin = min(margin, limit / 2)
-    return datetime.now(UTC) + timedelta(seconds=seconds) + margin < end
+def wait_fits(seconds: float, margin: timedelta) -> bool | None:
+    """Waiting `seconds` still leaves this attempt `margin` (at most half its time) after it —
+    e.g. for a call whose HTTP timeout is `margin`; None when the attempt has no time limit."""
+    info = activity.info()
+    limit = info.start_to_close_timeout
+    if not limit:
+        return None
+    later = datetime.now(UTC) + timedelta(seconds=seconds)
+    return later + min(margin, limit / 2) < info.started_time + limit

@@ -199,7 +199,8 @@ class StrategisActivities:
         """
         i, plan = inp.ad_set_index, inp.plan
         [ad_set] = plan.ad_sets
-        mapped = await self._mapped(inp.ref) if activity.info().attempt > 1 else {}
+        retry = activity.info().attempt > 1  # an earlier attempt may have created some
+        mapped = await self._mapped(inp.ref) if retry else {}
         key = adset_key(inp.request_id, i)
         fb_ad_set_id = mapped.get(key) or await self._step_create(
             _of_ad_set(
@@ -222,9 +223,8 @@ class StrategisActivities:
             ),
             tracking_base_url=inp.tracking_base_url,
         )
-        first_adopt = activity.info().attempt > 1
         tracking = await _tried(
-            lambda again: self._tracking_campaign(tracking_input, adopt=again or first_adopt),
+            lambda again: self._tracking_campaign(tracking_input, adopt=again or retry),
             f"tracking_campaign[{i}]",
         )
         outcomes = await asyncio.gather(
@@ -541,7 +541,7 @@ async def _tried(create: Callable[[bool], Awaitable[T]], step: str) -> T:
     attempt gives up unsent, and the next one looks first."""
     delay = FIRST_RETRY_SECONDS
     for tries in itertools.count(1):
-        if not wait_fits(0, CALL_MARGIN):
+        if wait_fits(0, CALL_MARGIN) is False:
             late = failure(
                 Failure.PLATFORM_UNAVAILABLE,
                 "this attempt's time is nearly over: not sent; the next attempt looks first",
@@ -551,7 +551,7 @@ async def _tried(create: Callable[[bool], Awaitable[T]], step: str) -> T:
             return await create(tries > 1)
         except ApplicationError as err:
             wait = err.next_retry_delay.total_seconds() if err.next_retry_delay else delay
-            if err.non_retryable or tries >= CREATE_TRIES or not wait_fits(wait, CALL_MARGIN):
+            if err.non_retryable or tries >= CREATE_TRIES or wait_fits(wait, CALL_MARGIN) is False:
                 raise at_step(err, step) from err
             await asyncio.sleep(wait)
             delay *= 2

@@ -25,7 +25,7 @@ from temporalio import activity
 
 from flightdeck.accounts import AccountNotFound, ReauthRequired
 from flightdeck.accounts.reads import one_read_per_push, read_along
-from flightdeck.activities.attempts import attempt_end
+from flightdeck.activities.attempts import attempt_end, wait_fits
 from flightdeck.activities.errors import to_application_error
 from flightdeck.activities.names import (
     FIND_RETRYABLE_SYNCS,
@@ -1098,12 +1098,7 @@ class SyncActivities:
     def _call_fits(self, after: float = 0.0) -> bool | None:
         """A call sent `after` seconds from now can still end (its HTTP timeout, at most half
         the attempt) inside this attempt; None when the attempt has no time limit."""
-        info = activity.info()
-        limit = info.start_to_close_timeout
-        if not limit:
-            return None
-        margin = min(self._call_timeout, limit / 2)
-        return datetime.now(UTC) + timedelta(seconds=after) + margin < info.started_time + limit
+        return wait_fits(after, self._call_timeout)
 
     async def _settling_call(
         self,

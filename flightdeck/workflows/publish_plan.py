@@ -178,11 +178,9 @@ class PublishPlanWorkflow:
         )
         self._fb_campaign_id = fb_campaign_id
         # Runs started before an ad set became one activity keep their per-create steps.
-        publish = (
-            self._publish_ad_set
-            if workflow.patched(AD_SET_IN_ONE_ACTIVITY)
-            else (self._publish_ad_set_per_create)
-        )
+        publish = self._publish_ad_set
+        if not workflow.patched(AD_SET_IN_ONE_ACTIVITY):
+            publish = self._publish_ad_set_per_create
         await _all(
             [publish(inp, i, template_id, fb_campaign_id) for i in range(len(inp.plan.ad_sets))]
         )
